@@ -1,0 +1,85 @@
+// gmp/runtime.hpp — starting, stopping and inspecting the runtime.
+//
+// The runtime is a process-wide singleton: Ps (logical processors, each with
+// a run queue), Ms (OS threads, by default one per P pinned to its own CPU)
+// and a sysmon thread. Start it with gmp::start() and stop it with
+// gmp::stop(), or let gmp::run() do both around a main goroutine.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace gmp {
+
+struct Config {
+  // Number of Ps. 0: one per CPU in `cpus` (or in the process's affinity mask).
+  int procs = 0;
+  // Pin each M to the CPU of the P it runs (sched_setaffinity).
+  bool pin = true;
+  // CPUs to run on, in P order (P i runs on cpus[i % cpus.size()]).
+  // Empty: the CPUs of the process's affinity mask.
+  std::vector<int> cpus;
+  // Virtual size of a goroutine stack, rounded up to a page; a guard page
+  // below it is added. Only touched pages cost memory.
+  std::size_t stack_size = 256 * 1024;
+  // sysmon flags a goroutine that runs longer than this without reaching a
+  // safe point, and moves the rest of its P's queue to other Ps.
+  std::chrono::nanoseconds hog_threshold = std::chrono::milliseconds(10);
+  // How long an M with nothing to run keeps looking before it parks.
+  // Waking a parked thread costs tens of microseconds in a VM.
+  std::chrono::nanoseconds spin = std::chrono::microseconds(50);
+  // Print one line per hog to stderr (the counter is kept either way).
+  bool report_hogs = true;
+};
+
+// Checks a config; returns "" if it is usable, else one line saying what is
+// wrong and what would be right.
+std::string validate(const Config& cfg);
+
+// Starts the runtime. Returns "" on success, else the reason it could not.
+// REQUIRES: the runtime is not running.
+std::string start(const Config& cfg = {});
+
+// Stops the runtime: Ms finish the goroutine they are running (at its next
+// switch), then exit. Goroutines still parked or queued are discarded: their
+// closures are destroyed, their stacks unmapped.
+// REQUIRES: called from a thread that is not an M of this runtime.
+void stop();
+
+// Starts the runtime, runs `main_fn` as the first goroutine, waits for it to
+// return, stops the runtime and returns what main_fn returned. If start fails
+// it prints the reason to stderr and returns 2.
+int run(const Config& cfg, std::function<int()> main_fn);
+
+bool running() noexcept;
+
+// The number of Ps of the running runtime (0 if not running).
+int procs() noexcept;
+
+// The config the running runtime was started with (resolved: procs and cpus
+// filled in).
+const Config& config() noexcept;
+
+// Counters since start. Monotonic; read without stopping anything, so the
+// fields are each exact but not a consistent snapshot.
+struct SchedStats {
+  std::uint64_t goroutines_created = 0;
+  std::uint64_t goroutines_live = 0;   // created and not yet exited
+  std::uint64_t context_switches = 0;
+  std::uint64_t steals = 0;            // successful steal operations
+  std::uint64_t stolen_goroutines = 0;
+  std::uint64_t m_parks = 0;
+  std::uint64_t m_unparks = 0;
+  std::uint64_t preempt_requests = 0;  // time slices ended by sysmon
+  std::uint64_t hogs = 0;              // goroutines that ran a whole threshold without a switch
+  std::uint64_t hog_moved = 0;         // goroutines moved off hogged Ps
+  std::uint64_t global_queue_len = 0;
+  std::uint64_t stacks_mapped = 0;     // stacks currently mmap'd
+};
+SchedStats sched_stats() noexcept;
+
+}  // namespace gmp

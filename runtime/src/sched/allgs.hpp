@@ -1,0 +1,44 @@
+// sched/allgs.hpp — the registry of every G descriptor that exists (live,
+// parked, or cached for reuse), for goroutine dumps and for stop().
+//
+// Entries are added when a stack is mapped for a new descriptor and removed
+// when it is unmapped — not per spawn — so the lock is off the spawn path.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "sched/g.hpp"
+
+namespace gmp::detail {
+
+class AllGs {
+ public:
+  void add(G* gp);
+  void remove(G* gp);
+  // Calls fn(G*) for every descriptor, under the lock.
+  template <class F>
+  void for_each(F&& fn) {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (G* gp : gs_) fn(gp);
+  }
+  // Same, but gives up (returns false) if the lock is held: for fatal paths
+  // that may have interrupted a holder.
+  template <class F>
+  bool try_for_each(F&& fn) {
+    std::unique_lock<std::mutex> lk(mu_, std::try_to_lock);
+    if (!lk.owns_lock()) return false;
+    for (G* gp : gs_) fn(gp);
+    return true;
+  }
+  std::size_t size();
+
+ private:
+  std::mutex mu_;
+  std::vector<G*> gs_;  // GMP_GUARDED_BY(mu_); gs_[gp->allg_index] == gp
+};
+
+extern AllGs allgs;
+
+}  // namespace gmp::detail

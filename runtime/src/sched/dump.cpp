@@ -1,0 +1,67 @@
+// sched/dump.cpp — see dump.hpp.
+#include "sched/dump.hpp"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "sched/allgs.hpp"
+#include "sched/sched.hpp"
+
+namespace gmp::detail {
+
+const char* gstatus_name(GStatus s) noexcept {
+  switch (s) {
+    case GStatus::kIdle: return "idle";
+    case GStatus::kRunnable: return "runnable";
+    case GStatus::kRunning: return "running";
+    case GStatus::kWaiting: return "waiting";
+    case GStatus::kDead: return "dead";
+  }
+  return "?";
+}
+
+int dump_goroutines(int fd, bool /*all*/) noexcept {
+  const std::int64_t now = sched.coarse_now_ns.load(std::memory_order_relaxed);
+  int count = 0;
+  auto write_g = [&](G* gp) {
+    GStatus st = gp->status.load(std::memory_order_relaxed);
+    if (st == GStatus::kIdle || st == GStatus::kDead || gp->is_g0) return;
+    char buf[512];
+    int n = 0;
+    WaitReason wr = gp->wait_reason.load(std::memory_order_relaxed);
+    std::int64_t since = gp->state_since_ns.load(std::memory_order_relaxed);
+    long long ms = (since > 0 && now > since) ? (now - since) / 1'000'000 : 0;
+    n += std::snprintf(buf + n, sizeof buf - n, "goroutine %llu [%s", static_cast<unsigned long long>(gp->id),
+                       gstatus_name(st));
+    if (st == GStatus::kWaiting) n += std::snprintf(buf + n, sizeof buf - n, ": %s", wait_reason_name(wr));
+    n += std::snprintf(buf + n, sizeof buf - n, ", %lld ms", ms);
+    M* mp = gp->m.load(std::memory_order_relaxed);
+    P* lp = gp->last_p.load(std::memory_order_relaxed);
+    if (st == GStatus::kRunning && mp != nullptr) {
+      n += std::snprintf(buf + n, sizeof buf - n, ", M %d", mp->id);
+    }
+    if (lp != nullptr) n += std::snprintf(buf + n, sizeof buf - n, ", P %d", lp->id);
+    n += std::snprintf(buf + n, sizeof buf - n, "]:\n");
+    Dl_info info;
+    if (gp->creator_pc != nullptr && dladdr(gp->creator_pc, &info) != 0 && info.dli_sname != nullptr) {
+      n += std::snprintf(buf + n, sizeof buf - n, "created by %s+0x%lx (goroutine %llu)\n", info.dli_sname,
+                         static_cast<unsigned long>(reinterpret_cast<std::uintptr_t>(gp->creator_pc) -
+                                                    reinterpret_cast<std::uintptr_t>(info.dli_saddr)),
+                         static_cast<unsigned long long>(gp->parent_id));
+    } else {
+      n += std::snprintf(buf + n, sizeof buf - n, "created by %p (goroutine %llu)\n", gp->creator_pc,
+                         static_cast<unsigned long long>(gp->parent_id));
+    }
+    if (n > static_cast<int>(sizeof buf) - 2) n = sizeof buf - 2;
+    buf[n++] = '\n';
+    ssize_t r = ::write(fd, buf, n);
+    (void)r;
+    count++;
+  };
+  if (!allgs.try_for_each(write_g)) return -1;
+  return count;
+}
+
+}  // namespace gmp::detail

@@ -1,0 +1,181 @@
+// sched/find.cpp — find_runnable: what an M does when its P's queues are
+// empty (Go's findRunnable): poll, steal, spin briefly, then give the P back
+// and park.
+//
+// Note [Spinning Ms]
+// An M is "spinning" while it holds a P and looks for work in other Ps.
+// sched.nmspinning counts them; at most half the busy Ps' worth may spin
+// (more would burn CPU stealing from each other). Submitters call wakep(),
+// which starts a spinning M only when none spins and a P is idle; a spinning
+// M that finds work calls resetspinning(), which wakes another if it was the
+// last, so bursts fan out one M at a time without a thundering herd.
+//
+// Note [Delicate dance]
+// A spinning M that gives up must (1) put its P on the idle list, (2) drop
+// its spinning count, then (3) look at every queue once more. Doing (3)
+// before (2) would let a submitter see "an M is spinning", skip wakep, and
+// leave its work with nobody looking. After (3) finds work it takes a P back.
+#include <mutex>
+
+#include "base/clock.hpp"
+#include "sched/sched.hpp"
+
+namespace gmp::detail {
+
+namespace {
+
+constexpr int kMaxPollSources = 4;
+const PollSource* poll_srcs[kMaxPollSources];
+int n_poll_srcs = 0;  // written during static init only
+
+// Takes back an idle P that has work (queues or due poll sources), for an M
+// that has none. Returns null if no idle P has any.
+P* take_idle_p_with_work(std::int64_t now) noexcept {
+  bool global = sched.gq_size.load(std::memory_order_seq_cst) > 0;
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* p2 = sched.allp[i];
+    bool work = !p2->runq.empty() || !p2->inbox.empty();
+    if (!work) {
+      std::int64_t d = poll_sources_deadline(p2);
+      work = d >= 0 && d <= now;
+    }
+    if (!work && !global) continue;
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (work && pidle_remove_locked(p2)) return p2;
+    if (P* any = pidle_get_locked()) return any;
+    return nullptr;  // every P is busy: their Ms will get to it
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void register_poll_source(const PollSource* src) noexcept {
+  if (n_poll_srcs < kMaxPollSources) poll_srcs[n_poll_srcs++] = src;
+}
+
+int poll_sources(P* pp, std::int64_t now_ns) noexcept {
+  int n = 0;
+  for (int i = 0; i < n_poll_srcs; i++) n += poll_srcs[i]->poll(pp, now_ns);
+  return n;
+}
+
+std::int64_t poll_sources_deadline(P* pp) noexcept {
+  std::int64_t best = -1;
+  for (int i = 0; i < n_poll_srcs; i++) {
+    std::int64_t d = poll_srcs[i]->next_deadline(pp);
+    if (d >= 0 && (best < 0 || d < best)) best = d;
+  }
+  return best;
+}
+
+void steal_poll_sources(P* thief, P* victim) noexcept {
+  if (n_poll_srcs == 0) return;
+  std::int64_t now = nanotime();
+  for (int i = 0; i < n_poll_srcs; i++) {
+    if (poll_srcs[i]->steal != nullptr) poll_srcs[i]->steal(thief, victim, now);
+  }
+}
+
+G* find_runnable(M* mp, bool* inherit) noexcept {
+top:
+  if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
+  P* pp = mp->p;
+  pp->searching.store(true, std::memory_order_seq_cst);
+
+  if (G* gp = runq_get(pp, inherit)) return gp;
+  if (sched.gq_size.load(std::memory_order_relaxed) > 0) {
+    if (G* gp = globrunq_get(pp, 0)) return gp;
+  }
+  std::int64_t now = nanotime();
+  if (n_poll_srcs > 0 && poll_sources(pp, now) > 0) {
+    if (G* gp = runq_get(pp, inherit)) return gp;
+  }
+
+  // Steal and spin, if the spinning budget allows (Note [Spinning Ms]).
+  int busy = sched.nprocs - sched.npidle.load(std::memory_order_relaxed);
+  if (mp->spinning || 2 * sched.nmspinning.load(std::memory_order_relaxed) < busy) {
+    if (!mp->spinning) {
+      mp->spinning = true;
+      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+    }
+    if (G* gp = steal_work(mp, pp, inherit)) return gp;
+    // Bounded spin: a parked M costs tens of µs to wake in a VM, so stay
+    // around for Config::spin in case work arrives; never spin unbounded.
+    const std::int64_t until = now + sched.cfg.spin.count();
+    while (nanotime() < until) {
+      for (int i = 0; i < 32; i++) cpu_relax();
+      if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
+      if (!pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0) goto top;
+      for (int i = 0; i < sched.nprocs; i++) {
+        P* p2 = sched.allp[i];
+        if (p2 != pp && p2->runq.size() > 0) goto top;
+      }
+      if (n_poll_srcs > 0) {
+        std::int64_t d = poll_sources_deadline(pp);
+        if (d >= 0 && d <= nanotime()) goto top;
+      }
+    }
+  }
+
+  // Give the P back.
+  {
+    std::unique_lock<std::mutex> lk(sched.lock);
+    if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
+    if (sched.gq_size.load(std::memory_order_relaxed) > 0) {
+      G* gp = globrunq_get_locked(pp, 0);
+      lk.unlock();
+      *inherit = false;
+      return gp;
+    }
+    releasep(mp);
+    pidle_put_locked(pp);
+  }
+  pp->searching.store(false, std::memory_order_seq_cst);
+  bool was_spinning = mp->spinning;
+  if (was_spinning) {
+    mp->spinning = false;
+    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+  }
+
+  // Note [Delicate dance] and Note [Inbox hand-off].
+  if (P* p2 = take_idle_p_with_work(nanotime())) {
+    acquirep(mp, p2);
+    if (was_spinning) {
+      mp->spinning = true;
+      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+    }
+    goto top;
+  }
+
+  // Park until handed a P, or until the last P's next deadline (timers).
+  P* last = pp;
+  for (;;) {
+    std::int64_t deadline = n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
+    P* np = stopm(mp, deadline);
+    if (np != nullptr) {
+      acquirep(mp, np);
+      goto top;
+    }
+    if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
+    // Deadline passed or poked: take our P back if it still idles with due work.
+    std::int64_t d = n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
+    if (d >= 0 && d <= nanotime()) {
+      bool got;
+      {
+        std::lock_guard<std::mutex> lk(sched.lock);
+        got = pidle_remove_locked(last);
+      }
+      if (got) {
+        acquirep(mp, last);
+        goto top;
+      }
+    }
+    if (P* p2 = take_idle_p_with_work(nanotime())) {
+      acquirep(mp, p2);
+      goto top;
+    }
+  }
+}
+
+}  // namespace gmp::detail

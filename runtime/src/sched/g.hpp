@@ -1,0 +1,94 @@
+// sched/g.hpp — G: a goroutine.
+//
+// A G is a stackful coroutine. Its descriptor lives at the top of its own
+// stack mapping (stack/stack.hpp), followed downwards by the spawn closure and
+// the frames. Dead Gs keep their stack and are reused (gfree.hpp), so a G
+// descriptor is never freed while the runtime runs unless a free list trims it.
+//
+// States and who owns the G in each (Go's runtime2.go, adapted):
+//   kIdle      just allocated or on a free list; owned by that list.
+//   kRunnable  on a run queue, runnext, an inbox or the global queue; not
+//              running; owned by the queue. Its context (sp) is saved.
+//   kRunning   running on an M; owned by that M. sp is stale.
+//   kWaiting   parked (wait_reason says why); owned by whatever will wake it
+//              (a channel's wait queue, a timer…). Its context is saved.
+//   kDead      exited; its closure is destroyed; waiting for its stack to be
+//              recycled by the M that switched away from it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "gmp/detail/wait.hpp"
+#include "stack/stack.hpp"
+
+namespace gmp::detail {
+
+struct P;
+struct M;
+
+enum class GStatus : std::uint32_t { kIdle, kRunnable, kRunning, kWaiting, kDead };
+const char* gstatus_name(GStatus s) noexcept;
+
+struct alignas(64) G {
+  // Saved stack pointer of the context. Written by gmp_ctx_switch on the M
+  // that switches away from this G, read by the M that switches to it; the
+  // queue the G passes through in between orders the two (release/acquire).
+  void* sp = nullptr;
+
+  // Set to 1 by sysmon or stop-the-world, read at safe points by the G itself
+  // (gmp::preempt_point). atomic: any writer, the G reads.
+  std::atomic<std::uint32_t> preempt{0};
+
+  // atomic: written by whoever owns the G (see states above), read racily by
+  // dumps and sysmon.
+  std::atomic<GStatus> status{GStatus::kIdle};
+
+  std::uint64_t id = 0;         // set at spawn; owner only
+  std::uint64_t parent_id = 0;  // the spawner's id, 0 for a thread
+
+  // Link for whichever intrusive queue holds the G (global queue, an inbox, a
+  // free list). Guarded by that queue.
+  G* sched_link = nullptr;
+
+  // The P this G last ran on. atomic: written by the M running it, read by
+  // wakers choosing where to put it (relaxed: a stale value only costs
+  // locality).
+  std::atomic<P*> last_p{nullptr};
+  // The M running the G (kRunning), else null. Read racily by dumps.
+  std::atomic<M*> m{nullptr};
+
+  // Why and since when (CLOCK_MONOTONIC ns) the G is in its current state.
+  // Written by the owner; read racily by dumps and sysmon.
+  std::atomic<WaitReason> wait_reason{WaitReason::kNone};
+  std::atomic<std::int64_t> state_since_ns{0};
+
+  Stack stack;  // owner only; fixed for the descriptor's life
+
+  // The spawn closure (on this G's stack, below the descriptor) and how to run
+  // or destroy it. Owner only.
+  void* closure = nullptr;
+  void (*run)(void*) = nullptr;
+  void (*destroy)(void*) = nullptr;
+
+  // Index in the all-Gs registry (allgs.hpp). Guarded by the registry lock.
+  std::uint32_t allg_index = 0;
+
+  // Sanitizer fiber state (sanitizer.hpp). Owner only.
+  void* asan_fake_stack = nullptr;
+  void* tsan_fiber = nullptr;
+
+  // errno of the G while it is switched out: goroutines migrate between
+  // threads, and errno is per thread.
+  int saved_errno = 0;
+
+  // Where gmp::go was called (a return address), for dumps. Owner only.
+  void* creator_pc = nullptr;
+  // The closure has started running (at stop, only unstarted closures are
+  // destroyed: a started one's frames are on the stack). Owner only.
+  bool started = false;
+
+  bool is_g0 = false;  // an M's scheduling context (its thread stack)
+};
+
+}  // namespace gmp::detail

@@ -1,0 +1,274 @@
+// sched/idle.cpp — idle Ps, parked Ms, waking them (Go's pidleput/pidleget,
+// startm/stopm, wakep, acquirep/releasep) and creating Ms.
+//
+// Parked Ms sleep on their own futex Note. A P remembers the M that last ran
+// it (home_m) and startm prefers that M, so with one M per P each M keeps its
+// P and its CPU pinning, and no sched_setaffinity call is needed after start.
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#include <cstring>
+
+#include "base/check.hpp"
+#include "base/clock.hpp"
+#include "sched/sanitizer.hpp"
+#include "sched/sched.hpp"
+#include "sched/signals.hpp"
+#include "trace/probes.hpp"
+
+namespace gmp::detail {
+
+void pidle_put_locked(P* pp) noexcept {
+  pp->m.store(nullptr, std::memory_order_relaxed);
+  pp->status.store(PStatus::kIdle, std::memory_order_seq_cst);  // Note [Inbox hand-off]
+  pp->idle_link = sched.pidle;
+  sched.pidle = pp;
+  sched.npidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+P* pidle_get_locked() noexcept {
+  P* pp = sched.pidle;
+  if (pp == nullptr) return nullptr;
+  sched.pidle = pp->idle_link;
+  pp->idle_link = nullptr;
+  pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+  sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+  return pp;
+}
+
+bool pidle_remove_locked(P* pp) noexcept {
+  for (P** link = &sched.pidle; *link != nullptr; link = &(*link)->idle_link) {
+    if (*link == pp) {
+      *link = pp->idle_link;
+      pp->idle_link = nullptr;
+      pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+      sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+      return true;
+    }
+  }
+  return false;
+}
+
+void acquirep(M* mp, P* pp) noexcept {
+  mp->p = pp;
+  pp->m.store(mp, std::memory_order_relaxed);
+  pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    pp->home_m = mp;
+  }
+  if (sched.cfg.pin && pp->cpu >= 0 && mp->pinned_cpu != pp->cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(pp->cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0) mp->pinned_cpu = pp->cpu;
+  }
+}
+
+void releasep(M* mp) noexcept {
+  P* pp = mp->p;
+  pp->curg.store(nullptr, std::memory_order_relaxed);
+  mp->p = nullptr;
+}
+
+namespace {
+
+// REQUIRES: sched.lock held.
+M* mget_locked(P* pp) noexcept {
+  M* want = pp != nullptr ? pp->home_m : nullptr;
+  M** link = &sched.midle;
+  if (want != nullptr && want->idle) {
+    for (; *link != nullptr; link = &(*link)->idle_link) {
+      if (*link == want) break;
+    }
+  }
+  if (*link == nullptr) link = &sched.midle;
+  M* mp = *link;
+  if (mp == nullptr) return nullptr;
+  *link = mp->idle_link;
+  mp->idle_link = nullptr;
+  mp->idle = false;
+  return mp;
+}
+
+void* m_main(void* arg) {
+  M* mp = static_cast<M*>(arg);
+  setm(mp);
+  mp->g0.is_g0 = true;
+  mp->curg = &mp->g0;
+  san_g0_init(&mp->g0);
+  {
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      void* addr = nullptr;
+      size_t size = 0;
+      pthread_attr_getstack(&attr, &addr, &size);
+      mp->g0.stack.lo = static_cast<char*>(addr);
+      mp->g0.stack.hi = static_cast<char*>(addr) + size;
+      pthread_attr_destroy(&attr);
+    }
+  }
+  signals_init_thread(mp);
+  char name[16];
+  std::snprintf(name, sizeof name, "gmp-m%d", mp->id);
+  pthread_setname_np(pthread_self(), name);
+  P* pp = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    pp = mp->nextp;
+    mp->nextp = nullptr;
+  }
+  if (pp != nullptr) {
+    acquirep(mp, pp);
+    m_schedule_loop(mp);
+  }
+  if (mp->p != nullptr) releasep(mp);
+  signals_fini_thread(mp);
+  setm(nullptr);
+  return nullptr;
+}
+
+}  // namespace
+
+M* newm(P* pp, bool spinning) noexcept {
+  M* mp = new M();
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    mp->id = static_cast<int>(sched.allm.size());
+    mp->nextp = pp;
+    mp->spinning = spinning;
+    mp->rand_state = 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(mp->id + 1);
+    sched.allm.push_back(mp);
+  }
+  sched.mcount.fetch_add(1, std::memory_order_relaxed);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  // g0 runs the scheduler and, on overflow reports, nothing big.
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  // Block signals in Ms so that process signals go to the user's threads.
+  sigset_t all, old;
+  sigfillset(&all);
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGFPE);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGABRT);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int r = pthread_create(&mp->thread, &attr, m_main, mp);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+  GMP_CHECK(r == 0, "runtime: cannot create thread for M %d: %s", mp->id, std::strerror(r));
+  return mp;
+}
+
+void startm(P* pp, bool spinning) noexcept {
+  std::unique_lock<std::mutex> lk(sched.lock);
+  if (sched.stopping.load(std::memory_order_relaxed)) {
+    if (pp != nullptr) pidle_put_locked(pp);
+    if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    return;
+  }
+  if (pp == nullptr) {
+    pp = pidle_get_locked();
+    if (pp == nullptr) {
+      lk.unlock();
+      if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+      return;
+    }
+  }
+  M* mp = mget_locked(pp);
+  if (mp == nullptr) {
+    lk.unlock();
+    newm(pp, spinning);
+    return;
+  }
+  mp->nextp = pp;
+  mp->spinning = spinning;
+  lk.unlock();
+  sched.n_unparks.fetch_add(1, std::memory_order_relaxed);
+  GMP_PROBE_M_UNPARK(mp->id, pp->id);
+  mp->park.wakeup();
+}
+
+void wakep() noexcept {
+  if (sched.npidle.load(std::memory_order_seq_cst) == 0) return;
+  int expected = 0;
+  if (sched.nmspinning.load(std::memory_order_relaxed) != 0 ||
+      !sched.nmspinning.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) {
+    return;
+  }
+  startm(nullptr, true);
+}
+
+void wake_idle_p(P* pp) noexcept {
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (!pidle_remove_locked(pp)) return;  // someone took it: its M checks the inbox
+  }
+  startm(pp, false);
+}
+
+void poke_idle_p(P* pp) noexcept {
+  std::lock_guard<std::mutex> lk(sched.lock);
+  if (pp->status.load(std::memory_order_relaxed) != PStatus::kIdle) return;
+  M* mp = pp->home_m;
+  if (mp != nullptr && mp->idle) mp->park.wakeup();
+}
+
+P* stopm(M* mp, std::int64_t deadline_ns) noexcept {
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
+    mp->park.clear();
+    mp->idle = true;
+    mp->idle_link = sched.midle;
+    sched.midle = mp;
+  }
+  sched.n_parks.fetch_add(1, std::memory_order_relaxed);
+  GMP_PROBE_M_PARK(mp->id, -1);
+  for (;;) {
+    mp->park.sleep(deadline_ns);
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (mp->nextp != nullptr) {  // the waker took us off the idle list
+      P* pp = mp->nextp;
+      mp->nextp = nullptr;
+      return pp;
+    }
+    bool stopping = sched.stopping.load(std::memory_order_relaxed);
+    if (stopping || mp->park.signaled() || deadline_ns >= 0) {
+      // Stopping, poked, or the deadline may have passed: leave the idle list.
+      if (mp->idle) {
+        for (M** link = &sched.midle; *link != nullptr; link = &(*link)->idle_link) {
+          if (*link == mp) {
+            *link = mp->idle_link;
+            break;
+          }
+        }
+        mp->idle = false;
+        mp->idle_link = nullptr;
+      }
+      if (!stopping && mp->nextp == nullptr && deadline_ns >= 0 && !mp->park.signaled() &&
+          nanotime() < deadline_ns) {
+        // Spurious early return: go back on the idle list.
+        mp->idle = true;
+        mp->idle_link = sched.midle;
+        sched.midle = mp;
+        continue;
+      }
+      return nullptr;
+    }
+  }
+}
+
+void resetspinning(M* mp) noexcept {
+  mp->spinning = false;
+  int n = sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) - 1;
+  GMP_CHECK(n >= 0, "runtime: negative spinning M count");
+  // We were the last spinner and found work: there may be more, so make sure
+  // somebody keeps looking.
+  if (n == 0) wakep();
+}
+
+}  // namespace gmp::detail

@@ -1,0 +1,77 @@
+// sched/m.hpp — M: an OS thread that runs goroutines when it holds a P.
+//
+// Each M has a g0: the context of its own thread stack, where it runs the
+// scheduler when it has nothing to switch to directly (find_runnable, park).
+// Each M owns its signal stack for its whole life (stack overflow reports run
+// on it), whatever P it holds.
+//
+// Switch protocol (Note [Deferred switch action] in schedule.cpp): a G that
+// gives up its M records in M::pending what must happen to it once its
+// context is saved (requeue, park commit, free), switches, and the context
+// that resumes runs the action.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "base/futex.hpp"
+#include "sched/g.hpp"
+
+namespace gmp::detail {
+
+struct P;
+
+enum class PendingKind : std::uint8_t {
+  kNone,
+  kYield,    // requeue prev at the tail of the local queue
+  kPreempt,  // requeue prev on the global queue (it hogged its P)
+  kPark,     // run commit(arg); if it refuses, requeue prev (runnext)
+  kExit,     // recycle prev's descriptor and stack
+};
+
+struct PendingAction {
+  PendingKind kind = PendingKind::kNone;
+  G* gp = nullptr;
+  bool (*commit)(void*) = nullptr;
+  void* arg = nullptr;
+};
+
+struct alignas(64) M {
+  int id = 0;
+  pthread_t thread{};
+
+  G g0;                     // this thread's scheduling context; g0.is_g0 = true
+  G* curg = nullptr;        // the G running on this M (or &g0). Owner only.
+  P* p = nullptr;           // the P held, or null. Owner only (set under Sched::lock when handed over).
+  P* nextp = nullptr;       // the P handed to a parked M by its waker. Guarded by Sched::lock.
+  bool spinning = false;    // counted in Sched::nmspinning. Owner only (waker sets before unpark).
+  PendingAction pending;    // owner only; see above
+  int pinned_cpu = -1;      // the CPU this thread is bound to, or -1. Owner only.
+  std::uint64_t rand_state = 0;  // for random victim order. Owner only.
+
+  Note park;                // the M sleeps here when it has no P
+  M* idle_link = nullptr;   // idle list link. Guarded by Sched::lock.
+  bool idle = false;        // on the idle list. Guarded by Sched::lock.
+
+  void* sigstack = nullptr;  // the signal stack, for the M's life
+  std::size_t sigstack_bytes = 0;
+
+  std::uint64_t next_rand() noexcept {
+    // xorshift64*
+    std::uint64_t x = rand_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rand_state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+  }
+};
+
+// The M of the calling thread, or null. Never inlined and never cached by the
+// compiler across a call: a goroutine that switches out may resume on another
+// thread (Note [TLS across switches] in schedule.cpp).
+M* getm() noexcept;
+
+}  // namespace gmp::detail

@@ -1,0 +1,73 @@
+// sched/p.hpp — P: a logical processor.
+//
+// A P is what an M needs to run goroutines: a run queue (run_queue.hpp), an
+// inbox for wake-ups aimed at it, a cache of dead Gs, and the per-P state of
+// other modules, which they keep in their own arrays indexed by P::id (so this
+// struct does not grow a field per module).
+//
+// States:
+//   kIdle     on the idle list (Sched::pidle), no M. Its queues may still be
+//             non-empty for an instant; whoever finds that takes the P.
+//   kRunning  owned by an M (P::m) that runs or looks for goroutines.
+//   kSyscall  owned by an M blocked in gmp::blocking(); sysmon may CAS it to
+//             kIdle and hand it to another M (Go's _Psyscall).
+//   kStopped  stopped by stop-the-world.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "sched/run_queue.hpp"
+#include "stack/stack.hpp"
+
+namespace gmp::detail {
+
+struct M;
+
+enum class PStatus : std::uint32_t { kIdle, kRunning, kSyscall, kStopped };
+
+struct alignas(64) P {
+  int id = 0;
+  int cpu = -1;  // the CPU an M running this P is pinned to (-1: not pinned)
+
+  // atomic: transitions under Sched::lock, except kRunning<->kSyscall by the
+  // owning M and kSyscall->kIdle by sysmon's CAS; read by anyone.
+  std::atomic<PStatus> status{PStatus::kIdle};
+
+  // The M that owns this P (null when idle). Written under Sched::lock or by
+  // the owning M; read racily by sysmon and dumps.
+  std::atomic<M*> m{nullptr};
+
+  // True while this P's M is in find_runnable (spinning or about to park).
+  // atomic seq_cst: pairs with the inbox push in ready() (see Note [Inbox
+  // hand-off] in schedule.cpp).
+  std::atomic<bool> searching{false};
+
+  RunQueue runq;
+  Inbox inbox;
+
+  // Incremented each time the P starts a G with a fresh time slice.
+  // atomic: owner writes (relaxed), sysmon reads.
+  std::atomic<std::uint32_t> schedtick{0};
+  // The G this P is running, for sysmon. atomic: owner writes, sysmon reads.
+  std::atomic<G*> curg{nullptr};
+
+  // Dead Gs by stack class, for reuse. Owner only.
+  G* gfree[kStackClasses] = {};
+  std::uint32_t gfree_n[kStackClasses] = {};
+
+  // Idle list link. Guarded by Sched::lock.
+  P* idle_link = nullptr;
+  // The M that last ran this P, preferred when the P is started again (its
+  // pinning already matches). Guarded by Sched::lock.
+  M* home_m = nullptr;
+
+  // Counters. Owner writes (relaxed), anyone reads.
+  std::atomic<std::uint64_t> n_switches{0};
+  std::atomic<std::uint64_t> n_steals{0};
+  std::atomic<std::uint64_t> n_stolen{0};
+  std::atomic<std::uint64_t> n_created{0};
+  std::atomic<std::uint64_t> n_exited{0};
+};
+
+}  // namespace gmp::detail

@@ -1,0 +1,194 @@
+// sched/runtime.cpp — starting and stopping the runtime; the public
+// gmp/runtime.hpp API.
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+#include <new>
+
+#include "base/check.hpp"
+#include "gmp/go.hpp"
+#include "base/futex.hpp"
+#include "sched/allgs.hpp"
+#include "sched/sched.hpp"
+#include "sched/signals.hpp"
+#include "sched/sysmon.hpp"
+#include "stack/stack.hpp"
+
+namespace gmp {
+
+namespace {
+std::mutex lifecycle_mu;  // serialises start/stop
+Config empty_config;
+
+std::vector<int> affinity_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  if (cpus.empty()) cpus.push_back(0);
+  return cpus;
+}
+}  // namespace
+
+std::string validate(const Config& cfg) {
+  if (cfg.procs < 0 || cfg.procs > detail::kMaxProcs) {
+    return "procs " + std::to_string(cfg.procs) + " is out of range (0 for one per CPU, or 1 to " +
+           std::to_string(detail::kMaxProcs) + ")";
+  }
+  if (cfg.stack_size < detail::kMinStackBytes || cfg.stack_size > detail::kMaxStackBytes) {
+    return "stack size " + std::to_string(cfg.stack_size / 1024) + " KiB is out of range (" +
+           std::to_string(detail::kMinStackBytes / 1024) + " KiB to " + std::to_string(detail::kMaxStackBytes / 1024) +
+           " KiB)";
+  }
+  if (cfg.hog_threshold.count() < 100'000) return "hog threshold must be at least 100 us";
+  if (cfg.spin.count() < 0 || cfg.spin.count() > 10'000'000) return "spin must be from 0 to 10 ms";
+  if (!cfg.cpus.empty()) {
+    auto allowed = affinity_cpus();
+    for (int c : cfg.cpus) {
+      bool ok = false;
+      for (int a : allowed) ok = ok || a == c;
+      if (!ok) {
+        std::string list;
+        for (int a : allowed) list += (list.empty() ? "" : ",") + std::to_string(a);
+        return "CPU " + std::to_string(c) + " is not available to this process (allowed: " + list + ")";
+      }
+    }
+  }
+  return "";
+}
+
+std::string start(const Config& cfg_in) {
+  using namespace detail;
+  std::lock_guard<std::mutex> lk(lifecycle_mu);
+  if (sched.running.load()) return "the runtime is already running";
+  if (std::string err = validate(cfg_in); !err.empty()) return err;
+  Config cfg = cfg_in;
+  if (cfg.cpus.empty()) cfg.cpus = affinity_cpus();
+  if (cfg.procs == 0) cfg.procs = static_cast<int>(cfg.cpus.size());
+  // Round the stack up to its class so config() tells what goroutines get.
+  cfg.stack_size = stack_class_bytes(stack_class_for(cfg.stack_size));
+
+  sched.cfg = cfg;
+  sched.nprocs = cfg.procs;
+  sched.stopping.store(false);
+  sched.stop_requested.store(0);
+  sched.pidle = nullptr;
+  sched.npidle.store(0);
+  sched.midle = nullptr;
+  sched.nmspinning.store(0);
+  sched.gq_head = sched.gq_tail = nullptr;
+  sched.gq_size.store(0);
+  sched.allm.clear();
+  sched.mcount.store(0);
+  sched.n_parks = sched.n_unparks = sched.n_hogs = sched.n_hog_moved = sched.n_preempt_requests = 0;
+  sched.n_live = sched.n_created_outside = 0;
+  for (int i = 0; i < cfg.procs; i++) {
+    P* pp = new P();
+    pp->id = i;
+    pp->cpu = cfg.pin ? cfg.cpus[i % cfg.cpus.size()] : -1;
+    pp->status.store(PStatus::kRunning);
+    sched.allp[i] = pp;
+  }
+  signals_install();
+  sched.running.store(true, std::memory_order_release);
+  sysmon_start();
+  for (int i = 0; i < cfg.procs; i++) newm(sched.allp[i], false);
+  return "";
+}
+
+void stop() {
+  using namespace detail;
+  std::lock_guard<std::mutex> lk(lifecycle_mu);
+  if (!sched.running.load()) return;
+  GMP_CHECK(getm() == nullptr, "runtime: gmp::stop called from a goroutine or M (call it from a plain thread)");
+  {
+    std::lock_guard<std::mutex> slk(sched.lock);
+    sched.stop_requested.store(1);
+    sched.stopping.store(true, std::memory_order_release);
+  }
+  // Wake every parked M; running ones notice at their next switch.
+  std::vector<M*> ms;
+  {
+    std::lock_guard<std::mutex> slk(sched.lock);
+    ms = sched.allm;
+  }
+  for (M* mp : ms) mp->park.wakeup();
+  for (M* mp : ms) pthread_join(mp->thread, nullptr);
+  sysmon_stop();
+  // New Ms may have been created while we joined.
+  {
+    std::lock_guard<std::mutex> slk(sched.lock);
+    for (size_t i = ms.size(); i < sched.allm.size(); i++) {
+      sched.allm[i]->park.wakeup();
+      pthread_join(sched.allm[i]->thread, nullptr);
+    }
+    for (M* mp : sched.allm) delete mp;
+    sched.allm.clear();
+  }
+  // Discard what never ran; unmap every stack.
+  allgs.for_each([](G* gp) {
+    GStatus st = gp->status.load();
+    if (st == GStatus::kRunnable || st == GStatus::kWaiting) g_discard(gp);
+  });
+  gfree_purge();
+  for (int i = 0; i < sched.nprocs; i++) {
+    delete sched.allp[i];
+    sched.allp[i] = nullptr;
+  }
+  sched.nprocs = 0;
+  signals_uninstall();
+  sched.running.store(false, std::memory_order_release);
+}
+
+int run(const Config& cfg, std::function<int()> main_fn) {
+  if (std::string err = start(cfg); !err.empty()) {
+    std::fprintf(stderr, "gmp: cannot start the runtime: %s\n", err.c_str());
+    return 2;
+  }
+  int rc = 0;
+  detail::Note done;
+  go([&] {
+    rc = main_fn();
+    done.wakeup();
+  });
+  done.sleep();
+  stop();
+  return rc;
+}
+
+bool running() noexcept { return detail::sched.running.load(std::memory_order_acquire); }
+
+int procs() noexcept { return running() ? detail::sched.nprocs : 0; }
+
+const Config& config() noexcept { return running() ? detail::sched.cfg : empty_config; }
+
+SchedStats sched_stats() noexcept {
+  using namespace detail;
+  SchedStats s;
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    if (pp == nullptr) continue;
+    s.goroutines_created += pp->n_created.load(std::memory_order_relaxed);
+    s.context_switches += pp->n_switches.load(std::memory_order_relaxed);
+    s.steals += pp->n_steals.load(std::memory_order_relaxed);
+    s.stolen_goroutines += pp->n_stolen.load(std::memory_order_relaxed);
+  }
+  s.goroutines_created += sched.n_created_outside.load(std::memory_order_relaxed);
+  s.goroutines_live = sched.n_live.load(std::memory_order_relaxed);
+  s.m_parks = sched.n_parks.load(std::memory_order_relaxed);
+  s.m_unparks = sched.n_unparks.load(std::memory_order_relaxed);
+  s.hogs = sched.n_hogs.load(std::memory_order_relaxed);
+  s.preempt_requests = sched.n_preempt_requests.load(std::memory_order_relaxed);
+  s.hog_moved = sched.n_hog_moved.load(std::memory_order_relaxed);
+  s.global_queue_len = sched.gq_size.load(std::memory_order_relaxed);
+  s.stacks_mapped = stacks_mapped();
+  return s;
+}
+
+}  // namespace gmp

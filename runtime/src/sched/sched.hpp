@@ -1,0 +1,186 @@
+// sched/sched.hpp — the scheduler's global state and its internal API.
+//
+// Goroutine scheduler (after Go's proc.go):
+//   G - goroutine (g.hpp). M - OS thread (m.hpp). P - logical processor
+//   (p.hpp): an M must hold a P to run goroutines.
+// Ps are fixed at start (procs), resized only under stop-the-world. Ms are
+// created one per P at start, plus on demand when a P must run while its M is
+// blocked in a system call.
+//
+// Where a runnable G can be, in the order an M looks (find_runnable):
+//   1. every 61st tick, the global queue (fairness: two Gs respawning each
+//      other in runnext/local cannot starve the global queue);
+//   2. its P's runnext, then local ring, then inbox;
+//   3. the global queue;
+//   4. poll sources (timers, io completions) of its P;
+//   5. other Ps: steal half of a random victim's ring, 4 passes over all Ps,
+//      runnext too on the last pass;
+//   6. spin (bounded: Config::spin), then give the P back and park.
+//
+// Spinning Ms (looking for work while holding a P) are at most half the busy
+// Ps; when work is submitted and no M spins while a P is idle, one is woken
+// (wakep). See Note [Delicate dance] in idle.cpp for why no wake-up is lost.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "gmp/runtime.hpp"
+#include "sched/g.hpp"
+#include "sched/m.hpp"
+#include "sched/p.hpp"
+
+namespace gmp::detail {
+
+inline constexpr int kMaxProcs = 256;
+
+// A source of runnable goroutines outside the run queues (timers, io rings),
+// polled by the scheduler. Registered once at static-init time.
+struct PollSource {
+  const char* name;
+  // Makes ready whatever is due on pp (non-blocking). Returns how many Gs it
+  // made runnable. Called by pp's owner.
+  int (*poll)(P* pp, std::int64_t now_ns) noexcept;
+  // The earliest CLOCK_MONOTONIC time at which poll(pp) will have work, or -1.
+  // Called by any M (racy reads are fine: a stale answer wakes early or is
+  // corrected by the next submit's wake-up).
+  std::int64_t (*next_deadline)(P* pp) noexcept;
+  // Optional: lets thief's M run or take victim's due work (Go steals
+  // timers on the last steal pass so an idle P's timers do not fire late).
+  // Called by thief's owner; victim may be running.
+  void (*steal)(P* thief, P* victim, std::int64_t now_ns) noexcept;
+};
+void register_poll_source(const PollSource* src) noexcept;
+void steal_poll_sources(P* thief, P* victim) noexcept;
+// Wakes pp's parked M (if pp is idle) so that it recomputes its deadline:
+// call after adding work with an earlier deadline to a P that may be idle.
+void poke_idle_p(P* pp) noexcept;
+
+struct Sched {
+  Config cfg;  // resolved at start; read-only while running
+  int nprocs = 0;
+  P* allp[kMaxProcs] = {};  // [0, nprocs) valid; fixed while running
+
+  // lock guards the idle lists, the global queue and M creation.
+  std::mutex lock;
+  P* pidle = nullptr;                 // GMP_GUARDED_BY(lock)
+  std::atomic<int> npidle{0};         // written under lock, read anywhere
+  M* midle = nullptr;                 // GMP_GUARDED_BY(lock)
+  std::atomic<int> nmspinning{0};     // see Note [Spinning Ms] in idle.cpp
+
+  // The global run queue: a FIFO of Gs linked by sched_link.
+  G* gq_head = nullptr;               // GMP_GUARDED_BY(lock)
+  G* gq_tail = nullptr;               // GMP_GUARDED_BY(lock)
+  std::atomic<std::uint32_t> gq_size{0};  // written under lock, read anywhere
+
+  // Every M ever started (they exit only at stop). Guarded by lock.
+  std::vector<M*> allm;
+  std::atomic<int> mcount{0};
+
+  // Non-zero forces every M off the fast path into find_runnable (stop, or a
+  // stop-the-world in progress). Read on every switch.
+  std::atomic<std::uint32_t> stop_requested{0};
+  std::atomic<bool> stopping{false};
+  // CLOCK_MONOTONIC ns, refreshed by sysmon each tick (every 20 µs–10 ms):
+  // for state timestamps that must not cost a clock read on the switch path.
+  std::atomic<std::int64_t> coarse_now_ns{0};
+  std::atomic<bool> running{false};
+  std::atomic<std::uint64_t> goid_gen{0};
+
+  // Counters (relaxed).
+  std::atomic<std::uint64_t> n_parks{0};
+  std::atomic<std::uint64_t> n_unparks{0};
+  std::atomic<std::uint64_t> n_hogs{0};
+  std::atomic<std::uint64_t> n_preempt_requests{0};
+  std::atomic<std::uint64_t> n_hog_moved{0};
+  std::atomic<std::uint64_t> n_live{0};
+  std::atomic<std::uint64_t> n_created_outside{0};
+};
+
+extern Sched sched;
+
+// ---- schedule.cpp ----------------------------------------------------------
+
+// The P of the calling M, or null (not a runtime thread, or between Ps).
+P* getp() noexcept;
+// The running G on this thread, or null outside goroutines (g0 counts as none).
+G* getg() noexcept;
+
+// Parks the current goroutine (see gmp::detail::wait for `commit`).
+// REQUIRES: called on a goroutine (not g0, not a plain thread).
+void park(WaitReason reason, bool (*commit)(void*), void* arg) noexcept;
+// Makes a parked G runnable (Note [Where a woken G goes] in schedule.cpp).
+void ready(G* gp) noexcept;
+// Puts gp on the global queue and wakes a P to run it. Any thread.
+void ready_global(G* gp) noexcept;
+// The M's loop on g0: find a G, run it, repeat until the runtime stops.
+void m_schedule_loop(M* mp) noexcept;
+// Runs pending poll sources for pp; returns how many Gs they readied.
+int poll_sources(P* pp, std::int64_t now_ns) noexcept;
+std::int64_t poll_sources_deadline(P* pp) noexcept;
+
+// Runs the destructor of a G's closure if the G never started (stop()).
+void g_discard(G* gp) noexcept;
+void setm(M* mp) noexcept;
+// The M loop's search (find.cpp): a G to run, or null when the runtime stops.
+G* find_runnable(M* mp, bool* inherit) noexcept;
+
+// ---- runq.cpp --------------------------------------------------------------
+
+// Puts gp on pp's queue; `next` puts it in runnext (displacing the old
+// occupant to the tail). Returns true if something went to the ring (so a
+// spinning M could take it), false if gp only filled an empty runnext.
+// REQUIRES: the caller owns pp.
+bool runq_put(P* pp, G* gp, bool next) noexcept;
+// Takes the next G from pp's runnext/ring/inbox. *inherit is set when the G
+// came from runnext (it inherits the current time slice).
+// REQUIRES: the caller owns pp.
+G* runq_get(P* pp, bool* inherit) noexcept;
+// Global queue. REQUIRES (the _locked ones): sched.lock held.
+void globrunq_put_locked(G* gp) noexcept;
+void globrunq_put_batch_locked(G* head, G* tail, std::uint32_t n) noexcept;
+G* globrunq_get_locked(P* pp, std::uint32_t max) noexcept;
+G* globrunq_get(P* pp, std::uint32_t max) noexcept;
+// Steals from other Ps into pp. REQUIRES: the caller owns pp.
+G* steal_work(M* mp, P* pp, bool* inherit) noexcept;
+// True if any P has queued work (rings, runnext, inboxes) or the global queue
+// is non-empty. Racy.
+bool any_work() noexcept;
+
+// ---- idle.cpp --------------------------------------------------------------
+
+// Wakes an idle P with a spinning M if there is an idle P and no M spinning.
+void wakep() noexcept;
+// Starts an M on pp (or on any idle P when pp is null).
+void startm(P* pp, bool spinning) noexcept;
+// Takes pp off the idle list and starts an M on it, if it is still idle.
+void wake_idle_p(P* pp) noexcept;
+// pidle: REQUIRES sched.lock.
+void pidle_put_locked(P* pp) noexcept;
+P* pidle_get_locked() noexcept;
+bool pidle_remove_locked(P* pp) noexcept;
+// Binds pp to mp (pinning the thread to pp's CPU if configured).
+void acquirep(M* mp, P* pp) noexcept;
+void releasep(M* mp) noexcept;
+// Parks mp until it is handed a P (returns it) or the deadline passes (null)
+// or the runtime stops (null).
+P* stopm(M* mp, std::int64_t deadline_ns) noexcept;
+// Creates and starts a new M thread that will run on pp.
+M* newm(P* pp, bool spinning) noexcept;
+// Stops spinning; if mp was the last spinner, wakes another (work may remain).
+void resetspinning(M* mp) noexcept;
+
+// ---- gfree.cpp -------------------------------------------------------------
+
+// A G with a stack of the class for `stack_bytes`, fresh or recycled.
+// Returns null and sets *err on failure.
+G* gfget(P* pp, std::size_t stack_bytes, int* err) noexcept;
+// Recycles a dead G. pp may be null (not on a runtime thread).
+void gfput(P* pp, G* gp) noexcept;
+// Unmaps every cached G (at stop).
+void gfree_purge() noexcept;
+
+}  // namespace gmp::detail

@@ -1,0 +1,361 @@
+// sched/schedule.cpp — switching between goroutines: spawn, run, yield,
+// park, ready, exit.
+//
+// Note [Deferred switch action]
+// A goroutine that gives up its M cannot requeue or publish itself before its
+// context is saved: another M could resume it on a half-saved stack. So it
+// records what must happen to it in M::pending, switches (directly to the
+// next G when its P has one, else to the M's g0), and the context that resumes
+// on this M runs the action in finish_switch(): requeue (yield), publish to a
+// waker (park's commit), or recycle (exit). One switch per hand-off, no trip
+// through g0 on the fast path.
+//
+// Note [TLS across switches]
+// A goroutine may park on one M and resume on another. The compiler may keep
+// the address of a thread_local in a register across a call, which would then
+// point at the old thread's copy (brpc#3520). Every runtime read of the
+// current M goes through getm(), which is never inlined nor analysed
+// interprocedurally, so each call reads this thread's TLS afresh; and no local
+// M* or P* is used after a switch returns.
+//
+// Note [Where a woken G goes]
+// ready(gp) puts gp in the waker's runnext slot (Go's goready): a ping-pong
+// pair then stays on one P and shares one time slice (runnext inherits it).
+// Exception: if gp's last P is looking for work (its M is spinning), gp goes
+// to that P's inbox instead, where it runs within a microsecond or so, on the
+// P whose caches it warmed, without waiting for the waker to block. Filling an
+// empty runnext does not wake another P (the waker is about to block, as in a
+// channel hand-off); displacing a G into the ring does (wakep), and sysmon
+// wakes a P for any P that sits on queued work while Ps idle.
+//
+// Note [Inbox hand-off]
+// Waker: push to lp->inbox (seq_cst), then load lp->status; if kIdle, take lp
+// off the idle list and start an M on it. Idler: store status = kIdle
+// (seq_cst, under Sched::lock), then check every inbox before parking. In any
+// interleaving one of the two sees the other, so a G is never left in the
+// inbox of a parked P.
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <thread>
+
+#include "arch/context.hpp"
+#include "gmp/go.hpp"
+#include "base/check.hpp"
+#include "base/clock.hpp"
+#include "sched/sanitizer.hpp"
+#include "sched/sched.hpp"
+#include "trace/probes.hpp"
+
+namespace gmp::detail {
+
+Sched sched;
+
+namespace {
+thread_local M* tls_m = nullptr;
+const std::atomic<std::uint32_t> kNeverPreempt{0};
+constexpr std::size_t kGDescBytes = (sizeof(G) + 63) & ~std::size_t{63};
+}  // namespace
+
+[[gnu::noipa]] M* getm() noexcept { return tls_m; }
+void setm(M* mp) noexcept { tls_m = mp; }
+
+P* getp() noexcept {
+  M* mp = getm();
+  return mp != nullptr ? mp->p : nullptr;
+}
+
+G* getg() noexcept {
+  M* mp = getm();
+  if (mp == nullptr) return nullptr;
+  G* gp = mp->curg;
+  return (gp != nullptr && !gp->is_g0) ? gp : nullptr;
+}
+
+namespace {
+
+void finish_switch(G* prev) noexcept;
+
+// Switches from cur to next on mp. Returns when cur is resumed, possibly on
+// another M: nothing read from mp before the switch is valid after it.
+void switch_to(M* mp, G* cur, G* next) noexcept {
+  next->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  next->m.store(mp, std::memory_order_relaxed);
+  mp->curg = next;
+  P* pp = mp->p;
+  if (!next->is_g0) {
+    next->last_p.store(pp, std::memory_order_relaxed);
+    pp->curg.store(next, std::memory_order_relaxed);
+    GMP_PROBE_G_RUN(next->id, pp->id, mp->id);
+  } else if (pp != nullptr) {
+    pp->curg.store(nullptr, std::memory_order_relaxed);
+  }
+  int saved_errno = errno;
+  san_start_switch(cur, next, mp->pending.kind == PendingKind::kExit);
+  void* from = gmp_ctx_switch(&cur->sp, next->sp, cur);
+  finish_switch(static_cast<G*>(from));
+  errno = saved_errno;
+}
+
+// Runs on whatever context was just switched to (Note [Deferred switch action]).
+void finish_switch(G* prev) noexcept {
+  M* mp = getm();
+  san_finish_switch(mp->curg);
+  PendingAction act = mp->pending;
+  mp->pending.kind = PendingKind::kNone;
+  switch (act.kind) {
+    case PendingKind::kNone:
+      break;
+    case PendingKind::kYield:
+      if (runq_put(mp->p, prev, false)) wakep();
+      break;
+    case PendingKind::kPreempt:
+      ready_global(prev);
+      break;
+    case PendingKind::kPark:
+      if (!act.commit(act.arg)) {
+        // The wait was satisfied before it began: run prev next.
+        prev->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+        prev->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
+        if (runq_put(mp->p, prev, true)) wakep();
+      }
+      break;
+    case PendingKind::kExit:
+      gfput(mp->p, prev);
+      break;
+  }
+}
+
+// The next G for pp without leaving the current context: every 61st tick the
+// global queue first, then runnext, ring, inbox, then the global queue.
+// REQUIRES: the caller owns pp.
+G* pick_next_fast(P* pp, bool* inherit) noexcept {
+  *inherit = false;
+  if (pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
+      sched.gq_size.load(std::memory_order_relaxed) > 0) {
+    if (G* gp = globrunq_get(pp, 1)) return gp;
+  }
+  if (G* gp = runq_get(pp, inherit)) return gp;
+  if (sched.gq_size.load(std::memory_order_relaxed) > 0) return globrunq_get(pp, 0);
+  return nullptr;
+}
+
+// Gives up the current goroutine's M after recording what to do with it.
+// REQUIRES: called on a goroutine.
+void schedule_from_g(PendingKind kind, bool (*commit)(void*), void* arg) noexcept {
+  M* mp = getm();
+  G* cur = mp->curg;
+  P* pp = mp->p;
+  mp->pending = PendingAction{kind, cur, commit, arg};
+  G* next = nullptr;
+  bool inherit = false;
+  if (sched.stop_requested.load(std::memory_order_relaxed) == 0) next = pick_next_fast(pp, &inherit);
+  if (next != nullptr) {
+    if (!inherit) pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    pp->n_switches.fetch_add(1, std::memory_order_relaxed);
+    switch_to(mp, cur, next);
+  } else {
+    switch_to(mp, cur, &mp->g0);
+  }
+}
+
+[[noreturn]] void goexit(G* gp) noexcept {
+  P* pp = getp();
+  GMP_PROBE_G_EXIT(gp->id, pp->id);
+  gp->status.store(GStatus::kDead, std::memory_order_relaxed);
+  pp->n_exited.fetch_add(1, std::memory_order_relaxed);
+  sched.n_live.fetch_sub(1, std::memory_order_relaxed);
+  schedule_from_g(PendingKind::kExit, nullptr, nullptr);
+  fatal("runtime: dead goroutine %llu resumed", static_cast<unsigned long long>(gp->id));
+}
+
+void g_entry(void* from) noexcept {
+  finish_switch(static_cast<G*>(from));
+  G* gp = getm()->curg;
+  gp->started = true;
+  try {
+    gp->run(gp->closure);
+  } catch (const std::exception& e) {
+    fatal("runtime: goroutine %llu: unhandled exception: %s", static_cast<unsigned long long>(gp->id), e.what());
+  } catch (...) {
+    fatal("runtime: goroutine %llu: unhandled exception of unknown type", static_cast<unsigned long long>(gp->id));
+  }
+  gp->closure = nullptr;
+  goexit(gp);
+}
+
+}  // namespace
+
+// ---- spawn -------------------------------------------------------------------
+
+G* g_new(std::size_t closure_size, std::size_t closure_align, const SpawnOptions& opts) {
+  GMP_CHECK(sched.running.load(std::memory_order_acquire), "runtime: gmp::go called while the runtime is not running (call gmp::start or gmp::run first)");
+  M* mp = getm();
+  P* pp = mp != nullptr ? mp->p : nullptr;
+  std::size_t want = opts.stack_size != 0 ? opts.stack_size : sched.cfg.stack_size;
+  int err = 0;
+  G* gp = gfget(pp, want, &err);
+  if (gp == nullptr) {
+    fatal("runtime: cannot map a goroutine stack of %zu KiB: %s%s", want / 1024, std::strerror(-err),
+          err == -ENOMEM ? " (each goroutine stack is two mappings: raise vm.max_map_count for more live goroutines)"
+                         : "");
+  }
+  if (closure_align < 16) closure_align = 16;
+  auto top = reinterpret_cast<std::uintptr_t>(gp->stack.hi) - kGDescBytes;
+  std::uintptr_t c = (top - closure_size) & ~(closure_align - 1);
+  GMP_CHECK(c > reinterpret_cast<std::uintptr_t>(gp->stack.lo) + 4096,
+            "runtime: spawn closure of %zu bytes does not fit a %zu KiB stack", closure_size, gp->stack.size() / 1024);
+  gp->closure = reinterpret_cast<void*>(c);
+  gp->sp = ctx_make(reinterpret_cast<void*>(c & ~std::uintptr_t{15}), g_entry);
+  gp->id = sched.goid_gen.fetch_add(1, std::memory_order_relaxed) + 1;
+  G* parent = (mp != nullptr && mp->curg != nullptr && !mp->curg->is_g0) ? mp->curg : nullptr;
+  gp->parent_id = parent != nullptr ? parent->id : 0;
+  gp->creator_pc = __builtin_return_address(0);
+  gp->preempt.store(0, std::memory_order_relaxed);
+  gp->last_p.store(pp, std::memory_order_relaxed);
+  gp->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
+  gp->started = false;
+  return gp;
+}
+
+void* g_closure(G* gp) noexcept { return gp->closure; }
+
+void g_start(G* gp, void (*run)(void*), void (*destroy)(void*)) noexcept {
+  gp->run = run;
+  gp->destroy = destroy;
+  gp->state_since_ns.store(sched.coarse_now_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  sched.n_live.fetch_add(1, std::memory_order_relaxed);
+  M* mp = getm();
+  P* pp = mp != nullptr ? mp->p : nullptr;
+  GMP_PROBE_G_CREATE(gp->id, gp->parent_id, gp->stack.size());
+  if (pp == nullptr) {
+    sched.n_created_outside.fetch_add(1, std::memory_order_relaxed);
+    ready_global(gp);
+    return;
+  }
+  pp->n_created.fetch_add(1, std::memory_order_relaxed);
+  if (runq_put(pp, gp, true)) wakep();
+  // Spawning is a safe point.
+  if (mp->curg->preempt.load(std::memory_order_relaxed) != 0 && !mp->curg->is_g0) preempt_slow();
+}
+
+// ---- park / ready ------------------------------------------------------------
+
+void park(WaitReason reason, bool (*commit)(void*), void* arg) noexcept {
+  G* gp = getm()->curg;
+  GMP_CHECK(gp != nullptr && !gp->is_g0, "runtime: park called outside a goroutine");
+  gp->wait_reason.store(reason, std::memory_order_relaxed);
+  gp->state_since_ns.store(sched.coarse_now_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  gp->status.store(GStatus::kWaiting, std::memory_order_relaxed);
+  GMP_PROBE_G_PARK(gp->id, static_cast<int>(reason), getp()->id);
+  schedule_from_g(PendingKind::kPark, commit, arg);
+  gp->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
+}
+
+void ready(G* gp) noexcept {
+  GStatus st = gp->status.load(std::memory_order_relaxed);
+  GMP_CHECK(st == GStatus::kWaiting, "runtime: ready of goroutine %llu in state %s",
+            static_cast<unsigned long long>(gp->id), gstatus_name(st));
+  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  gp->state_since_ns.store(sched.coarse_now_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  M* mp = getm();
+  P* pp = mp != nullptr ? mp->p : nullptr;
+  if (GMP_PROBE_ENABLED(g_ready)) {
+    G* waker = getg();
+    GMP_PROBE_G_READY(gp->id, waker != nullptr ? waker->id : 0, pp != nullptr ? pp->id : -1);
+  }
+  if (pp == nullptr) {
+    ready_global(gp);
+    return;
+  }
+  // Note [Where a woken G goes].
+  P* lp = gp->last_p.load(std::memory_order_relaxed);
+  if (lp != nullptr && lp != pp && lp->searching.load(std::memory_order_seq_cst)) {
+    lp->inbox.push(gp);
+    if (lp->status.load(std::memory_order_seq_cst) == PStatus::kIdle) wake_idle_p(lp);
+    return;
+  }
+  if (runq_put(pp, gp, true)) wakep();
+}
+
+void ready_global(G* gp) noexcept {
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    globrunq_put_locked(gp);
+  }
+  wakep();
+}
+
+// ---- the M loop ------------------------------------------------------------
+
+void m_schedule_loop(M* mp) noexcept {
+  for (;;) {
+    bool inherit = false;
+    G* gp = find_runnable(mp, &inherit);
+    if (gp == nullptr) return;
+    if (mp->spinning) resetspinning(mp);
+    P* pp = mp->p;
+    pp->searching.store(false, std::memory_order_relaxed);
+    if (!inherit) pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    pp->n_switches.fetch_add(1, std::memory_order_relaxed);
+    switch_to(mp, &mp->g0, gp);
+    // Back on g0: finish_switch ran prev's pending action.
+  }
+}
+
+// Runs each goroutine's closure destructor for Gs that never started, at stop.
+void g_discard(G* gp) noexcept {
+  if (!gp->started && gp->closure != nullptr && gp->destroy != nullptr) gp->destroy(gp->closure);
+  gp->closure = nullptr;
+}
+
+}  // namespace gmp::detail
+
+// ---- public API --------------------------------------------------------------
+
+namespace gmp {
+
+std::uint64_t current_id() noexcept {
+  detail::G* gp = detail::getg();
+  return gp != nullptr ? gp->id : 0;
+}
+
+bool in_goroutine() noexcept { return detail::getg() != nullptr; }
+
+void yield() noexcept {
+  using namespace detail;
+  M* mp = getm();
+  G* cur = mp != nullptr ? mp->curg : nullptr;
+  if (cur == nullptr || cur->is_g0) {
+    std::this_thread::yield();
+    return;
+  }
+  cur->preempt.store(0, std::memory_order_relaxed);
+  P* pp = mp->p;
+  if (pp->runq.empty() && pp->inbox.empty() && sched.gq_size.load(std::memory_order_relaxed) == 0 &&
+      sched.stop_requested.load(std::memory_order_relaxed) == 0) {
+    return;  // nothing else to run here
+  }
+  cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  schedule_from_g(PendingKind::kYield, nullptr, nullptr);
+}
+
+namespace detail {
+
+const std::atomic<std::uint32_t>* preempt_flag() noexcept {
+  M* mp = getm();
+  if (mp == nullptr || mp->curg == nullptr) return &kNeverPreempt;
+  return &mp->curg->preempt;
+}
+
+void preempt_slow() noexcept {
+  M* mp = getm();
+  G* cur = mp->curg;
+  cur->preempt.store(0, std::memory_order_relaxed);
+  cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  schedule_from_g(PendingKind::kPreempt, nullptr, nullptr);
+}
+
+}  // namespace detail
+}  // namespace gmp

@@ -1,0 +1,168 @@
+// sched/sysmon.cpp — the system monitor: one thread, no P (Go's sysmon).
+//
+// Every tick (20 µs, doubling up to 10 ms while nothing runs) it:
+//   - refreshes sched.coarse_now_ns (state timestamps without clock reads);
+//   - flags a goroutine that has held its P past Config::hog_threshold
+//     without a new schedule tick: sets its preempt flag (it yields at its
+//     next safe point), counts and reports it once, and moves the rest of its
+//     P's queue to the global queue so other Ps run it. C++ has no stack maps,
+//     so there is no asynchronous preemption: a loop without safe points keeps
+//     its P, but no longer starves the goroutines queued behind it;
+//   - wakes a P when some P sits on queued work while Ps idle and no M spins
+//     (a G parked in an empty runnext does not wake anyone by itself).
+#include "sched/sysmon.hpp"
+
+#include <mutex>
+#include <thread>
+
+#include "base/check.hpp"
+#include "base/clock.hpp"
+#include "sched/sched.hpp"
+#include "trace/probes.hpp"
+
+namespace gmp::detail {
+
+namespace {
+
+struct PTick {
+  std::uint32_t schedtick = 0;
+  std::int64_t tick_since_ns = 0;    // when schedtick last changed
+  bool slice_flagged = false;        // preempt already requested for this slice
+  std::int64_t flagged_ns = 0;       // when it was requested
+  std::uint64_t switches = 0;
+  std::int64_t switch_since_ns = 0;  // when the P last switched goroutines
+  bool hog_flagged = false;          // this hog was already reported
+};
+
+std::thread sysmon_thread;
+Note sysmon_note;  // woken at stop
+PTick ticks[kMaxProcs];
+
+constexpr int kMaxHooks = 8;
+SysmonHook hooks[kMaxHooks];  // written during static init only (constant-initialised)
+int n_hooks = 0;
+
+// Moves everything queued on pp to the global queue. Returns the count.
+std::uint32_t move_queue(P* pp) noexcept {
+  G* head = nullptr;
+  G* tail = nullptr;
+  std::uint32_t n = 0;
+  G* next = pp->runq.runnext.load(std::memory_order_acquire);
+  if (next != nullptr && pp->runq.runnext.compare_exchange_strong(next, nullptr)) {
+    head = tail = next;
+    n++;
+  }
+  while (G* gp = pp->runq.steal_one()) {
+    if (tail == nullptr) head = gp; else tail->sched_link = gp;
+    tail = gp;
+    n++;
+  }
+  if (n == 0) return 0;
+  std::lock_guard<std::mutex> lk(sched.lock);
+  globrunq_put_batch_locked(head, tail, n);
+  return n;
+}
+
+// One pass over the Ps. Returns true if any P was running a goroutine.
+//
+// Two clocks per P (Go has only the first):
+//   - the time slice: schedtick unchanged for hog_threshold (a chain of
+//     runnext hand-offs shares one slice) -> ask the running G to yield at
+//     its next safe point;
+//   - the hog clock: no switch at all on the P for hog_threshold, and no
+//     yield within a grace (threshold/10) after the request -> the same G has
+//     run that long without a safe point: report it once, count it, and
+//     move the P's queue to the global queue so other Ps run it.
+bool check_ps(std::int64_t now) noexcept {
+  bool busy = false;
+  const std::int64_t limit = sched.cfg.hog_threshold.count();
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    PTick& t = ticks[i];
+    G* gp = pp->curg.load(std::memory_order_relaxed);
+    bool running = pp->status.load(std::memory_order_relaxed) == PStatus::kRunning && gp != nullptr;
+    std::uint32_t tick = pp->schedtick.load(std::memory_order_relaxed);
+    std::uint64_t sw = pp->n_switches.load(std::memory_order_relaxed);
+    if (!running || tick != t.schedtick) {
+      t.schedtick = tick;
+      t.tick_since_ns = now;
+      t.slice_flagged = false;
+    } else if (!t.slice_flagged && now - t.tick_since_ns > limit) {
+      t.slice_flagged = true;
+      t.flagged_ns = now;
+      gp->preempt.store(1, std::memory_order_relaxed);
+      GMP_PROBE_PREEMPT_REQUEST(gp->id, pp->id, now - t.tick_since_ns);
+      sched.n_preempt_requests.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!running || sw != t.switches) {
+      t.switches = sw;
+      t.switch_since_ns = now;
+      t.hog_flagged = false;
+    } else if (!t.hog_flagged && now - t.switch_since_ns > limit && t.slice_flagged &&
+               now - t.flagged_ns > limit / 10) {
+      // It was asked to yield and did not reach a safe point within a grace
+      // of a tenth of the threshold: a hog.
+      t.hog_flagged = true;
+      std::int64_t ran = now - t.switch_since_ns;
+      gp->preempt.store(1, std::memory_order_relaxed);
+      sched.n_hogs.fetch_add(1, std::memory_order_relaxed);
+      std::uint32_t moved = move_queue(pp);
+      sched.n_hog_moved.fetch_add(moved, std::memory_order_relaxed);
+      if (sched.cfg.report_hogs) {
+        errorf("runtime: goroutine %llu has run %lld ms on P %d without a safe point; moved %u queued goroutines to other Ps",
+               static_cast<unsigned long long>(gp->id), static_cast<long long>(ran / 1'000'000), pp->id, moved);
+      }
+      if (moved > 0) wakep();
+    }
+    if (running) busy = true;
+    if (!pp->runq.empty() && sched.npidle.load(std::memory_order_relaxed) > 0 &&
+        sched.nmspinning.load(std::memory_order_relaxed) == 0) {
+      wakep();
+    }
+  }
+  if (sched.gq_size.load(std::memory_order_relaxed) > 0 && sched.npidle.load(std::memory_order_relaxed) > 0 &&
+      sched.nmspinning.load(std::memory_order_relaxed) == 0) {
+    wakep();
+  }
+  return busy;
+}
+
+void sysmon_main() {
+  pthread_setname_np(pthread_self(), "gmp-sysmon");
+  std::int64_t delay_ns = 20'000;
+  int idle = 0;
+  while (!sched.stopping.load(std::memory_order_acquire)) {
+    std::int64_t now = nanotime();
+    sched.coarse_now_ns.store(now, std::memory_order_relaxed);
+    bool busy = check_ps(now);
+    for (int i = 0; i < n_hooks; i++) hooks[i].fn(now);
+    if (busy) {
+      idle = 0;
+      delay_ns = 20'000;
+    } else if (++idle > 50) {
+      delay_ns = delay_ns * 2 > 10'000'000 ? 10'000'000 : delay_ns * 2;
+    }
+    sysmon_note.sleep(nanotime() + delay_ns);
+  }
+}
+
+}  // namespace
+
+void sysmon_add_hook(SysmonHook hook) noexcept {
+  GMP_CHECK(n_hooks < kMaxHooks, "runtime: too many sysmon hooks");
+  hooks[n_hooks++] = hook;
+}
+
+void sysmon_start() noexcept {
+  sysmon_note.clear();
+  for (auto& t : ticks) t = PTick{};
+  sched.coarse_now_ns.store(nanotime(), std::memory_order_relaxed);
+  sysmon_thread = std::thread(sysmon_main);
+}
+
+void sysmon_stop() noexcept {
+  sysmon_note.wakeup();
+  if (sysmon_thread.joinable()) sysmon_thread.join();
+}
+
+}  // namespace gmp::detail

@@ -1,0 +1,53 @@
+// sync/wait.cpp — detail::wait/wake (gmp/detail/wait.hpp): the parking
+// primitive under every blocking API, for goroutines and plain threads.
+#include "gmp/detail/wait.hpp"
+
+#include "base/check.hpp"
+#include "base/futex.hpp"
+#include "sched/sched.hpp"
+
+namespace gmp::detail {
+
+namespace {
+constexpr const char* kWaitReasonNames[] = {
+    "none",          "join",          "wait group",   "chan send",      "chan receive",
+    "select",        "select (no cases)", "mutex",    "rwmutex read",   "rwmutex write",
+    "cond",          "once",          "semaphore",    "sleep",          "timer",
+    "io",            "syscall",       "stop the world", "preempted",    "user",
+};
+static_assert(sizeof(kWaitReasonNames) / sizeof(kWaitReasonNames[0]) == static_cast<size_t>(WaitReason::kCount),
+              "every WaitReason needs a name");
+}  // namespace
+
+const char* wait_reason_name(WaitReason r) noexcept {
+  auto i = static_cast<size_t>(r);
+  return i < static_cast<size_t>(WaitReason::kCount) ? kWaitReasonNames[i] : "?";
+}
+
+void wait(Waiter& w, WaitReason reason, bool (*commit)(void*), void* arg) noexcept {
+  G* gp = getg();
+  if (gp != nullptr) {
+    w.g = gp;
+    park(reason, commit, arg);
+    return;
+  }
+  // A plain thread: block on the waiter's futex word.
+  w.g = nullptr;
+  w.woken.store(0, std::memory_order_relaxed);
+  if (!commit(arg)) return;
+  while (w.woken.load(std::memory_order_acquire) == 0) futex_wait(&w.woken, 0);
+}
+
+void wake(Waiter& w) noexcept {
+  if (G* gp = w.g) {
+    ready(gp);
+    return;
+  }
+  // The waiter may return (and its Waiter die) as soon as woken is 1: the
+  // wake syscall only uses the address.
+  std::atomic<std::uint32_t>* word = &w.woken;
+  word->store(1, std::memory_order_release);
+  futex_wake(word);
+}
+
+}  // namespace gmp::detail

@@ -1,0 +1,62 @@
+// trace/probes.hpp — every USDT probe of the runtime, in one place.
+//
+// Provider "gmp". Probe names and argument orders are a public, versioned
+// interface (docs/PROBES.md): add probes, never change or reuse one.
+// Each probe has a semaphore (probes.cpp); a tracer that attaches increments
+// it, so a probe nobody listens to costs one load and a predicted branch.
+// Operands are registers or constants only (STAP_SDT_ARG_CONSTRAINT=nr, set by
+// the build) because libbpf 1.1 cannot parse indexed memory operands.
+#pragma once
+
+#define _SDT_HAS_SEMAPHORES 1
+#include <sys/sdt.h>
+
+// GMP_PROBE_LIST(X): X(name) for every probe. probes.cpp defines one
+// semaphore per entry; tests check each name appears in the ELF notes.
+#define GMP_PROBE_LIST(X) \
+  X(g_create)             \
+  X(g_run)                \
+  X(g_park)               \
+  X(g_ready)              \
+  X(g_exit)               \
+  X(p_steal)              \
+  X(m_park)               \
+  X(m_unpark)             \
+  X(preempt_request)      \
+  X(stack_overflow)
+
+#define GMP_PROBE_DECLARE_SEMAPHORE(name) extern "C" volatile unsigned short gmp_##name##_semaphore;
+GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
+#undef GMP_PROBE_DECLARE_SEMAPHORE
+
+#define GMP_PROBE_ENABLED(name) __builtin_expect(gmp_##name##_semaphore != 0, 0)
+
+// g_create(goid, parent_goid, stack_bytes)
+#define GMP_PROBE_G_CREATE(goid, parent, stack) \
+  do { if (GMP_PROBE_ENABLED(g_create)) STAP_PROBE3(gmp, g_create, goid, parent, stack); } while (0)
+// g_run(goid, p_id, m_id): a G starts or resumes running.
+#define GMP_PROBE_G_RUN(goid, pid, mid) \
+  do { if (GMP_PROBE_ENABLED(g_run)) STAP_PROBE3(gmp, g_run, goid, pid, mid); } while (0)
+// g_park(goid, wait_reason, p_id): WaitReason values, docs/PROBES.md.
+#define GMP_PROBE_G_PARK(goid, reason, pid) \
+  do { if (GMP_PROBE_ENABLED(g_park)) STAP_PROBE3(gmp, g_park, goid, reason, pid); } while (0)
+// g_ready(goid, waker_goid, p_id): a parked G is made runnable.
+#define GMP_PROBE_G_READY(goid, waker, pid) \
+  do { if (GMP_PROBE_ENABLED(g_ready)) STAP_PROBE3(gmp, g_ready, goid, waker, pid); } while (0)
+// g_exit(goid, p_id)
+#define GMP_PROBE_G_EXIT(goid, pid) \
+  do { if (GMP_PROBE_ENABLED(g_exit)) STAP_PROBE2(gmp, g_exit, goid, pid); } while (0)
+// p_steal(thief_p, victim_p, count)
+#define GMP_PROBE_P_STEAL(thief, victim, n) \
+  do { if (GMP_PROBE_ENABLED(p_steal)) STAP_PROBE3(gmp, p_steal, thief, victim, n); } while (0)
+// m_park(m_id, p_id), m_unpark(m_id, p_id)
+#define GMP_PROBE_M_PARK(mid, pid) \
+  do { if (GMP_PROBE_ENABLED(m_park)) STAP_PROBE2(gmp, m_park, mid, pid); } while (0)
+#define GMP_PROBE_M_UNPARK(mid, pid) \
+  do { if (GMP_PROBE_ENABLED(m_unpark)) STAP_PROBE2(gmp, m_unpark, mid, pid); } while (0)
+// preempt_request(goid, p_id, ran_ns): sysmon asks a running G to yield.
+#define GMP_PROBE_PREEMPT_REQUEST(goid, pid, ran_ns) \
+  do { if (GMP_PROBE_ENABLED(preempt_request)) STAP_PROBE3(gmp, preempt_request, goid, pid, ran_ns); } while (0)
+// stack_overflow(goid, stack_bytes, fault_addr)
+#define GMP_PROBE_STACK_OVERFLOW(goid, stack, addr) \
+  do { if (GMP_PROBE_ENABLED(stack_overflow)) STAP_PROBE3(gmp, stack_overflow, goid, stack, addr); } while (0)

@@ -1,0 +1,33 @@
+// gmprun/workload.hpp — built-in workloads of gmprun.
+//
+// Each file in gmprun/workloads/ defines one workload and registers it with a
+// namespace-scope `const WorkloadRegistration reg{{…}};`. gmprun looks the
+// name up, runs `main` as the first goroutine of a started runtime (argv[0] is
+// the workload name, the rest its own options), and prints the Summary it
+// filled at exit. A workload returns 0 on success, 2 for bad arguments (after
+// printing one line to stderr), 1 when it ran and failed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/summary.hpp"
+
+namespace gmp::tools {
+
+struct Workload {
+  const char* name;
+  const char* summary;  // one line for `gmprun --help`
+  // Prints the workload's own options (for `gmprun WORKLOAD --help`).
+  std::string (*help)();
+  int (*main)(int argc, char** argv, Summary& out);
+};
+
+struct WorkloadRegistration {
+  explicit WorkloadRegistration(Workload w);
+};
+
+const std::vector<Workload>& workloads();
+const Workload* find_workload(const std::string& name);
+
+}  // namespace gmp::tools
