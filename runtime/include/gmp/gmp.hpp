@@ -2,5 +2,6 @@
 #pragma once
 
 #include "gmp/go.hpp"
+#include "gmp/pool.hpp"
 #include "gmp/runtime.hpp"
 #include "gmp/sync.hpp"

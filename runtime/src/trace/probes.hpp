@@ -23,7 +23,11 @@
   X(m_park)               \
   X(m_unpark)             \
   X(preempt_request)      \
-  X(stack_overflow)
+  X(stack_overflow)       \
+  X(alloc_sample)         \
+  X(pool_refill)          \
+  X(pool_flush)           \
+  X(pool_fallback)
 
 #define GMP_PROBE_DECLARE_SEMAPHORE(name) extern "C" volatile unsigned short gmp_##name##_semaphore;
 GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
@@ -60,3 +64,17 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 // stack_overflow(goid, stack_bytes, fault_addr)
 #define GMP_PROBE_STACK_OVERFLOW(goid, stack, addr) \
   do { if (GMP_PROBE_ENABLED(stack_overflow)) STAP_PROBE3(gmp, stack_overflow, goid, stack, addr); } while (0)
+// Memory pool (docs/PROBES.md, "Memory pool"). tier: 0 fast, 1 txn, 2 stable.
+// alloc_sample(tier, size_class, ns): every Nth allocation (stats.sample_every), timed.
+#define GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns) \
+  do { if (GMP_PROBE_ENABLED(alloc_sample)) STAP_PROBE3(gmp, alloc_sample, tier, cls, ns); } while (0)
+// pool_refill(tier, size_class, count): a per-P cache took a batch from a central list.
+#define GMP_PROBE_POOL_REFILL(tier, cls, n) \
+  do { if (GMP_PROBE_ENABLED(pool_refill)) STAP_PROBE3(gmp, pool_refill, tier, cls, n); } while (0)
+// pool_flush(tier, size_class, count): a batch went back to a central list.
+#define GMP_PROBE_POOL_FLUSH(tier, cls, n) \
+  do { if (GMP_PROBE_ENABLED(pool_flush)) STAP_PROBE3(gmp, pool_flush, tier, cls, n); } while (0)
+// pool_fallback(tier, size_class, reason): served by jemalloc instead
+// (1 arena exhausted, 2 tier degraded, 3 no arena).
+#define GMP_PROBE_POOL_FALLBACK(tier, cls, reason) \
+  do { if (GMP_PROBE_ENABLED(pool_fallback)) STAP_PROBE3(gmp, pool_fallback, tier, cls, reason); } while (0)

@@ -1,0 +1,167 @@
+// mem/arena.cpp — reservation, chunk commit per hugepage mode, 2 MiB release.
+#include "mem/arena.hpp"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#include <cstring>
+
+#include "base/check.hpp"
+
+namespace gmp::detail::mem {
+
+const char* huge_mode_name(HugeMode m) noexcept {
+  switch (m) {
+    case HugeMode::kAuto: return "auto";
+    case HugeMode::kHugetlb: return "hugetlb";
+    case HugeMode::kThp: return "thp";
+    case HugeMode::kOff: return "off";
+  }
+  return "?";
+}
+
+bool parse_huge_mode(const char* s, HugeMode* out) noexcept {
+  static constexpr HugeMode kAll[] = {HugeMode::kAuto, HugeMode::kHugetlb, HugeMode::kThp, HugeMode::kOff};
+  for (HugeMode m : kAll) {
+    if (std::strcmp(s, huge_mode_name(m)) == 0) {
+      *out = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Arena::init(const ArenaOptions& opt, PageSource* src) {
+  GMP_CHECK(base_ == 0, "runtime: pool arena initialised twice");
+  if (opt.chunk_bytes == 0 || opt.chunk_bytes % kHugePageSize != 0)
+    return "arena.chunk_bytes must be a positive multiple of 2 MiB";
+  if (opt.max_bytes < opt.chunk_bytes || opt.max_bytes % kHugePageSize != 0)
+    return "arena.max_bytes must be a multiple of 2 MiB and >= arena.chunk_bytes";
+  src_ = src;
+  want_ = opt.mode;
+  if (want_ == HugeMode::kThp && !src_->thp_available())
+    return "hugepages = \"thp\" but transparent hugepages are disabled (/sys/kernel/mm/transparent_hugepage/enabled is [never]); use \"auto\" or \"off\"";
+  int err = 0;
+  std::size_t len = opt.max_bytes + kHugePageSize;
+  void* raw = src_->map(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, &err);
+  if (raw == nullptr) return std::string("cannot reserve arena address space: ") + std::strerror(err);
+  map_lo_ = reinterpret_cast<std::uintptr_t>(raw);
+  map_len_ = len;
+  base_ = (map_lo_ + kHugePageSize - 1) & ~(kHugePageSize - 1);
+  reserved_ = opt.max_bytes;
+  meta_len_ = (opt.max_bytes / kPageSize) * sizeof(PageMeta);
+  void* m = src_->map(nullptr, meta_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, &err);
+  if (m == nullptr) {
+    destroy();
+    return std::string("cannot map the arena page map: ") + std::strerror(err);
+  }
+  meta_ = static_cast<PageMeta*>(m);
+  chunk_bytes_.store(opt.chunk_bytes);
+  next_mode_ = want_ == HugeMode::kAuto ? HugeMode::kHugetlb : want_;
+  // Commit the first chunk now: a forced mode that cannot be had must fail
+  // here, at start, not on some later allocation.
+  HugeMode used = HugeMode::kOff;
+  int rc = commit(base_, opt.chunk_bytes, &used);
+  if (rc != 0) {
+    std::string why = std::string("cannot commit the first arena chunk in mode \"") + huge_mode_name(want_) +
+                      "\": " + std::strerror(-rc);
+    if (want_ == HugeMode::kHugetlb)
+      why += " (MAP_HUGETLB needs reserved pages: echo N > /proc/sys/vm/nr_hugepages; or use \"auto\")";
+    destroy();
+    return why;
+  }
+  mode_ = used;
+  frontier_ = opt.chunk_bytes;
+  committed_.store(opt.chunk_bytes, std::memory_order_relaxed);
+  return "";
+}
+
+void Arena::destroy() noexcept {
+  if (meta_ != nullptr) src_->unmap(meta_, meta_len_);
+  if (map_lo_ != 0) src_->unmap(reinterpret_cast<void*>(map_lo_), map_len_);
+  meta_ = nullptr;
+  map_lo_ = base_ = 0;
+  reserved_ = frontier_ = 0;
+  committed_.store(0);
+  released_.store(0);
+  release_calls_.store(0);
+}
+
+int Arena::prefault(std::uintptr_t addr, std::size_t len) noexcept {
+  void* p = reinterpret_cast<void*>(addr);
+  if (src_->advise(p, len, kMadvPopulateWrite) == 0) return 0;
+  // Kernels before 5.14: touch one byte per 4 KiB page (each touch in a
+  // MADV_HUGEPAGE range faults the whole 2 MiB page when one is available).
+  for (std::size_t off = 0; off < len; off += kPageSize) static_cast<volatile char*>(p)[off] = 0;
+  return 0;
+}
+
+// Tries next_mode_, falling to the next mode in auto. *used says what worked.
+int Arena::commit(std::uintptr_t addr, std::size_t len, HugeMode* used) noexcept {
+  void* p = reinterpret_cast<void*>(addr);
+  int err = 0;
+  for (;;) {
+    HugeMode m = next_mode_;
+    int rc = 0;
+    if (m == HugeMode::kHugetlb) {
+      void* q = src_->map(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_HUGETLB, &err);
+      if (q == nullptr) {
+        rc = -err;
+        // MAP_FIXED failure leaves the old mapping intact (PROT_NONE).
+      }
+    } else {
+      rc = src_->protect(p, len, PROT_READ | PROT_WRITE);
+      if (rc == 0 && m == HugeMode::kThp) {
+        rc = src_->advise(p, len, MADV_HUGEPAGE);
+        if (rc == 0) rc = prefault(addr, len);
+        if (rc != 0) src_->protect(p, len, PROT_NONE);
+      } else if (rc == 0) {
+        src_->advise(p, len, MADV_NOHUGEPAGE);  // "off" means off even with THP=always
+      }
+    }
+    if (rc == 0) {
+      *used = m;
+      return 0;
+    }
+    if (want_ != HugeMode::kAuto) return rc;
+    if (m == HugeMode::kHugetlb) next_mode_ = src_->thp_available() ? HugeMode::kThp : HugeMode::kOff;
+    else if (m == HugeMode::kThp) next_mode_ = HugeMode::kOff;
+    else return rc;
+  }
+}
+
+std::int64_t Arena::grow(std::size_t* npages) noexcept {
+  std::size_t len = chunk_bytes_.load(std::memory_order_relaxed);
+  if (frontier_ + len > reserved_) len = reserved_ - frontier_;
+  if (len < kHugePageSize) return -1;
+  HugeMode used = HugeMode::kOff;
+  if (commit(base_ + frontier_, len, &used) != 0) return -1;
+  std::int64_t first = static_cast<std::int64_t>(frontier_ / kPageSize);
+  frontier_ += len;
+  committed_.fetch_add(len, std::memory_order_relaxed);
+  *npages = len / kPageSize;
+  return first;
+}
+
+void Arena::release_unit(std::size_t first_page) noexcept {
+  GMP_CHECK(first_page % (kHugePageSize / kPageSize) == 0, "runtime: pool release of a partial 2 MiB unit");
+  int rc = src_->advise(page_addr(first_page), kHugePageSize, MADV_DONTNEED);
+  GMP_CHECK(rc == 0, "runtime: pool MADV_DONTNEED failed: %d", rc);
+  released_.fetch_add(kHugePageSize, std::memory_order_relaxed);
+  release_calls_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Arena::reuse_unit(std::size_t first_page) noexcept {
+  // hugetlb and off fault on demand; THP is pre-faulted again so that the
+  // hugepage comes back whole and no allocation path takes the fault.
+  if (mode_ == HugeMode::kThp || next_mode_ == HugeMode::kThp) prefault(reinterpret_cast<std::uintptr_t>(page_addr(first_page)), kHugePageSize);
+  released_.fetch_sub(kHugePageSize, std::memory_order_relaxed);
+}
+
+SmapsTotals Arena::smaps() const noexcept {
+  SmapsTotals t;
+  if (base_ != 0) src_->smaps(base_, base_ + reserved_, &t);
+  return t;
+}
+
+}  // namespace gmp::detail::mem

@@ -1,0 +1,47 @@
+// mem/cache.hpp — a per-P (or per-foreign-thread) cache: the fast tier's free
+// lists, the txn tier's LRU lists, the remote-free buffers and the counters.
+//
+// Ownership: a Cache is used only by its owner — the M currently holding P
+// `home` (a goroutine reaches another P only through a switch, and pool code
+// never switches), or the one foreign thread that acquired it. So nothing in
+// it is locked and nothing on its lists is atomic; counters are owner-written
+// relaxed atomics (stats.hpp) and list lengths likewise, for stats readers.
+#pragma once
+
+#include <cstdint>
+
+#include "mem/central.hpp"
+#include "mem/object_link.hpp"
+#include "mem/stats.hpp"
+
+namespace gmp::detail::mem {
+
+struct FastList {
+  void* head = nullptr;  // owner only
+  Counter count;         // owner-written; length of head
+};
+
+// Doubly linked, newest at mru, oldest at lru.
+struct TxnList {
+  TxnNode* mru = nullptr;  // owner only
+  TxnNode* lru = nullptr;  // owner only
+  Counter count;
+};
+
+struct alignas(64) Cache {
+  std::uint32_t home = 0;              // P id, or kForeignHomeBase + slot; set once
+  std::uint32_t sample_countdown = 1;  // owner only
+  std::uint32_t txn_frees_since_sweep = 0;  // owner only
+  std::uint64_t rng = 0x9E3779B97F4A7C15ull;  // owner only (fault drill)
+  FastList fast[kNumClasses];
+  TxnList txn[kNumClasses];
+  Chain remote[2][kNumClasses];  // [fast, txn]: remote frees waiting for a batch; owner only
+  Counter remote_count[2][kNumClasses];  // mirrors remote[..].n for stats
+  ClassCounters ctr[kNumTiers][kNumClasses];
+  LargeCounters large;
+  Counter hist[kHistBuckets];  // sampled allocation latency, all tiers
+};
+
+inline constexpr std::uint32_t kForeignHomeBase = 256;  // homes >= this are foreign-thread caches
+
+}  // namespace gmp::detail::mem

@@ -1,0 +1,62 @@
+// mem/central.hpp — the central lists: one per (tier, size class), shared by
+// all Ps, fed by carving spans from the buddy allocator.
+//
+// Per-P caches refill from and flush to these in batches (one lock per
+// batch), and remote frees arrive here in batches too. A span is carved
+// lazily with a bump pointer (no write to an object before it is handed
+// out); its pages are tagged in the arena's page map with the class, tier
+// and home (the cache that carved it), which is how deallocate finds an
+// object's class and decides whether a free is local or remote.
+//
+// Spans stay with their (tier, class) for the life of the process: objects
+// are reused, and whole 2 MiB units go back to the kernel only through the
+// stable tier's buddy blocks. (Returning empty spans needs per-span counts;
+// see docs/POOL.md, "Limits".)
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "mem/buddy.hpp"
+#include "mem/object_link.hpp"
+#include "mem/size_class.hpp"
+#include "mem/spin_lock.hpp"
+
+namespace gmp::detail::mem {
+
+enum class TierId : std::uint8_t { kFast = 0, kTxn = 1, kStable = 2, kLarge = 3 };
+inline constexpr int kNumTiers = 4;
+inline constexpr int kNumListTiers = 3;  // tiers with central lists
+
+struct alignas(64) CentralList {
+  SpinLock mu;
+  void* head = nullptr;         // GMP_GUARDED_BY(mu)
+  std::uintptr_t bump = 0;      // next uncarved object of the current span; GMP_GUARDED_BY(mu)
+  std::uintptr_t bump_end = 0;  // GMP_GUARDED_BY(mu)
+  // Written under mu, read by stats without it.
+  std::atomic<std::uint64_t> count{0};         // objects on `head`
+  std::atomic<std::uint64_t> carved_bytes{0};  // bytes handed out of spans, ever
+  std::atomic<std::uint64_t> span_bytes{0};    // bytes of spans taken from the buddy
+};
+
+class Central {
+ public:
+  void init(Arena* arena, Buddy* buddy) noexcept;
+  // Moves up to `want` objects into *out (never blocks on anything but the
+  // list's lock and, when carving, the buddy's). *carved is set when a new
+  // span had to be taken. Returns the count; 0 when the arena is exhausted.
+  std::uint32_t fetch(TierId tier, int cls, std::uint32_t want, std::uint32_t home, Chain* out,
+                      bool* carved) noexcept;
+  // REQUIRES: c is a non-empty chain of free objects of (tier, cls).
+  void put(TierId tier, int cls, const Chain& c) noexcept;
+
+  CentralList& list(TierId tier, int cls) noexcept { return lists_[static_cast<int>(tier)][cls]; }
+
+ private:
+  Arena* arena_ = nullptr;
+  Buddy* buddy_ = nullptr;
+  CentralList lists_[kNumListTiers][kNumClasses];
+};
+
+}  // namespace gmp::detail::mem

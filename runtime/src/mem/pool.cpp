@@ -1,0 +1,380 @@
+// mem/pool.cpp — the public pool API: dispatch by size and tier, the caches
+// of Ps and of foreign threads, initialisation, live config and the
+// txn-tier loss detector (fault drill).
+#include <jemalloc/jemalloc.h>
+
+#include <cstdio>
+#include <new>
+
+#include "base/check.hpp"
+#include "base/clock.hpp"
+#include "gmp/pool.hpp"
+#include "mem/pool_state.hpp"
+#include "mem/pool_test_hooks.hpp"
+#include "trace/probes.hpp"
+
+namespace gmp::detail::mem {
+
+PoolState& state() noexcept {
+  static PoolState* s = [] {
+    auto* st = new PoolState();  // never destroyed: frees may run during exit
+    for (std::uint32_t i = 0; i < kMaxPools; ++i) st->pcache[i].home = i;
+    return st;
+  }();
+  return *s;
+}
+
+namespace {
+
+std::atomic<int> g_max_pid{0};  // 1 + the highest P id seen (stats and the growth rule)
+
+void publish_tunables(PoolState& s, const PoolConfig& c) noexcept {
+  Tunables& t = s.tun;
+  t.max_size.store(c.max_size, std::memory_order_relaxed);
+  t.fast_max_size.store(c.fast_max_size, std::memory_order_relaxed);
+  t.fast_batch.store(c.fast_batch, std::memory_order_relaxed);
+  t.txn_batch.store(c.txn_batch, std::memory_order_relaxed);
+  t.txn_sweep_every.store(c.txn_sweep_every, std::memory_order_relaxed);
+  t.sample_every.store(c.sample_every, std::memory_order_relaxed);
+  t.txn_ttl_ns.store(static_cast<std::int64_t>(c.txn_ttl_ms) * 1'000'000, std::memory_order_relaxed);
+  for (int cls = 0; cls < kNumClasses; ++cls) {
+    t.fast_cap[cls].store(fast_cap_for(c, cls), std::memory_order_relaxed);
+    t.txn_cap[cls].store(txn_cap_for(c, cls), std::memory_order_relaxed);
+  }
+  t.leak_ppm.store(static_cast<std::uint32_t>(c.txn_leak_percent * 10'000), std::memory_order_relaxed);
+  t.detect_min_bytes.store(c.detect_min_bytes, std::memory_order_relaxed);
+  t.detect_lost_permille.store(static_cast<std::uint32_t>(c.detect_lost_fraction * 1000), std::memory_order_relaxed);
+}
+
+// REQUIRES: s.cfg_mu held, phase 0.
+void init_locked(PoolState& s) {
+  publish_tunables(s, s.cfg);
+  ArenaOptions ao{s.cfg.hugepages, s.cfg.chunk_bytes, s.cfg.max_bytes};
+  std::string err = s.arena.init(ao, s.src != nullptr ? s.src : &system_page_source());
+  if (!err.empty()) {
+    s.init_error = err;
+    s.phase.store(2, std::memory_order_release);
+    errorf("gmp pool: %s; every allocation goes to jemalloc", err.c_str());
+    return;
+  }
+  s.buddy.init(&s.arena, s.cfg.retain_bytes);
+  s.central.init(&s.arena, &s.buddy);
+  s.phase.store(1, std::memory_order_release);  // pairs with the acquire in ready()
+}
+
+// Foreign-thread caches (Use outside a runtime thread).
+struct ForeignGuard {
+  Cache* cache = nullptr;
+  bool dead = false;
+  ~ForeignGuard() {
+    dead = true;
+    if (cache == nullptr) return;
+    drain_cache(cache);
+    PoolState& s = state();
+    std::lock_guard g(s.foreign_mu);
+    s.foreign_idle.push_back(cache);
+    cache = nullptr;
+  }
+};
+thread_local ForeignGuard t_foreign;
+
+[[gnu::noinline]] Cache* acquire_foreign() noexcept {
+  if (t_foreign.dead) return nullptr;
+  PoolState& s = state();
+  std::lock_guard g(s.foreign_mu);
+  Cache* c = nullptr;
+  if (!s.foreign_idle.empty()) {
+    c = s.foreign_idle.back();
+    s.foreign_idle.pop_back();
+  } else {
+    c = new (std::nothrow) Cache();
+    if (c == nullptr) return nullptr;
+    c->home = kForeignHomeBase + static_cast<std::uint32_t>(s.foreign_all.size());
+    GMP_CHECK(c->home <= 0xFFFF, "runtime: pool: too many foreign-thread caches");
+    s.foreign_all.push_back(c);
+  }
+  t_foreign.cache = c;
+  return c;
+}
+
+// A thread past its TLS destructors still frees (other destructors run
+// later): it shares one locked cache.
+std::mutex g_orphan_mu;
+Cache* orphan_cache() noexcept {
+  static Cache* c = [] {
+    auto* k = new Cache();
+    k->home = 0xFFFF;
+    return k;
+  }();
+  return c;
+}
+
+int class_for_request(std::size_t size, std::size_t align) noexcept {
+  return align <= 16 ? class_of(size) : class_for(size, align);
+}
+
+void* alloc_in(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
+  PoolState& s = state();
+  if (size == 0) size = 1;
+  if (size > s.tun.max_size.load(std::memory_order_relaxed) || align > kMaxSupportedAlign) [[unlikely]]
+    return large_alloc(c, size, align);
+  int cls = class_for_request(size, align);
+  if (cls < 0) [[unlikely]] return large_alloc(c, size, align);
+  if (!ready()) [[unlikely]] return fallback_alloc(c, static_cast<TierId>(tier), cls, kFallbackNoArena);
+  switch (tier) {
+    case gmp::pool::Tier::kFast:
+      if (kClassSize[cls] <= s.tun.fast_max_size.load(std::memory_order_relaxed)) [[likely]]
+        return fast_alloc(c, cls);
+      [[fallthrough]];
+    case gmp::pool::Tier::kTxn:
+      if (cls == 0) cls = 1;  // a TxnNode needs 24 bytes
+      if (s.txn_degraded.load(std::memory_order_relaxed)) [[unlikely]]
+        return fallback_alloc(c, TierId::kTxn, cls, kFallbackDegraded);
+      return txn_alloc(c, cls);
+    case gmp::pool::Tier::kStable:
+      return stable_alloc(c, size, cls);
+  }
+  return nullptr;
+}
+
+[[gnu::noinline]] void* alloc_sampled(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
+  std::uint32_t every = state().tun.sample_every.load(std::memory_order_relaxed);
+  c->sample_countdown = every == 0 ? UINT32_MAX : every;
+  std::int64_t t0 = nanotime();
+  void* p = alloc_in(c, size, align, tier);
+  std::uint64_t ns = static_cast<std::uint64_t>(nanotime() - t0);
+  c->hist[hist_bucket(ns)].add();
+  int cls = size <= kMaxClassSize ? class_of(size == 0 ? 1 : size) : -1;
+  GMP_PROBE_ALLOC_SAMPLE(static_cast<int>(tier), cls, ns);
+  return p;
+}
+
+void* alloc_entry(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
+  Cache* c = current_cache();
+  if (c == nullptr) [[unlikely]] {
+    std::lock_guard g(g_orphan_mu);
+    return alloc_in(orphan_cache(), size, align, tier);
+  }
+  if (--c->sample_countdown == 0) [[unlikely]] return alloc_sampled(c, size, align, tier);
+  return alloc_in(c, size, align, tier);
+}
+
+void free_in(Cache* c, void* p) noexcept {
+  PoolState& s = state();
+  if (!s.arena.contains(p)) {
+    large_free(c, p);
+    return;
+  }
+  std::uint32_t info = s.arena.meta(s.arena.page_index(p)).info;
+  int cls = static_cast<int>(info_cls(info));
+  TierId tier = static_cast<TierId>(info_tier(info));
+  if (tier == TierId::kStable) {
+    stable_free(c, p, info);
+  } else if (info_home(info) != c->home) {
+    remote_free(c, tier, cls, p);
+  } else if (tier == TierId::kFast) {
+    fast_free(c, p, cls);
+  } else {
+    txn_free(c, p, cls);
+  }
+}
+
+}  // namespace
+
+bool ensure_init() noexcept {
+  PoolState& s = state();
+  int ph = s.phase.load(std::memory_order_acquire);
+  if (ph != 0) return ph == 1;
+  std::lock_guard g(s.cfg_mu);
+  if (s.phase.load(std::memory_order_relaxed) == 0) init_locked(s);
+  return s.phase.load(std::memory_order_relaxed) == 1;
+}
+
+Cache* current_cache() noexcept {
+  int id = current_p_id();
+  if (id >= 0) [[likely]] {
+    if (id >= g_max_pid.load(std::memory_order_relaxed)) [[unlikely]] {
+      int cur = g_max_pid.load(std::memory_order_relaxed);
+      while (cur <= id && !g_max_pid.compare_exchange_weak(cur, id + 1)) {
+      }
+    }
+    return &state().pcache[id];
+  }
+  if (t_foreign.cache != nullptr) [[likely]] return t_foreign.cache;
+  return acquire_foreign();
+}
+
+void check_txn_growth() noexcept {
+  PoolState& s = state();
+  if (s.txn_degraded.load(std::memory_order_relaxed)) return;
+  std::uint64_t carved = 0, cached = 0, used = 0;
+  auto add_cache = [&](const Cache& c) {
+    for (int cls = 0; cls < kNumClasses; ++cls) {
+      const ClassCounters& k = c.ctr[1][cls];
+      std::uint64_t size = kClassSize[cls];
+      used += (k.hits.get() + k.misses.get() - k.frees.get()) * size;
+      cached += (c.txn[cls].count.get() + c.remote_count[1][cls].get()) * size;
+    }
+  };
+  int np = g_max_pid.load(std::memory_order_relaxed);
+  for (int i = 0; i < np; ++i) add_cache(s.pcache[i]);
+  {
+    std::lock_guard g(s.foreign_mu);
+    for (const Cache* c : s.foreign_all) add_cache(*c);
+  }
+  add_cache(*orphan_cache());
+  for (int cls = 0; cls < kNumClasses; ++cls) {
+    CentralList& l = s.central.list(TierId::kTxn, cls);
+    carved += l.carved_bytes.load(std::memory_order_relaxed);
+    cached += l.count.load(std::memory_order_relaxed) * kClassSize[cls];
+  }
+  // Counters of other caches are read racily: a small negative or positive
+  // error is possible; the thresholds are far above it.
+  std::int64_t lost = static_cast<std::int64_t>(carved) - static_cast<std::int64_t>(used + cached);
+  std::uint64_t min = s.tun.detect_min_bytes.load(std::memory_order_relaxed);
+  std::uint64_t permille = s.tun.detect_lost_permille.load(std::memory_order_relaxed);
+  if (lost <= 0 || static_cast<std::uint64_t>(lost) < min || static_cast<std::uint64_t>(lost) * 1000 < carved * permille)
+    return;
+  bool expected = false;
+  if (!s.txn_degraded.compare_exchange_strong(expected, true)) return;
+  s.degrade_events.fetch_add(1, std::memory_order_relaxed);
+  s.lost_bytes_at_degrade.store(static_cast<std::uint64_t>(lost), std::memory_order_relaxed);
+  errorf("gmp pool: txn tier lost %llu of %llu bytes taken from spans (%llu%%); degrading txn allocations to jemalloc",
+         static_cast<unsigned long long>(lost), static_cast<unsigned long long>(carved),
+         static_cast<unsigned long long>(static_cast<std::uint64_t>(lost) * 100 / (carved ? carved : 1)));
+}
+
+// ---- test hooks (mem/pool_test_hooks.hpp) ------------------------------------
+
+std::string reset_for_test(const PoolConfig& cfg, PageSource* src) {
+  PoolState& s = state();
+  std::lock_guard g(s.cfg_mu);
+  if (s.phase.load() == 1) s.arena.destroy();
+  auto reinit = [](Cache* c) {
+    std::uint32_t h = c->home;
+    c->~Cache();
+    new (c) Cache();
+    c->home = h;
+  };
+  for (auto& c : s.pcache) reinit(&c);
+  {
+    std::lock_guard fg(s.foreign_mu);
+    for (Cache* c : s.foreign_all) reinit(c);
+  }
+  reinit(orphan_cache());
+  s.txn_degraded.store(false);
+  s.degrade_events.store(0);
+  s.init_error.clear();
+  s.cfg = cfg;
+  s.src = src;
+  s.phase.store(0);
+  init_locked(s);
+  return s.init_error;
+}
+
+Cache* cache_for_test() noexcept { return current_cache(); }
+
+std::string apply_config(const PoolConfig& next) {
+  PoolState& s = state();
+  std::lock_guard g(s.cfg_mu);
+  if (s.phase.load(std::memory_order_relaxed) == 1) {
+    if (next.hugepages != s.cfg.hugepages)
+      return std::string("arena.hugepages cannot change on a running pool (it is \"") + huge_mode_name(s.cfg.hugepages) +
+             "\"); set it before the pool's first use (gmprun --hugepages / --pool-config)";
+    if (next.max_bytes != s.cfg.max_bytes)
+      return "arena.max_bytes cannot change on a running pool (it is " + std::to_string(s.cfg.max_bytes) +
+             "); the address space is reserved at start";
+    int np = g_max_pid.load() > 0 ? g_max_pid.load() : 1;
+    std::uint64_t committed = s.arena.committed_bytes();
+    std::uint64_t before = predicted_pool_bytes(s.cfg, np, committed);
+    std::uint64_t after = predicted_pool_bytes(next, np, committed);
+    if (static_cast<double>(after) > static_cast<double>(before) * (1 + kMaxLiveGrowth)) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "change refused: predicted pool memory %.1f MiB -> %.1f MiB (+%.1f%%) with %d P(s), over the +15%% "
+                    "limit for a running pool; apply it in steps or at start",
+                    before / 1048576.0, after / 1048576.0, (static_cast<double>(after) / before - 1) * 100, np);
+      return buf;
+    }
+    s.cfg = next;
+    publish_tunables(s, next);
+    s.buddy.set_retain_bytes(next.retain_bytes);
+    s.arena.set_chunk_bytes(next.chunk_bytes);
+    return "";
+  }
+  s.cfg = next;
+  publish_tunables(s, next);
+  return "";
+}
+
+PoolConfig current_config() {
+  PoolState& s = state();
+  std::lock_guard g(s.cfg_mu);
+  return s.cfg;
+}
+
+}  // namespace gmp::detail::mem
+
+namespace gmp::pool {
+
+using namespace gmp::detail::mem;
+
+void* allocate(std::size_t size, Tier tier) noexcept { return alloc_entry(size, 16, tier); }
+void* allocate_aligned(std::size_t size, std::size_t align, Tier tier) noexcept {
+  return alloc_entry(size, align < 16 ? 16 : align, tier);
+}
+
+void deallocate(void* p) noexcept {
+  if (p == nullptr) return;
+  Cache* c = current_cache();
+  if (c == nullptr) [[unlikely]] {
+    std::lock_guard g(g_orphan_mu);
+    free_in(orphan_cache(), p);
+    return;
+  }
+  free_in(c, p);
+}
+void deallocate(void* p, std::size_t) noexcept { deallocate(p); }
+
+void sweep() noexcept {
+  if (state().phase.load(std::memory_order_acquire) != 1) return;
+  Cache* c = current_cache();
+  if (c == nullptr) return;
+  txn_sweep(c, 0);
+  for (int cls = 0; cls < kNumClasses; ++cls) {
+    flush_remote(c, TierId::kFast, cls);
+    flush_remote(c, TierId::kTxn, cls);
+  }
+}
+
+std::string init() {
+  ensure_init();
+  PoolState& s = state();
+  std::lock_guard g(s.cfg_mu);
+  return s.init_error;
+}
+
+std::string check_config(const std::string& path) {
+  PoolConfig c;
+  return load_config_file(path, &c);
+}
+
+std::string load_config(const std::string& path) {
+  PoolConfig c = current_config();
+  std::string err = load_config_file(path, &c);
+  if (!err.empty()) return err;
+  err = apply_config(c);
+  return err.empty() ? "" : path + ": " + err;
+}
+
+std::string set_hugepages(const std::string& mode) {
+  HugeMode m;
+  if (!parse_huge_mode(mode.c_str(), &m))
+    return "--hugepages " + mode + ": unknown mode; use auto, hugetlb, thp or off";
+  PoolConfig c = current_config();
+  c.hugepages = m;
+  std::string err = apply_config(c);
+  return err.empty() ? "" : "--hugepages " + mode + ": " + err;
+}
+
+}  // namespace gmp::pool

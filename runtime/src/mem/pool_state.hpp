@@ -1,0 +1,109 @@
+// mem/pool_state.hpp — the pool's process-wide state and the internal API
+// between its files (tiers, remote frees, large objects, stats).
+//
+// Lifetime: initialised once, lazily on first use or by configure(); never
+// torn down while the process runs (tests may reset it when quiescent).
+// Live tunables are relaxed atomics: apply_config writes them under
+// PoolState::cfg_mu, owners read them on their paths, and a stale read only
+// delays a change by one operation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "mem/arena.hpp"
+#include "mem/buddy.hpp"
+#include "mem/cache.hpp"
+#include "mem/central.hpp"
+#include "mem/config.hpp"
+
+namespace gmp::detail::mem {
+
+inline constexpr int kMaxPools = 256;  // == sched kMaxProcs (checked in pool.cpp)
+
+struct Tunables {
+  std::atomic<std::uint32_t> max_size{kMaxClassSize};
+  std::atomic<std::uint32_t> fast_max_size{1024};
+  std::atomic<std::uint32_t> fast_batch{32};
+  std::atomic<std::uint32_t> txn_batch{32};
+  std::atomic<std::uint32_t> txn_sweep_every{64};
+  std::atomic<std::uint32_t> sample_every{1024};
+  std::atomic<std::int64_t> txn_ttl_ns{60'000'000};
+  std::atomic<std::uint32_t> fast_cap[kNumClasses];
+  std::atomic<std::uint32_t> txn_cap[kNumClasses];
+  std::atomic<std::uint32_t> leak_ppm{0};  // fault drill: txn frees leaked, parts per million
+  std::atomic<std::uint64_t> detect_min_bytes{4u << 20};
+  std::atomic<std::uint32_t> detect_lost_permille{250};
+};
+
+struct PoolState {
+  std::atomic<int> phase{0};  // 0 not started, 1 ready, 2 failed (all via jemalloc)
+  std::mutex cfg_mu;
+  PoolConfig cfg;           // GMP_GUARDED_BY(cfg_mu)
+  std::string init_error;   // GMP_GUARDED_BY(cfg_mu); set once when phase becomes 2
+  PageSource* src = nullptr;  // GMP_GUARDED_BY(cfg_mu); before init only
+  Arena arena;
+  Buddy buddy;
+  Central central;
+  Tunables tun;
+  std::atomic<bool> txn_degraded{false};
+  std::atomic<std::uint64_t> degrade_events{0};
+  std::atomic<std::uint64_t> lost_bytes_at_degrade{0};
+  Cache pcache[kMaxPools];  // indexed by P id; owner: the M holding that P
+  // Foreign-thread caches: created on a thread's first use, parked on exit
+  // (lists flushed) and handed to the next foreign thread. Never freed, so
+  // their counters stay in the totals. GMP_GUARDED_BY(foreign_mu).
+  std::mutex foreign_mu;
+  std::vector<Cache*> foreign_all;
+  std::vector<Cache*> foreign_idle;
+};
+
+PoolState& state() noexcept;
+
+// Initialises with the current cfg if not yet done. Returns true when the
+// arena is usable.
+bool ensure_init() noexcept;
+inline bool ready() noexcept { return state().phase.load(std::memory_order_acquire) == 1 || ensure_init(); }
+
+// The calling thread's cache: its P's, or a foreign-thread cache; null only
+// during thread exit after the foreign cache was parked.
+Cache* current_cache() noexcept;
+// The calling thread's P id, or -1 (mem/current_p.cpp: the one scheduler seam).
+int current_p_id() noexcept;
+
+// ---- tiers (fast_tier.cpp, txn_tier.cpp, stable_tier.cpp) -------------------
+void* fast_alloc(Cache* c, int cls) noexcept;
+void fast_free(Cache* c, void* p, int cls) noexcept;
+void* txn_alloc(Cache* c, int cls) noexcept;
+void txn_free(Cache* c, void* p, int cls) noexcept;
+// Recycles expired txn objects (all classes) to the central lists in batches.
+void txn_sweep(Cache* c, std::int64_t now_ns) noexcept;
+void* stable_alloc(Cache* c, std::size_t size, int cls) noexcept;
+void stable_free(Cache* c, void* p, std::uint32_t info) noexcept;
+
+// ---- remote_free.cpp ---------------------------------------------------------
+// An object of (tier, cls) homed on another cache: buffered, sent to the
+// central list in batches. REQUIRES: tier is kFast or kTxn.
+void remote_free(Cache* c, TierId tier, int cls, void* p) noexcept;
+void flush_remote(Cache* c, TierId tier, int cls) noexcept;
+// Flushes every list of c to the central lists (foreign thread exit, reset).
+void drain_cache(Cache* c) noexcept;
+
+// ---- large.cpp ---------------------------------------------------------------
+void* large_alloc(Cache* c, std::size_t size, std::size_t align) noexcept;
+void large_free(Cache* c, void* p) noexcept;
+// jemalloc instead of a tier (arena exhausted, tier degraded): counted.
+void* fallback_alloc(Cache* c, TierId tier, int cls, int reason) noexcept;
+inline constexpr int kFallbackExhausted = 1;
+inline constexpr int kFallbackDegraded = 2;
+inline constexpr int kFallbackNoArena = 3;
+
+// ---- leak detection (pool.cpp) -----------------------------------------------
+// Called after a txn refill carved a new span: compares what the txn tier
+// took from spans with what is in use or cached; degrades on a loss.
+void check_txn_growth() noexcept;
+
+}  // namespace gmp::detail::mem

@@ -1,0 +1,39 @@
+// mem/spin_lock.hpp — the lock of the pool's shared lists.
+//
+// Critical sections under it are a few dozen instructions (splice a batch,
+// carve a span), so a test-and-test-and-set lock beats a futex mutex; after
+// a bounded spin it yields the thread, because on 2 CPUs the holder may be
+// descheduled. Never held across a call that can switch goroutines.
+#pragma once
+
+#include <sched.h>
+
+#include <atomic>
+
+#include "base/clock.hpp"
+
+namespace gmp::detail::mem {
+
+class SpinLock {
+ public:
+  void lock() noexcept {
+    for (int spins = 0;; ++spins) {
+      // Pairs with the release in unlock().
+      if (!held_.exchange(true, std::memory_order_acquire)) return;
+      while (held_.load(std::memory_order_relaxed)) {
+        if (++spins > 64) {
+          sched_yield();
+          spins = 0;
+        } else {
+          cpu_relax();
+        }
+      }
+    }
+  }
+  void unlock() noexcept { held_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> held_{false};
+};
+
+}  // namespace gmp::detail::mem

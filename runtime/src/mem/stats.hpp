@@ -1,0 +1,58 @@
+// mem/stats.hpp — the pool's counters and its sampled latency histogram.
+//
+// Every counter lives in the cache (per P, or per foreign thread) whose owner
+// updates it, as a relaxed atomic written only by that owner (load + store,
+// no read-modify-write: no lock prefix on the fast path) and read by stats()
+// from any thread. Totals are exact once the owners are quiescent; while they
+// run each field is exact but the set is not a snapshot.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace gmp::detail::mem {
+
+// Owner-written counter. REQUIRES (add/sub): called only by the owner.
+struct Counter {
+  std::atomic<std::uint64_t> v{0};
+  void add(std::uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void sub(std::uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
+};
+
+struct ClassCounters {
+  Counter hits;          // served from the local cache
+  Counter misses;        // needed a refill (or the shared list/buddy for stable)
+  Counter refills;       // batches fetched from a central list
+  Counter flushes;       // batches sent to a central list (overflow, TTL expiry, remote)
+  Counter frees;         // frees of this tier/class made on this cache's thread
+  Counter remote_frees;  // ... of objects homed on another cache
+  Counter fallbacks;     // allocations sent to jemalloc (exhaustion, degrade)
+  Counter leaked;        // fault drill: txn frees not recycled
+  Counter block_bytes_alloc;  // stable buddy blocks only (variable size)
+  Counter block_bytes_free;
+};
+
+// Log-linear latency histogram: exact below 16 ns, then 4 buckets per power
+// of two (<= 25 % error), up to 2^43 ns.
+inline constexpr int kHistBuckets = 16 + 40 * 4;
+inline int hist_bucket(std::uint64_t ns) noexcept {
+  if (ns < 16) return static_cast<int>(ns);
+  int e = 63 - __builtin_clzll(ns);
+  int sub = static_cast<int>((ns >> (e - 2)) & 3);
+  int b = 16 + (e - 4) * 4 + sub;
+  return b < kHistBuckets ? b : kHistBuckets - 1;
+}
+// The largest value that falls in bucket b.
+inline std::uint64_t hist_upper(int b) noexcept {
+  if (b < 16) return static_cast<std::uint64_t>(b);
+  int e = (b - 16) / 4 + 4;
+  int sub = (b - 16) % 4;
+  return (std::uint64_t{1} << e) + (static_cast<std::uint64_t>(sub + 1) << (e - 2)) - 1;
+}
+
+struct LargeCounters {
+  Counter allocs, frees, alloc_bytes, free_bytes;
+};
+
+}  // namespace gmp::detail::mem
