@@ -1,0 +1,182 @@
+// Hugepage modes and their fallbacks (forced through a fake kernel), the
+// real THP and hugetlb paths when the machine has them, and the rule that
+// memory goes back to the kernel only in whole 2 MiB units.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "pool_fixture.hpp"
+
+namespace gmp::detail::mem {
+namespace {
+
+using gmp::pool::Tier;
+
+// The real kernel, except what a test switches off; records releases.
+class FakeKernel : public PageSource {
+ public:
+  bool hugetlb_ok = false;
+  bool thp_ok = true;
+  std::vector<std::pair<std::uintptr_t, std::size_t>> dontneed;
+  std::vector<int> advices;
+
+  void* map(void* addr, std::size_t len, int prot, int flags, int* err) noexcept override {
+    if ((flags & MAP_HUGETLB) && !hugetlb_ok) {
+      *err = ENOMEM;
+      return nullptr;
+    }
+    return system_page_source().map(addr, len, prot, flags, err);
+  }
+  int unmap(void* a, std::size_t l) noexcept override { return system_page_source().unmap(a, l); }
+  int protect(void* a, std::size_t l, int p) noexcept override { return system_page_source().protect(a, l, p); }
+  int advise(void* a, std::size_t l, int adv) noexcept override {
+    advices.push_back(adv);
+    if (adv == MADV_HUGEPAGE && !thp_ok) return -EINVAL;
+    if (adv == MADV_DONTNEED) dontneed.emplace_back(reinterpret_cast<std::uintptr_t>(a), l);
+    return system_page_source().advise(a, l, adv);
+  }
+  bool thp_available() noexcept override { return thp_ok; }
+  int smaps(std::uintptr_t b, std::uintptr_t e, SmapsTotals* o) noexcept override {
+    return system_page_source().smaps(b, e, o);
+  }
+};
+
+// The fake outlives the pool that uses it: TearDown puts the real kernel back.
+class HugeModes : public ::testing::Test {
+ protected:
+  void TearDown() override { reset_for_test(small_config(), nullptr); }
+  FakeKernel k;
+};
+using Release = HugeModes;
+
+PoolConfig with_mode(HugeMode m) {
+  PoolConfig c = small_config();
+  c.hugepages = m;
+  c.chunk_bytes = 4u << 20;
+  c.max_bytes = 64u << 20;
+  return c;
+}
+
+TEST_F(HugeModes, ForcedHugetlbWithoutReservedPagesIsAClearError) {
+  std::string err = reset_for_test(with_mode(HugeMode::kHugetlb), &k);
+  EXPECT_NE(err.find("hugetlb"), std::string::npos) << err;
+  EXPECT_NE(err.find("nr_hugepages"), std::string::npos) << err;
+  // The pool still serves every request (from jemalloc), counted.
+  void* p = gmp::pool::allocate(64);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(gmp::pool::stats(false).tiers[0].total.fallbacks, 1u);
+  gmp::pool::deallocate(p);
+}
+
+TEST_F(HugeModes, ForcedThpWhenThpIsOffIsAClearError) {
+  k.thp_ok = false;
+  std::string err = reset_for_test(with_mode(HugeMode::kThp), &k);
+  EXPECT_NE(err.find("thp"), std::string::npos) << err;
+}
+
+TEST_F(HugeModes, AutoFallsBackFromHugetlbToThp) {
+  ASSERT_EQ(reset_for_test(with_mode(HugeMode::kAuto), &k), "");
+  EXPECT_EQ(state().arena.mode(), HugeMode::kThp);
+}
+
+TEST_F(HugeModes, AutoFallsBackToSmallPagesWithoutThp) {
+  k.thp_ok = false;
+  ASSERT_EQ(reset_for_test(with_mode(HugeMode::kAuto), &k), "");
+  EXPECT_EQ(state().arena.mode(), HugeMode::kOff);
+}
+
+TEST_F(HugeModes, OffAsksForNoHugepages) {
+  ASSERT_EQ(reset_for_test(with_mode(HugeMode::kOff), &k), "");
+  EXPECT_EQ(state().arena.mode(), HugeMode::kOff);
+  bool nohuge = false;
+  for (int a : k.advices) nohuge |= a == MADV_NOHUGEPAGE;
+  EXPECT_TRUE(nohuge);
+}
+
+TEST_F(HugeModes, RealThpCoversTheArena) {
+  if (!system_page_source().thp_available()) GTEST_SKIP() << "THP is disabled on this machine ([never])";
+  ASSERT_EQ(reset_for_test(with_mode(HugeMode::kThp), nullptr), "");
+  auto s = gmp::pool::stats(true);
+  EXPECT_EQ(s.hugepage_mode, "thp");
+  if (s.hugepage_coverage < 0.5)
+    GTEST_SKIP() << "THP granted only " << s.hugepage_coverage * 100 << "% (memory fragmented / defrag off)";
+  EXPECT_GE(s.hugepage_coverage, 0.9);
+  std::string b = gmp::pool::banner();
+  EXPECT_NE(b.find("hugepages=thp"), std::string::npos) << b;
+}
+
+// Sets vm.nr_hugepages for the test and restores it.
+class NrHugepages {
+ public:
+  explicit NrHugepages(int n) {
+    std::ifstream in("/proc/sys/vm/nr_hugepages");
+    in >> old_;
+    ok_ = write(n) && read() >= n;
+  }
+  ~NrHugepages() { write(old_); }
+  bool ok() const { return ok_; }
+
+ private:
+  static bool write(int n) {
+    std::ofstream out("/proc/sys/vm/nr_hugepages");
+    out << n;
+    out.flush();
+    return static_cast<bool>(out);
+  }
+  static int read() {
+    std::ifstream in("/proc/sys/vm/nr_hugepages");
+    int v = 0;
+    in >> v;
+    return v;
+  }
+  int old_ = 0;
+  bool ok_ = false;
+};
+
+TEST_F(HugeModes, RealHugetlbWithReservedPages) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to reserve hugetlb pages (vm.nr_hugepages)";
+  {
+    NrHugepages reserve(8);
+    if (!reserve.ok()) GTEST_SKIP() << "could not reserve 8 hugetlb pages";
+    ASSERT_EQ(reset_for_test(with_mode(HugeMode::kHugetlb), nullptr), "");
+    EXPECT_EQ(state().arena.mode(), HugeMode::kHugetlb);
+    void* p = gmp::pool::allocate(1000, Tier::kFast);
+    std::memset(p, 1, 1000);
+    auto s = gmp::pool::stats(true);
+    EXPECT_EQ(s.hugepage_mode, "hugetlb");
+    EXPECT_GT(s.arena_huge, 0u);
+    gmp::pool::deallocate(p);
+    ASSERT_EQ(reset_for_test(small_config(), nullptr), "");  // unmap before the reservation is dropped
+  }
+}
+
+TEST_F(Release, OnlyWhole2MiBUnitsGoBackToTheKernel) {
+  PoolConfig c = with_mode(HugeMode::kOff);
+  c.retain_bytes = 2u << 20;  // keep one whole unit
+  ASSERT_EQ(reset_for_test(c, &k), "");
+  std::vector<void*> v;
+  for (int i = 0; i < 24; ++i) v.push_back(gmp::pool::allocate(200000 + i, Tier::kStable));  // 256 KiB blocks
+  for (void* p : v) std::memset(p, 3, 200000);
+  for (std::size_t i = 0; i < v.size(); i += 2) gmp::pool::deallocate(v[i]);  // fragment first
+  EXPECT_TRUE(k.dontneed.empty()) << "no partial unit may be released";
+  for (std::size_t i = 1; i < v.size(); i += 2) gmp::pool::deallocate(v[i]);
+  ASSERT_FALSE(k.dontneed.empty());
+  for (auto [addr, len] : k.dontneed) {
+    EXPECT_EQ(len, 2u << 20);
+    EXPECT_EQ(addr % (2u << 20), 0u);
+  }
+  auto s = gmp::pool::stats(false);
+  EXPECT_EQ(s.arena_released % (2u << 20), 0u);
+  EXPECT_EQ(s.arena_release_calls, k.dontneed.size());
+  // A released unit comes back into use.
+  void* p = gmp::pool::allocate(2u << 17, Tier::kStable);
+  std::memset(p, 1, 2u << 17);
+  gmp::pool::deallocate(p);
+}
+
+}  // namespace
+}  // namespace gmp::detail::mem
