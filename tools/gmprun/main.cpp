@@ -35,6 +35,9 @@ void declare_options(Args& a) {
   a.option("hog-threshold", "DUR", "flag goroutines running longer than this without a safe point", "10ms");
   a.option("spin", "DUR", "how long an idle M looks for work before parking", "50us");
   a.flag("quiet", "no start banner");
+  a.option("pool-config", "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
+  a.option("check-config", "FILE", "validate a pool config file and exit (0 valid, 2 invalid)");
+  a.option("hugepages", "MODE", "pool arena pages: auto, hugetlb, thp or off (a forced mode that fails is an error)", "auto");
 }
 
 std::string usage(const Args& a) {
@@ -93,6 +96,11 @@ int main(int argc, char** argv) {
     std::fputs(usage(args).c_str(), stdout);
     return 0;
   }
+  if (args.has("check-config")) {
+    if (std::string err = gmp::pool::check_config(args.str("check-config")); !err.empty()) return bad(err);
+    std::printf("%s: ok\n", args.str("check-config").c_str());
+    return 0;
+  }
   if (args.rest().empty()) return bad("gmprun: no WORKLOAD given (a built-in name or a path to a .so; see gmprun --help)");
 
   gmp::Config cfg;
@@ -109,6 +117,16 @@ int main(int argc, char** argv) {
   if (args.has("spin")) cfg.spin = std::chrono::nanoseconds(args.duration_ns("spin"));
   if (!args.error().empty()) return bad(args.error());
   if (std::string err = gmp::validate(cfg); !err.empty()) return bad("gmprun: " + err);
+  // The pool is configured before anything allocates from it.
+  if (args.has("pool-config")) {
+    if (std::string err = gmp::pool::load_config(args.str("pool-config")); !err.empty()) return bad(err);
+  }
+  if (args.has("hugepages")) {
+    if (std::string err = gmp::pool::set_hugepages(args.str("hugepages")); !err.empty()) return bad("gmprun: " + err);
+  }
+  if (std::string err = gmp::pool::init(); !err.empty() && (args.has("hugepages") || args.has("pool-config"))) {
+    return bad("gmprun: memory pool: " + err);
+  }
 
   // Resolve the workload before starting anything.
   std::vector<std::string> wargs = args.rest();
@@ -143,7 +161,10 @@ int main(int argc, char** argv) {
   int wargc = static_cast<int>(wargs.size());
 
   if (std::string err = gmp::start(cfg); !err.empty()) return bad("gmprun: cannot start the runtime: " + err);
-  if (!args.has("quiet")) print_banner(gmp::config(), builtin ? builtin->name : name);
+  if (!args.has("quiet")) {
+    print_banner(gmp::config(), builtin ? builtin->name : name);
+    std::fprintf(stderr, "  %s\n", gmp::pool::banner().c_str());
+  }
 
   Summary summary;
   summary.set("workload", builtin ? std::string_view(builtin->name) : std::string_view(name));

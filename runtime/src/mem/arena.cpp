@@ -107,7 +107,11 @@ int Arena::commit(std::uintptr_t addr, std::size_t len, HugeMode* used) noexcept
       void* q = src_->map(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_HUGETLB, &err);
       if (q == nullptr) {
         rc = -err;
-        // MAP_FIXED failure leaves the old mapping intact (PROT_NONE).
+        // A failed MAP_FIXED may already have unmapped the range: put the
+        // reservation back so the next mode (and no other mmap) gets it.
+        int e2 = 0;
+        void* r = src_->map(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, &e2);
+        GMP_CHECK(r == p, "runtime: pool cannot restore its arena reservation: %d", e2);
       }
     } else {
       rc = src_->protect(p, len, PROT_READ | PROT_WRITE);

@@ -1,0 +1,163 @@
+// alloc-storm — the memory pool under load: per-P goroutines allocating and
+// freeing mixed sizes and lifetimes across every tier, with cross-P frees.
+//
+// Each goroutine loops until the deadline: short-lived objects (fast tier,
+// 16-256 B, freed at once), transaction objects (txn tier, up to 4 KiB, kept
+// in a ring and freed when overwritten), a few long-lived ones (stable tier)
+// and an occasional large one (jemalloc). A share of objects is posted to a
+// shared mailbox and freed by whichever goroutine takes it (another P, most
+// of the time). The summary has ops/s, per-tier hit rates, the pool's sampled
+// allocation latency, hugepage coverage and RSS.
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+#include "common/args.hpp"
+#include "gmp/gmp.hpp"
+#include "workload.hpp"
+
+namespace gmp::tools {
+namespace {
+
+struct Mailbox {
+  std::mutex mu;
+  std::vector<void*> items;  // GMP_GUARDED_BY(mu)
+};
+
+std::uint64_t rss_bytes() {
+  long pages = 0, rss = 0;
+  FILE* f = std::fopen("/proc/self/statm", "re");
+  if (f == nullptr) return 0;
+  if (std::fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+  std::fclose(f);
+  return static_cast<std::uint64_t>(rss) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+double hit_rate(const gmp::pool::TierStats& t) {
+  double all = static_cast<double>(t.total.hits + t.total.misses + t.total.fallbacks);
+  return all > 0 ? static_cast<double>(t.total.hits) / all : 0;
+}
+
+std::string help() {
+  Args a("alloc-storm");
+  a.option("duration", "DUR", "how long to run", "2s");
+  a.option("gs", "N", "goroutines per P", "4");
+  a.option("ring", "N", "txn objects each goroutine keeps alive", "512");
+  a.option("cross", "PCT", "percent of objects freed by another goroutine", "10");
+  return a.help();
+}
+
+int run(int argc, char** argv, Summary& out) {
+  Args a("alloc-storm");
+  a.option("duration", "DUR", "how long to run", "2s");
+  a.option("gs", "N", "goroutines per P", "4");
+  a.option("ring", "N", "txn objects each goroutine keeps alive", "512");
+  a.option("cross", "PCT", "percent of objects freed by another goroutine", "10");
+  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) {
+    std::fprintf(stderr, "alloc-storm: %s\n", err.c_str());
+    return 2;
+  }
+  std::int64_t dur_ns = a.has("duration") ? a.duration_ns("duration") : 2'000'000'000;
+  int gs = static_cast<int>(a.has("gs") ? a.i64("gs", 1, 1024) : 4);
+  int ring = static_cast<int>(a.has("ring") ? a.i64("ring", 1, 1 << 20) : 512);
+  int cross = static_cast<int>(a.has("cross") ? a.i64("cross", 0, 100) : 10);
+  if (!a.error().empty()) {
+    std::fprintf(stderr, "alloc-storm: %s\n", a.error().c_str());
+    return 2;
+  }
+  const int n = gmp::procs() * gs;
+  Mailbox box;
+  std::atomic<std::uint64_t> ops{0};
+  const std::int64_t deadline = gmp::detail::nanotime() + dur_ns;
+  std::uint64_t rss0 = rss_bytes();
+  std::vector<gmp::JoinHandle<void>> hs;
+  for (int g = 0; g < n; ++g) {
+    hs.push_back(gmp::spawn([&, g] {
+      std::uint64_t x = 0x9E3779B97F4A7C15ull * (g + 1), local = 0;
+      auto rnd = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+      };
+      std::vector<void*> keep(static_cast<std::size_t>(ring), nullptr);
+      std::vector<void*> stable;
+      std::vector<void*> post, take;
+      while (gmp::detail::nanotime() < deadline) {
+        for (int i = 0; i < 256; ++i) {
+          std::uint64_t r = rnd();
+          // fast: 16-256 B, freed at once (or posted for a cross-P free).
+          void* f = gmp::pool::allocate(16 + (r % 241), gmp::pool::Tier::kFast);
+          static_cast<char*>(f)[0] = 1;
+          if (static_cast<int>((r >> 8) % 100) < cross) post.push_back(f);
+          else gmp::pool::deallocate(f);
+          // txn: up to 4 KiB, lives for `ring` iterations.
+          if ((r >> 16) % 4 == 0) {
+            std::size_t slot = (r >> 20) % keep.size();
+            gmp::pool::deallocate(keep[slot]);
+            keep[slot] = gmp::pool::allocate(32 + ((r >> 24) % 4064), gmp::pool::Tier::kTxn);
+          }
+          // stable: rare, long-lived (kept until the end).
+          if ((r >> 32) % 4096 == 0) stable.push_back(gmp::pool::allocate(64 + ((r >> 40) % 16384), gmp::pool::Tier::kStable));
+          // large: rarer still.
+          if ((r >> 44) % 16384 == 0) gmp::pool::deallocate(gmp::pool::allocate(300 * 1024));
+          local += 2;
+        }
+        if (!post.empty() || cross > 0) {
+          std::lock_guard lk(box.mu);
+          box.items.insert(box.items.end(), post.begin(), post.end());
+          std::size_t k = box.items.size() > 256 ? 256 : box.items.size();
+          take.assign(box.items.end() - static_cast<std::ptrdiff_t>(k), box.items.end());
+          box.items.resize(box.items.size() - k);
+        }
+        post.clear();
+        for (void* p : take) gmp::pool::deallocate(p);
+        take.clear();
+        gmp::yield();
+      }
+      for (void* p : keep) gmp::pool::deallocate(p);
+      for (void* p : stable) gmp::pool::deallocate(p);
+      ops.fetch_add(local, std::memory_order_relaxed);
+    }));
+  }
+  for (auto& h : hs) h.join();
+  for (void* p : box.items) gmp::pool::deallocate(p);
+  gmp::pool::Stats s = gmp::pool::stats(true);
+  std::uint64_t rss1 = rss_bytes();
+  double secs = static_cast<double>(dur_ns) / 1e9;
+  out.set("ops", ops.load());
+  out.set("ops_per_s", static_cast<double>(ops.load()) / secs);
+  out.set("hit_fast", hit_rate(s.tiers[0]));
+  out.set("hit_txn", hit_rate(s.tiers[1]));
+  out.set("hit_stable", hit_rate(s.tiers[2]));
+  out.set("remote_frees", s.tiers[0].total.remote_frees + s.tiers[1].total.remote_frees);
+  out.set("fallbacks", s.tiers[0].total.fallbacks + s.tiers[1].total.fallbacks + s.tiers[2].total.fallbacks);
+  out.set("large_allocs", s.large_allocs);
+  out.set("samples", s.samples);
+  out.set("p50_ns", s.p50_ns);
+  out.set("p99_ns", s.p99_ns);
+  out.set("p999_ns", s.p999_ns);
+  out.set("hugepages", s.hugepage_mode);
+  out.set("hugepage_coverage", s.hugepage_coverage);
+  out.set("arena_mib", static_cast<double>(s.arena_committed) / 1048576.0);
+  std::uint64_t cached = 0, live = 0;
+  for (const auto& t : s.tiers) {
+    cached += t.total.bytes_cached;
+    live += t.total.bytes_in_use;
+  }
+  out.set("pool_cached_mib", static_cast<double>(cached) / 1048576.0);
+  out.set("pool_live_mib", static_cast<double>(live) / 1048576.0);
+  out.set("rss_mib", static_cast<double>(rss1) / 1048576.0);
+  out.set("rss_start_mib", static_cast<double>(rss0) / 1048576.0);
+  return 0;
+}
+
+const WorkloadRegistration reg{{"alloc-storm", "memory pool under mixed-size, mixed-lifetime, cross-P load", help, run}};
+
+}  // namespace
+}  // namespace gmp::tools
