@@ -1,0 +1,87 @@
+// sysmon: hog detection, preemption at safe points, and moving a hogged P's
+// queue to other Ps.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "gmp/gmp.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+void spin_for(std::chrono::milliseconds d, bool safe_points) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    if (safe_points) gmp::preempt_point();
+  }
+}
+
+// A goroutine that never reaches a safe point keeps its P (no async
+// preemption in C++), but is counted and reported, and the goroutines queued
+// behind it are moved to the other P and run there.
+TEST(Sysmon, HogIsReportedAndItsQueueMovesToAnotherP) {
+  testing::internal::CaptureStderr();
+  std::atomic<bool> queued_ran{false};
+  std::atomic<bool> hog_done{false};
+  gmp::SchedStats st;
+  gmp::run({.procs = 2, .pin = false, .hog_threshold = 20ms}, [&] {
+    gmp::WaitGroup wg;
+    wg.add(2);
+    gmp::go([&] {
+      // Queue a goroutine on this P behind us, then hog.
+      gmp::go([&] {
+        queued_ran.store(true);
+        wg.done();
+      });
+      spin_for(150ms, false);
+      hog_done.store(true);
+      wg.done();
+    });
+    wg.wait();
+    st = gmp::sched_stats();
+    return 0;
+  });
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(queued_ran.load());
+  EXPECT_GE(st.hogs, 1u);
+  EXPECT_NE(err.find("without a safe point"), std::string::npos) << err;
+}
+
+// A goroutine with safe points is asked to yield when its slice ends, so a
+// goroutine queued behind it on a single P gets to run long before it ends.
+TEST(Sysmon, PreemptPointYieldsWhenTheSliceEnds) {
+  std::atomic<bool> other_ran{false};
+  std::atomic<bool> seen_while_spinning{false};
+  gmp::SchedStats st;
+  gmp::run({.procs = 1, .pin = false, .hog_threshold = 5ms}, [&] {
+    gmp::WaitGroup wg;
+    wg.add(2);
+    // Queued first: the spinner (spawned last, in runnext) runs first.
+    gmp::go([&] {
+      other_ran.store(true);
+      wg.done();
+    });
+    gmp::go([&] {
+      auto until = std::chrono::steady_clock::now() + 300ms;
+      while (std::chrono::steady_clock::now() < until) {
+        gmp::preempt_point();
+        if (other_ran.load()) {
+          seen_while_spinning.store(true);
+          break;
+        }
+      }
+      wg.done();
+    });
+    wg.wait();
+    st = gmp::sched_stats();
+    return 0;
+  });
+  EXPECT_TRUE(seen_while_spinning.load()) << "the spinning goroutine was never preempted";
+  EXPECT_GE(st.preempt_requests, 1u);
+  EXPECT_EQ(st.hogs, 0u);
+}
+
+}  // namespace
