@@ -353,6 +353,13 @@ void preempt_slow() noexcept {
   M* mp = getm();
   G* cur = mp->curg;
   cur->preempt.store(0, std::memory_order_relaxed);
+  // The time slice is over for the whole runnext chain that shared it: start
+  // a new slice, and send the chain's next G to the back of the ring so the
+  // Gs queued behind the chain run first (else a pair respawning or waking
+  // each other through runnext would keep the P forever).
+  P* pp = mp->p;
+  pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (G* next = pp->runq.runnext.exchange(nullptr, std::memory_order_acq_rel)) runq_put(pp, next, false);
   cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
   schedule_from_g(PendingKind::kPreempt, nullptr, nullptr);
 }
