@@ -1,0 +1,123 @@
+// gmprun end to end: built-ins, a user .so, and bad input (one line, exit 2).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out;  // stdout and stderr
+};
+
+Result run(const std::string& args) {
+  std::string cmd = std::string(GMP_BIN_DIR) + "/gmprun " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+std::string lib(const char* name) { return std::string(GMP_BIN_DIR) + "/../lib/" + name; }
+
+int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(Gmprun, SkynetSumsTheTree) {
+  Result r = run("--procs 2 skynet --size 100000");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("summary workload=skynet ok=true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("result=4999950000 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ns_per_op="), std::string::npos);
+  EXPECT_NE(r.out.find("elapsed_ms="), std::string::npos);
+  // The banner goes first, with Ps and pinning.
+  EXPECT_NE(r.out.find("Ps           2"), std::string::npos) << r.out;
+}
+
+TEST(Gmprun, SkynetMillionMatchesGo) {
+  Result r = run("--quiet skynet");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("result=499999500000 "), std::string::npos) << r.out;
+}
+
+TEST(Gmprun, SpawnJoinsAll) {
+  Result r = run("--quiet --procs 4 --no-pin spawn --count 50000 --spawners 4");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("spawned=50000 ran=50000"), std::string::npos) << r.out;
+}
+
+TEST(Gmprun, LoadsASharedObjectAndRunsGmpMainAsAGoroutine) {
+  Result r = run("--quiet --procs 2 " + lib("gmp_test_workload.so") + " 500");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("ran 500 of 500 goroutines on 2 Ps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok=true"), std::string::npos) << r.out;
+}
+
+TEST(Gmprun, HelpListsBuiltinsAndOptions) {
+  Result r = run("--help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* s : {"--procs", "--no-pin", "--cpus", "--stack-size", "skynet", "spawn"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  }
+  Result w = run("skynet --help");
+  EXPECT_EQ(w.status, 0);
+  EXPECT_NE(w.out.find("--size"), std::string::npos) << w.out;
+}
+
+struct BadInput {
+  const char* args;
+  const char* says;
+};
+
+class GmprunBadInput : public testing::TestWithParam<BadInput> {};
+
+TEST_P(GmprunBadInput, OneLineAndExit2) {
+  Result r = run(GetParam().args);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  EXPECT_NE(r.out.find(GetParam().says), std::string::npos) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, GmprunBadInput,
+    testing::Values(BadInput{"", "no WORKLOAD given"}, BadInput{"--procs 0 skynet", "--procs '0' is not a whole number"},
+                    BadInput{"--procs lots skynet", "--procs 'lots'"}, BadInput{"--bogus skynet", "unknown option '--bogus'"},
+                    BadInput{"--cpus 9-3 skynet", "is not a CPU list"}, BadInput{"--cpus 4000 skynet", "CPU 4000 is not available"},
+                    BadInput{"--stack-size 1K skynet", "stack size 1 KiB is out of range"},
+                    BadInput{"--stack-size 12Q skynet", "is not a size"}, BadInput{"--spin fast skynet", "is not a duration"},
+                    BadInput{"nosuchworkload", "unknown workload 'nosuchworkload'"},
+                    BadInput{"./missing.so", "cannot open workload './missing.so'"},
+                    BadInput{"skynet --size 1000 --div 7", "is not a power of --div"},
+                    BadInput{"skynet --sise 10", "unknown option '--sise'"},
+                    BadInput{"spawn --count -5", "--count '-5' is not a whole number"}));
+
+TEST(Gmprun, RefusesASharedObjectWithoutGmpMain) {
+  Result r = run(lib("gmp_test_no_main.so"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  EXPECT_NE(r.out.find("does not export gmp_main"), std::string::npos) << r.out;
+}
+
+TEST(Gmprun, RefusesAFileThatIsNotASharedObject) {
+  std::string path = testing::TempDir() + "not_a_library.so";
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs("hello", f);
+  std::fclose(f);
+  Result r = run(path);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("cannot load workload"), std::string::npos) << r.out;
+  std::remove(path.c_str());
+}
+
+}  // namespace
