@@ -160,6 +160,9 @@ int main(int argc, char** argv) {
   wargv.push_back(nullptr);
   int wargc = static_cast<int>(wargs.size());
 
+  if (builtin != nullptr && builtin->check != nullptr) {
+    if (std::string err = builtin->check(wargc, wargv.data()); !err.empty()) return bad(err);
+  }
   if (std::string err = gmp::start(cfg); !err.empty()) return bad("gmprun: cannot start the runtime: " + err);
   if (!args.has("quiet")) {
     print_banner(gmp::config(), builtin ? builtin->name : name);

@@ -4,7 +4,7 @@
 // namespace-scope `const WorkloadRegistration reg{{…}};`. gmprun looks the
 // name up, runs `main` as the first goroutine of a started runtime (argv[0] is
 // the workload name, the rest its own options), and prints the Summary it
-// filled at exit. A workload returns 0 on success, 2 for bad arguments (after
+// filled at exit. `check`, when given, validates the options first. A workload returns 0 on success, 2 for bad arguments (after
 // printing one line to stderr), 1 when it ran and failed.
 #pragma once
 
@@ -21,6 +21,9 @@ struct Workload {
   // Prints the workload's own options (for `gmprun WORKLOAD --help`).
   std::string (*help)();
   int (*main)(int argc, char** argv, Summary& out);
+  // Optional: checks the workload's options before the runtime starts, so a
+  // bad option is one line with no banner. Returns "" or that line.
+  std::string (*check)(int argc, char** argv) = nullptr;
 };
 
 struct WorkloadRegistration {

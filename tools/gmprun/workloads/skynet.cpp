@@ -42,29 +42,39 @@ void node(std::int64_t* out, gmp::WaitGroup* parent, std::int64_t num, std::int6
   parent->done();
 }
 
-int skynet_main(int argc, char** argv, gmp::tools::Summary& out) {
+struct Options {
+  std::int64_t size = 0, div = 0, repeat = 0;
+};
+
+std::string parse(int argc, char** argv, Options* o) {
   Args a("skynet");
   declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) {
+  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
+  o->size = a.i64("size", 1, 100'000'000);
+  o->div = a.i64("div", 2, 64);
+  o->repeat = a.i64("repeat", 1, 1000);
+  if (!a.error().empty()) return a.error();
+  std::int64_t s = o->size;
+  while (s > 1 && s % o->div == 0) s /= o->div;
+  if (s != 1) {
+    return "skynet: --size " + std::to_string(o->size) + " is not a power of --div " + std::to_string(o->div) +
+           " (like 1000000 with --div 10)";
+  }
+  return "";
+}
+
+std::string check(int argc, char** argv) {
+  Options o;
+  return parse(argc, argv, &o);
+}
+
+int skynet_main(int argc, char** argv, gmp::tools::Summary& out) {
+  Options o;
+  if (std::string err = parse(argc, argv, &o); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 2;
   }
-  std::int64_t size = a.i64("size", 1, 100'000'000);
-  std::int64_t div = a.i64("div", 2, 64);
-  std::int64_t repeat = a.i64("repeat", 1, 1000);
-  if (a.error().empty()) {
-    std::int64_t s = size;
-    while (s > 1 && s % div == 0) s /= div;
-    if (s != 1) a.i64("size", -1, -2);  // force the error below
-  }
-  if (!a.error().empty()) {
-    std::fprintf(stderr, "%s\n", a.error().find("--size") != std::string::npos && a.error().find("'-") == std::string::npos
-                                      ? a.error().c_str()
-                                      : ("skynet: --size " + std::to_string(size) + " is not a power of --div " +
-                                         std::to_string(div))
-                                            .c_str());
-    return 2;
-  }
+  const std::int64_t size = o.size, div = o.div, repeat = o.repeat;
   std::int64_t expect = size * (size - 1) / 2;
   double best_ms = 1e300;
   std::int64_t result = 0;
@@ -95,6 +105,6 @@ int skynet_main(int argc, char** argv, gmp::tools::Summary& out) {
 }
 
 const gmp::tools::WorkloadRegistration reg{
-    {"skynet", "tree of 1M goroutines summing their leaf numbers (499999500000)", help, skynet_main}};
+    {"skynet", "tree of 1M goroutines summing their leaf numbers (499999500000)", help, skynet_main, check}};
 
 }  // namespace

@@ -22,17 +22,24 @@ std::string help() {
   return a.help();
 }
 
-int spawn_main(int argc, char** argv, gmp::tools::Summary& out) {
+std::string parse(int argc, char** argv, std::int64_t* count, std::int64_t* spawners) {
   Args a("spawn");
   declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) {
+  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
+  *count = a.i64("count", 1, 1'000'000'000);
+  *spawners = a.i64("spawners", 1, 4096);
+  return a.error();
+}
+
+std::string check(int argc, char** argv) {
+  std::int64_t c, s;
+  return parse(argc, argv, &c, &s);
+}
+
+int spawn_main(int argc, char** argv, gmp::tools::Summary& out) {
+  std::int64_t count = 0, spawners = 0;
+  if (std::string err = parse(argc, argv, &count, &spawners); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
-    return 2;
-  }
-  std::int64_t count = a.i64("count", 1, 1'000'000'000);
-  std::int64_t spawners = a.i64("spawners", 1, 4096);
-  if (!a.error().empty()) {
-    std::fprintf(stderr, "%s\n", a.error().c_str());
     return 2;
   }
   std::atomic<std::int64_t> ran{0};
@@ -62,6 +69,6 @@ int spawn_main(int argc, char** argv, gmp::tools::Summary& out) {
   return ran.load() == count ? 0 : 1;
 }
 
-const gmp::tools::WorkloadRegistration reg{{"spawn", "spawn and join N goroutines", help, spawn_main}};
+const gmp::tools::WorkloadRegistration reg{{"spawn", "spawn and join N goroutines", help, spawn_main, check}};
 
 }  // namespace
