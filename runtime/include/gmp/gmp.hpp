@@ -1,7 +1,10 @@
 // gmp/gmp.hpp — the umbrella header.
 #pragma once
 
+#include "gmp/chan.hpp"
 #include "gmp/go.hpp"
 #include "gmp/pool.hpp"
 #include "gmp/runtime.hpp"
+#include "gmp/select.hpp"
 #include "gmp/sync.hpp"
+#include "gmp/time.hpp"

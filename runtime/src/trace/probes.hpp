@@ -27,7 +27,10 @@
   X(alloc_sample)         \
   X(pool_refill)          \
   X(pool_flush)           \
-  X(pool_fallback)
+  X(pool_fallback)        \
+  X(timer_fire)           \
+  X(select_wake)          \
+  X(mutex_starving)
 
 #define GMP_PROBE_DECLARE_SEMAPHORE(name) extern "C" volatile unsigned short gmp_##name##_semaphore;
 GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
@@ -78,3 +81,16 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 // (1 arena exhausted, 2 tier degraded, 3 no arena).
 #define GMP_PROBE_POOL_FALLBACK(tier, cls, reason) \
   do { if (GMP_PROBE_ENABLED(pool_fallback)) STAP_PROBE3(gmp, pool_fallback, tier, cls, reason); } while (0)
+
+// ---- channels, sync and timers (docs/PROBES.md "Channels, sync and timers") --
+// timer_fire(p_id, late_ns, stolen): a timer callback runs; late_ns = now -
+// deadline at the poll; stolen = 1 when a thief P ran it.
+#define GMP_PROBE_TIMER_FIRE(pid, late_ns, stolen) \
+  do { if (GMP_PROBE_ENABLED(timer_fire)) STAP_PROBE3(gmp, timer_fire, pid, late_ns, stolen); } while (0)
+// select_wake(goid, case_index, ncases): a select returns; case_index -1 =
+// default, -2 = timeout; ncases = channel cases.
+#define GMP_PROBE_SELECT_WAKE(goid, idx, ncases) \
+  do { if (GMP_PROBE_ENABLED(select_wake)) STAP_PROBE3(gmp, select_wake, goid, idx, ncases); } while (0)
+// mutex_starving(mutex_addr, waited_ns): a Mutex enters starvation mode.
+#define GMP_PROBE_MUTEX_STARVING(addr, waited_ns) \
+  do { if (GMP_PROBE_ENABLED(mutex_starving)) STAP_PROBE2(gmp, mutex_starving, addr, waited_ns); } while (0)

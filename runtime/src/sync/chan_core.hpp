@@ -1,0 +1,112 @@
+// sync/chan_core.hpp — the type-erased channel (Go's hchan) and its wait
+// queues, shared by chan.cpp (send/recv/close) and select.cpp.
+//
+// Invariants (as in Go's chan.go), all under ChanCore::lock:
+//   - at most one of sendq and recvq is non-empty (a waiting sender and a
+//     waiting receiver would have met);
+//   - for a buffered channel: recvq non-empty => the buffer is empty, and
+//     sendq non-empty => the buffer is full;
+//   - closed only goes false -> true; after close both queues stay empty.
+//
+// Sudog: one waiting operation, on the waiter's stack. Plain send/recv use
+// one; select enqueues one per case, all sharing one SelectState. A waker
+// that dequeues a select's sudog must win the select (CAS done 0 -> 1) before
+// it transfers anything; a loser's sudog is dropped from the queue and the
+// select's goroutine removes its remaining sudogs after waking (under the
+// locks of all its channels).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "gmp/chan.hpp"
+#include "gmp/detail/wait.hpp"
+#include "sync/spin_lock.hpp"
+
+namespace gmp::detail {
+
+struct SelectState {
+  std::atomic<std::uint32_t> done{0};  // 0 until one case (or the timeout) wins
+  int fired = -1;                       // written by the winner before wake()
+  bool ok = false;                      // recv: a value arrived (not closed)
+};
+
+struct Sudog {
+  Sudog* next = nullptr;  // GMP_GUARDED_BY(c->lock) while queued
+  Sudog* prev = nullptr;
+  Waiter* w = nullptr;
+  void* elem = nullptr;            // send: the value; recv: raw destination storage
+  SelectState* sel = nullptr;      // null for a plain send/recv
+  int case_index = -1;
+  bool queued = false;             // GMP_GUARDED_BY(c->lock)
+  bool success = false;            // written by the waker before wake(): false = woken by close
+};
+
+struct WaitQ {
+  Sudog* head = nullptr;
+  Sudog* tail = nullptr;
+
+  bool empty() const noexcept { return head == nullptr; }
+  void push(Sudog* s) noexcept {
+    s->next = nullptr;
+    s->prev = tail;
+    if (tail != nullptr) tail->next = s; else head = s;
+    tail = s;
+    s->queued = true;
+  }
+  void remove(Sudog* s) noexcept {
+    if (s->prev != nullptr) s->prev->next = s->next; else head = s->next;
+    if (s->next != nullptr) s->next->prev = s->prev; else tail = s->prev;
+    s->next = s->prev = nullptr;
+    s->queued = false;
+  }
+  // The first waiter that can still be woken: plain ones always, a select's
+  // only if this call wins it (then it records case and sets *won_sel).
+  Sudog* dequeue() noexcept {
+    while (Sudog* s = head) {
+      remove(s);
+      if (s->sel == nullptr) return s;
+      std::uint32_t expected = 0;
+      if (s->sel->done.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+        s->sel->fired = s->case_index;
+        return s;
+      }
+      // Lost: its select already fired elsewhere (it cleans up its others).
+    }
+    return nullptr;
+  }
+};
+
+class ChanCore {
+ public:
+  ChanCore(std::size_t cap, const ElemOps* ops, void* buf) noexcept : cap_(cap), ops_(ops), buf_(buf) {}
+
+  SpinLock lock;
+  const std::size_t cap_;
+  const ElemOps* const ops_;
+  void* const buf_;            // cap_ slots of ops_->size bytes (null if unbuffered)
+  std::atomic<std::size_t> qcount{0};  // written under lock; read racily by len()
+  std::size_t sendx = 0;       // GMP_GUARDED_BY(lock)
+  std::size_t recvx = 0;       // GMP_GUARDED_BY(lock)
+  std::atomic<bool> closed{false};  // written under lock; read racily by closed()
+  WaitQ sendq;                 // GMP_GUARDED_BY(lock)
+  WaitQ recvq;                 // GMP_GUARDED_BY(lock)
+  std::atomic<std::int64_t> refs{1};
+
+  void* slot(std::size_t i) const noexcept { return static_cast<char*>(buf_) + i * ops_->size; }
+
+  // The operations below REQUIRE: lock held. Each returns with it held.
+  // A waiting sender s was dequeued: take its value into raw storage out.
+  void recv_from_sender(Sudog* s, void* out) noexcept;
+  // Takes the oldest buffered value into raw storage out. REQUIRES: qcount > 0.
+  void recv_from_buffer(void* out) noexcept;
+  // Appends *elem to the buffer. REQUIRES: qcount < cap.
+  void send_to_buffer(void* elem) noexcept;
+};
+
+// Wakes the waiter of a dequeued sudog. REQUIRES: the channel lock released
+// (the waiter may return and free the sudog as soon as it is woken).
+inline void sudog_wake(Sudog* s) noexcept { wake(*s->w); }
+
+}  // namespace gmp::detail

@@ -1,0 +1,174 @@
+// timer/timer.cpp — per-P timer heaps plugged into the scheduler as a
+// PollSource (Go 1.14–1.22's per-P timers).
+//
+// Each P has a 4-ary heap (heap.hpp) under a spin lock, and `when0`, the
+// earliest deadline, readable without the lock. The scheduler:
+//   - polls the P's heap in find_runnable and, every few switches, on the
+//     switch path of a busy P (so a P that always has work still fires its
+//     timers), running due callbacks;
+//   - parks an idle P's M on a futex until exactly when0 (next_deadline);
+//   - on the last steal pass, lets a thief run a victim's due timers, so a
+//     timer does not fire late because its P sleeps or is hogged.
+// A sysmon hook is the backstop: a P whose timers are overdue while it runs a
+// goroutine that does not switch gets an idle P woken to steal them.
+//
+// Invariants (under PTimers::lock): a node is in at most one heap; node->pid
+// is that heap's P id (else -1) and node->index its position; when0 equals
+// the heap top's when (or -1 when empty).
+#include "timer/timer.hpp"
+
+#include "base/check.hpp"
+#include "base/clock.hpp"
+#include "sched/sched.hpp"
+#include "sched/sysmon.hpp"
+#include "sync/spin_lock.hpp"
+#include "timer/heap.hpp"
+#include "trace/probes.hpp"
+
+namespace gmp::detail {
+
+namespace {
+
+struct alignas(64) PTimers {
+  SpinLock lock;
+  TimerHeap heap;                      // GMP_GUARDED_BY(lock)
+  std::atomic<std::int64_t> when0{-1};  // written under lock; read by any M (racy hint)
+};
+
+PTimers timers[kMaxProcs];
+std::atomic<std::uint64_t> n_fired{0};
+std::atomic<std::uint64_t> n_stolen{0};
+
+// REQUIRES: pt.lock held.
+void publish_when0(PTimers& pt) noexcept {
+  pt.when0.store(pt.heap.empty() ? -1 : pt.heap.top()->when, std::memory_order_release);
+}
+
+// Runs pid's due timers on the calling M. Returns how many fired.
+int run_due(int pid, std::int64_t now, bool stolen) noexcept {
+  PTimers& pt = timers[pid];
+  int n = 0;
+  pt.lock.lock();
+  while (!pt.heap.empty() && pt.heap.top()->when <= now) {
+    TimerNode* t = pt.heap.top();
+    pt.heap.pop();
+    std::int64_t late = now - t->when;
+    if (t->period > 0) {
+      t->when += t->period;
+      if (t->when <= now) t->when = now + t->period;
+      pt.heap.push(t);
+    } else {
+      t->pid.store(-1, std::memory_order_relaxed);
+    }
+    bool detached = t->detached;
+    if (!detached) t->running.store(true, std::memory_order_relaxed);  // cleared below; seen by timer_cancel under lock
+    auto fn = t->fn;
+    void* arg = t->arg;
+    publish_when0(pt);
+    pt.lock.unlock();
+    GMP_PROBE_TIMER_FIRE(pid, late, stolen ? 1 : 0);
+    fn(arg, now);
+    if (!detached) t->running.store(false, std::memory_order_release);  // pairs with timer_cancel's acquire
+    n++;
+    pt.lock.lock();
+  }
+  publish_when0(pt);
+  pt.lock.unlock();
+  if (n > 0) (stolen ? n_stolen : n_fired).fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+  return n;
+}
+
+int timers_poll(P* pp, std::int64_t now) noexcept {
+  std::int64_t w = timers[pp->id].when0.load(std::memory_order_acquire);
+  if (w < 0 || w > now) return 0;
+  return run_due(pp->id, now, false);
+}
+
+std::int64_t timers_next_deadline(P* pp) noexcept { return timers[pp->id].when0.load(std::memory_order_acquire); }
+
+void timers_steal(P* thief, P* victim, std::int64_t now) noexcept {
+  if (thief == victim) return;
+  std::int64_t w = timers[victim->id].when0.load(std::memory_order_acquire);
+  if (w < 0 || w > now) return;
+  run_due(victim->id, now, true);
+}
+
+// Backstop: overdue timers on a P that is not switching (or whose M sleeps
+// with a stale deadline): wake an idle P, whose spinning M steals them.
+void timers_sysmon(std::int64_t now) noexcept {
+  for (int i = 0; i < sched.nprocs; i++) {
+    std::int64_t w = timers[i].when0.load(std::memory_order_relaxed);
+    if (w < 0 || now - w < 200'000) continue;
+    P* pp = sched.allp[i];
+    if (pp->status.load(std::memory_order_relaxed) == PStatus::kIdle) {
+      wake_idle_p(pp);
+    } else if (sched.npidle.load(std::memory_order_relaxed) > 0) {
+      wakep();
+    }
+  }
+}
+
+const PollSource kTimerSource{"timers", timers_poll, timers_next_deadline, timers_steal};
+
+struct Registrar {
+  Registrar() noexcept {
+    register_poll_source(&kTimerSource);
+    sysmon_add_hook(SysmonHook{"timers", timers_sysmon});
+  }
+} registrar;
+
+}  // namespace
+
+void timer_arm(TimerNode* t, std::int64_t when_ns) noexcept {
+  GMP_CHECK(sched.running.load(std::memory_order_acquire), "runtime: timer armed while the runtime is not running");
+  GMP_CHECK(t->pid.load(std::memory_order_relaxed) < 0, "runtime: timer armed twice");
+  P* pp = getp();
+  int pid = pp != nullptr ? pp->id : 0;
+  PTimers& pt = timers[pid];
+  pt.lock.lock();
+  std::int64_t old = pt.when0.load(std::memory_order_relaxed);
+  t->when = when_ns;
+  t->index = -1;
+  pt.heap.push(t);
+  t->pid.store(pid, std::memory_order_relaxed);
+  publish_when0(pt);
+  pt.lock.unlock();
+  if (pp == nullptr && (old < 0 || when_ns < old)) {
+    // Not on a runtime thread: P 0 may sleep with a later deadline. Taking it
+    // off the idle list and starting its M cannot race with its M parking
+    // (Note [Inbox hand-off]); a plain poke could.
+    P* p0 = sched.allp[0];
+    if (p0->status.load(std::memory_order_seq_cst) == PStatus::kIdle) wake_idle_p(p0);
+  }
+}
+
+bool timer_cancel(TimerNode* t) noexcept {
+  GMP_CHECK(!t->detached, "runtime: cancel of a detached timer");
+  bool removed = false;
+  for (;;) {
+    int pid = t->pid.load(std::memory_order_acquire);
+    if (pid < 0) break;
+    PTimers& pt = timers[pid];
+    pt.lock.lock();
+    if (t->pid.load(std::memory_order_relaxed) != pid) {  // fired or moved meanwhile
+      pt.lock.unlock();
+      continue;
+    }
+    pt.heap.remove(t);
+    t->pid.store(-1, std::memory_order_relaxed);
+    publish_when0(pt);
+    pt.lock.unlock();
+    removed = true;
+    break;
+  }
+  // A callback in flight still uses the node (and, for a ticker, it was
+  // re-armed before fn: removed above). Wait for it to return.
+  while (t->running.load(std::memory_order_acquire)) cpu_relax();
+  return removed;
+}
+
+TimerStats timer_stats() noexcept {
+  return TimerStats{n_fired.load(std::memory_order_relaxed), n_stolen.load(std::memory_order_relaxed)};
+}
+
+}  // namespace gmp::detail
