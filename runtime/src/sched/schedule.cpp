@@ -35,6 +35,7 @@
 // interleaving one of the two sees the other, so a G is never left in the
 // inbox of a parked P.
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <thread>
@@ -54,7 +55,6 @@ Sched sched;
 namespace {
 thread_local M* tls_m = nullptr;
 const std::atomic<std::uint32_t> kNeverPreempt{0};
-constexpr std::size_t kGDescBytes = (sizeof(G) + 63) & ~std::size_t{63};
 }  // namespace
 
 [[gnu::noipa]] M* getm() noexcept { return tls_m; }
@@ -75,10 +75,21 @@ G* getg() noexcept {
 namespace {
 
 void finish_switch(G* prev) noexcept;
+void g_entry(void* from) noexcept;
 
 // Switches from cur to next on mp. Returns when cur is resumed, possibly on
 // another M: nothing read from mp before the switch is valid after it.
 void switch_to(M* mp, G* cur, G* next) noexcept {
+  if (next->sp == nullptr) {
+    // First run: bind a stack now (g.hpp), preferably the one freed last.
+    int err = g_bind_stack(mp->p, next);
+    if (err != 0) {
+      fatal("runtime: cannot map a goroutine stack of %zu KiB: %s%s", stack_class_bytes(next->stack_cls) / 1024,
+            std::strerror(-err),
+            err == -ENOMEM ? " (raise vm.max_map_count, or use a smaller --stack-size, for more live goroutines)" : "");
+    }
+    next->sp = ctx_make(next->stack.hi - 64, g_entry);
+  }
   next->status.store(GStatus::kRunning, std::memory_order_relaxed);
   next->m.store(mp, std::memory_order_relaxed);
   mp->curg = next;
@@ -131,6 +142,15 @@ void finish_switch(G* prev) noexcept {
 // REQUIRES: the caller owns pp.
 G* pick_next_fast(P* pp, bool* inherit) noexcept {
   *inherit = false;
+  // Due timers of a busy P (Go runs checkTimers in every schedule): a P that
+  // always has a next G never reaches find_runnable's poll. Every 16th switch.
+  if ((pp->n_switches.load(std::memory_order_relaxed) & 15) == 0) {
+    std::int64_t d = poll_sources_deadline(pp);
+    if (d >= 0) {
+      std::int64_t now = nanotime();
+      if (d <= now) poll_sources(pp, now);
+    }
+  }
   if (pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
       sched.gq_size.load(std::memory_order_relaxed) > 0) {
     if (G* gp = globrunq_get(pp, 1)) return gp;
@@ -180,7 +200,6 @@ void g_entry(void* from) noexcept {
   } catch (...) {
     fatal("runtime: goroutine %llu: unhandled exception of unknown type", static_cast<unsigned long long>(gp->id));
   }
-  gp->closure = nullptr;
   goexit(gp);
 }
 
@@ -189,24 +208,26 @@ void g_entry(void* from) noexcept {
 // ---- spawn -------------------------------------------------------------------
 
 G* g_new(std::size_t closure_size, std::size_t closure_align, const SpawnOptions& opts) {
-  GMP_CHECK(sched.running.load(std::memory_order_acquire), "runtime: gmp::go called while the runtime is not running (call gmp::start or gmp::run first)");
+  GMP_CHECK(sched.running.load(std::memory_order_acquire),
+            "runtime: gmp::go called while the runtime is not running (call gmp::start or gmp::run first)");
   M* mp = getm();
   P* pp = mp != nullptr ? mp->p : nullptr;
   std::size_t want = opts.stack_size != 0 ? opts.stack_size : sched.cfg.stack_size;
-  int err = 0;
-  G* gp = gfget(pp, want, &err);
-  if (gp == nullptr) {
-    fatal("runtime: cannot map a goroutine stack of %zu KiB: %s%s", want / 1024, std::strerror(-err),
-          err == -ENOMEM ? " (each goroutine stack is two mappings: raise vm.max_map_count for more live goroutines)"
-                         : "");
+  int cls = stack_class_for(want < kMinStackBytes ? kMinStackBytes : want);
+  GMP_CHECK(cls >= 0, "runtime: goroutine stack of %zu KiB is larger than the %zu KiB maximum", want / 1024,
+            kMaxStackBytes / 1024);
+  G* gp = gfget(pp);
+  gp->stack_cls = cls;
+  if (closure_size <= G::kInlineClosure && closure_align <= 16) {
+    gp->closure = gp->closure_buf;
+    gp->closure_on_heap = false;
+  } else {
+    std::size_t align = closure_align < 16 ? 16 : closure_align;
+    gp->closure = std::aligned_alloc(align, (closure_size + align - 1) & ~(align - 1));
+    GMP_CHECK(gp->closure != nullptr, "runtime: out of memory for a %zu-byte spawn closure", closure_size);
+    gp->closure_on_heap = true;
   }
-  if (closure_align < 16) closure_align = 16;
-  auto top = reinterpret_cast<std::uintptr_t>(gp->stack.hi) - kGDescBytes;
-  std::uintptr_t c = (top - closure_size) & ~(closure_align - 1);
-  GMP_CHECK(c > reinterpret_cast<std::uintptr_t>(gp->stack.lo) + 4096,
-            "runtime: spawn closure of %zu bytes does not fit a %zu KiB stack", closure_size, gp->stack.size() / 1024);
-  gp->closure = reinterpret_cast<void*>(c);
-  gp->sp = ctx_make(reinterpret_cast<void*>(c & ~std::uintptr_t{15}), g_entry);
+  gp->sp = nullptr;  // the stack is bound at first run
   gp->id = sched.goid_gen.fetch_add(1, std::memory_order_relaxed) + 1;
   G* parent = (mp != nullptr && mp->curg != nullptr && !mp->curg->is_g0) ? mp->curg : nullptr;
   gp->parent_id = parent != nullptr ? parent->id : 0;
@@ -228,7 +249,7 @@ void g_start(G* gp, void (*run)(void*), void (*destroy)(void*)) noexcept {
   sched.n_live.fetch_add(1, std::memory_order_relaxed);
   M* mp = getm();
   P* pp = mp != nullptr ? mp->p : nullptr;
-  GMP_PROBE_G_CREATE(gp->id, gp->parent_id, gp->stack.size());
+  GMP_PROBE_G_CREATE(gp->id, gp->parent_id, stack_class_bytes(gp->stack_cls));
   if (pp == nullptr) {
     sched.n_created_outside.fetch_add(1, std::memory_order_relaxed);
     ready_global(gp);
@@ -307,7 +328,6 @@ void m_schedule_loop(M* mp) noexcept {
 // Runs each goroutine's closure destructor for Gs that never started, at stop.
 void g_discard(G* gp) noexcept {
   if (!gp->started && gp->closure != nullptr && gp->destroy != nullptr) gp->destroy(gp->closure);
-  gp->closure = nullptr;
 }
 
 }  // namespace gmp::detail
