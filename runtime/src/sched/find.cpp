@@ -18,6 +18,8 @@
 #include <mutex>
 
 #include "base/clock.hpp"
+#include "io/ring.hpp"
+#include "sched/syscall.hpp"
 #include "sched/sched.hpp"
 
 namespace gmp::detail {
@@ -129,7 +131,8 @@ top:
       return gp;
     }
     releasep(mp);
-    pidle_put_locked(pp);
+    // A goroutine back from gmp::blocking without a P gets this one first.
+    if (!syscall_waiter_take_locked(pp)) pidle_put_locked(pp);
   }
   pp->searching.store(false, std::memory_order_seq_cst);
   bool was_spinning = mp->spinning;
@@ -149,10 +152,13 @@ top:
   }
 
   // Park until handed a P, or until the last P's next deadline (timers).
+  // While the last P stays idle its M waits in that P's io_uring, so that a
+  // completion for it wakes us (Note [Idle M in its ring] in io/ring.cpp).
   P* last = pp;
+  P* ring_p = io_ring_waitable(last) ? last : nullptr;
   for (;;) {
     std::int64_t deadline = n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
-    P* np = stopm(mp, deadline);
+    P* np = stopm_in_ring(mp, deadline, ring_p);
     if (np != nullptr) {
       acquirep(mp, np);
       goto top;
@@ -170,6 +176,8 @@ top:
         acquirep(mp, last);
         goto top;
       }
+      // Another M runs it and will reap its ring: wait on the futex now.
+      ring_p = nullptr;
     }
     if (P* p2 = take_idle_p_with_work(nanotime())) {
       acquirep(mp, p2);

@@ -17,6 +17,7 @@
 #include "sched/sanitizer.hpp"
 #include "sched/sched.hpp"
 #include "sched/signals.hpp"
+#include "io/ring.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail {
@@ -193,6 +194,7 @@ void startm(P* pp, bool spinning) noexcept {
   sched.n_unparks.fetch_add(1, std::memory_order_relaxed);
   GMP_PROBE_M_UNPARK(mp->id, pp->id);
   mp->park.wakeup();
+  io_wake_m(mp);  // it may wait in a ring (io/ring.cpp, Note [Idle M in its ring])
 }
 
 void wakep() noexcept {
@@ -217,10 +219,18 @@ void poke_idle_p(P* pp) noexcept {
   std::lock_guard<std::mutex> lk(sched.lock);
   if (pp->status.load(std::memory_order_relaxed) != PStatus::kIdle) return;
   M* mp = pp->home_m;
-  if (mp != nullptr && mp->idle) mp->park.wakeup();
+  if (mp != nullptr && mp->idle) {
+    mp->park.wakeup();
+    io_wake_m(mp);
+  }
 }
 
-P* stopm(M* mp, std::int64_t deadline_ns) noexcept {
+P* stopm(M* mp, std::int64_t deadline_ns) noexcept { return stopm_in_ring(mp, deadline_ns, nullptr); }
+
+// stopm, waiting in ring_p's io_uring instead of the futex when ring_p is not
+// null (Note [Idle M in its ring] in io/ring.cpp): returns null as soon as
+// that ring has completions, so the caller takes ring_p back and reaps them.
+P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept {
   {
     std::lock_guard<std::mutex> lk(sched.lock);
     if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
@@ -232,7 +242,12 @@ P* stopm(M* mp, std::int64_t deadline_ns) noexcept {
   sched.n_parks.fetch_add(1, std::memory_order_relaxed);
   GMP_PROBE_M_PARK(mp->id, -1);
   for (;;) {
-    mp->park.sleep(deadline_ns);
+    bool ring_event = false;
+    if (ring_p != nullptr) {
+      ring_event = io_idle_wait(mp, ring_p, deadline_ns);
+    } else {
+      mp->park.sleep(deadline_ns);
+    }
     std::lock_guard<std::mutex> lk(sched.lock);
     if (mp->nextp != nullptr) {  // the waker took us off the idle list
       P* pp = mp->nextp;
@@ -240,7 +255,7 @@ P* stopm(M* mp, std::int64_t deadline_ns) noexcept {
       return pp;
     }
     bool stopping = sched.stopping.load(std::memory_order_relaxed);
-    if (stopping || mp->park.signaled() || deadline_ns >= 0) {
+    if (stopping || mp->park.signaled() || deadline_ns >= 0 || ring_event) {
       // Stopping, poked, or the deadline may have passed: leave the idle list.
       if (mp->idle) {
         for (M** link = &sched.midle; *link != nullptr; link = &(*link)->idle_link) {
@@ -252,7 +267,7 @@ P* stopm(M* mp, std::int64_t deadline_ns) noexcept {
         mp->idle = false;
         mp->idle_link = nullptr;
       }
-      if (!stopping && mp->nextp == nullptr && deadline_ns >= 0 && !mp->park.signaled() &&
+      if (!stopping && !ring_event && mp->nextp == nullptr && deadline_ns >= 0 && !mp->park.signaled() &&
           nanotime() < deadline_ns) {
         // Spurious early return: go back on the idle list.
         mp->idle = true;

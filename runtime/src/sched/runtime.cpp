@@ -11,6 +11,7 @@
 #include "gmp/go.hpp"
 #include "base/futex.hpp"
 #include "sched/allgs.hpp"
+#include "io/ring.hpp"
 #include "sched/sched.hpp"
 #include "sched/signals.hpp"
 #include "sched/sysmon.hpp"
@@ -96,6 +97,7 @@ std::string start(const Config& cfg_in) {
     sched.allp[i] = pp;
   }
   signals_install();
+  io_start(cfg.procs);
   sched.running.store(true, std::memory_order_release);
   sysmon_start();
   for (int i = 0; i < cfg.procs; i++) newm(sched.allp[i], false);
@@ -119,8 +121,10 @@ void stop() {
     ms = sched.allm;
   }
   for (M* mp : ms) mp->park.wakeup();
+  io_wake_all();  // Ms waiting in their P's ring
   for (M* mp : ms) pthread_join(mp->thread, nullptr);
   sysmon_stop();
+  io_stop();
   // New Ms may have been created while we joined.
   {
     std::lock_guard<std::mutex> slk(sched.lock);

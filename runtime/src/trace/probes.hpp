@@ -30,7 +30,11 @@
   X(pool_fallback)        \
   X(timer_fire)           \
   X(select_wake)          \
-  X(mutex_starving)
+  X(mutex_starving)       \
+  X(io_submit)            \
+  X(io_complete)          \
+  X(syscall_block_enter)  \
+  X(syscall_block_exit)
 
 #define GMP_PROBE_DECLARE_SEMAPHORE(name) extern "C" volatile unsigned short gmp_##name##_semaphore;
 GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
@@ -94,3 +98,18 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 // mutex_starving(mutex_addr, waited_ns): a Mutex enters starvation mode.
 #define GMP_PROBE_MUTEX_STARVING(addr, waited_ns) \
   do { if (GMP_PROBE_ENABLED(mutex_starving)) STAP_PROBE2(gmp, mutex_starving, addr, waited_ns); } while (0)
+
+// ---- I/O and syscalls (docs/PROBES.md "I/O and syscalls") --------------------
+// io_submit(op, seq, p_id): an operation (io::Op value) is queued on P's ring.
+#define GMP_PROBE_IO_SUBMIT(op, seq, pid) \
+  do { if (GMP_PROBE_ENABLED(io_submit)) STAP_PROBE3(gmp, io_submit, op, seq, pid); } while (0)
+// io_complete(op, res, p_id): its last CQE was reaped; res is the kernel result.
+#define GMP_PROBE_IO_COMPLETE(op, res, pid) \
+  do { if (GMP_PROBE_ENABLED(io_complete)) STAP_PROBE3(gmp, io_complete, op, res, pid); } while (0)
+// syscall_block_enter(goid, p_id): gmp::blocking starts; the P is "in syscall".
+#define GMP_PROBE_SYSCALL_BLOCK_ENTER(goid, pid) \
+  do { if (GMP_PROBE_ENABLED(syscall_block_enter)) STAP_PROBE2(gmp, syscall_block_enter, goid, pid); } while (0)
+// syscall_block_exit(goid, p_id, handed_off): it returns on p_id; handed_off = 1
+// when sysmon gave the old P to another M meanwhile.
+#define GMP_PROBE_SYSCALL_BLOCK_EXIT(goid, pid, handed) \
+  do { if (GMP_PROBE_ENABLED(syscall_block_exit)) STAP_PROBE3(gmp, syscall_block_exit, goid, pid, handed); } while (0)

@@ -1,0 +1,119 @@
+// io/ring.hpp — one io_uring per P: the ring, the operation record that lives
+// on a parked goroutine's stack, and the calls the rest of io/ uses.
+//
+// Invariants:
+//   - A P's ring is used (SQEs prepared, CQEs reaped) only by the M that owns
+//     the P. Ps move between Ms (gmp::blocking hand-off, idle Ps taken by
+//     other Ms), so the ring is not IORING_SETUP_SINGLE_ISSUER (docs/IO.md).
+//   - An IoOp lives on its goroutine's stack until its last CQE is reaped:
+//     the goroutine stays parked until then, even when a deadline or a
+//     CancelToken cancels it, so buffers and fds are never freed under the
+//     kernel (monoio#318, tokio#8112 are the bugs this rules out).
+//   - An idle P's M may wait in the P's ring (io_idle_wait) but never reaps
+//     it: when the wait returns with completions it takes the P back first.
+//   - Other threads touch a ring only through cancel_head (MPSC push) and the
+//     eventfd (write).
+#pragma once
+
+#include <liburing.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "gmp/detail/wait.hpp"
+#include "gmp/io.hpp"
+
+namespace gmp::detail {
+
+struct M;
+struct P;
+struct Ring;
+
+// user_data low bits: which CQE of an operation this is.
+inline constexpr std::uint64_t kTagOp = 0;
+inline constexpr std::uint64_t kTagLinkTimeout = 1;
+inline constexpr std::uint64_t kTagCancel = 2;
+inline constexpr std::uint64_t kTagMask = 7;
+inline constexpr std::uint64_t kWakeUserData = 8;  // the eventfd read (not an IoOp)
+
+struct alignas(8) IoOp {
+  Waiter w;
+  int res = 0;
+  std::uint32_t cqe_flags = 0;
+  int pending = 0;            // CQEs still expected. Owner P only.
+  bool timed_out = false;     // the linked timeout fired. Owner P only.
+  bool cancel_sent = false;   // an async cancel is in flight. Owner P only.
+  io::Op op = io::Op::kCount;
+  std::uint64_t seq = 0;      // unique per ring, for cross-P cancels
+  Ring* ring = nullptr;
+  IoOp* prev = nullptr;       // in-flight list. Owner P only.
+  IoOp* next = nullptr;
+  __kernel_timespec ts{};     // the linked timeout's deadline
+};
+
+// A cancel request from another thread: heap-allocated, freed by the owner.
+struct CancelReq {
+  IoOp* op;            // compared, never dereferenced before validation
+  std::uint64_t seq;
+  CancelReq* next;
+};
+
+struct alignas(64) Ring {
+  io_uring ring{};
+  bool ok = false;                        // set at start, read-only after
+  int id = 0;                             // the P's id
+  int wake_fd = -1;                       // eventfd; anyone writes
+  std::uint64_t wake_buf = 0;             // kernel writes (eventfd read)
+  std::atomic<bool> wake_armed{false};    // owner writes; idle waiters read
+  std::uint32_t unsubmitted = 0;          // owner only
+  std::int64_t first_unsubmitted_ns = 0;  // owner only
+  std::uint64_t next_seq = 1;             // owner only
+  IoOp* inflight = nullptr;               // owner only
+  std::atomic<std::uint32_t> n_inflight{0};  // owner writes, sysmon reads
+  std::atomic<CancelReq*> cancel_head{nullptr};  // MPSC: anyone pushes, owner drains
+};
+
+// The calling goroutine's ring, or null (plain thread, or blocking backend).
+Ring* current_ring() noexcept;
+Ring* ring_of(int pid) noexcept;
+bool uring_on() noexcept;
+
+// Prepares space for n SQEs (flushing the SQ if it is too full).
+// REQUIRES: the caller's M owns r's P.
+io_uring_sqe* ring_get_sqe(Ring* r) noexcept;
+void ring_reserve(Ring* r, unsigned n) noexcept;
+// Runs one operation whose main SQE `prep` fills: links a timeout for the
+// deadline, registers the cancel token, parks until the last CQE. Returns
+// the kernel result (-errno), with -ETIMEDOUT for a fired deadline.
+// REQUIRES: r == current_ring() (a goroutine on r's P).
+int ring_run(Ring* r, io::Op op, const io::OpOptions& o, void (*prep)(io_uring_sqe*, void*), void* ctx) noexcept;
+
+// Queues a cancel for whatever operation the token names (any thread).
+void ring_cancel(io::CancelToken* t) noexcept;
+
+// Runtime hooks (runtime.cpp): create/destroy the rings; wake every M that
+// waits in a ring (stop).
+void io_start(int nprocs) noexcept;
+void io_stop() noexcept;
+void io_wake_all() noexcept;
+// idle.cpp / find.cpp: wait in pp's ring as an idle M. Returns true if the
+// ring has completions to reap (the caller should take pp back), false when
+// woken otherwise or at the deadline. Falls back to mp->park when pp's ring
+// cannot be waited on.
+bool io_idle_wait(M* mp, P* pp, std::int64_t deadline_ns) noexcept;
+// idle.cpp: stopm that waits in ring_p's ring (null: the futex).
+P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept;
+// Wakes mp if it waits in a ring (call after mp->park.wakeup()).
+void io_wake_m(M* mp) noexcept;
+// True if pp's ring can serve as an idle M's wait.
+bool io_ring_waitable(P* pp) noexcept;
+// For sysmon's retake: operations in flight on pp's ring.
+std::uint32_t io_inflight(P* pp) noexcept;
+
+// Counters (relaxed).
+struct IoCounters {
+  std::atomic<std::uint64_t> submitted{0}, completed{0}, enters{0}, ring_waits{0}, blocking_calls{0}, handoffs{0};
+};
+extern IoCounters io_counters;
+
+}  // namespace gmp::detail

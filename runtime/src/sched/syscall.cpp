@@ -1,0 +1,176 @@
+// sched/syscall.cpp — gmp::blocking: system calls io_uring cannot do (Go's
+// entersyscall / exitsyscall / retake / handoffp).
+//
+// Note [Syscall token]
+// A P in a blocking call has P::status == kSyscall and a non-zero token in
+// sys_state[P::id], unique per call (P id and a per-P sequence). Whoever
+// CASes the token to 0 owns the P: the returning M (fast path: it keeps its
+// P) or sysmon (retake: it hands the P to another M). The token, not the
+// status, is the CAS target, so a P that was retaken and has since entered a
+// new blocking call under another M cannot be taken back by the first M
+// (the ABA Go avoids with syscalltick).
+//
+// Retake rule (Go's retake): a call seen with the same token on two
+// consecutive sysmon ticks (≥ 20 µs) is retaken if its P has work — queued
+// goroutines, a non-empty global queue, I/O in flight on its ring, or a due
+// poll source — or if no P idles and no M spins, or after 10 ms anyway.
+//
+// Slow exit: the M lost its P. It takes an idle P if there is one, else it
+// waits (a "syscall waiter") until an M that runs out of work hands it its P
+// (find.cpp gives a P to a waiter before putting it on the idle list), so
+// the goroutine, still on this M's stack, resumes on that P.
+#include "sched/syscall.hpp"
+
+#include <mutex>
+
+#include "base/check.hpp"
+#include "base/clock.hpp"
+#include "gmp/io.hpp"
+#include "io/ring.hpp"
+#include "sched/sysmon.hpp"
+#include "trace/probes.hpp"
+
+namespace gmp::detail {
+
+namespace {
+
+struct alignas(64) SysState {
+  std::atomic<std::uint64_t> token{0};  // Note [Syscall token]
+  std::uint64_t seq = 0;                // owner M only
+  std::uint64_t seen_token = 0;         // sysmon only
+  std::int64_t seen_since_ns = 0;       // sysmon only
+};
+SysState sys_state[kMaxProcs];
+
+struct SysWaiter {
+  M* mp = nullptr;
+  P* got = nullptr;  // guarded by sched.lock
+  Note note;
+  SysWaiter* next = nullptr;
+};
+SysWaiter* waiters = nullptr;  // guarded by sched.lock
+
+constexpr std::int64_t kForceRetakeNs = 10'000'000;
+
+void handoffp(P* pp, bool work) noexcept {
+  io_counters.handoffs.fetch_add(1, std::memory_order_relaxed);
+  if (work) {
+    startm(pp, false);
+    return;
+  }
+  std::lock_guard<std::mutex> lk(sched.lock);
+  if (!syscall_waiter_take_locked(pp)) pidle_put_locked(pp);
+}
+
+void retake(std::int64_t now) noexcept {
+  for (int i = 0; i < sched.nprocs; i++) {
+    SysState& s = sys_state[i];
+    std::uint64_t tok = s.token.load(std::memory_order_acquire);
+    if (tok == 0) continue;
+    if (tok != s.seen_token) {
+      s.seen_token = tok;
+      s.seen_since_ns = now;
+      continue;  // first sight: give it one tick
+    }
+    P* pp = sched.allp[i];
+    bool work = !pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0 ||
+                io_inflight(pp) > 0;
+    if (!work) {
+      std::int64_t d = poll_sources_deadline(pp);
+      work = d >= 0 && d <= now;
+    }
+    bool others = sched.npidle.load(std::memory_order_relaxed) + sched.nmspinning.load(std::memory_order_relaxed) > 0;
+    if (!work && others && now - s.seen_since_ns < kForceRetakeNs) continue;
+    if (!s.token.compare_exchange_strong(tok, 0, std::memory_order_acq_rel)) continue;
+    s.seen_token = 0;
+    pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);  // owned by us until handed
+    handoffp(pp, work);
+  }
+}
+
+struct HookRegistrar {
+  HookRegistrar() { sysmon_add_hook({"retake", retake}); }
+} hook_registrar;
+
+}  // namespace
+
+bool syscall_waiter_take_locked(P* pp) noexcept {
+  SysWaiter* w = waiters;
+  if (w == nullptr) return false;
+  waiters = w->next;
+  pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+  pp->m.store(w->mp, std::memory_order_relaxed);
+  w->got = pp;
+  w->note.wakeup();
+  return true;
+}
+
+std::uint64_t entersyscall() noexcept {
+  io_counters.blocking_calls.fetch_add(1, std::memory_order_relaxed);
+  M* mp = getm();
+  if (mp == nullptr || mp->p == nullptr || mp->curg == nullptr || mp->curg->is_g0) return 0;
+  P* pp = mp->p;
+  SysState& s = sys_state[pp->id];
+  std::uint64_t tok = (static_cast<std::uint64_t>(pp->id + 1) << 48) | (++s.seq & 0xFFFF'FFFF'FFFFULL);
+  GMP_PROBE_SYSCALL_BLOCK_ENTER(mp->curg->id, pp->id);
+  s.token.store(tok, std::memory_order_seq_cst);
+  pp->status.store(PStatus::kSyscall, std::memory_order_release);
+  return tok;
+}
+
+void exitsyscall(std::uint64_t tok) noexcept {
+  if (tok == 0) return;
+  int pid = static_cast<int>(tok >> 48) - 1;
+  P* pp = sched.allp[pid];
+  SysState& s = sys_state[pid];
+  M* mp = getm();
+  G* gp = mp->curg;
+  std::uint64_t want = tok;
+  if (s.token.compare_exchange_strong(want, 0, std::memory_order_acq_rel)) {
+    pp->status.store(PStatus::kRunning, std::memory_order_release);
+    GMP_PROBE_SYSCALL_BLOCK_EXIT(gp->id, pp->id, 0);
+    return;
+  }
+  // Sysmon handed our P to another M.
+  mp->p = nullptr;
+  P* np = nullptr;
+  SysWaiter w;
+  w.mp = mp;
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    np = pidle_get_locked();
+    if (np == nullptr) {
+      w.next = waiters;
+      waiters = &w;
+    }
+  }
+  if (np == nullptr) {
+    for (;;) {
+      w.note.sleep(nanotime() + 1'000'000);
+      std::lock_guard<std::mutex> lk(sched.lock);
+      if (w.got != nullptr) {
+        np = w.got;
+        break;
+      }
+      if (sched.stopping.load(std::memory_order_relaxed)) {
+        // The runtime stops: leave the waiters and run the goroutine to its
+        // next switch on the old P, whose M is exiting (docs/IO.md).
+        for (SysWaiter** l = &waiters; *l != nullptr; l = &(*l)->next) {
+          if (*l == &w) {
+            *l = w.next;
+            break;
+          }
+        }
+        np = pp;
+        break;
+      }
+      w.note.clear();
+    }
+  }
+  acquirep(mp, np);
+  gp->last_p.store(np, std::memory_order_relaxed);
+  np->curg.store(gp, std::memory_order_relaxed);
+  GMP_PROBE_SYSCALL_BLOCK_EXIT(gp->id, np->id, 1);
+}
+
+}  // namespace gmp::detail
