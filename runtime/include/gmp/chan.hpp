@@ -6,7 +6,8 @@
 //   std::optional<int> v = ch.recv();  // empty once closed and drained
 //   ch.close();
 //
-// A Chan is a handle: copies refer to the same channel (as in Go), the
+// A Chan is a handle: copies refer to the same channel (as in Go; a const
+// handle still sends and receives), the
 // channel lives while a handle or a pending operation refers to it. Payloads
 // may be move-only. Fatal errors, as in Go: send on a closed channel (also a
 // sender already waiting when the channel is closed), close of a closed
@@ -82,21 +83,21 @@ class Chan {
   ~Chan() { if (c_ != nullptr) detail::chan_unref(c_); }
 
   // Blocks until a receiver takes v or it is buffered. Fatal if closed.
-  void send(T v) noexcept { detail::chan_send(c_, &v, true); }
+  void send(T v) const noexcept { detail::chan_send(c_, &v, true); }
   // Sends only if that needs no waiting: returns false, v untouched, when it
   // would block (v is moved from only on success). Fatal if closed.
-  bool try_send(T& v) noexcept { return detail::chan_send(c_, &v, false) == detail::ChanResult::kOk; }
-  bool try_send(T&& v) noexcept { return detail::chan_send(c_, &v, false) == detail::ChanResult::kOk; }
+  bool try_send(T& v) const noexcept { return detail::chan_send(c_, &v, false) == detail::ChanResult::kOk; }
+  bool try_send(T&& v) const noexcept { return detail::chan_send(c_, &v, false) == detail::ChanResult::kOk; }
 
   // Blocks until a value arrives; empty once the channel is closed and drained.
-  std::optional<T> recv() noexcept {
+  std::optional<T> recv() const noexcept {
     alignas(T) unsigned char buf[sizeof(T)];
     if (detail::chan_recv(c_, buf, true) != detail::ChanResult::kOk) return std::nullopt;
     return take(buf);
   }
   // A value if one is ready now. *closed (optional) says whether an empty
   // result means "closed and drained" rather than "nothing yet".
-  std::optional<T> try_recv(bool* closed = nullptr) noexcept {
+  std::optional<T> try_recv(bool* closed = nullptr) const noexcept {
     alignas(T) unsigned char buf[sizeof(T)];
     detail::ChanResult r = detail::chan_recv(c_, buf, false);
     if (closed != nullptr) *closed = r == detail::ChanResult::kClosed;
@@ -106,7 +107,7 @@ class Chan {
 
   // Wakes every waiting receiver (they get an empty optional once the buffer
   // is drained). Fatal if already closed, and for senders still waiting.
-  void close() noexcept { detail::chan_close(c_); }
+  void close() const noexcept { detail::chan_close(c_); }
 
   std::size_t len() const noexcept { return detail::chan_len(c_); }
   std::size_t cap() const noexcept { return detail::chan_cap(c_); }

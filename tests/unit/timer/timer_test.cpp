@@ -1,0 +1,224 @@
+// Timers: 4-ary heap order, sleep ordering and "not early", Timer
+// stop/reset, Ticker, after(), stealing of an idle P's timers, and the
+// internal arm/cancel API; on 1, 2, 4 Ps. No tight timing assertions: only
+// "not early" and generous upper bounds (figures are in the benchmarks).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+#include "gmp/gmp.hpp"
+#include "timer/heap.hpp"
+#include "timer/timer.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using gmp::detail::TimerNode;
+
+TEST(TimerHeap, PopsInDeadlineOrderWithRemovals) {
+  std::mt19937 rng(1);
+  std::vector<TimerNode> nodes(2000);
+  gmp::detail::TimerHeap h;
+  for (auto& n : nodes) {
+    n.when = rng() % 100000;
+    h.push(&n);
+  }
+  for (int i = 0; i < 2000; i += 3) h.remove(&nodes[i]);
+  std::int64_t last = -1;
+  std::size_t count = 0;
+  while (!h.empty()) {
+    TimerNode* t = h.top();
+    EXPECT_GE(t->when, last);
+    EXPECT_EQ(t->index, 0);
+    last = t->when;
+    h.pop();
+    EXPECT_EQ(t->index, -1);
+    count++;
+  }
+  EXPECT_EQ(count, 2000u - 667u);
+}
+
+class TimerP : public testing::TestWithParam<int> {
+ protected:
+  gmp::Config cfg() const {
+    gmp::Config c;
+    c.procs = GetParam();
+    c.pin = false;
+    return c;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Procs, TimerP, testing::Values(1, 2, 4),
+                         [](const testing::TestParamInfo<int>& i) { return std::to_string(i.param) + "P"; });
+
+TEST_P(TimerP, SleepIsNeverEarly) {
+  gmp::run(cfg(), [] {
+    for (auto d : {1ms, 2ms, 5ms}) {
+      auto t0 = std::chrono::steady_clock::now();
+      gmp::sleep_for(d);
+      auto dt = std::chrono::steady_clock::now() - t0;
+      EXPECT_GE(dt, d);
+      EXPECT_LT(dt, d + 1s);
+    }
+    return 0;
+  });
+}
+
+TEST_P(TimerP, SleepersWakeInDeadlineOrder) {
+  std::vector<int> order;
+  gmp::run(cfg(), [&] {
+    gmp::Mutex mu;
+    gmp::WaitGroup wg;
+    constexpr int kN = 20;
+    wg.add(kN);
+    auto base = gmp::Clock::now() + 5ms;
+    for (int i = kN - 1; i >= 0; i--) {  // spawned in reverse order
+      gmp::go([&, i] {
+        gmp::sleep_until(base + i * 2ms);
+        EXPECT_GE(gmp::Clock::now(), base + i * 2ms);
+        mu.lock();
+        order.push_back(i);
+        mu.unlock();
+        wg.done();
+      });
+    }
+    wg.wait();
+    return 0;
+  });
+  ASSERT_EQ(order.size(), 20u);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+}
+
+TEST_P(TimerP, ManyConcurrentSleepersAllWake) {
+  std::atomic<int> woke{0};
+  gmp::run(cfg(), [&] {
+    gmp::WaitGroup wg;
+    wg.add(1000);
+    for (int i = 0; i < 1000; i++) {
+      gmp::go([&, i] {
+        gmp::sleep_for(std::chrono::microseconds(100 + (i * 37) % 3000));
+        woke++;
+        wg.done();
+      });
+    }
+    wg.wait();
+    return 0;
+  });
+  EXPECT_EQ(woke.load(), 1000);
+}
+
+TEST_P(TimerP, TimerStopAndReset) {
+  gmp::run(cfg(), [] {
+    gmp::Timer t(1h);
+    EXPECT_TRUE(t.stop());
+    EXPECT_FALSE(t.stop());
+    EXPECT_EQ(t.c().try_recv(), std::nullopt);
+    auto t0 = gmp::Clock::now();
+    EXPECT_FALSE(t.reset(3ms));
+    auto fired = t.c().recv();
+    EXPECT_TRUE(fired.has_value());
+    EXPECT_GE(fired.value_or(gmp::TimePoint{}), t0 + 3ms);
+    EXPECT_GE(gmp::Clock::now(), t0 + 3ms);
+    EXPECT_FALSE(t.stop());  // already fired
+    return 0;
+  });
+}
+
+TEST_P(TimerP, TickerTicksAndStops) {
+  gmp::run(cfg(), [] {
+    gmp::Ticker tk(2ms);
+    auto t0 = gmp::Clock::now();
+    gmp::TimePoint prev = t0;
+    for (int i = 0; i < 5; i++) {
+      auto v = tk.c().recv();
+      EXPECT_TRUE(v.has_value());
+      EXPECT_GT(v.value_or(gmp::TimePoint{}), prev);
+      prev = v.value_or(prev);
+    }
+    EXPECT_GE(gmp::Clock::now(), t0 + 10ms);
+    tk.stop();
+    tk.c().try_recv();  // drop a tick that raced with stop
+    gmp::sleep_for(10ms);
+    EXPECT_EQ(tk.c().try_recv(), std::nullopt);
+    return 0;
+  });
+}
+
+TEST_P(TimerP, AfterInSelect) {
+  gmp::run(cfg(), [] {
+    gmp::Chan<int> never;
+    auto t0 = gmp::Clock::now();
+    int r = gmp::select(gmp::on_recv(never, [](std::optional<int>) {}),
+                        gmp::on_recv(gmp::after(3ms), [](std::optional<gmp::TimePoint>) {}));
+    EXPECT_EQ(r, 1);
+    EXPECT_GE(gmp::Clock::now(), t0 + 3ms);
+    return 0;
+  });
+}
+
+// A timer on a P whose goroutine never switches (a hog): another P steals it.
+TEST_P(TimerP, TimersOfAHoggedPAreStolen) {
+  if (GetParam() < 2) GTEST_SKIP() << "needs a second P to steal";
+  gmp::run(cfg(), [] {
+    std::atomic<bool> fired{false};
+    std::atomic<bool> armed{false};
+    TimerNode t;
+    t.fn = [](void* arg, std::int64_t) noexcept { static_cast<std::atomic<bool>*>(arg)->store(true); };
+    t.arg = &fired;
+    auto before = gmp::detail::timer_stats();
+    gmp::Chan<int> done(1);
+    gmp::go([&] {
+      gmp::detail::timer_arm(&t, gmp::detail::nanotime() + 2'000'000);
+      armed = true;
+      // Hog this P (no safe point) until the timer fired elsewhere, or 3 s.
+      auto end = std::chrono::steady_clock::now() + 3s;
+      while (!fired.load() && std::chrono::steady_clock::now() < end) {
+      }
+      done.send(1);
+    });
+    done.recv();
+    EXPECT_TRUE(fired.load());
+    EXPECT_GT(gmp::detail::timer_stats().stolen, before.stolen);
+    gmp::detail::timer_cancel(&t);
+    return 0;
+  });
+}
+
+TEST_P(TimerP, CancelBeforeFire) {
+  gmp::run(cfg(), [] {
+    std::atomic<int> fired{0};
+    std::vector<TimerNode> ts(100);
+    for (auto& t : ts) {
+      t.fn = [](void* arg, std::int64_t) noexcept { static_cast<std::atomic<int>*>(arg)->fetch_add(1); };
+      t.arg = &fired;
+      gmp::detail::timer_arm(&t, gmp::detail::nanotime() + 50'000'000);
+    }
+    for (auto& t : ts) EXPECT_TRUE(gmp::detail::timer_cancel(&t));
+    gmp::sleep_for(60ms);
+    EXPECT_EQ(fired.load(), 0);
+    return 0;
+  });
+}
+
+TEST_P(TimerP, PlainThreadTimerWakesIdleRuntime) {
+  ASSERT_EQ(gmp::start(cfg()), "");
+  {
+    auto t0 = gmp::Clock::now();
+    gmp::Timer t(5ms);  // armed from a non-runtime thread: P 0's heap
+    EXPECT_TRUE(t.c().recv().has_value());
+    auto dt = gmp::Clock::now() - t0;
+    EXPECT_GE(dt, 5ms);
+    EXPECT_LT(dt, 1s);
+    auto t1 = gmp::Clock::now();
+    gmp::sleep_for(2ms);  // a plain thread sleeps itself
+    EXPECT_GE(gmp::Clock::now() - t1, 2ms);
+  }
+  gmp::stop();
+}
+
+}  // namespace
