@@ -1,0 +1,3 @@
+module gmprt/bench/chan
+
+go 1.19
