@@ -1,0 +1,3 @@
+module gmprt/bench/parkedrss
+
+go 1.19

@@ -1,0 +1,3 @@
+module gmprt/bench/sched
+
+go 1.19
