@@ -4,6 +4,7 @@
 #include "gmp/chan.hpp"
 #include "gmp/go.hpp"
 #include "gmp/io.hpp"
+#include "gmp/net.hpp"
 #include "gmp/pool.hpp"
 #include "gmp/runtime.hpp"
 #include "gmp/select.hpp"

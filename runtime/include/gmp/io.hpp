@@ -167,7 +167,18 @@ IoStats io_stats() noexcept;
 namespace detail {
 // gmp::blocking's halves (sched/syscall.cpp). Return an opaque token.
 std::uint64_t entersyscall() noexcept;
+// For calls known to block (a poll wait): hands the P off at once if it has
+// other work (Go's entersyscallblock).
+std::uint64_t entersyscallblock() noexcept;
 void exitsyscall(std::uint64_t token) noexcept;
+template <class F>
+decltype(auto) blocking_known(F&& fn) {
+  struct Exit {
+    std::uint64_t tok;
+    ~Exit() { exitsyscall(tok); }
+  } exit{entersyscallblock()};
+  return std::forward<F>(fn)();
+}
 }  // namespace detail
 
 // Runs fn, which may block in the kernel (a call io_uring cannot do), while

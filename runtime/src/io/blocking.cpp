@@ -38,7 +38,7 @@ long sys_wait_fd(int fd, short events, const io::OpOptions& o) noexcept {
       if (r > 0) return p.revents;
     }
   };
-  if (getg() != nullptr) return gmp::blocking(body);
+  if (getg() != nullptr) return blocking_known(body);
   return body();
 }
 

@@ -49,6 +49,7 @@ struct SysWaiter {
   SysWaiter* next = nullptr;
 };
 SysWaiter* waiters = nullptr;  // guarded by sched.lock
+std::atomic<int> n_waiters{0};  // written under sched.lock, read anywhere: a waiter is work
 
 constexpr std::int64_t kForceRetakeNs = 10'000'000;
 
@@ -74,7 +75,7 @@ void retake(std::int64_t now) noexcept {
     }
     P* pp = sched.allp[i];
     bool work = !pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0 ||
-                io_inflight(pp) > 0;
+                io_inflight(pp) > 0 || n_waiters.load(std::memory_order_relaxed) > 0;
     if (!work) {
       std::int64_t d = poll_sources_deadline(pp);
       work = d >= 0 && d <= now;
@@ -98,6 +99,7 @@ bool syscall_waiter_take_locked(P* pp) noexcept {
   SysWaiter* w = waiters;
   if (w == nullptr) return false;
   waiters = w->next;
+  n_waiters.fetch_sub(1, std::memory_order_relaxed);
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   pp->m.store(w->mp, std::memory_order_relaxed);
   w->got = pp;
@@ -115,6 +117,23 @@ std::uint64_t entersyscall() noexcept {
   GMP_PROBE_SYSCALL_BLOCK_ENTER(mp->curg->id, pp->id);
   s.token.store(tok, std::memory_order_seq_cst);
   pp->status.store(PStatus::kSyscall, std::memory_order_release);
+  return tok;
+}
+
+std::uint64_t entersyscallblock() noexcept {
+  std::uint64_t tok = entersyscall();
+  if (tok == 0) return 0;
+  int pid = static_cast<int>(tok >> 48) - 1;
+  P* pp = sched.allp[pid];
+  bool work = !pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0 ||
+              io_inflight(pp) > 0 || n_waiters.load(std::memory_order_relaxed) > 0;
+  if (work) {
+    std::uint64_t want = tok;
+    if (sys_state[pid].token.compare_exchange_strong(want, 0, std::memory_order_acq_rel)) {
+      pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+      handoffp(pp, true);
+    }
+  }
   return tok;
 }
 
@@ -142,6 +161,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
     if (np == nullptr) {
       w.next = waiters;
       waiters = &w;
+      n_waiters.fetch_add(1, std::memory_order_relaxed);
     }
   }
   if (np == nullptr) {
@@ -158,6 +178,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
         for (SysWaiter** l = &waiters; *l != nullptr; l = &(*l)->next) {
           if (*l == &w) {
             *l = w.next;
+            n_waiters.fetch_sub(1, std::memory_order_relaxed);
             break;
           }
         }
