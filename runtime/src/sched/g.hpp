@@ -1,9 +1,13 @@
 // sched/g.hpp — G: a goroutine.
 //
-// A G is a stackful coroutine. Its descriptor lives at the top of its own
-// stack mapping (stack/stack.hpp), followed downwards by the spawn closure and
-// the frames. Dead Gs keep their stack and are reused (gfree.hpp), so a G
-// descriptor is never freed while the runtime runs unless a free list trims it.
+// A G is a stackful coroutine. Its descriptor is a small heap object holding
+// the spawn closure inline (kInlineClosure bytes; larger closures go to the
+// heap); its stack is bound only when it first runs and returned to the P's
+// stack cache the moment it exits (gfree.cpp). So a spawned-but-not-started G
+// costs a few hundred dense bytes, and the G that starts next reuses the stack
+// that was just freed, still hot in cache — the same economy Go gets from
+// small growable stacks. Descriptors are cached and never freed while the
+// runtime runs.
 //
 // States and who owns the G in each (Go's runtime2.go, adapted):
 //   kIdle      just allocated or on a free list; owned by that list.
@@ -63,11 +67,15 @@ struct alignas(64) G {
   std::atomic<WaitReason> wait_reason{WaitReason::kNone};
   std::atomic<std::int64_t> state_since_ns{0};
 
-  Stack stack;  // owner only; fixed for the descriptor's life
+  // The stack, bound when the G first runs (sp == nullptr until then) and
+  // released when it exits. Owner only.
+  Stack stack;
+  int stack_cls = 0;  // the class to bind
 
-  // The spawn closure (on this G's stack, below the descriptor) and how to run
-  // or destroy it. Owner only.
+  // The spawn closure (in closure_buf, or on the heap when larger) and how to
+  // run or destroy it. Owner only.
   void* closure = nullptr;
+  bool closure_on_heap = false;
   void (*run)(void*) = nullptr;
   void (*destroy)(void*) = nullptr;
 
@@ -89,6 +97,9 @@ struct alignas(64) G {
   bool started = false;
 
   bool is_g0 = false;  // an M's scheduling context (its thread stack)
+
+  static constexpr std::size_t kInlineClosure = 128;
+  alignas(16) unsigned char closure_buf[kInlineClosure];
 };
 
 }  // namespace gmp::detail

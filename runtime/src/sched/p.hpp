@@ -52,9 +52,12 @@ struct alignas(64) P {
   // The G this P is running, for sysmon. atomic: owner writes, sysmon reads.
   std::atomic<G*> curg{nullptr};
 
-  // Dead Gs by stack class, for reuse. Owner only.
-  G* gfree[kStackClasses] = {};
-  std::uint32_t gfree_n[kStackClasses] = {};
+  // Dead G descriptors, and free stacks by class, for reuse (gfree.cpp).
+  // Owner only.
+  G* gfree = nullptr;
+  std::uint32_t gfree_n = 0;
+  void* stack_free[kStackClasses] = {};
+  std::uint32_t stack_free_n[kStackClasses] = {};
 
   // Idle list link. Guarded by Sched::lock.
   P* idle_link = nullptr;

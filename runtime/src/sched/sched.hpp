@@ -175,12 +175,14 @@ void resetspinning(M* mp) noexcept;
 
 // ---- gfree.cpp -------------------------------------------------------------
 
-// A G with a stack of the class for `stack_bytes`, fresh or recycled.
-// Returns null and sets *err on failure.
-G* gfget(P* pp, std::size_t stack_bytes, int* err) noexcept;
-// Recycles a dead G. pp may be null (not on a runtime thread).
+// A G descriptor, recycled or new (no stack). pp may be null.
+G* gfget(P* pp) noexcept;
+// Recycles a dead G and its stack. pp may be null.
 void gfput(P* pp, G* gp) noexcept;
-// Unmaps every cached G (at stop).
+// Binds a stack of gp->stack_cls to gp. Returns 0 or -errno.
+// REQUIRES: gp has no stack.
+int g_bind_stack(P* pp, G* gp) noexcept;
+// Unmaps every cached stack and frees every descriptor (at stop).
 void gfree_purge() noexcept;
 
 }  // namespace gmp::detail

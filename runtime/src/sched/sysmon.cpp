@@ -15,6 +15,9 @@
 #include <mutex>
 #include <thread>
 
+#include <pthread.h>
+#include <time.h>
+
 #include "base/check.hpp"
 #include "base/clock.hpp"
 #include "sched/sched.hpp"
@@ -32,7 +35,19 @@ struct PTick {
   std::uint64_t switches = 0;
   std::int64_t switch_since_ns = 0;  // when the P last switched goroutines
   bool hog_flagged = false;          // this hog was already reported
+  std::int64_t confirm_wall_ns = 0;  // hog suspected: when, and the M's CPU
+  std::int64_t confirm_cpu_ns = -1;  // time then (-1: not suspected)
 };
+
+// CPU time of pp's M thread, or -1.
+std::int64_t m_cpu_ns(P* pp) noexcept {
+  M* mp = pp->m.load(std::memory_order_relaxed);
+  clockid_t cid;
+  if (mp == nullptr || pthread_getcpuclockid(mp->thread, &cid) != 0) return -1;
+  timespec ts;
+  if (clock_gettime(cid, &ts) != 0) return -1;
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 std::thread sysmon_thread;
 Note sysmon_note;  // woken at stop
@@ -70,8 +85,9 @@ std::uint32_t move_queue(P* pp) noexcept {
 //     runnext hand-offs shares one slice) -> ask the running G to yield at
 //     its next safe point;
 //   - the hog clock: no switch at all on the P for hog_threshold, and no
-//     yield within a grace (threshold/10) after the request -> the same G has
-//     run that long without a safe point: report it once, count it, and
+//     yield within a grace (threshold/10) after the request, and its M's
+//     thread on a CPU for at least half of a further tenth (thread CPU clock) -> the
+//     same G has run that long without a safe point: report it once, count it, and
 //     move the P's queue to the global queue so other Ps run it.
 bool check_ps(std::int64_t now) noexcept {
   bool busy = false;
@@ -98,21 +114,36 @@ bool check_ps(std::int64_t now) noexcept {
       t.switches = sw;
       t.switch_since_ns = now;
       t.hog_flagged = false;
+      t.confirm_cpu_ns = -1;
     } else if (!t.hog_flagged && now - t.switch_since_ns > limit && t.slice_flagged &&
                now - t.flagged_ns > limit / 10) {
       // It was asked to yield and did not reach a safe point within a grace
-      // of a tenth of the threshold: a hog.
-      t.hog_flagged = true;
-      std::int64_t ran = now - t.switch_since_ns;
-      gp->preempt.store(1, std::memory_order_relaxed);
-      sched.n_hogs.fetch_add(1, std::memory_order_relaxed);
-      std::uint32_t moved = move_queue(pp);
-      sched.n_hog_moved.fetch_add(moved, std::memory_order_relaxed);
-      if (sched.cfg.report_hogs) {
-        errorf("runtime: goroutine %llu has run %lld ms on P %d without a safe point; moved %u queued goroutines to other Ps",
-               static_cast<unsigned long long>(gp->id), static_cast<long long>(ran / 1'000'000), pp->id, moved);
+      // of a tenth of the threshold. Before calling it a hog, check over a
+      // further tenth that its thread is really on a CPU: an M descheduled
+      // by the kernel (an overloaded machine) makes no switches either.
+      if (t.confirm_cpu_ns < 0) {
+        t.confirm_wall_ns = now;
+        t.confirm_cpu_ns = m_cpu_ns(pp);
+      } else if (now - t.confirm_wall_ns > limit / 10) {
+        std::int64_t cpu = m_cpu_ns(pp);
+        bool on_cpu = cpu >= 0 && (cpu - t.confirm_cpu_ns) * 2 >= now - t.confirm_wall_ns;
+        t.confirm_cpu_ns = -1;
+        if (on_cpu) {
+          t.hog_flagged = true;
+          std::int64_t ran = now - t.switch_since_ns;
+          gp->preempt.store(1, std::memory_order_relaxed);
+          sched.n_hogs.fetch_add(1, std::memory_order_relaxed);
+          std::uint32_t moved = move_queue(pp);
+          sched.n_hog_moved.fetch_add(moved, std::memory_order_relaxed);
+          if (sched.cfg.report_hogs) {
+            errorf("runtime: goroutine %llu has run %lld ms on P %d without a safe point; moved %u queued goroutines to other Ps",
+                   static_cast<unsigned long long>(gp->id), static_cast<long long>(ran / 1'000'000), pp->id, moved);
+          }
+          if (moved > 0) wakep();
+        } else {
+          t.switch_since_ns = now;  // it was not running: restart the hog clock
+        }
       }
-      if (moved > 0) wakep();
     }
     if (running) busy = true;
     if (!pp->runq.empty() && sched.npidle.load(std::memory_order_relaxed) > 0 &&

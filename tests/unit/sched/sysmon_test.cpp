@@ -36,7 +36,8 @@ TEST(Sysmon, HogIsReportedAndItsQueueMovesToAnotherP) {
         queued_ran.store(true);
         wg.done();
       });
-      spin_for(150ms, false);
+      // Long enough for several tries of sysmon's on-CPU check on a loaded machine.
+      spin_for(500ms, false);
       hog_done.store(true);
       wg.done();
     });
