@@ -341,12 +341,14 @@ struct WakeBench {
   TargetState target = TargetState::kSpinning;
   int samples = 0;
   std::atomic<gmp::detail::Waiter*> slot{nullptr};
-  std::atomic<std::int64_t> t_wake{0};
+  std::atomic<std::int64_t> t_wake{0};  // written before wake(): ordered by it
+  std::atomic<bool> discard{false};      // the target was not in the asked state
   std::atomic<int> wakee_p{-1};
   std::atomic<bool> waker_running{false};
   std::atomic<int> done{0};
   std::vector<std::int64_t> lat_ns;  // wakee only, read after `done`
   std::int64_t wrong_p = 0;          // samples the wakee ran on the waker's P
+  std::int64_t discarded = 0;        // samples not counted (see waker_main)
   int waker_p = -1;
 };
 
@@ -365,8 +367,13 @@ void wakee_main(WakeBench* wb) {
     w.data = wb;
     gmp::detail::wait(w, gmp::detail::WaitReason::kUser, publish_waiter, &w);
     std::int64_t now = nanotime();
-    wb->lat_ns.push_back(now - wb->t_wake.load(std::memory_order_acquire));
-    if (gmp::detail::getp()->id != my_p) wb->wrong_p++;
+    std::int64_t t_wake = wb->t_wake.load(std::memory_order_acquire);
+    if (wb->discard.load(std::memory_order_relaxed)) {
+      wb->discarded++;
+    } else {
+      wb->lat_ns.push_back(now - t_wake);
+      if (gmp::detail::getp()->id != my_p) wb->wrong_p++;
+    }
   }
   wb->done.fetch_add(1, std::memory_order_release);
 }
@@ -382,17 +389,28 @@ void waker_main(WakeBench* wb) {
     gmp::detail::Waiter* w;
     while ((w = wb->slot.load(std::memory_order_acquire)) == nullptr) spin_pause();
     wb->slot.store(nullptr, std::memory_order_relaxed);
+    bool discard = false;
     if (wb->target == TargetState::kSpinning) {
-      // Spinning: the target M is in find_runnable's bounded spin.
-      while (!tp->searching.load(std::memory_order_acquire)) spin_pause();
+      // Spinning: the target M is in find_runnable's bounded spin. On a
+      // loaded machine this thread can be descheduled for the whole spin
+      // (10 ms); then the target parks, and that sample is not counted.
+      while (!tp->searching.load(std::memory_order_acquire)) {
+        if (tp->status.load(std::memory_order_acquire) == gmp::detail::PStatus::kIdle) {
+          discard = true;
+          break;
+        }
+        spin_pause();
+      }
       std::int64_t until = nanotime() + 2'000;
       while (nanotime() < until) spin_pause();
+      if (!tp->searching.load(std::memory_order_acquire)) discard = true;
     } else {
       // Parked: the target P is idle and its M has had time to futex-sleep.
       while (tp->status.load(std::memory_order_acquire) != gmp::detail::PStatus::kIdle) spin_pause();
       std::int64_t until = nanotime() + 200'000;
       while (nanotime() < until) spin_pause();
     }
+    wb->discard.store(discard, std::memory_order_relaxed);
     wb->t_wake.store(nanotime(), std::memory_order_release);
     gmp::detail::wake(*w);
   }
@@ -419,6 +437,7 @@ void BM_GmpWakeCrossP(benchmark::State& state, TargetState target) {
   const int samples = target == TargetState::kSpinning ? 2000 : 200;
   std::vector<std::int64_t> all;
   std::int64_t wrong_p = 0;
+  std::int64_t discarded = 0;
   OpTimer timer;
   for (auto _ : state) {
     WakeBench wb;
@@ -439,6 +458,7 @@ void BM_GmpWakeCrossP(benchmark::State& state, TargetState target) {
     }
     all.insert(all.end(), wb.lat_ns.begin(), wb.lat_ns.end());
     wrong_p += wb.wrong_p;
+    discarded += wb.discarded;
     timer.add(state, ns, samples);
   }
   timer.publish(state);
@@ -447,6 +467,9 @@ void BM_GmpWakeCrossP(benchmark::State& state, TargetState target) {
   state.counters["samples"] = static_cast<double>(all.size());
   // Samples the wakee ran on the waker's P (it was not woken cross-P).
   state.counters["ran_on_waker_p"] = static_cast<double>(wrong_p);
+  // Samples the target was no longer spinning when woken (this thread was
+  // descheduled for the whole spin window): not counted above.
+  state.counters["discarded"] = static_cast<double>(discarded);
 }
 BENCHMARK_CAPTURE(BM_GmpWakeCrossP, spinning, TargetState::kSpinning)->UseManualTime();
 BENCHMARK_CAPTURE(BM_GmpWakeCrossP, parked, TargetState::kParked)->UseManualTime();
