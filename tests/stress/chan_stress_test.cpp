@@ -96,10 +96,15 @@ TEST_P(ChanStress, PingPongRingNoLostWakeups) {
   int laps_done = gmp::run(cfg, [&] {
     std::vector<gmp::Chan<int>> ch;
     for (int i = 0; i < kRing; i++) ch.emplace_back(GetParam().cap);
+    // Each goroutine holds its own channel handles (they outlive main's
+    // vector) and the WaitGroup tells main when the ring has drained.
+    gmp::WaitGroup wg;
+    wg.add(kRing - 1);
     for (int i = 1; i < kRing; i++) {
-      gmp::go([&, i] {
-        while (auto v = ch[i].recv()) ch[(i + 1) % kRing].send(*v);
-        if (i + 1 < kRing) ch[i + 1].close();
+      gmp::go([&wg, in = ch[i], out = ch[(i + 1) % kRing], last = i + 1 == kRing] {
+        while (auto v = in.recv()) out.send(*v);
+        if (!last) out.close();
+        wg.done();
       });
     }
     int laps = 0;
@@ -109,6 +114,7 @@ TEST_P(ChanStress, PingPongRingNoLostWakeups) {
       if (laps + 1 < kLaps) ch[1].send(v + 1);
     }
     ch[1].close();
+    wg.wait();
     return laps;
   });
   EXPECT_EQ(laps_done, kLaps);
