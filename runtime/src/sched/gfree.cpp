@@ -73,6 +73,12 @@ void stack_put_global(FreeStack* list) noexcept {
 }
 
 void stack_put(P* pp, const Stack& s) noexcept {
+#if GMP_ASAN
+  // A goroutine never returns from its first frames (it exits by switching
+  // away), so ASan's redzones for them stay poisoned: clear them before the
+  // stack serves another goroutine.
+  __asan_unpoison_memory_region(s.lo, s.size());
+#endif
   FreeStack* n = node_of(s);
   n->stack = s;
   if (pp == nullptr) {
