@@ -164,11 +164,17 @@ TEST_P(WithProcs, GoroutinesSpreadOverPs) {
     wg.add(GetParam() * 8);
     for (int i = 0; i < GetParam() * 8; i++) {
       gmp::go([&] {
-        auto until = std::chrono::steady_clock::now() + 20ms;
-        while (std::chrono::steady_clock::now() < until) gmp::preempt_point();
-        {
-          std::lock_guard<std::mutex> lk(mu);
-          ps.insert(gmp::detail::getp()->id);
+        // Busy (with safe points) until goroutines were seen on two Ps, or
+        // 5 s: other Ps must steal from the spawner's queue.
+        auto until = std::chrono::steady_clock::now() + 5s;
+        for (;;) {
+          {
+            std::lock_guard<std::mutex> lk(mu);
+            ps.insert(gmp::detail::getp()->id);
+            if (ps.size() >= 2) break;
+          }
+          if (std::chrono::steady_clock::now() > until) break;
+          gmp::preempt_point();
         }
         wg.done();
       });
