@@ -103,7 +103,11 @@ bool check_ps(std::int64_t now) noexcept {
       t.schedtick = tick;
       t.tick_since_ns = now;
       t.slice_flagged = false;
-    } else if (!t.slice_flagged && now - t.tick_since_ns > limit) {
+    } else if (t.slice_flagged) {
+      // Keep asking until the slice ends: the G we asked may have exited
+      // (a runnext chain hands the slice on) without reaching a safe point.
+      gp->preempt.store(1, std::memory_order_relaxed);
+    } else if (now - t.tick_since_ns > limit) {
       t.slice_flagged = true;
       t.flagged_ns = now;
       gp->preempt.store(1, std::memory_order_relaxed);
