@@ -360,8 +360,10 @@ int ring_run(Ring* r, io::Op kind, const io::OpOptions& o, void (*prep)(io_uring
   wait(op.w, WaitReason::kIo, commit_io, r);
   if (o.cancel != nullptr) {
     token_lock(o.cancel);
-    o.cancel->op_ = nullptr;
-    o.cancel->ring_ = -1;
+    if (o.cancel->op_ == &op) {  // a later operation may have taken the token over
+      o.cancel->op_ = nullptr;
+      o.cancel->ring_ = -1;
+    }
     token_unlock(o.cancel);
   }
   if (op.res == -ECANCELED && op.timed_out) return -ETIMEDOUT;

@@ -1,0 +1,120 @@
+// workloads/tcp_server.hpp — what the `http` and `echo` built-ins share:
+// options, the listener, stopping on SIGINT/SIGTERM or --duration, and the
+// counters of the summary line.
+//
+// Stopping: gmprun's Ms block every signal, so the signal lands on gmprun's
+// main thread; a handler installed here writes to a pipe, and a goroutine
+// reading that pipe (through the ring) cancels the accept loop. Connections
+// still open at that moment are dropped when the runtime stops.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "common/args.hpp"
+#include "common/summary.hpp"
+#include "gmp/gmp.hpp"
+
+namespace gmp::tools::tcp {
+
+struct Counters {
+  std::atomic<std::uint64_t> connections{0}, requests{0}, bytes_in{0}, bytes_out{0}, errors{0};
+};
+
+inline void declare(Args& a, const char* port) {
+  a.option("addr", "HOST", "address to listen on (IPv4 or IPv6)", "127.0.0.1");
+  a.option("port", "N", "TCP port (0: any free port, printed)", port);
+  a.option("duration", "DUR", "stop after this long (default: until SIGINT/SIGTERM)", "");
+  a.flag("reuseport", "set SO_REUSEPORT on the listener");
+}
+
+inline int stop_pipe[2] = {-1, -1};
+inline void on_stop_signal(int) {
+  char c = 1;
+  ssize_t w = ::write(stop_pipe[1], &c, 1);
+  (void)w;
+}
+
+// Runs `serve(stream)` on its own goroutine per accepted connection until a
+// signal or the duration. Returns 0, or 2 after printing a usage error.
+template <class Serve>
+int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve) {
+  std::string host = a.str("addr");
+  std::int64_t port = a.i64("port", 0, 65535);
+  std::int64_t dur_ns = a.has("duration") ? a.duration_ns("duration") : 0;
+  if (!a.error().empty()) {
+    std::fprintf(stderr, "%s\n", a.error().c_str());
+    return 2;
+  }
+  auto addr = gmp::net::Addr::parse(host, static_cast<std::uint16_t>(port));
+  if (!addr) {
+    std::fprintf(stderr, "%s: --addr '%s' is not an IPv4 or IPv6 address (like 127.0.0.1 or ::1)\n", name,
+                 host.c_str());
+    return 2;
+  }
+  gmp::net::ListenOptions lo;
+  lo.reuseport = a.has("reuseport");
+  auto l = gmp::net::Listener::listen(*addr, lo);
+  if (!l) {
+    std::fprintf(stderr, "%s: cannot listen on %s: %s\n", name, addr->to_string().c_str(), l.error().message().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%s: listening on %s (io: %s)\n", name, l->addr()->to_string().c_str(),
+               gmp::io::backend_description().c_str());
+  gmp::io::CancelToken stop;
+  if (pipe2(stop_pipe, O_CLOEXEC) == 0) {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    gmp::go([&stop] {
+      char c;
+      (void)gmp::io::read(stop_pipe[0], &c, 1);  // a signal, or the write below at the end
+      stop.cancel();
+    });
+  }
+  if (dur_ns > 0) {
+    gmp::go([dur_ns] {
+      (void)gmp::io::sleep_until(gmp::io::after(std::chrono::nanoseconds(dur_ns)));
+      on_stop_signal(0);  // same path as a signal
+    });
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    auto s = l->accept(&stop);
+    if (!s) {
+      if (s.err() == ECANCELED) break;
+      n.errors++;
+      if (s.err() == EMFILE || s.err() == ENFILE) (void)gmp::io::sleep_until(gmp::io::after(std::chrono::milliseconds(10)));
+      continue;
+    }
+    n.connections++;
+    (void)s->set_nodelay(true);
+    gmp::go([&n, serve](gmp::net::Stream st) { serve(st, n); }, std::move(s.value()));
+  }
+  (void)l->close();
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  ::close(stop_pipe[0]);
+  ::close(stop_pipe[1]);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.set("connections", n.connections.load());
+  out.set("requests", n.requests.load());
+  out.set("bytes_in", n.bytes_in.load());
+  out.set("bytes_out", n.bytes_out.load());
+  out.set("errors", n.errors.load());
+  out.set("requests_per_s", secs > 0 ? static_cast<double>(n.requests.load()) / secs : 0.0);
+  gmp::io::IoStats st = gmp::io::io_stats();
+  out.set("io_submitted", st.submitted);
+  out.set("io_enters", st.enters);
+  out.set("io_ring_waits", st.ring_waits);
+  return 0;
+}
+
+}  // namespace gmp::tools::tcp
