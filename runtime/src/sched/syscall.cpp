@@ -127,12 +127,12 @@ std::uint64_t entersyscallblock() noexcept {
   P* pp = sched.allp[pid];
   bool work = !pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0 ||
               io_inflight(pp) > 0 || n_waiters.load(std::memory_order_relaxed) > 0;
-  if (work) {
-    std::uint64_t want = tok;
-    if (sys_state[pid].token.compare_exchange_strong(want, 0, std::memory_order_acq_rel)) {
-      pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
-      handoffp(pp, true);
-    }
+  // The call will block: give the P away now (to an M if there is work,
+  // else to a waiter or the idle list) rather than after sysmon's ticks.
+  std::uint64_t want = tok;
+  if (sys_state[pid].token.compare_exchange_strong(want, 0, std::memory_order_acq_rel)) {
+    pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+    handoffp(pp, work);
   }
   return tok;
 }

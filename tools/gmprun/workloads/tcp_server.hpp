@@ -68,21 +68,30 @@ int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve
   std::fprintf(stderr, "%s: listening on %s (io: %s)\n", name, l->addr()->to_string().c_str(),
                gmp::io::backend_description().c_str());
   gmp::io::CancelToken stop;
+  gmp::io::CancelToken sleep_cancel;
+  gmp::WaitGroup helpers;
   if (pipe2(stop_pipe, O_CLOEXEC) == 0) {
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
-    gmp::go([&stop] {
+    helpers.add(1);
+    gmp::go([&stop, &helpers] {
       char c;
-      (void)gmp::io::read(stop_pipe[0], &c, 1);  // a signal, or the write below at the end
+      (void)gmp::io::read(stop_pipe[0], &c, 1);  // a signal, the duration, or the write at the end
       stop.cancel();
+      helpers.done();
     });
   }
+  // Goroutines still blocked at the end must return before the runtime
+  // stops (with the blocking backend their Ms sit in system calls): the
+  // duration sleep is cancelled, the pipe reader gets a byte.
   if (dur_ns > 0) {
-    gmp::go([dur_ns] {
-      (void)gmp::io::sleep_until(gmp::io::after(std::chrono::nanoseconds(dur_ns)));
-      on_stop_signal(0);  // same path as a signal
+    helpers.add(1);
+    gmp::go([dur_ns, &sleep_cancel, &helpers] {
+      auto r = gmp::io::sleep_until(gmp::io::after(std::chrono::nanoseconds(dur_ns)), &sleep_cancel);
+      if (r.ok()) on_stop_signal(0);  // same path as a signal
+      helpers.done();
     });
   }
   auto t0 = std::chrono::steady_clock::now();
@@ -99,6 +108,9 @@ int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve
     gmp::go([&n, serve](gmp::net::Stream st) { serve(st, n); }, std::move(s.value()));
   }
   (void)l->close();
+  sleep_cancel.cancel();
+  on_stop_signal(0);
+  helpers.wait();
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   ::close(stop_pipe[0]);
