@@ -1,0 +1,3 @@
+module gmprt/bench/echo
+
+go 1.19

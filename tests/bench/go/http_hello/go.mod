@@ -1,0 +1,3 @@
+module gmprt/bench/http_hello
+
+go 1.19
