@@ -158,12 +158,9 @@ int reap(Ring* r, bool* rearm) noexcept {
 int ring_poll(P* pp, std::int64_t /*now*/) noexcept {
   Ring* r = &rings[pp->id];
   if (!r->ok) return 0;
-  // The switch path (pick_next_fast) polls due sources on the stack of a
-  // goroutine that may be parking on this ring with its commit not yet run:
-  // a completion reaped here could ready it before its context is saved.
-  // Reap only from g0 (find_runnable); ops still flow on a busy P through
-  // Note [Submission batching], and its CQEs wait for the next idle moment.
-  if (M* mp = getm(); mp != nullptr && mp->curg != &mp->g0) return 0;
+  // Called from find_runnable (g0) and, on a busy P, from the switch path
+  // after the previous G's park was committed (schedule.cpp finish_switch),
+  // so no G reaped here can still be mid-park.
   if (!r->wake_armed.load(std::memory_order_relaxed)) arm_wake(r);
   if (r->cancel_head.load(std::memory_order_relaxed) != nullptr) drain_cancels(r);
   flush(r);

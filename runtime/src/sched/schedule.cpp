@@ -135,6 +135,19 @@ void finish_switch(G* prev) noexcept {
       gfput(mp->p, prev);
       break;
   }
+  // Due poll sources of a busy P (timers, io completions; Go runs
+  // checkTimers in every schedule): a P that always has a next G never
+  // reaches find_runnable's poll. Every 16th switch, and only here, after
+  // prev's action: before it, a completion could ready a G whose park has
+  // not been committed yet.
+  P* pp = mp->p;
+  if (pp != nullptr && (pp->n_switches.load(std::memory_order_relaxed) & 15) == 0) {
+    std::int64_t d = poll_sources_deadline(pp);
+    if (d >= 0) {
+      std::int64_t now = nanotime();
+      if (d <= now) poll_sources(pp, now);
+    }
+  }
 }
 
 // The next G for pp without leaving the current context: every 61st tick the
@@ -142,15 +155,6 @@ void finish_switch(G* prev) noexcept {
 // REQUIRES: the caller owns pp.
 G* pick_next_fast(P* pp, bool* inherit) noexcept {
   *inherit = false;
-  // Due timers of a busy P (Go runs checkTimers in every schedule): a P that
-  // always has a next G never reaches find_runnable's poll. Every 16th switch.
-  if ((pp->n_switches.load(std::memory_order_relaxed) & 15) == 0) {
-    std::int64_t d = poll_sources_deadline(pp);
-    if (d >= 0) {
-      std::int64_t now = nanotime();
-      if (d <= now) poll_sources(pp, now);
-    }
-  }
   if (pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
       sched.gq_size.load(std::memory_order_relaxed) > 0) {
     if (G* gp = globrunq_get(pp, 1)) return gp;
