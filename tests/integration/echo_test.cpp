@@ -2,6 +2,8 @@
 // stopped by SIGINT, summary line checked, under both I/O backends.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include "free_port.hpp"
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -17,7 +19,8 @@ class EchoServer : public testing::TestWithParam<const char*> {};
 INSTANTIATE_TEST_SUITE_P(Backends, EchoServer, testing::Values("io_uring", "blocking"));
 
 TEST_P(EchoServer, EchoesAndStopsOnSigint) {
-  int port = 40000 + static_cast<int>(getpid() % 20000);
+  int port = free_loopback_port();
+  ASSERT_GT(port, 0);
   int p[2];
   ASSERT_EQ(pipe(p), 0);
   bool blocking = std::string(GetParam()) == "blocking";

@@ -3,6 +3,8 @@
 // pipelining, 400/431, the summary line), under both I/O backends.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include "free_port.hpp"
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -117,7 +119,7 @@ struct Server {
 
 Server start_server(const char* env_io) {
   Server s;
-  int port = 20000 + static_cast<int>(getpid() % 20000);
+  int port = free_loopback_port();
   int p[2];
   if (pipe(p) != 0) return s;
   pid_t pid = fork();
