@@ -164,12 +164,27 @@ G* pick_next_fast(P* pp, bool* inherit) noexcept {
   return nullptr;
 }
 
+// The time slice is over for the whole runnext chain that shared it: start a
+// new slice, and send the chain's next G to the back of the ring so the Gs
+// queued behind the chain run first (else a pair respawning or waking each
+// other through runnext would keep the P forever).
+// REQUIRES: the caller owns pp.
+void end_slice(P* pp) noexcept {
+  pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (G* next = pp->runq.runnext.exchange(nullptr, std::memory_order_acq_rel)) runq_put(pp, next, false);
+}
+
 // Gives up the current goroutine's M after recording what to do with it.
+// Every switch is a safe point: if sysmon ended the slice, honour it here.
 // REQUIRES: called on a goroutine.
 void schedule_from_g(PendingKind kind, bool (*commit)(void*), void* arg) noexcept {
   M* mp = getm();
   G* cur = mp->curg;
   P* pp = mp->p;
+  if (cur->preempt.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+    cur->preempt.store(0, std::memory_order_relaxed);
+    end_slice(pp);
+  }
   mp->pending = PendingAction{kind, cur, commit, arg};
   G* next = nullptr;
   bool inherit = false;
@@ -377,13 +392,7 @@ void preempt_slow() noexcept {
   M* mp = getm();
   G* cur = mp->curg;
   cur->preempt.store(0, std::memory_order_relaxed);
-  // The time slice is over for the whole runnext chain that shared it: start
-  // a new slice, and send the chain's next G to the back of the ring so the
-  // Gs queued behind the chain run first (else a pair respawning or waking
-  // each other through runnext would keep the P forever).
-  P* pp = mp->p;
-  pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  if (G* next = pp->runq.runnext.exchange(nullptr, std::memory_order_acq_rel)) runq_put(pp, next, false);
+  end_slice(mp->p);
   cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
   schedule_from_g(PendingKind::kPreempt, nullptr, nullptr);
 }
