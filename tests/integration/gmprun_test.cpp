@@ -43,6 +43,13 @@ TEST(Gmprun, SkynetSumsTheTree) {
   EXPECT_NE(r.out.find("elapsed_ms="), std::string::npos);
   // The banner goes first, with Ps and pinning.
   EXPECT_NE(r.out.find("Ps           2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("io           io_uring"), std::string::npos) << r.out;
+}
+
+TEST(Gmprun, IoBlockingIsShownInTheBanner) {
+  Result r = run("--io blocking --procs 1 spawn --count 1000");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("io           blocking"), std::string::npos) << r.out;
 }
 
 TEST(Gmprun, SkynetMillionMatchesGo) {
@@ -100,7 +107,8 @@ INSTANTIATE_TEST_SUITE_P(
                     BadInput{"./missing.so", "cannot open workload './missing.so'"},
                     BadInput{"skynet --size 1000 --div 7", "is not a power of --div"},
                     BadInput{"skynet --sise 10", "unknown option '--sise'"},
-                    BadInput{"spawn --count -5", "--count '-5' is not a whole number"}));
+                    BadInput{"spawn --count -5", "--count '-5' is not a whole number"},
+                    BadInput{"--io epoll skynet", "--io"}));
 
 TEST(Gmprun, RefusesASharedObjectWithoutGmpMain) {
   Result r = run(lib("gmp_test_no_main.so"));

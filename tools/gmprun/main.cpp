@@ -34,6 +34,7 @@ void declare_options(Args& a) {
   a.option("stack-size", "SIZE", "goroutine stack size, like 64K or 1M (16K to 8M)", "256K");
   a.option("hog-threshold", "DUR", "flag goroutines running longer than this without a safe point", "10ms");
   a.option("spin", "DUR", "how long an idle M looks for work before parking", "50us");
+  a.option("io", "MODE", "how goroutines do I/O: io_uring (falls back when unavailable) or blocking", "io_uring");
   a.flag("quiet", "no start banner");
   a.option("pool-config", "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
   a.option("check-config", "FILE", "validate a pool config file and exit (0 valid, 2 invalid)");
@@ -115,6 +116,9 @@ int main(int argc, char** argv) {
   if (args.has("stack-size")) cfg.stack_size = args.bytes("stack-size");
   if (args.has("hog-threshold")) cfg.hog_threshold = std::chrono::nanoseconds(args.duration_ns("hog-threshold"));
   if (args.has("spin")) cfg.spin = std::chrono::nanoseconds(args.duration_ns("spin"));
+  if (args.has("io")) {
+    if (std::string err = gmp::io::set_backend(args.str("io")); !err.empty()) return bad("gmprun: --io: " + err);
+  }
   if (!args.error().empty()) return bad(args.error());
   if (std::string err = gmp::validate(cfg); !err.empty()) return bad("gmprun: " + err);
   // The pool is configured before anything allocates from it.
@@ -167,6 +171,7 @@ int main(int argc, char** argv) {
   if (!args.has("quiet")) {
     print_banner(gmp::config(), builtin ? builtin->name : name);
     std::fprintf(stderr, "  %s\n", gmp::pool::banner().c_str());
+    std::fprintf(stderr, "  io           %s\n", gmp::io::backend_description().c_str());
   }
 
   Summary summary;
