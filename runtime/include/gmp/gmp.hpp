@@ -8,5 +8,6 @@
 #include "gmp/pool.hpp"
 #include "gmp/runtime.hpp"
 #include "gmp/select.hpp"
+#include "gmp/stw.hpp"
 #include "gmp/sync.hpp"
 #include "gmp/time.hpp"

@@ -22,7 +22,42 @@ const char* gstatus_name(GStatus s) noexcept {
   return "?";
 }
 
+const char* pstatus_name(PStatus s) noexcept {
+  switch (s) {
+    case PStatus::kIdle: return "idle";
+    case PStatus::kRunning: return "running";
+    case PStatus::kSyscall: return "syscall";
+    case PStatus::kStopped: return "stopped";
+  }
+  return "?";
+}
+
+void dump_sched(int fd) noexcept {
+  char buf[256];
+  int n = std::snprintf(buf, sizeof buf, "SCHED: procs=%d idleprocs=%d threads=%d spinningthreads=%d runqueue=%u\n",
+                        sched.nprocs, sched.npidle.load(std::memory_order_relaxed),
+                        sched.mcount.load(std::memory_order_relaxed),
+                        sched.nmspinning.load(std::memory_order_relaxed),
+                        sched.gq_size.load(std::memory_order_relaxed));
+  ssize_t r = ::write(fd, buf, static_cast<std::size_t>(n));
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    M* mp = pp->m.load(std::memory_order_relaxed);
+    G* gp = pp->curg.load(std::memory_order_relaxed);
+    n = std::snprintf(buf, sizeof buf, "P %d: status=%s m=%d curg=%llu runq=%u inbox=%s schedtick=%u switches=%llu\n",
+                      pp->id, pstatus_name(pp->status.load(std::memory_order_relaxed)), mp != nullptr ? mp->id : -1,
+                      gp != nullptr ? static_cast<unsigned long long>(gp->id) : 0ULL, pp->runq.size(),
+                      pp->inbox.empty() ? "empty" : "non-empty", pp->schedtick.load(std::memory_order_relaxed),
+                      static_cast<unsigned long long>(pp->n_switches.load(std::memory_order_relaxed)));
+    r = ::write(fd, buf, static_cast<std::size_t>(n));
+  }
+  r = ::write(fd, "\n", 1);
+  (void)r;
+}
+
 int dump_goroutines(int fd, bool /*all*/) noexcept {
+  // State timestamps come from sysmon's coarse clock (≤ 10 ms behind): so
+  // does "now", so that a G that just changed state shows 0 ms, not less.
   const std::int64_t now = sched.coarse_now_ns.load(std::memory_order_relaxed);
   int count = 0;
   auto write_g = [&](G* gp) {

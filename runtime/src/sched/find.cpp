@@ -50,6 +50,38 @@ P* take_idle_p_with_work(std::int64_t now) noexcept {
   return nullptr;
 }
 
+// Stop-the-world (Go's gcstopm): give mp's P to the stopper, then park until
+// start_the_world hands mp a P. Returns false when the runtime stops.
+// REQUIRES: mp holds a P.
+bool stw_park_m(M* mp) noexcept {
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (!sched.stw_waiting.load(std::memory_order_relaxed)) return true;  // restarted meanwhile
+    P* pp = mp->p;
+    releasep(mp);
+    pp->searching.store(false, std::memory_order_seq_cst);
+    stw_stop_p_locked(pp);
+  }
+  if (mp->spinning) {
+    mp->spinning = false;
+    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  for (;;) {
+    if (P* np = stopm(mp, -1)) {
+      acquirep(mp, np);
+      return true;
+    }
+    if (sched.stopping.load(std::memory_order_acquire)) return false;
+    // Poked (a timer on an idle P): after the restart, take an idle P with work.
+    if (!sched.stw_waiting.load(std::memory_order_acquire)) {
+      if (P* p2 = take_idle_p_with_work(nanotime())) {
+        acquirep(mp, p2);
+        return true;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void register_poll_source(const PollSource* src) noexcept {
@@ -82,6 +114,10 @@ void steal_poll_sources(P* thief, P* victim) noexcept {
 G* find_runnable(M* mp, bool* inherit) noexcept {
 top:
   if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
+  if (sched.stw_waiting.load(std::memory_order_acquire)) [[unlikely]] {
+    if (!stw_park_m(mp)) return nullptr;
+    goto top;
+  }
   P* pp = mp->p;
   pp->searching.store(true, std::memory_order_seq_cst);
 
@@ -108,6 +144,7 @@ top:
     while (nanotime() < until) {
       for (int i = 0; i < 32; i++) cpu_relax();
       if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
+      if (sched.stw_waiting.load(std::memory_order_relaxed)) goto top;
       if (!pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0) goto top;
       for (int i = 0; i < sched.nprocs; i++) {
         P* p2 = sched.allp[i];

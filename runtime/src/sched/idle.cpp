@@ -23,6 +23,12 @@
 namespace gmp::detail {
 
 void pidle_put_locked(P* pp) noexcept {
+  // A P given up while the world stops is stopped, not idled (Go's
+  // handoffp/gcstopm): every path that frees a P comes here.
+  if (sched.stw_waiting.load(std::memory_order_relaxed)) {
+    stw_stop_p_locked(pp);
+    return;
+  }
   pp->m.store(nullptr, std::memory_order_relaxed);
   pp->status.store(PStatus::kIdle, std::memory_order_seq_cst);  // Note [Inbox hand-off]
   pp->idle_link = sched.pidle;

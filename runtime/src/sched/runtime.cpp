@@ -16,6 +16,7 @@
 #include "sched/signals.hpp"
 #include "sched/sysmon.hpp"
 #include "stack/stack.hpp"
+#include "stw/stw.hpp"
 
 namespace gmp {
 
@@ -77,6 +78,19 @@ std::string start(const Config& cfg_in) {
 
   sched.cfg = cfg;
   sched.nprocs = cfg.procs;
+  sched.allp_len = cfg.procs;
+  // gmp::set_procs may grow up to one P per CPU (at least 8): each needs an
+  // io ring, made here (io has no per-P hook).
+  {
+    int cap = cfg.procs;
+    int ncpu = static_cast<int>(affinity_cpus().size());
+    if (cap < ncpu) cap = ncpu;
+    if (cap < 8) cap = 8;
+    sched.procs_cap = cap < kMaxProcs ? cap : kMaxProcs;
+  }
+  sched.stw_waiting.store(false);
+  sched.stopwait = 0;
+  stw_reset();
   sched.stopping.store(false);
   sched.stop_requested.store(0);
   sched.pidle = nullptr;
@@ -97,7 +111,7 @@ std::string start(const Config& cfg_in) {
     sched.allp[i] = pp;
   }
   signals_install();
-  io_start(cfg.procs);
+  io_start(sched.procs_cap);
   sched.running.store(true, std::memory_order_release);
   sysmon_start();
   for (int i = 0; i < cfg.procs; i++) newm(sched.allp[i], false);
@@ -140,12 +154,14 @@ void stop() {
     GStatus st = gp->status.load();
     if (st == GStatus::kRunnable || st == GStatus::kWaiting) g_discard(gp);
   });
+  sched.nprocs = sched.allp_len;  // purge the caches of Ps removed by set_procs too
   gfree_purge();
-  for (int i = 0; i < sched.nprocs; i++) {
+  for (int i = 0; i < sched.allp_len; i++) {
     delete sched.allp[i];
     sched.allp[i] = nullptr;
   }
   sched.nprocs = 0;
+  sched.allp_len = 0;
   signals_uninstall();
   sched.running.store(false, std::memory_order_release);
 }
@@ -175,7 +191,7 @@ const Config& config() noexcept { return running() ? detail::sched.cfg : empty_c
 SchedStats sched_stats() noexcept {
   using namespace detail;
   SchedStats s;
-  for (int i = 0; i < sched.nprocs; i++) {
+  for (int i = 0; i < sched.allp_len; i++) {  // removed Ps' counts too
     P* pp = sched.allp[i];
     if (pp == nullptr) continue;
     s.goroutines_created += pp->n_created.load(std::memory_order_relaxed);

@@ -61,8 +61,14 @@ void poke_idle_p(P* pp) noexcept;
 
 struct Sched {
   Config cfg;  // resolved at start; read-only while running
+  // [0, nprocs) are the Ps in use. Changed only under stop-the-world
+  // (gmp::set_procs, stw/procresize.cpp): allp entries are written before
+  // nprocs grows, and Ps in [nprocs, allp_len) stay allocated (kStopped), so
+  // a racy reader (sysmon, a waker) never sees a freed P.
   int nprocs = 0;
-  P* allp[kMaxProcs] = {};  // [0, nprocs) valid; fixed while running
+  int allp_len = 0;    // Ps allocated, [0, allp_len); >= nprocs
+  int procs_cap = 0;   // io rings made at start: set_procs may not go above
+  P* allp[kMaxProcs] = {};
 
   // lock guards the idle lists, the global queue and M creation.
   std::mutex lock;
@@ -82,8 +88,13 @@ struct Sched {
 
   // Non-zero forces every M off the fast path into find_runnable (stop, or a
   // stop-the-world in progress). Read on every switch.
+  // Bit 0: gmp::stop; bit 1: a stop-the-world (kStopRequestedStw).
   std::atomic<std::uint32_t> stop_requested{0};
   std::atomic<bool> stopping{false};
+  // Stop-the-world (Note [STW state machine] in stw/stop.cpp).
+  std::atomic<bool> stw_waiting{false};  // written under lock, read anywhere
+  int stopwait = 0;                      // GMP_GUARDED_BY(lock): Ps still to stop
+  Note stw_note;                         // the stopper sleeps here; woken when stopwait reaches 0
   // CLOCK_MONOTONIC ns, refreshed by sysmon each tick (every 20 µs–10 ms):
   // for state timestamps that must not cost a clock read on the switch path.
   std::atomic<std::int64_t> coarse_now_ns{0};
@@ -100,7 +111,19 @@ struct Sched {
   std::atomic<std::uint64_t> n_created_outside{0};
 };
 
+inline constexpr std::uint32_t kStopRequestedStw = 2;
+
 extern Sched sched;
+
+// ---- stw/stop.cpp, syscall.cpp (stop-the-world) ------------------------------
+
+// Stops pp for the stopper instead of idling it: status kStopped, one less P
+// to wait for. REQUIRES: sched.lock held and sched.stw_waiting.
+void stw_stop_p_locked(P* pp) noexcept;
+// Takes a P whose M is in gmp::blocking for stop-the-world (CAS of its
+// syscall token, Note [Syscall token]); the M's exitsyscall then waits for a
+// P like any M whose P was retaken. True if taken.
+bool syscall_stop_p(P* pp) noexcept;
 
 // ---- schedule.cpp ----------------------------------------------------------
 

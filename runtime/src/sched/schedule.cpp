@@ -398,7 +398,10 @@ void preempt_slow() noexcept {
   cur->preempt.store(0, std::memory_order_relaxed);
   end_slice(mp->p);
   cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-  schedule_from_g(PendingKind::kPreempt, nullptr, nullptr);
+  // Asked by a stop-the-world: stay on this P (its queue restarts with it)
+  // rather than go to the global queue as a hog does.
+  bool stw = (sched.stop_requested.load(std::memory_order_relaxed) & kStopRequestedStw) != 0;
+  schedule_from_g(stw ? PendingKind::kYield : PendingKind::kPreempt, nullptr, nullptr);
 }
 
 }  // namespace detail

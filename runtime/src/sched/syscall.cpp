@@ -98,12 +98,21 @@ struct HookRegistrar {
 bool syscall_waiter_take_locked(P* pp) noexcept {
   SysWaiter* w = waiters;
   if (w == nullptr) return false;
+  // While the world stops a waiter gets no P: start_the_world hands them out.
+  if (sched.stw_waiting.load(std::memory_order_relaxed)) return false;
   waiters = w->next;
   n_waiters.fetch_sub(1, std::memory_order_relaxed);
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   pp->m.store(w->mp, std::memory_order_relaxed);
   w->got = pp;
   w->note.wakeup();
+  return true;
+}
+
+bool syscall_stop_p(P* pp) noexcept {
+  SysState& s = sys_state[pp->id];
+  std::uint64_t tok = s.token.load(std::memory_order_acquire);
+  if (tok == 0 || !s.token.compare_exchange_strong(tok, 0, std::memory_order_acq_rel)) return false;
   return true;
 }
 

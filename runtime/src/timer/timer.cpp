@@ -167,6 +167,26 @@ bool timer_cancel(TimerNode* t) noexcept {
   return removed;
 }
 
+// Moves every timer of `from` into `to`'s heap (gmp::set_procs removing a P,
+// under stop-the-world: no timer of `from` can be running).
+void timers_move(P* from, P* to) noexcept {
+  if (from == to) return;
+  PTimers& a = timers[from->id];
+  PTimers& b = timers[to->id];
+  a.lock.lock();
+  b.lock.lock();
+  while (!a.heap.empty()) {
+    TimerNode* t = a.heap.top();
+    a.heap.pop();
+    t->pid.store(to->id, std::memory_order_relaxed);
+    b.heap.push(t);
+  }
+  publish_when0(a);
+  publish_when0(b);
+  b.lock.unlock();
+  a.lock.unlock();
+}
+
 TimerStats timer_stats() noexcept {
   return TimerStats{n_fired.load(std::memory_order_relaxed), n_stolen.load(std::memory_order_relaxed)};
 }

@@ -54,5 +54,9 @@ struct TimerStats {
   std::uint64_t stolen = 0;
 };
 TimerStats timer_stats() noexcept;
+// gmp::set_procs (stw/procresize.cpp): moves every timer of a removed P to
+// another P. REQUIRES: the world is stopped.
+struct P;
+void timers_move(P* from, P* to) noexcept;
 
 }  // namespace gmp::detail

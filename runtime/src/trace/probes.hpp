@@ -34,7 +34,10 @@
   X(io_submit)            \
   X(io_complete)          \
   X(syscall_block_enter)  \
-  X(syscall_block_exit)
+  X(syscall_block_exit)   \
+  X(stw_begin)            \
+  X(stw_stopped)          \
+  X(stw_end)
 
 #define GMP_PROBE_DECLARE_SEMAPHORE(name) extern "C" volatile unsigned short gmp_##name##_semaphore;
 GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
@@ -113,3 +116,15 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 // when sysmon gave the old P to another M meanwhile.
 #define GMP_PROBE_SYSCALL_BLOCK_EXIT(goid, pid, handed) \
   do { if (GMP_PROBE_ENABLED(syscall_block_exit)) STAP_PROBE3(gmp, syscall_block_exit, goid, pid, handed); } while (0)
+
+// Stop-the-world (docs/PROBES.md, "Stop-the-world"). reason: gmp::stw::Reason
+// values; generation: 1 for the first stop since start.
+// stw_begin(reason, generation, 0): the decision to stop.
+#define GMP_PROBE_STW_BEGIN(reason, gen) \
+  do { if (GMP_PROBE_ENABLED(stw_begin)) STAP_PROBE3(gmp, stw_begin, reason, gen, 0); } while (0)
+// stw_stopped(reason, generation, stopping_ns): every P is stopped.
+#define GMP_PROBE_STW_STOPPED(reason, gen, ns) \
+  do { if (GMP_PROBE_ENABLED(stw_stopped)) STAP_PROBE3(gmp, stw_stopped, reason, gen, ns); } while (0)
+// stw_end(reason, generation, total_ns): the world is started again.
+#define GMP_PROBE_STW_END(reason, gen, ns) \
+  do { if (GMP_PROBE_ENABLED(stw_end)) STAP_PROBE3(gmp, stw_end, reason, gen, ns); } while (0)

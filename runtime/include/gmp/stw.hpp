@@ -1,0 +1,119 @@
+// gmp/stw.hpp — stop-the-world with measured pauses, and what it is for:
+// resizing Ps, sweeping pools, applying a config, dumping goroutines.
+//
+// stop_the_world(reason) returns when every P is stopped: idle Ps and Ps in
+// blocking calls at once, running Ps at their goroutine's next safe point
+// (any runtime call, any switch, gmp::preempt_point()). Only the caller runs
+// until start_the_world(). Requests are serialized; a nested request by the
+// caller that holds the world only counts (depth). Each stop is measured
+// twice, as Go 1.22 does: *stopping* (decision → all stopped) and *total*
+// (decision → world restarted), per reason (docs/STW.md).
+//
+// REQUIRES (while the world is stopped, for the caller): do not park, yield,
+// sleep, do I/O through the runtime, or call gmp::blocking; write to fds with
+// plain system calls. Allocating from the pool is fine.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gmp {
+
+// Changes the number of Ps of the running runtime under stop-the-world.
+// Growing adds Ps (each with its own run queue, timer heap, pool cache and
+// io ring); shrinking moves the removed Ps' queued goroutines to the global
+// queue, their timers to P 0, and drains their pool caches. Nothing is lost.
+// Returns "" or one line saying why not (out of range, above the io ring
+// capacity fixed at start, a removed P still has io operations in flight).
+std::string set_procs(int n);
+
+namespace stw {
+
+// Why the world was stopped. Values are part of the USDT interface
+// (docs/PROBES.md): append, never reuse or renumber.
+enum class Reason : std::uint8_t {
+  kUser = 0,            // stop_the_world called by the program
+  kProcResize = 1,      // gmp::set_procs
+  kPoolSweep = 2,       // sweep_pools
+  kConfigReload = 3,    // reload_config
+  kGoroutineDump = 4,   // dump_goroutines
+  kCount
+};
+const char* reason_name(Reason r) noexcept;
+
+// REQUIRES: the runtime is running. Callable from a goroutine or a plain
+// thread (not from g0, a signal handler or a timer callback).
+void stop_the_world(Reason reason) noexcept;
+// REQUIRES: the caller stopped the world.
+void start_the_world() noexcept;
+// True while the world is stopped (or stopping).
+bool world_stopped() noexcept;
+
+// Scoped stop: stops in the constructor, restarts in the destructor.
+class StopGuard {
+ public:
+  explicit StopGuard(Reason r) noexcept { stop_the_world(r); }
+  ~StopGuard() { start_the_world(); }
+  StopGuard(const StopGuard&) = delete;
+  StopGuard& operator=(const StopGuard&) = delete;
+};
+
+// A log-linear histogram of durations in ns (16 sub-buckets per power of
+// two: quantiles within ~6 %). Counts and max are exact.
+struct Histogram {
+  std::uint64_t count = 0;
+  std::uint64_t sum_ns = 0;
+  std::uint64_t max_ns = 0;
+  std::vector<std::uint64_t> buckets;  // bucket_upper_ns(i) is the upper bound of i
+  // The smallest bucket bound with at least q of the samples at or below it
+  // (capped at max_ns); 0 when empty.
+  std::uint64_t quantile_ns(double q) const noexcept;
+  static std::uint64_t bucket_upper_ns(std::size_t i) noexcept;
+};
+struct PauseStats {
+  Reason reason = Reason::kUser;
+  Histogram stopping;  // decision → every P stopped
+  Histogram total;     // decision → world restarted
+};
+// Since the runtime started (reset by gmp::start).
+PauseStats pause_stats(Reason r);
+// The most recent stop, for tests and tools.
+struct LastPause {
+  std::uint64_t generation = 0;  // 1 for the first stop since start
+  Reason reason = Reason::kUser;
+  std::uint64_t stopping_ns = 0, total_ns = 0;
+};
+LastPause last_pause() noexcept;
+std::uint64_t generation() noexcept;
+
+// A stop that waits longer than this for a P to reach a safe point reports,
+// once, on stderr which goroutine on which P holds it, and counts it.
+// Default 10 ms.
+void set_hog_report_threshold(std::chrono::nanoseconds t) noexcept;
+std::uint64_t hog_reports() noexcept;
+
+// ---- uses ------------------------------------------------------------------
+
+// Stops the world (kPoolSweep), recycles every P's expired txn-tier objects
+// and flushes remote frees, restarts. Returns the txn bytes cached before
+// and after.
+struct SweepResult {
+  std::uint64_t txn_cached_before = 0, txn_cached_after = 0;
+};
+SweepResult sweep_pools() noexcept;
+
+// Validates the pool config file and applies it under stop-the-world
+// (kConfigReload). Returns "" or the reason it was refused; a refused change
+// (invalid, or growing pool memory by more than 15 %) keeps the old config.
+std::string reload_config(const std::string& path);
+
+// Stops the world (kGoroutineDump) and writes every goroutine (id, state,
+// wait reason, time in that state, P/M, creation site) and every P to fd,
+// without allocating from the pool. Returns the number of goroutines
+// written, or -1.
+int dump_goroutines(int fd) noexcept;
+
+}  // namespace stw
+}  // namespace gmp

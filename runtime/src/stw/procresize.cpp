@@ -1,0 +1,136 @@
+// stw/procresize.cpp — gmp::set_procs: change the number of Ps at run time
+// (Go's procresize), under stop-the-world (reason kProcResize).
+//
+// Growing: Ps [old, n) are allocated if they never existed (a P once
+// allocated is kept until gmp::stop, kStopped while unused, so racy readers
+// such as sysmon and exitsyscall never see a freed P); each has its io ring
+// already (made at start for up to Sched::procs_cap Ps), an empty timer heap
+// and pool cache. nprocs is raised after the entries are written (release
+// fence) and the world restarts with them idle.
+//
+// Shrinking: for every removed P, its runnext, ring and inbox go to the
+// global queue (in order), its timers move to P 0, its pool cache is
+// drained to the central lists. A removed P with io operations in flight
+// cannot be removed (their completions arrive on its ring): the world is
+// restarted and the resize retried for up to ~1 s, then refused with the
+// count. A goroutine that called set_procs from a removed P continues on P 0.
+// Nothing is lost: the goroutine count does not change across a resize.
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "gmp/go.hpp"
+#include "gmp/time.hpp"
+#include "io/ring.hpp"
+#include "mem/pool_state.hpp"
+#include "sched/sched.hpp"
+#include "stw/stw.hpp"
+#include "timer/timer.hpp"
+
+namespace gmp::detail {
+
+namespace {
+
+// Moves everything queued on pp to the global queue. REQUIRES: the world is
+// stopped (pp has no M).
+std::uint32_t drain_runq(P* pp) noexcept {
+  G* head = nullptr;
+  G* tail = nullptr;
+  std::uint32_t n = 0;
+  auto append = [&](G* gp) {
+    gp->sched_link = nullptr;
+    if (tail == nullptr) head = gp; else tail->sched_link = gp;
+    tail = gp;
+    n++;
+  };
+  if (G* next = pp->runq.runnext.exchange(nullptr, std::memory_order_acq_rel)) append(next);
+  while (G* gp = pp->runq.steal_one()) append(gp);
+  for (G* gp = pp->inbox.take_all(); gp != nullptr;) {
+    G* nx = gp->sched_link;
+    append(gp);
+    gp = nx;
+  }
+  if (n == 0) return 0;
+  std::lock_guard<std::mutex> lk(sched.lock);
+  globrunq_put_batch_locked(head, tail, n);
+  return n;
+}
+
+// Rewires the stopping goroutine (and its M) from a removed P to P 0.
+// REQUIRES: the world is stopped by the caller; P 0 is stopped.
+void move_caller(P* from, P* to) noexcept {
+  M* mp = getm();
+  mp->p = to;
+  if (G* gp = getg()) gp->last_p.store(to, std::memory_order_relaxed);
+  from->m.store(nullptr, std::memory_order_relaxed);
+  stw_set_caller_p(to);
+}
+
+// Applies n. Returns "" or why not (the world stays stopped either way).
+std::string resize_stopped(int n) {
+  const int old = sched.nprocs;
+  if (n == old) return "";
+  if (n > old) {
+    for (int i = old; i < n; i++) {
+      if (i >= sched.allp_len) {
+        P* pp = new P();
+        pp->id = i;
+        pp->cpu = sched.cfg.pin ? sched.cfg.cpus[static_cast<std::size_t>(i) % sched.cfg.cpus.size()] : -1;
+        pp->status.store(PStatus::kStopped, std::memory_order_relaxed);
+        sched.allp[i] = pp;
+        sched.allp_len = i + 1;
+      }
+      sched.allp[i]->status.store(PStatus::kStopped, std::memory_order_relaxed);
+    }
+    std::atomic_thread_fence(std::memory_order_release);
+    sched.nprocs = n;
+    return "";
+  }
+  for (int i = n; i < old; i++) {
+    if (std::uint32_t k = io_inflight(sched.allp[i]); k > 0) {
+      return "P " + std::to_string(i) + " has " + std::to_string(k) + " io operations in flight";
+    }
+  }
+  P* p0 = sched.allp[0];
+  for (int i = n; i < old; i++) {
+    P* pp = sched.allp[i];
+    drain_runq(pp);
+    timers_move(pp, p0);
+    if (mem::state().phase.load(std::memory_order_acquire) == 1) mem::drain_cache(&mem::state().pcache[i]);
+    if (stw_caller_p() == pp) move_caller(pp, p0);
+  }
+  sched.nprocs = n;
+  return "";
+}
+
+}  // namespace
+
+}  // namespace gmp::detail
+
+namespace gmp {
+
+std::string set_procs(int n) {
+  using namespace detail;
+  if (!running()) return "set_procs: the runtime is not running";
+  if (n < 1 || n > sched.procs_cap) {
+    return "set_procs: " + std::to_string(n) + " Ps is out of range (1 to " + std::to_string(sched.procs_cap) +
+           ", the io rings made at start: max(procs, CPUs, 8))";
+  }
+  std::string err;
+  for (int attempt = 0; attempt < 1000; attempt++) {
+    stw::stop_the_world(stw::Reason::kProcResize);
+    err = resize_stopped(n);
+    stw::start_the_world();
+    if (err.empty()) return "";
+    // io in flight on a removed P: let it complete, then try again.
+    if (in_goroutine()) {
+      gmp::sleep_for(std::chrono::milliseconds(1));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  return "set_procs: cannot remove Ps: " + err + " (still after 1 s)";
+}
+
+}  // namespace gmp

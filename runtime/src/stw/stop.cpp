@@ -1,0 +1,277 @@
+// stw/stop.cpp — stop_the_world / start_the_world (Go's
+// stopTheWorldWithSema / startTheWorldWithSema).
+//
+// Note [STW state machine]
+// A P's status during a stop (p.hpp):
+//
+//   kIdle ─────────── taken off the idle list by the stopper ─────────┐
+//   kSyscall ──────── stopper CASes its syscall token (Note [Syscall   │
+//                     token] in sched/syscall.cpp) ───────────────────┤
+//   kRunning ──┬───── its M reaches find_runnable (a safe point sent   ├─► kStopped
+//              │      its G to g0) and gives the P up (stw_park_m in  │
+//              │      sched/find.cpp)                                  │
+//              └───── its M frees it any other way: every path goes   │
+//                     through pidle_put_locked, which stops it ───────┘
+//   the caller's own P (a goroutine stopper) counts as stopped at once.
+//
+// Sequence (one stopper at a time, serialized by world_mu, Go's worldsema):
+//   1. decision: t0, generation++, probe stw_begin;
+//   2. under sched.lock: stw_waiting = true and the kStopRequestedStw bit of
+//      stop_requested (every switch then goes to g0, so a G's next safe
+//      point ends in find_runnable), stopwait = nprocs, then stop what can be
+//      stopped without waiting (idle, syscall, the caller's P), and set the
+//      preempt flag of every running G;
+//   3. wait until stopwait == 0: spin ~50 µs, then sleep on stw_note in
+//      100 µs steps; every step re-flags running Gs (an M that was on g0
+//      may have picked a new G) and retries Ps that entered a blocking call;
+//      after the hog threshold report once which G on which P holds it;
+//   4. stopped: probe stw_stopped(stopping ns); the caller works;
+//   5. start_the_world, under sched.lock: clear the flags, give Ps to Ms that
+//      wait in exitsyscall, start an M on every P with work (queued Gs, io
+//      in flight, timers), idle the rest; then wakep, probe stw_end(total ns).
+//
+// Invariants while stopped: every P in [0, nprocs) is kStopped, no M runs a
+// goroutine except the caller, the idle list is empty (so wakep, poke and
+// wake_idle_p find nothing to start), and no syscall waiter gets a P.
+// Nested: the thread that holds the world may stop it again; only the
+// outermost start restarts it.
+#include <pthread.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "base/check.hpp"
+#include "base/clock.hpp"
+#include "gmp/go.hpp"
+#include "io/ring.hpp"
+#include "sched/sched.hpp"
+#include "sched/syscall.hpp"
+#include "stw/reasons.hpp"
+#include "stw/stw.hpp"
+#include "trace/probes.hpp"
+
+namespace gmp::detail {
+
+namespace {
+
+std::mutex world_mu;                      // held from stop to start (Go's worldsema)
+std::atomic<std::uintptr_t> owner{0};     // pthread_self of world_mu's holder, 0 if none
+// Owner only (the thread that holds world_mu):
+int depth = 0;
+gmp::stw::Reason cur_reason = gmp::stw::Reason::kUser;
+std::uint64_t cur_gen = 0;
+std::int64_t cur_t0 = 0;
+std::int64_t cur_stopping = 0;
+P* caller_p = nullptr;
+
+std::atomic<std::uint64_t> gen_counter{0};
+std::atomic<std::int64_t> hog_threshold_ns{10'000'000};
+std::atomic<std::uint64_t> n_hog_reports{0};
+
+constexpr std::int64_t kSpinGoroutineNs = 50'000;
+constexpr std::int64_t kSpinThreadNs = 20'000;
+constexpr std::int64_t kSleepStepNs = 100'000;
+
+// The calling thread. Never inlined: pthread_self is declared const, and a
+// goroutine that yields may resume on another thread (Note [TLS across
+// switches] in sched/schedule.cpp).
+[[gnu::noipa]] std::uintptr_t self_id() noexcept { return static_cast<std::uintptr_t>(pthread_self()); }
+
+// Takes world_mu. A goroutine must not block its M on it: the holder may be
+// waiting for this very P to stop. It yields instead, which, once the holder
+// has set the stop flag, parks this P like any other.
+void acquire_world() noexcept {
+  if (getg() == nullptr) {
+    world_mu.lock();
+    return;
+  }
+  while (!world_mu.try_lock()) {
+    gmp::yield();
+    for (int i = 0; i < 64; i++) cpu_relax();
+  }
+}
+
+// REQUIRES: sched.lock held.
+void preempt_running_locked() noexcept {
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    if (pp->status.load(std::memory_order_relaxed) != PStatus::kRunning) continue;
+    if (G* gp = pp->curg.load(std::memory_order_relaxed)) gp->preempt.store(1, std::memory_order_relaxed);
+  }
+}
+
+// Stops Ps whose M is in a blocking call (also those that entered one after
+// the first pass). REQUIRES: sched.lock held.
+void stop_syscall_ps_locked() noexcept {
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    if (pp->status.load(std::memory_order_acquire) == PStatus::kSyscall && syscall_stop_p(pp)) {
+      stw_stop_p_locked(pp);
+    }
+  }
+}
+
+// The hog report: once per stop, which goroutine on which P holds it.
+void report_holder(std::int64_t waited_ns) noexcept {
+  n_hog_reports.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lk(sched.lock);
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    PStatus st = pp->status.load(std::memory_order_relaxed);
+    if (st == PStatus::kStopped) continue;
+    G* gp = pp->curg.load(std::memory_order_relaxed);
+    M* mp = pp->m.load(std::memory_order_relaxed);
+    if (gp != nullptr) {
+      errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms for P %d: goroutine %llu (M %d) has "
+             "not reached a safe point (add gmp::preempt_point() to its loop)",
+             gmp::stw::reason_name(cur_reason), static_cast<unsigned long long>(cur_gen),
+             static_cast<long long>(waited_ns / 1'000'000), pp->id, static_cast<unsigned long long>(gp->id),
+             mp != nullptr ? mp->id : -1);
+    } else {
+      errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms for P %d (M %d, no goroutine)",
+             gmp::stw::reason_name(cur_reason), static_cast<unsigned long long>(cur_gen),
+             static_cast<long long>(waited_ns / 1'000'000), pp->id, mp != nullptr ? mp->id : -1);
+    }
+  }
+}
+
+}  // namespace
+
+void stw_stop_p_locked(P* pp) noexcept {
+  pp->m.store(nullptr, std::memory_order_relaxed);
+  pp->curg.store(nullptr, std::memory_order_relaxed);
+  pp->status.store(PStatus::kStopped, std::memory_order_seq_cst);
+  if (--sched.stopwait == 0) sched.stw_note.wakeup();
+}
+
+P* stw_caller_p() noexcept { return caller_p; }
+void stw_set_caller_p(P* pp) noexcept { caller_p = pp; }
+
+void stw_reset() noexcept {
+  gen_counter.store(0, std::memory_order_relaxed);
+  n_hog_reports.store(0, std::memory_order_relaxed);
+  stw_stats_reset();
+}
+
+}  // namespace gmp::detail
+
+namespace gmp::stw {
+
+void stop_the_world(Reason reason) noexcept {
+  using namespace detail;
+  GMP_CHECK(sched.running.load(std::memory_order_acquire), "runtime: stop_the_world while the runtime is not running");
+  M* mp = getm();
+  GMP_CHECK(mp == nullptr || getg() != nullptr, "runtime: stop_the_world called on g0");
+  const std::uintptr_t me = self_id();
+  if (owner.load(std::memory_order_relaxed) == me) {
+    depth++;  // nested: the world is already stopped by us
+    return;
+  }
+  acquire_world();
+  owner.store(self_id(), std::memory_order_relaxed);  // not `me`: yielding may have moved us
+  depth = 1;
+  // Re-read: a goroutine that yielded in acquire_world may be on another M.
+  mp = getm();
+  caller_p = mp != nullptr ? mp->p : nullptr;
+  if (G* gp = getg()) gp->preempt.store(0, std::memory_order_relaxed);  // the caller must not switch while it holds the world
+  cur_reason = reason;
+  cur_gen = gen_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::int64_t t0 = nanotime();
+  cur_t0 = t0;
+  GMP_PROBE_STW_BEGIN(static_cast<int>(reason), cur_gen);
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    sched.stw_note.clear();
+    sched.stw_waiting.store(true, std::memory_order_seq_cst);
+    sched.stop_requested.fetch_or(kStopRequestedStw, std::memory_order_seq_cst);
+    sched.stopwait = sched.nprocs + 1;  // +1 until the first pass is done
+    if (caller_p != nullptr) stw_stop_p_locked(caller_p);
+    while (P* pp = pidle_get_locked()) stw_stop_p_locked(pp);
+    stop_syscall_ps_locked();
+    preempt_running_locked();
+    if (--sched.stopwait == 0) sched.stw_note.wakeup();
+  }
+  // Wait for the running Ps (step 3 of the Note).
+  const std::int64_t spin_until = t0 + (caller_p != nullptr ? kSpinGoroutineNs : kSpinThreadNs);
+  bool reported = false;
+  for (std::uint64_t it = 1; !sched.stw_note.signaled(); it++) {
+    std::int64_t now = nanotime();
+    if (now < spin_until) {
+      for (int i = 0; i < 16; i++) cpu_relax();
+      if ((it & 63) != 0) continue;
+    } else {
+      sched.stw_note.sleep(now + kSleepStepNs);
+      if (sched.stw_note.signaled()) break;
+      now = nanotime();
+    }
+    {
+      std::lock_guard<std::mutex> lk(sched.lock);
+      stop_syscall_ps_locked();
+      preempt_running_locked();
+    }
+    if (!reported && now - t0 >= hog_threshold_ns.load(std::memory_order_relaxed)) {
+      reported = true;
+      report_holder(now - t0);
+    }
+  }
+  const std::int64_t t1 = nanotime();
+  cur_stopping = t1 - t0;
+  GMP_PROBE_STW_STOPPED(static_cast<int>(reason), cur_gen, cur_stopping);
+#ifndef NDEBUG
+  for (int i = 0; i < sched.nprocs; i++) {
+    GMP_CHECK(sched.allp[i]->status.load() == PStatus::kStopped, "runtime: P %d not stopped after stop_the_world", i);
+  }
+#endif
+}
+
+void start_the_world() noexcept {
+  using namespace detail;
+  GMP_CHECK(owner.load(std::memory_order_relaxed) == self_id(),
+            "runtime: start_the_world by a thread that did not stop the world");
+  if (--depth > 0) return;
+  P* work[kMaxProcs];
+  int nwork = 0;
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    sched.stw_waiting.store(false, std::memory_order_seq_cst);
+    sched.stop_requested.fetch_and(~kStopRequestedStw, std::memory_order_seq_cst);
+    for (int i = 0; i < sched.nprocs; i++) {
+      P* pp = sched.allp[i];
+      if (pp == caller_p) {
+        pp->m.store(getm(), std::memory_order_relaxed);
+        pp->curg.store(getg(), std::memory_order_relaxed);
+        pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+        continue;
+      }
+      if (syscall_waiter_take_locked(pp)) continue;  // an M back from a blocking call
+      bool has_work = !pp->runq.empty() || !pp->inbox.empty() || io_inflight(pp) > 0 ||
+                      poll_sources_deadline(pp) >= 0;
+      if (has_work) {
+        pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+        work[nwork++] = pp;
+      } else {
+        pidle_put_locked(pp);
+      }
+    }
+  }
+  for (int i = 0; i < nwork; i++) startm(work[i], false);
+  const std::int64_t total = nanotime() - cur_t0;
+  stw_record(cur_reason, cur_gen, static_cast<std::uint64_t>(cur_stopping), static_cast<std::uint64_t>(total));
+  GMP_PROBE_STW_END(static_cast<int>(cur_reason), cur_gen, total);
+  caller_p = nullptr;
+  owner.store(0, std::memory_order_relaxed);
+  world_mu.unlock();
+  wakep();  // the global queue may hold work for an idle P
+}
+
+bool world_stopped() noexcept { return detail::sched.stw_waiting.load(std::memory_order_acquire); }
+
+std::uint64_t generation() noexcept { return detail::gen_counter.load(std::memory_order_relaxed); }
+
+void set_hog_report_threshold(std::chrono::nanoseconds t) noexcept {
+  detail::hog_threshold_ns.store(t.count() < 0 ? 0 : t.count(), std::memory_order_relaxed);
+}
+
+std::uint64_t hog_reports() noexcept { return detail::n_hog_reports.load(std::memory_order_relaxed); }
+
+}  // namespace gmp::stw

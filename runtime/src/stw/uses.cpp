@@ -1,0 +1,76 @@
+// stw/uses.cpp — what the runtime stops the world for, besides set_procs
+// (procresize.cpp): sweeping every P's pool cache, applying a pool config to
+// a running runtime, and dumping every goroutine.
+//
+// Each runs its work between stop_the_world and start_the_world, so it may
+// touch state that is otherwise "owner P only" (per-P pool caches, G
+// descriptors): no owner runs.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/clock.hpp"
+#include "gmp/pool.hpp"
+#include "mem/pool_state.hpp"
+#include "sched/dump.hpp"
+#include "sched/sched.hpp"
+#include "stw/reasons.hpp"
+#include "stw/stw.hpp"
+
+namespace gmp::stw {
+
+namespace {
+
+std::uint64_t txn_cached() {
+  pool::Stats s = pool::stats(false);
+  return s.tiers[static_cast<int>(pool::Tier::kTxn)].total.bytes_cached;
+}
+
+}  // namespace
+
+SweepResult sweep_pools() noexcept {
+  using namespace detail;
+  SweepResult r;
+  if (mem::state().phase.load(std::memory_order_acquire) != 1) return r;
+  r.txn_cached_before = txn_cached();
+  stop_the_world(Reason::kPoolSweep);
+  const std::int64_t now = nanotime();
+  for (int i = 0; i < sched.nprocs; i++) {
+    mem::Cache* c = &mem::state().pcache[i];
+    mem::txn_sweep(c, now);
+    for (int cls = 0; cls < mem::kNumClasses; ++cls) {
+      mem::flush_remote(c, mem::TierId::kFast, cls);
+      mem::flush_remote(c, mem::TierId::kTxn, cls);
+    }
+  }
+  start_the_world();
+  r.txn_cached_after = txn_cached();
+  return r;
+}
+
+std::string reload_config(const std::string& path) {
+  // Parse and validate first, with the world running: a file that is
+  // invalid costs no pause. The growth rule needs the live state: it is
+  // checked by load_config while stopped, and a refusal keeps the old config.
+  if (std::string err = pool::check_config(path); !err.empty()) return err;
+  stop_the_world(Reason::kConfigReload);
+  std::string err = pool::load_config(path);
+  start_the_world();
+  return err;
+}
+
+int dump_goroutines(int fd) noexcept {
+  using namespace detail;
+  stop_the_world(Reason::kGoroutineDump);
+  char head[160];
+  int n = std::snprintf(head, sizeof head, "goroutine dump (stop-the-world generation %llu)\n",
+                        static_cast<unsigned long long>(generation()));
+  ssize_t w = ::write(fd, head, static_cast<std::size_t>(n));
+  (void)w;
+  dump_sched(fd);
+  int count = detail::dump_goroutines(fd, false);
+  start_the_world();
+  return count;
+}
+
+}  // namespace gmp::stw

@@ -1,0 +1,469 @@
+// tests/unit/stw/stw_test.cpp — stop-the-world: Ps idle, running, in blocking
+// calls and in io_uring waits; nested and concurrent stops; the hog report;
+// pause histograms against the internal record; set_procs under load; the
+// goroutine dump; config reload accepted and refused.
+//
+// No timing assertions beyond generous bounds: these run two at a time on
+// two cores. "Stopped" is checked by state (P status, counters that do not
+// move), not by durations.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gmp/gmp.hpp"
+#include "sched/sched.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using gmp::stw::Reason;
+
+gmp::Config cfg(int procs) {
+  gmp::Config c;
+  c.procs = procs;
+  c.pin = false;
+  return c;
+}
+
+struct Runtime {
+  explicit Runtime(int procs) { EXPECT_EQ(gmp::start(cfg(procs)), ""); }
+  ~Runtime() { gmp::stop(); }
+};
+
+bool all_stopped() {
+  using namespace gmp::detail;
+  for (int i = 0; i < sched.nprocs; i++) {
+    if (sched.allp[i]->status.load() != PStatus::kStopped) return false;
+  }
+  return true;
+}
+
+template <class F>
+bool wait_until(F f, std::chrono::milliseconds limit = 20s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!f()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(200us);
+  }
+  return true;
+}
+
+// Busy goroutines with preempt points; count their iterations.
+struct Busy {
+  std::atomic<bool> quit{false};
+  std::atomic<std::uint64_t> iters{0};
+  std::atomic<int> running{0};
+  std::atomic<int> done{0};
+  void spawn(int n) {
+    for (int i = 0; i < n; i++) {
+      gmp::go([this] {
+        running.fetch_add(1);
+        while (!quit.load(std::memory_order_relaxed)) {
+          for (int k = 0; k < 200; k++) asm volatile("" ::: "memory");
+          iters.fetch_add(1, std::memory_order_relaxed);
+          gmp::preempt_point();
+        }
+        done.fetch_add(1);
+      });
+    }
+  }
+  void finish(int n) {
+    quit.store(true);
+    EXPECT_TRUE(wait_until([&] { return done.load() == n; }));
+  }
+};
+
+TEST(Stw, IdleWorldStopsAndCounts) {
+  Runtime rt(2);
+  for (int i = 0; i < 50; i++) {
+    gmp::stw::stop_the_world(Reason::kUser);
+    EXPECT_TRUE(all_stopped());
+    EXPECT_TRUE(gmp::stw::world_stopped());
+    gmp::stw::start_the_world();
+  }
+  EXPECT_FALSE(gmp::stw::world_stopped());
+  EXPECT_EQ(gmp::stw::generation(), 50u);
+  auto st = gmp::stw::pause_stats(Reason::kUser);
+  EXPECT_EQ(st.stopping.count, 50u);
+  EXPECT_EQ(st.total.count, 50u);
+  EXPECT_LE(st.stopping.max_ns, st.total.max_ns);
+  EXPECT_EQ(gmp::stw::last_pause().generation, 50u);
+  // The runtime still runs goroutines afterwards.
+  std::atomic<int> ran{0};
+  gmp::WaitGroup wg;
+  wg.add(10);
+  for (int i = 0; i < 10; i++) gmp::go([&] { ran++; wg.done(); });
+  wg.wait();
+  EXPECT_EQ(ran.load(), 10);
+}
+
+TEST(Stw, RunningGoroutinesStopAtSafePoints) {
+  Runtime rt(2);
+  Busy b;
+  b.spawn(4);
+  ASSERT_TRUE(wait_until([&] { return b.running.load() == 4; }));
+  for (int i = 0; i < 100; i++) {
+    gmp::stw::stop_the_world(Reason::kUser);
+    EXPECT_TRUE(all_stopped());
+    std::uint64_t a = b.iters.load();
+    for (int k = 0; k < 2000; k++) asm volatile("" ::: "memory");
+    EXPECT_EQ(b.iters.load(), a) << "a goroutine ran while the world was stopped";
+    gmp::stw::start_the_world();
+  }
+  std::uint64_t before = b.iters.load();
+  EXPECT_TRUE(wait_until([&] { return b.iters.load() > before + 1000; }));
+  b.finish(4);
+}
+
+TEST(Stw, StopFromAGoroutine) {
+  Runtime rt(2);
+  Busy b;
+  b.spawn(2);
+  std::atomic<int> ok{0};
+  gmp::WaitGroup wg;
+  wg.add(1);
+  gmp::go([&] {
+    for (int i = 0; i < 100; i++) {
+      gmp::stw::stop_the_world(Reason::kUser);
+      if (all_stopped()) ok++;
+      gmp::stw::start_the_world();
+      gmp::yield();
+    }
+    wg.done();
+  });
+  wg.wait();
+  EXPECT_EQ(ok.load(), 100);
+  b.finish(2);
+}
+
+TEST(Stw, PInBlockingCallCountsAsStoppedWithoutWaiting) {
+  Runtime rt(2);
+  std::atomic<bool> release{false};
+  std::atomic<bool> in_call{false};
+  std::atomic<bool> returned{false};
+  gmp::go([&] {
+    gmp::blocking([&] {
+      in_call.store(true);
+      while (!release.load()) std::this_thread::sleep_for(100us);
+      return 0;
+    });
+    returned.store(true);
+  });
+  ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
+  for (int i = 0; i < 20; i++) {
+    gmp::stw::stop_the_world(Reason::kUser);
+    EXPECT_TRUE(all_stopped());
+    gmp::stw::start_the_world();
+  }
+  EXPECT_FALSE(returned.load()) << "the stop waited for the blocking call";
+  // The call returns while the world is stopped: its goroutine waits for the restart.
+  gmp::stw::stop_the_world(Reason::kUser);
+  release.store(true);
+  std::this_thread::sleep_for(5ms);
+  EXPECT_FALSE(returned.load());
+  EXPECT_TRUE(all_stopped());
+  gmp::stw::start_the_world();
+  EXPECT_TRUE(wait_until([&] { return returned.load(); }));
+}
+
+TEST(Stw, PInIoUringWait) {
+  Runtime rt(2);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::atomic<int> got{-1};
+  gmp::go([&] {
+    char c = 0;
+    auto r = gmp::io::read(fds[0], &c, 1);
+    got.store(r ? static_cast<int>(c) : -2);
+  });
+  std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 20; i++) {
+    gmp::stw::stop_the_world(Reason::kUser);
+    EXPECT_TRUE(all_stopped());
+    gmp::stw::start_the_world();
+  }
+  EXPECT_EQ(got.load(), -1);
+  char c = 'x';
+  ASSERT_EQ(write(fds[1], &c, 1), 1);
+  EXPECT_TRUE(wait_until([&] { return got.load() == 'x'; }));
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(Stw, NestedStopsOnlyRestartAtTheOutermost) {
+  Runtime rt(2);
+  gmp::stw::stop_the_world(Reason::kUser);
+  gmp::stw::stop_the_world(Reason::kPoolSweep);
+  gmp::stw::start_the_world();
+  EXPECT_TRUE(gmp::stw::world_stopped());
+  EXPECT_TRUE(all_stopped());
+  gmp::stw::start_the_world();
+  EXPECT_FALSE(gmp::stw::world_stopped());
+  EXPECT_EQ(gmp::stw::generation(), 1u);
+  EXPECT_EQ(gmp::stw::pause_stats(Reason::kUser).total.count, 1u);
+  EXPECT_EQ(gmp::stw::pause_stats(Reason::kPoolSweep).total.count, 0u);
+}
+
+TEST(Stw, ConcurrentRequestsAreSerialized) {
+  Runtime rt(2);
+  Busy b;
+  b.spawn(2);
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+  std::atomic<int> finished{0};
+  constexpr int kEach = 40;
+  auto one = [&] {
+    for (int i = 0; i < kEach; i++) {
+      gmp::stw::stop_the_world(Reason::kUser);
+      if (inside.fetch_add(1) != 0) overlaps++;
+      if (!all_stopped()) overlaps++;
+      inside.fetch_sub(1);
+      gmp::stw::start_the_world();
+    }
+    finished++;
+  };
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 3; t++) ts.emplace_back(one);
+  for (int g = 0; g < 3; g++) gmp::go(one);
+  for (auto& t : ts) t.join();
+  EXPECT_TRUE(wait_until([&] { return finished.load() == 6; }));
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(gmp::stw::generation(), 6u * kEach);
+  EXPECT_EQ(gmp::stw::pause_stats(Reason::kUser).total.count, 6u * kEach);
+  b.finish(2);
+}
+
+TEST(Stw, HogWithoutSafePointIsReportedOnce) {
+  Runtime rt(2);
+  gmp::stw::set_hog_report_threshold(20ms);
+  std::atomic<bool> spinning{false};
+  std::atomic<bool> release{false};
+  gmp::go([&] {
+    spinning.store(true);
+    while (!release.load(std::memory_order_relaxed)) asm volatile("" ::: "memory");  // no safe point
+  });
+  ASSERT_TRUE(wait_until([&] { return spinning.load(); }));
+  testing::internal::CaptureStderr();
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    gmp::stw::stop_the_world(Reason::kUser);
+    stopped.store(true);
+    gmp::stw::start_the_world();
+  });
+  bool reported = wait_until([&] { return gmp::stw::hog_reports() == 1; });
+  EXPECT_FALSE(stopped.load());
+  release.store(true);
+  stopper.join();
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(gmp::stw::hog_reports(), 1u);
+  EXPECT_NE(err.find("has not reached a safe point"), std::string::npos) << err;
+  EXPECT_NE(err.find("stop-the-world (user, generation 1)"), std::string::npos) << err;
+  EXPECT_GE(gmp::stw::last_pause().stopping_ns, 20'000'000u);
+  gmp::stw::set_hog_report_threshold(10ms);
+}
+
+TEST(Stw, HistogramsMatchTheInternalRecord) {
+  Runtime rt(2);
+  Busy b;
+  b.spawn(2);
+  std::uint64_t sum_stop = 0, sum_total = 0, max_stop = 0, max_total = 0;
+  for (int i = 0; i < 60; i++) {
+    Reason r = i % 3 == 0 ? Reason::kPoolSweep : Reason::kUser;
+    gmp::stw::stop_the_world(r);
+    gmp::stw::start_the_world();
+    auto lp = gmp::stw::last_pause();
+    EXPECT_EQ(lp.generation, static_cast<std::uint64_t>(i + 1));
+    EXPECT_EQ(lp.reason, r);
+    EXPECT_LE(lp.stopping_ns, lp.total_ns);
+    if (r == Reason::kUser) {
+      sum_stop += lp.stopping_ns;
+      sum_total += lp.total_ns;
+      max_stop = std::max(max_stop, lp.stopping_ns);
+      max_total = std::max(max_total, lp.total_ns);
+    }
+  }
+  auto st = gmp::stw::pause_stats(Reason::kUser);
+  EXPECT_EQ(st.stopping.count, 40u);
+  EXPECT_EQ(st.stopping.sum_ns, sum_stop);
+  EXPECT_EQ(st.total.sum_ns, sum_total);
+  EXPECT_EQ(st.stopping.max_ns, max_stop);
+  EXPECT_EQ(st.total.max_ns, max_total);
+  std::uint64_t n = 0;
+  for (auto c : st.total.buckets) n += c;
+  EXPECT_EQ(n, 40u);
+  EXPECT_LE(st.total.quantile_ns(0.5), st.total.quantile_ns(0.99));
+  EXPECT_LE(st.total.quantile_ns(0.99), max_total);
+  EXPECT_EQ(gmp::stw::pause_stats(Reason::kPoolSweep).total.count, 20u);
+  b.finish(2);
+}
+
+TEST(StwHistogram, BucketsBoundTheirValues) {
+  gmp::stw::Histogram h;
+  for (std::size_t i = 1; i < 700; i++) {
+    EXPECT_LT(gmp::stw::Histogram::bucket_upper_ns(i - 1), gmp::stw::Histogram::bucket_upper_ns(i));
+  }
+}
+
+// set_procs up and down while goroutines send messages: every message
+// arrives exactly once and every goroutine finishes.
+TEST(SetProcs, UpAndDownUnderLoadLosesNothing) {
+  Runtime rt(2);
+  const std::uint64_t live0 = gmp::sched_stats().goroutines_live;
+  constexpr int kSenders = 200;
+  constexpr int kMsgs = 200;
+  gmp::Chan<int> ch(64);
+  std::atomic<int> senders_done{0};
+  Busy b;
+  b.spawn(3);
+  for (int s = 0; s < kSenders; s++) {
+    gmp::go([&, s] {
+      for (int m = 0; m < kMsgs; m++) {
+        ch.send(s * kMsgs + m);
+        if (m % 16 == 0) gmp::sleep_for(50us);
+      }
+      senders_done++;
+    });
+  }
+  std::vector<int> seen(kSenders * kMsgs, 0);
+  std::atomic<bool> recv_done{false};
+  gmp::go([&] {
+    for (int i = 0; i < kSenders * kMsgs; i++) {
+      int v = ch.recv().value();
+      seen[v]++;
+    }
+    recv_done.store(true);
+  });
+  const int sizes[] = {4, 1, 3, 2, 5, 1, 2};
+  for (int round = 0; round < 3; round++) {
+    for (int n : sizes) {
+      EXPECT_EQ(gmp::set_procs(n), "");
+      EXPECT_EQ(gmp::procs(), n);
+      std::this_thread::sleep_for(2ms);
+    }
+  }
+  EXPECT_TRUE(wait_until([&] { return recv_done.load(); }, 60s));
+  EXPECT_EQ(senders_done.load(), kSenders);
+  int bad = 0;
+  for (int c : seen) bad += c != 1;
+  EXPECT_EQ(bad, 0);
+  b.finish(3);
+  EXPECT_TRUE(wait_until([&] { return gmp::sched_stats().goroutines_live == live0; }));
+  EXPECT_GE(gmp::stw::pause_stats(Reason::kProcResize).total.count, 21u);
+  EXPECT_NE(gmp::set_procs(0), "");
+  EXPECT_NE(gmp::set_procs(100000), "");
+}
+
+TEST(SetProcs, FromAGoroutineOnARemovedP) {
+  Runtime rt(4);
+  std::atomic<int> result{-1};
+  gmp::go([&] {
+    // Whatever P this runs on, shrinking to 1 must leave it on P 0.
+    std::string err = gmp::set_procs(1);
+    int on = gmp::detail::getp()->id;
+    std::string err2 = gmp::set_procs(4);
+    result.store(err.empty() && err2.empty() && on == 0 ? 1 : 0);
+  });
+  EXPECT_TRUE(wait_until([&] { return result.load() >= 0; }));
+  EXPECT_EQ(result.load(), 1);
+  EXPECT_EQ(gmp::procs(), 4);
+}
+
+TEST(Dump, ListsEveryGoroutineWithStateAndWaitReason) {
+  Runtime rt(2);
+  gmp::Chan<int> ch;
+  std::atomic<std::uint64_t> waiter_id{0};
+  gmp::go([&] {
+    waiter_id.store(gmp::current_id());
+    (void)ch.recv();
+  });
+  ASSERT_TRUE(wait_until([&] { return waiter_id.load() != 0; }));
+  std::this_thread::sleep_for(20ms);
+  char path[] = "/tmp/gmp_stw_dumpXXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  int n = gmp::stw::dump_goroutines(fd);
+  close(fd);
+  std::ifstream f(path);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::remove(path);
+  EXPECT_GE(n, 1);
+  EXPECT_NE(text.find("goroutine dump (stop-the-world generation 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find("SCHED: procs=2"), std::string::npos) << text;
+  EXPECT_NE(text.find("P 0: status=stopped"), std::string::npos) << text;
+  EXPECT_NE(text.find("P 1: status=stopped"), std::string::npos) << text;
+  // Parse the waiter's block: "goroutine ID [waiting: REASON, N ms, P k]:" then "created by ...".
+  std::string head = "goroutine " + std::to_string(waiter_id.load()) + " [waiting: ";
+  auto at = text.find(head);
+  ASSERT_NE(at, std::string::npos) << text;
+  auto eol = text.find('\n', at);
+  std::string line = text.substr(at, eol - at);
+  EXPECT_NE(line.find("chan"), std::string::npos) << line;
+  EXPECT_NE(line.find(" ms"), std::string::npos) << line;
+  EXPECT_NE(line.find(", P "), std::string::npos) << line;
+  EXPECT_EQ(text.compare(eol + 1, 11, "created by "), 0) << text.substr(eol + 1, 60);
+  EXPECT_EQ(gmp::stw::pause_stats(Reason::kGoroutineDump).total.count, 1u);
+  ch.close();
+}
+
+std::string write_file(const std::string& body) {
+  char path[] = "/tmp/gmp_stw_cfgXXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return "";
+  close(fd);
+  std::ofstream f(path);
+  f << body;
+  return path;
+}
+
+TEST(Reload, AcceptedAndRefused) {
+  Runtime rt(2);
+  ASSERT_EQ(gmp::pool::init(), "");
+  void* p = gmp::pool::allocate(64, gmp::pool::Tier::kTxn);
+  gmp::pool::deallocate(p);
+  std::string ok = write_file("[txn]\nttl_ms = 40\n");
+  EXPECT_EQ(gmp::stw::reload_config(ok), "");
+  EXPECT_EQ(gmp::stw::pause_stats(Reason::kConfigReload).total.count, 1u);
+  // Invalid: refused before stopping anything.
+  std::string bad = write_file("[txn]\nttl_ms = 300\n");
+  std::string err = gmp::stw::reload_config(bad);
+  EXPECT_NE(err.find("txn.ttl_ms"), std::string::npos) << err;
+  EXPECT_EQ(gmp::stw::pause_stats(Reason::kConfigReload).total.count, 1u);
+  // Growing pool memory by more than 15 %: refused under the stop, old config kept.
+  std::string big = write_file(
+      "[txn]\ncapacity = 200000\nmax_class_bytes = 4000000000\n[fast]\ncapacity = 100000\nmax_class_bytes = 4000000000\n");
+  err = gmp::stw::reload_config(big);
+  EXPECT_NE(err.find("change refused"), std::string::npos) << "[" << err << "]";
+  EXPECT_EQ(gmp::stw::reload_config(ok), "");
+  std::remove(ok.c_str());
+  std::remove(bad.c_str());
+  std::remove(big.c_str());
+}
+
+TEST(Sweep, ReclaimsExpiredTxnObjects) {
+  Runtime rt(2);
+  ASSERT_EQ(gmp::pool::init(), "");
+  std::atomic<bool> done{false};
+  gmp::go([&] {
+    std::vector<void*> v;
+    for (int i = 0; i < 200; i++) v.push_back(gmp::pool::allocate(128, gmp::pool::Tier::kTxn));
+    for (void* p : v) gmp::pool::deallocate(p);
+    done.store(true);
+  });
+  ASSERT_TRUE(wait_until([&] { return done.load(); }));
+  std::this_thread::sleep_for(150ms);  // past the 60 ms TTL (and a 40 ms one)
+  auto r = gmp::stw::sweep_pools();
+  EXPECT_LE(r.txn_cached_after, r.txn_cached_before);
+  EXPECT_EQ(gmp::stw::pause_stats(Reason::kPoolSweep).total.count, 1u);
+}
+
+}  // namespace
