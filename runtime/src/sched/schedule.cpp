@@ -193,7 +193,8 @@ void schedule_from_g(PendingKind kind, bool (*commit)(void*), void* arg) noexcep
   if (sched.stop_requested.load(std::memory_order_relaxed) == 0) next = pick_next_fast(pp, &inherit);
   if (next != nullptr) {
     if (!inherit) pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    pp->n_switches.fetch_add(1, std::memory_order_relaxed);
+    // Owner-only writer (readers: sysmon, stats): a plain increment, no locked RMW.
+    pp->n_switches.store(pp->n_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     switch_to(mp, cur, next);
   } else {
     switch_to(mp, cur, &mp->g0);
@@ -319,7 +320,14 @@ void ready(G* gp) noexcept {
     if (lp->status.load(std::memory_order_seq_cst) == PStatus::kIdle) wake_idle_p(lp);
     return;
   }
-  runq_put(pp, gp, true);
+  // An empty runnext is filled with a plain store, not runq_put's exchange:
+  // only the owner (we) makes it non-null and thieves only CAS it to null, so
+  // a null seen here stays null. Release pairs with a thief's acquire CAS.
+  if (pp->runq.runnext.load(std::memory_order_relaxed) == nullptr) {
+    pp->runq.runnext.store(gp, std::memory_order_release);
+  } else {
+    runq_put(pp, gp, true);
+  }
   wakep();  // Go's rule: cheap (two loads) unless a P idles with no M spinning
 }
 
@@ -342,7 +350,8 @@ void m_schedule_loop(M* mp) noexcept {
     P* pp = mp->p;
     pp->searching.store(false, std::memory_order_relaxed);
     if (!inherit) pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    pp->n_switches.fetch_add(1, std::memory_order_relaxed);
+    // Owner-only writer (readers: sysmon, stats): a plain increment, no locked RMW.
+    pp->n_switches.store(pp->n_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     switch_to(mp, &mp->g0, gp);
     // Back on g0: finish_switch ran prev's pending action.
   }

@@ -81,76 +81,91 @@ void chan_unref(ChanCore* c) noexcept {
   ::operator delete(static_cast<void*>(c), std::align_val_t(align));
 }
 
+bool ChanCore::try_send_locked(void* elem, Sudog** woken) noexcept {
+  if (Sudog* r = recvq.dequeue()) {
+    ops_->move_construct(r->elem, elem);
+    r->success = true;
+    if (r->sel != nullptr) r->sel->ok = true;
+    *woken = r;
+    return true;
+  }
+  *woken = nullptr;
+  if (qcount.load(std::memory_order_relaxed) < cap_) {
+    send_to_buffer(elem);
+    return true;
+  }
+  return false;
+}
+
+ChanResult ChanCore::try_recv_locked(void* out, Sudog** woken) noexcept {
+  if (Sudog* s = sendq.dequeue()) {
+    recv_from_sender(s, out);
+    *woken = s;
+    return ChanResult::kOk;
+  }
+  *woken = nullptr;
+  if (qcount.load(std::memory_order_relaxed) > 0) {
+    recv_from_buffer(out);
+    return ChanResult::kOk;
+  }
+  return closed.load(std::memory_order_relaxed) ? ChanResult::kClosed : ChanResult::kWouldBlock;
+}
+
+namespace {
+
+// Enqueues a sudog for elem on q and parks until a partner (which does the
+// transfer) or close wakes it. Returns the sudog's success.
+// REQUIRES: c->lock held (released by the park commit).
+bool park_on(ChanCore* c, WaitQ& q, void* elem, WaitReason reason) noexcept {
+  Waiter w;
+  Sudog s;
+  s.w = &w;
+  s.elem = elem;
+  q.push(&s);
+  wait(w, reason, unlock_commit, &c->lock);
+  return s.success;
+}
+
+}  // namespace
+
 ChanResult chan_send(ChanCore* c, void* elem, bool block) noexcept {
   c->lock.lock();
   if (c->closed.load(std::memory_order_relaxed)) {
     c->lock.unlock();
     fatal("runtime: send on closed channel");
   }
-  if (Sudog* r = c->recvq.dequeue()) {
-    c->ops_->move_construct(r->elem, elem);
-    r->success = true;
-    if (r->sel != nullptr) r->sel->ok = true;
+  Sudog* woken;
+  if (c->try_send_locked(elem, &woken)) {
     c->lock.unlock();
-    sudog_wake(r);
-    return ChanResult::kOk;
-  }
-  if (c->qcount.load(std::memory_order_relaxed) < c->cap_) {
-    c->send_to_buffer(elem);
-    c->lock.unlock();
+    if (woken != nullptr) sudog_wake(woken);
     return ChanResult::kOk;
   }
   if (!block) {
     c->lock.unlock();
     return ChanResult::kWouldBlock;
   }
-  Waiter w;
-  Sudog s;
-  s.w = &w;
-  s.elem = elem;
-  c->sendq.push(&s);
-  wait(w, WaitReason::kChanSend, unlock_commit, &c->lock);
   // Woken by a receiver (which took the value) or by close.
-  GMP_CHECK(s.success, "runtime: send on closed channel");
+  GMP_CHECK(park_on(c, c->sendq, elem, WaitReason::kChanSend), "runtime: send on closed channel");
   return ChanResult::kOk;
 }
 
 ChanResult chan_recv(ChanCore* c, void* out, bool block) noexcept {
-  // Fast fail for a non-blocking receive on an empty open channel (Go does
-  // the same lock-free check: not-ready observed at one instant).
-  if (!block && c->qcount.load(std::memory_order_acquire) == 0 && c->cap_ > 0 &&
+  // Fast fail for a non-blocking receive on an empty open buffered channel
+  // (Go does the same lock-free check: not-ready observed at one instant;
+  // cap > 0 and qcount == 0 means no sender waits).
+  if (!block && c->cap_ > 0 && c->qcount.load(std::memory_order_acquire) == 0 &&
       !c->closed.load(std::memory_order_acquire)) {
-    // Fall through to the locked path only if a sender might wait (cap > 0
-    // and qcount == 0 means no sender waits).
     return ChanResult::kWouldBlock;
   }
   c->lock.lock();
-  if (Sudog* s = c->sendq.dequeue()) {
-    c->recv_from_sender(s, out);
+  Sudog* woken;
+  ChanResult r = c->try_recv_locked(out, &woken);
+  if (r != ChanResult::kWouldBlock || !block) {
     c->lock.unlock();
-    sudog_wake(s);
-    return ChanResult::kOk;
+    if (woken != nullptr) sudog_wake(woken);
+    return r;
   }
-  if (c->qcount.load(std::memory_order_relaxed) > 0) {
-    c->recv_from_buffer(out);
-    c->lock.unlock();
-    return ChanResult::kOk;
-  }
-  if (c->closed.load(std::memory_order_relaxed)) {
-    c->lock.unlock();
-    return ChanResult::kClosed;
-  }
-  if (!block) {
-    c->lock.unlock();
-    return ChanResult::kWouldBlock;
-  }
-  Waiter w;
-  Sudog s;
-  s.w = &w;
-  s.elem = out;
-  c->recvq.push(&s);
-  wait(w, WaitReason::kChanRecv, unlock_commit, &c->lock);
-  return s.success ? ChanResult::kOk : ChanResult::kClosed;
+  return park_on(c, c->recvq, out, WaitReason::kChanRecv) ? ChanResult::kOk : ChanResult::kClosed;
 }
 
 void chan_close(ChanCore* c) noexcept {

@@ -97,6 +97,15 @@ class ChanCore {
   void* slot(std::size_t i) const noexcept { return static_cast<char*>(buf_) + i * ops_->size; }
 
   // The operations below REQUIRE: lock held. Each returns with it held.
+  // The non-blocking halves of send and receive, shared by chan.cpp and
+  // select.cpp. *woken: a dequeued partner to sudog_wake() once the lock is
+  // released (null if none).
+  // Send: to a waiting receiver, else into the buffer; false if neither.
+  // REQUIRES: not closed (the caller reports send-on-closed).
+  bool try_send_locked(void* elem, Sudog** woken) noexcept;
+  // Receive: from a waiting sender, else the buffer, else kClosed if closed,
+  // else kWouldBlock.
+  ChanResult try_recv_locked(void* out, Sudog** woken) noexcept;
   // A waiting sender s was dequeued: take its value into raw storage out.
   void recv_from_sender(Sudog* s, void* out) noexcept;
   // Takes the oldest buffered value into raw storage out. REQUIRES: qcount > 0.

@@ -15,8 +15,8 @@
 //    value and wakes us; later ones lose the CAS and skip our sudogs.
 // 5. Awake, we relock every channel, unlink the sudogs still queued, unlock,
 //    and cancel the timer (which waits for a callback in flight to return).
-#include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <new>
 
 #include "base/check.hpp"
@@ -49,9 +49,24 @@ std::uint32_t fastrandn(std::uint32_t n) noexcept {
   return static_cast<std::uint32_t>((static_cast<std::uint64_t>(fastrand()) * n) >> 32);
 }
 
+// The distinct channels of a select, in address order (the lock order).
 struct Locks {
   ChanCore* chans[kMaxCases];
   int n = 0;
+  // Insertion sort, dropping duplicates: selects have a handful of cases, for
+  // which this beats std::sort + std::unique (no call, no recursion).
+  void set(const SelectCase* cases, int ncases) noexcept {
+    n = 0;
+    for (int i = 0; i < ncases; i++) {
+      ChanCore* c = cases[i].c;
+      int j = n;
+      while (j > 0 && std::less<ChanCore*>()(c, chans[j - 1])) j--;
+      if (j > 0 && chans[j - 1] == c) continue;
+      for (int k = n; k > j; k--) chans[k] = chans[k - 1];
+      chans[j] = c;
+      n++;
+    }
+  }
   void lock_all() noexcept {
     for (int i = 0; i < n; i++) chans[i]->lock.lock();
   }
@@ -118,9 +133,7 @@ int select_impl(SelectCase* cases, int n, bool has_default, std::int64_t deadlin
     order[j] = i;
   }
   Locks locks;
-  for (int i = 0; i < n; i++) locks.chans[i] = cases[i].c;
-  std::sort(locks.chans, locks.chans + n);
-  locks.n = static_cast<int>(std::unique(locks.chans, locks.chans + n) - locks.chans);
+  locks.set(cases, n);
   locks.lock_all();
 
   // 2. A ready case, in poll order.
@@ -128,43 +141,21 @@ int select_impl(SelectCase* cases, int n, bool has_default, std::int64_t deadlin
     int i = order[k];
     SelectCase& sc = cases[i];
     ChanCore* c = sc.c;
+    Sudog* woken;
     if (sc.send) {
       if (c->closed.load(std::memory_order_relaxed)) {
         locks.unlock_all();
         fatal("runtime: send on closed channel");
       }
-      if (Sudog* r = c->recvq.dequeue()) {
-        c->ops_->move_construct(r->elem, sc.elem);
-        r->success = true;
-        if (r->sel != nullptr) r->sel->ok = true;
-        locks.unlock_all();
-        sudog_wake(r);
-        return finish(i, n);
-      }
-      if (c->qcount.load(std::memory_order_relaxed) < c->cap_) {
-        c->send_to_buffer(sc.elem);
-        locks.unlock_all();
-        return finish(i, n);
-      }
+      if (!c->try_send_locked(sc.elem, &woken)) continue;
     } else {
-      if (Sudog* s = c->sendq.dequeue()) {
-        c->recv_from_sender(s, sc.elem);
-        locks.unlock_all();
-        sudog_wake(s);
-        *recv_ok = true;
-        return finish(i, n);
-      }
-      if (c->qcount.load(std::memory_order_relaxed) > 0) {
-        c->recv_from_buffer(sc.elem);
-        locks.unlock_all();
-        *recv_ok = true;
-        return finish(i, n);
-      }
-      if (c->closed.load(std::memory_order_relaxed)) {
-        locks.unlock_all();
-        return finish(i, n);
-      }
+      ChanResult r = c->try_recv_locked(sc.elem, &woken);
+      if (r == ChanResult::kWouldBlock) continue;
+      *recv_ok = r == ChanResult::kOk;
     }
+    locks.unlock_all();
+    if (woken != nullptr) sudog_wake(woken);
+    return finish(i, n);
   }
 
   // 3. Nothing ready.
