@@ -9,20 +9,12 @@
 #include <vector>
 
 #include "gmp/gmp.hpp"
+#include "procs_fixture.hpp"
 
 namespace {
 
-class ChanP : public testing::TestWithParam<int> {
- protected:
-  gmp::Config cfg() const {
-    gmp::Config c;
-    c.procs = GetParam();
-    c.pin = false;
-    return c;
-  }
-};
-INSTANTIATE_TEST_SUITE_P(Procs, ChanP, testing::Values(1, 2, 4),
-                         [](const testing::TestParamInfo<int>& i) { return std::to_string(i.param) + "P"; });
+class ChanP : public gmp_test::ProcsTest {};
+INSTANTIATE_TEST_SUITE_P(Procs, ChanP, gmp_test::procs_values(), gmp_test::procs_name);
 
 TEST_P(ChanP, UnbufferedHandsOffInOrder) {
   std::vector<int> got;

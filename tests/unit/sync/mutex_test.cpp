@@ -7,22 +7,14 @@
 #include <string>
 
 #include "gmp/gmp.hpp"
+#include "procs_fixture.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-class SyncP : public testing::TestWithParam<int> {
- protected:
-  gmp::Config cfg() const {
-    gmp::Config c;
-    c.procs = GetParam();
-    c.pin = false;
-    return c;
-  }
-};
-INSTANTIATE_TEST_SUITE_P(Procs, SyncP, testing::Values(1, 2, 4),
-                         [](const testing::TestParamInfo<int>& i) { return std::to_string(i.param) + "P"; });
+class SyncP : public gmp_test::ProcsTest {};
+INSTANTIATE_TEST_SUITE_P(Procs, SyncP, gmp_test::procs_values(), gmp_test::procs_name);
 
 TEST_P(SyncP, MutexExcludes) {
   constexpr int kG = 8, kIters = 20000;

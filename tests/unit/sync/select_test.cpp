@@ -8,22 +8,14 @@
 #include <string>
 
 #include "gmp/gmp.hpp"
+#include "procs_fixture.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-class SelectP : public testing::TestWithParam<int> {
- protected:
-  gmp::Config cfg() const {
-    gmp::Config c;
-    c.procs = GetParam();
-    c.pin = false;
-    return c;
-  }
-};
-INSTANTIATE_TEST_SUITE_P(Procs, SelectP, testing::Values(1, 2, 4),
-                         [](const testing::TestParamInfo<int>& i) { return std::to_string(i.param) + "P"; });
+class SelectP : public gmp_test::ProcsTest {};
+INSTANTIATE_TEST_SUITE_P(Procs, SelectP, gmp_test::procs_values(), gmp_test::procs_name);
 
 TEST_P(SelectP, DefaultWhenNothingReady) {
   gmp::run(cfg(), [] {

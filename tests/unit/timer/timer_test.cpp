@@ -13,6 +13,7 @@
 
 #include "base/clock.hpp"
 #include "gmp/gmp.hpp"
+#include "../sync/procs_fixture.hpp"
 #include "timer/heap.hpp"
 #include "timer/timer.hpp"
 
@@ -44,17 +45,8 @@ TEST(TimerHeap, PopsInDeadlineOrderWithRemovals) {
   EXPECT_EQ(count, 2000u - 667u);
 }
 
-class TimerP : public testing::TestWithParam<int> {
- protected:
-  gmp::Config cfg() const {
-    gmp::Config c;
-    c.procs = GetParam();
-    c.pin = false;
-    return c;
-  }
-};
-INSTANTIATE_TEST_SUITE_P(Procs, TimerP, testing::Values(1, 2, 4),
-                         [](const testing::TestParamInfo<int>& i) { return std::to_string(i.param) + "P"; });
+class TimerP : public gmp_test::ProcsTest {};
+INSTANTIATE_TEST_SUITE_P(Procs, TimerP, gmp_test::procs_values(), gmp_test::procs_name);
 
 TEST_P(TimerP, SleepIsNeverEarly) {
   gmp::run(cfg(), [] {
