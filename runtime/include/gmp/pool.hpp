@@ -10,6 +10,8 @@
 // make_pooled and Allocator (std::bad_alloc, as their contracts require).
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -28,12 +30,13 @@ inline constexpr std::size_t kMaxClassSize = 256 * 1024;  // larger: jemalloc
 inline constexpr std::size_t kMaxAlign = 64;              // larger: jemalloc (allocate_aligned)
 
 // Never returns null except when jemalloc itself is out of memory.
-[[nodiscard]] void* allocate(std::size_t size, Tier tier = Tier::kFast) noexcept;
+// (Inline below: the fast tier's hit path is in this header.)
+[[nodiscard]] inline void* allocate(std::size_t size, Tier tier = Tier::kFast) noexcept;
 // REQUIRES: align is a power of two.
-[[nodiscard]] void* allocate_aligned(std::size_t size, std::size_t align, Tier tier = Tier::kFast) noexcept;
+[[nodiscard]] inline void* allocate_aligned(std::size_t size, std::size_t align, Tier tier = Tier::kFast) noexcept;
 // REQUIRES: p came from allocate*/make_pooled/Allocator, or is null.
-void deallocate(void* p) noexcept;
-void deallocate(void* p, std::size_t size) noexcept;  // size: as allocated (a hint)
+inline void deallocate(void* p) noexcept;
+inline void deallocate(void* p, std::size_t size) noexcept;  // size: as allocated (a hint)
 
 // Recycles the calling P's (or thread's) expired txn objects now.
 void sweep() noexcept;
@@ -79,6 +82,186 @@ struct Stats {
 Stats stats(bool read_smaps = true);
 // One line for a start banner: mode, coverage, arena size.
 std::string banner();
+
+}  // namespace gmp::pool
+
+// ---- The fast tier's inline hit path ----------------------------------------
+// Not API: the layout the inline allocate/deallocate below share with
+// runtime/src/mem (cache.hpp embeds FastFront; pool.cpp checks the rest at
+// compile time). docs/POOL.md, "Inline fast path".
+//
+// Note [Inline path and migrating goroutines]
+// A goroutine may park on one M and resume on another, and the compiler may
+// keep a thread_local's address in a register across a call. So the inline
+// path never touches TLS itself: it calls fast_front() (out of line, never
+// analysed interprocedurally) once per allocate/deallocate and uses the
+// pointer only until it returns. Pool code never switches, so the P (or
+// foreign thread) whose cache it got stays the owner for that whole call.
+// Callers must not keep anything from one call to the next.
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GMP_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GMP_POOL_ASAN 1
+#endif
+#endif
+#if defined(GMP_POOL_ASAN)
+#include <sanitizer/asan_interface.h>
+#define GMP_POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define GMP_POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define GMP_POOL_POISON(p, n) ((void)(p), (void)(n))
+#define GMP_POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+namespace gmp::detail::mem {
+
+inline constexpr int kFrontClasses = 52;            // == kNumClasses (size_class.hpp; checked there)
+inline constexpr std::size_t kInlineMaxSize = 1024;  // largest request the inline path serves
+inline constexpr int kInlineClasses = 20;            // classes of 16 .. 1024 B
+
+// Owner-written counter: relaxed load + store by the one owner (no lock
+// prefix), relaxed loads by stats readers on any thread.
+// REQUIRES (add/sub/set): called only by the owner.
+struct Counter {
+  std::atomic<std::uint64_t> v{0};
+  void add(std::uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void sub(std::uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  void set(std::uint64_t n) noexcept { v.store(n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
+};
+
+// One fast-tier class of one cache: a LIFO list linked through each free
+// object's first word, and the class's hit/free counters.
+struct FastSlot {
+  void* head = nullptr;  // owner only
+  Counter count;         // length of head
+  Counter hits;          // allocations served from head (inline or not)
+  Counter frees;         // local frees pushed on head
+};
+
+// The part of a cache (per P or per foreign thread) the inline path uses.
+// Owner only: the M holding P `home`, or the one foreign thread holding it.
+struct alignas(64) FastFront {
+  std::uint32_t home = 0;              // P id, or a foreign slot; set once
+  std::uint32_t sample_countdown = 1;  // owner only; the slow path samples when it reaches 0
+  FastSlot fast[kFrontClasses];
+};
+
+// Read-mostly process-wide view for the inline path. Relaxed atomics: init
+// stores meta and base, then reserved (release); a free of a pool pointer is
+// ordered after init by however the pointer reached the freeing thread.
+// inline_max is 0 until the pool is ready and while a test resets it.
+struct InlineView {
+  std::atomic<std::uintptr_t> reserved{0};          // arena bytes; 0 = nothing is ours
+  std::atomic<std::uintptr_t> base{0};              // arena base
+  std::atomic<const std::uint32_t*> meta{nullptr};  // PageMeta array as u32 words, 4 per page; info first
+  std::atomic<std::uint32_t> inline_max{0};         // requests <= this take the inline path (<= 1024)
+  std::atomic<std::uint32_t> cap[kFrontClasses];    // fast.capacity per class (Tunables::fast_cap)
+};
+extern InlineView g_inline;
+
+// The calling thread's front: its P's cache, or its foreign-thread cache
+// (created on first use); null on a thread past its TLS destructors and on
+// an M between Ps (the slow path then uses the locked orphan cache).
+FastFront* fast_front() noexcept;
+void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept;
+void deallocate_slow(void* p) noexcept;
+
+// class_of(size) for 0 <= size <= 1024, indexed by (size + 15) / 16.
+consteval std::array<std::uint8_t, kInlineMaxSize / 16 + 1> make_inline_class_table() {
+  std::array<std::uint8_t, kInlineMaxSize / 16 + 1> t{};
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    std::size_t size = i == 0 ? 1 : i * 16;
+    int cls = 0;
+    if (size <= 128) {
+      cls = static_cast<int>((size + 15) / 16) - 1;
+    } else {
+      int k = 0;
+      while ((std::size_t{2} << k) < size) ++k;  // 2^k < size <= 2^(k+1)
+      std::size_t base = std::size_t{1} << k, step = base / 4;
+      cls = 8 + 4 * (k - 7) + static_cast<int>((size - base + step - 1) / step) - 1;
+    }
+    t[i] = static_cast<std::uint8_t>(cls);
+  }
+  return t;
+}
+inline constexpr std::array<std::uint8_t, kInlineMaxSize / 16 + 1> kInlineClassOf = make_inline_class_table();
+// Object size of every class (the same formula as size_class.hpp, checked
+// equal there); the inline path needs it only to (un)poison under ASan.
+consteval std::array<std::uint32_t, kFrontClasses> make_front_class_sizes() {
+  std::array<std::uint32_t, kFrontClasses> t{};
+  int i = 0;
+  for (std::uint32_t s = 16; s <= 128; s += 16) t[i++] = s;
+  for (std::uint32_t base = 128; base < 256 * 1024; base *= 2)
+    for (std::uint32_t k = 1; k <= 4; ++k) t[i++] = base + k * (base / 4);
+  return t;
+}
+inline constexpr std::array<std::uint32_t, kFrontClasses> kFrontClassSize = make_front_class_sizes();
+static_assert(kInlineClassOf[kInlineMaxSize / 16] == kInlineClasses - 1);
+
+inline constexpr std::size_t kInlinePageShift = 12;  // arena pages are 4 KiB (checked in pool.cpp)
+
+}  // namespace gmp::detail::mem
+
+namespace gmp::pool {
+
+// Hit path: one call (fast_front), a table lookup, a pop; no atomics with a
+// lock prefix. Misses, sampling, other tiers and sizes: allocate_slow.
+inline void* allocate(std::size_t size, Tier tier) noexcept {
+  using namespace gmp::detail::mem;
+  if (tier == Tier::kFast && size <= g_inline.inline_max.load(std::memory_order_relaxed)) {
+    FastFront* f = fast_front();
+    if (f != nullptr && f->sample_countdown > 1) [[likely]] {
+      int cls = kInlineClassOf[(size + 15) >> 4];
+      FastSlot& s = f->fast[cls];
+      void* p = s.head;
+      if (p != nullptr) [[likely]] {
+        GMP_POOL_UNPOISON(p, sizeof(void*));
+        s.head = *static_cast<void**>(p);
+        s.count.sub();
+        s.hits.add();
+        --f->sample_countdown;
+        GMP_POOL_UNPOISON(p, kFrontClassSize[cls]);
+        return p;
+      }
+    }
+  }
+  return allocate_slow(size, 16, tier);
+}
+
+inline void* allocate_aligned(std::size_t size, std::size_t align, Tier tier) noexcept {
+  if (align <= 16) return allocate(size, tier);
+  return gmp::detail::mem::allocate_slow(size, align, tier);
+}
+
+// Hit path: a free of a fast-tier object homed on the calling P (or thread)
+// whose list is under its cap. Anything else: deallocate_slow.
+inline void deallocate(void* p) noexcept {
+  using namespace gmp::detail::mem;
+  std::uintptr_t off = reinterpret_cast<std::uintptr_t>(p) - g_inline.base.load(std::memory_order_relaxed);
+  if (off < g_inline.reserved.load(std::memory_order_acquire)) {
+    std::uint32_t info = g_inline.meta.load(std::memory_order_relaxed)[(off >> kInlinePageShift) * 4];
+    // PageInfo: cls (8) | tier (4) | order (4) | home (16); fast tier = 0.
+    FastFront* f = fast_front();
+    if (f != nullptr && (info & 0xF00u) == 0 && (info >> 16) == f->home) [[likely]] {
+      std::uint32_t cls = info & 0xFFu;
+      FastSlot& s = f->fast[cls];
+      std::uint64_t n = s.count.get() + 1;
+      if (n <= g_inline.cap[cls].load(std::memory_order_relaxed)) [[likely]] {
+        *static_cast<void**>(p) = s.head;
+        s.head = p;
+        s.count.set(n);
+        s.frees.add();
+        GMP_POOL_POISON(p, kFrontClassSize[cls]);  // a free object is poisoned whole (object_link.hpp)
+        return;
+      }
+    }
+  }
+  deallocate_slow(p);
+}
+inline void deallocate(void* p, std::size_t) noexcept { deallocate(p); }
 
 }  // namespace gmp::pool
 

@@ -52,13 +52,13 @@ inline constexpr std::uint8_t kPageReleased = 2;  // head of a 2 MiB unit given 
 
 // PageInfo layout: cls (8) | tier (4) | order (4) | home (16).
 inline constexpr std::uint32_t kInfoBlock = 0xFF;  // cls value of a stable buddy block
-inline std::uint32_t make_info(std::uint32_t cls, std::uint32_t tier, std::uint32_t order, std::uint32_t home) {
+constexpr std::uint32_t make_info(std::uint32_t cls, std::uint32_t tier, std::uint32_t order, std::uint32_t home) {
   return cls | (tier << 8) | (order << 12) | (home << 16);
 }
-inline std::uint32_t info_cls(std::uint32_t i) { return i & 0xFF; }
-inline std::uint32_t info_tier(std::uint32_t i) { return (i >> 8) & 0xF; }
-inline std::uint32_t info_order(std::uint32_t i) { return (i >> 12) & 0xF; }
-inline std::uint32_t info_home(std::uint32_t i) { return i >> 16; }
+constexpr std::uint32_t info_cls(std::uint32_t i) { return i & 0xFF; }
+constexpr std::uint32_t info_tier(std::uint32_t i) { return (i >> 8) & 0xF; }
+constexpr std::uint32_t info_order(std::uint32_t i) { return (i >> 12) & 0xF; }
+constexpr std::uint32_t info_home(std::uint32_t i) { return i >> 16; }
 
 struct ArenaOptions {
   HugeMode mode = HugeMode::kAuto;

@@ -13,13 +13,15 @@
 #include "mem/central.hpp"
 #include "mem/object_link.hpp"
 #include "mem/stats.hpp"
+#include "gmp/pool.hpp"
 
 namespace gmp::detail::mem {
 
-struct FastList {
-  void* head = nullptr;  // owner only
-  Counter count;         // owner-written; length of head
-};
+// The fast tier's lists are FastFront::fast (gmp/pool.hpp), shared with the
+// inline hit path in that header; a Cache is-a FastFront so that
+// fast_front() and current_cache() convert with a static_cast.
+static_assert(kFrontClasses == kNumClasses, "gmp/pool.hpp's FastFront must have a slot per class");
+using FastList = FastSlot;
 
 // Doubly linked, newest at mru, oldest at lru.
 struct TxnList {
@@ -28,12 +30,11 @@ struct TxnList {
   Counter count;
 };
 
-struct alignas(64) Cache {
-  std::uint32_t home = 0;              // P id, or kForeignHomeBase + slot; set once
-  std::uint32_t sample_countdown = 1;  // owner only
+// FastFront: home (P id, or kForeignHomeBase + slot; set once),
+// sample_countdown and fast[] (the fast tier's lists), all owner only.
+struct alignas(64) Cache : FastFront {
   std::uint32_t txn_frees_since_sweep = 0;  // owner only
   std::uint64_t rng = 0x9E3779B97F4A7C15ull;  // owner only (fault drill)
-  FastList fast[kNumClasses];
   TxnList txn[kNumClasses];
   Chain remote[2][kNumClasses];  // [fast, txn]: remote frees waiting for a batch; owner only
   Counter remote_count[2][kNumClasses];  // mirrors remote[..].n for stats

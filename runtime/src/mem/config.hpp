@@ -31,7 +31,7 @@ struct PoolConfig {
   std::uint32_t fast_max_size = 1024;   // fast-tier classes; larger fast requests use txn
   // [fast]
   std::uint32_t fast_batch = 32;
-  std::uint32_t fast_capacity = 128;          // objects per class per P
+  std::uint32_t fast_capacity = 1024;         // objects per class per P (a 1024-object burst stays local)
   std::uint64_t fast_max_class_bytes = 64 << 10;  // bytes per class per P
   // [txn]
   std::uint32_t txn_ttl_ms = 60;

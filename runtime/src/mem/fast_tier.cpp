@@ -6,6 +6,9 @@
 // batch back. Objects freed by a cache that is not their span's home do not
 // come here (remote_free.cpp): a P never reuses memory that another P's
 // objects share cache lines with through its fast list.
+//
+// The hit paths of fast_alloc/fast_free are also inline in gmp/pool.hpp
+// (allocate/deallocate); both update the same FastSlot fields the same way.
 #include "mem/pool_state.hpp"
 #include "trace/probes.hpp"
 
@@ -57,7 +60,7 @@ void* fast_alloc(Cache* c, int cls) noexcept {
   if (p == nullptr) [[unlikely]] return fast_refill(c, cls);
   l.head = link_get(p);
   l.count.sub();
-  c->ctr[0][cls].hits.add();
+  l.hits.add();
   GMP_MEM_UNPOISON(p, kClassSize[cls]);
   return p;
 }
@@ -68,7 +71,7 @@ void fast_free(Cache* c, void* p, int cls) noexcept {
   link_set(p, l.head);
   l.head = p;
   l.count.add();
-  c->ctr[0][cls].frees.add();
+  l.frees.add();
   if (l.count.get() > state().tun.fast_cap[cls].load(std::memory_order_relaxed)) [[unlikely]] fast_flush(c, cls);
 }
 

@@ -1,8 +1,13 @@
-// mem/pool.cpp — the public pool API: dispatch by size and tier, the caches
-// of Ps and of foreign threads, initialisation, live config and the
-// txn-tier loss detector (fault drill).
+// mem/pool.cpp — the public pool API's slow path: dispatch by size and tier,
+// the caches of Ps and of foreign threads, initialisation, live config, the
+// inline path's view (g_inline) and the txn-tier loss detector (fault drill).
+//
+// The fast tier's hit path is inline in gmp/pool.hpp; everything it does not
+// take comes here through allocate_slow/deallocate_slow. g_inline is written
+// only under PoolState::cfg_mu (init, apply_config, reset_for_test).
 #include <jemalloc/jemalloc.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <new>
 
@@ -15,14 +20,25 @@
 
 namespace gmp::detail::mem {
 
+InlineView g_inline;
+std::atomic<Cache*> g_pcache{nullptr};
+
 PoolState& state() noexcept {
   static PoolState* s = [] {
     auto* st = new PoolState();  // never destroyed: frees may run during exit
     for (std::uint32_t i = 0; i < kMaxPools; ++i) st->pcache[i].home = i;
+    g_pcache.store(st->pcache, std::memory_order_release);  // pairs with fast_front's acquire
     return st;
   }();
   return *s;
 }
+
+// The layout the inline path in gmp/pool.hpp assumes.
+static_assert(kPageSize == std::size_t{1} << kInlinePageShift, "inline path: 4 KiB arena pages");
+static_assert(sizeof(PageMeta) == 4 * sizeof(std::uint32_t) && offsetof(PageMeta, info) == 0,
+              "inline path: PageMeta is 4 words with info first");
+static_assert(make_info(0xAB, 0, 3, 0x1234) == (0xABu | (3u << 12) | (0x1234u << 16)),
+              "inline path: PageInfo is cls (8) | tier (4) | order (4) | home (16)");
 
 namespace {
 
@@ -41,9 +57,28 @@ void publish_tunables(PoolState& s, const PoolConfig& c) noexcept {
     t.fast_cap[cls].store(fast_cap_for(c, cls), std::memory_order_relaxed);
     t.txn_cap[cls].store(txn_cap_for(c, cls), std::memory_order_relaxed);
   }
+  for (int cls = 0; cls < kNumClasses; ++cls)
+    g_inline.cap[cls].store(t.fast_cap[cls].load(std::memory_order_relaxed), std::memory_order_relaxed);
   t.leak_ppm.store(static_cast<std::uint32_t>(c.txn_leak_percent * 10'000), std::memory_order_relaxed);
   t.detect_min_bytes.store(c.detect_min_bytes, std::memory_order_relaxed);
   t.detect_lost_permille.store(static_cast<std::uint32_t>(c.detect_lost_fraction * 1000), std::memory_order_relaxed);
+}
+
+// The largest request the inline path may serve: its class must be a fast
+// one (class size <= fast_max_size) and the request within max_size.
+// REQUIRES: s.cfg_mu held, phase 1.
+void publish_inline(const PoolConfig& c) noexcept {
+  std::uint32_t lim = 0;
+  for (int cls = 0; cls < kInlineClasses; ++cls)
+    if (kClassSize[cls] <= c.fast_max_size) lim = kClassSize[cls];
+  if (lim > c.max_size) lim = c.max_size;
+  g_inline.inline_max.store(lim, std::memory_order_relaxed);
+}
+
+// REQUIRES: s.cfg_mu held; no pool object is live or being freed.
+void unpublish_inline() noexcept {
+  g_inline.inline_max.store(0, std::memory_order_relaxed);
+  g_inline.reserved.store(0, std::memory_order_relaxed);
 }
 
 // REQUIRES: s.cfg_mu held, phase 0.
@@ -59,7 +94,11 @@ void init_locked(PoolState& s) {
   }
   s.buddy.init(&s.arena, s.cfg.retain_bytes);
   s.central.init(&s.arena, &s.buddy);
+  g_inline.meta.store(reinterpret_cast<const std::uint32_t*>(&s.arena.meta(0)), std::memory_order_relaxed);
+  g_inline.base.store(s.arena.base(), std::memory_order_relaxed);
+  g_inline.reserved.store(s.arena.reserved_bytes(), std::memory_order_release);  // pairs with deallocate's acquire
   s.phase.store(1, std::memory_order_release);  // pairs with the acquire in ready()
+  publish_inline(s.cfg);
 }
 
 // Foreign-thread caches (Use outside a runtime thread).
@@ -69,6 +108,7 @@ struct ForeignGuard {
   ~ForeignGuard() {
     dead = true;
     if (cache == nullptr) return;
+    t_foreign_cache = nullptr;
     drain_cache(cache);
     PoolState& s = state();
     std::lock_guard g(s.foreign_mu);
@@ -78,6 +118,9 @@ struct ForeignGuard {
 };
 thread_local ForeignGuard t_foreign;
 
+}  // namespace
+
+// Called by fast_front (current_p.cpp) when this thread has no P and no cache yet.
 [[gnu::noinline]] Cache* acquire_foreign() noexcept {
   if (t_foreign.dead) return nullptr;
   PoolState& s = state();
@@ -94,8 +137,11 @@ thread_local ForeignGuard t_foreign;
     s.foreign_all.push_back(c);
   }
   t_foreign.cache = c;
+  t_foreign_cache = c;
   return c;
 }
+
+namespace {
 
 // A thread past its TLS destructors still frees (other destructors run
 // later): it shares one locked cache.
@@ -190,18 +236,20 @@ bool ensure_init() noexcept {
   return s.phase.load(std::memory_order_relaxed) == 1;
 }
 
+// Slow paths only: the inline path calls fast_front() directly. Every P
+// cache that holds objects came through here (its first allocation misses),
+// so g_max_pid covers every P with anything to count.
 Cache* current_cache() noexcept {
-  int id = current_p_id();
-  if (id >= 0) [[likely]] {
+  Cache* c = static_cast<Cache*>(fast_front());
+  if (c != nullptr && c->home < kForeignHomeBase) {
+    int id = static_cast<int>(c->home);
     if (id >= g_max_pid.load(std::memory_order_relaxed)) [[unlikely]] {
       int cur = g_max_pid.load(std::memory_order_relaxed);
       while (cur <= id && !g_max_pid.compare_exchange_weak(cur, id + 1)) {
       }
     }
-    return &state().pcache[id];
   }
-  if (t_foreign.cache != nullptr) [[likely]] return t_foreign.cache;
-  return acquire_foreign();
+  return c;
 }
 
 void check_txn_growth() noexcept {
@@ -249,6 +297,7 @@ void check_txn_growth() noexcept {
 std::string reset_for_test(const PoolConfig& cfg, PageSource* src) {
   PoolState& s = state();
   std::lock_guard g(s.cfg_mu);
+  unpublish_inline();
   if (s.phase.load() == 1) s.arena.destroy();
   auto reinit = [](Cache* c) {
     std::uint32_t h = c->home;
@@ -298,6 +347,7 @@ std::string apply_config(const PoolConfig& next) {
     }
     s.cfg = next;
     publish_tunables(s, next);
+    publish_inline(next);
     s.buddy.set_retain_bytes(next.retain_bytes);
     s.arena.set_chunk_bytes(next.chunk_bytes);
     return "";
@@ -319,12 +369,17 @@ namespace gmp::pool {
 
 using namespace gmp::detail::mem;
 
-void* allocate(std::size_t size, Tier tier) noexcept { return alloc_entry(size, 16, tier); }
-void* allocate_aligned(std::size_t size, std::size_t align, Tier tier) noexcept {
+void sweep() noexcept;  // below
+
+}  // namespace gmp::pool
+
+namespace gmp::detail::mem {
+
+void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
   return alloc_entry(size, align < 16 ? 16 : align, tier);
 }
 
-void deallocate(void* p) noexcept {
+void deallocate_slow(void* p) noexcept {
   if (p == nullptr) return;
   Cache* c = current_cache();
   if (c == nullptr) [[unlikely]] {
@@ -334,7 +389,10 @@ void deallocate(void* p) noexcept {
   }
   free_in(c, p);
 }
-void deallocate(void* p, std::size_t) noexcept { deallocate(p); }
+
+}  // namespace gmp::detail::mem
+
+namespace gmp::pool {
 
 void sweep() noexcept {
   if (state().phase.load(std::memory_order_acquire) != 1) return;

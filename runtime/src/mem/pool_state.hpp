@@ -69,8 +69,15 @@ bool ensure_init() noexcept;
 inline bool ready() noexcept { return state().phase.load(std::memory_order_acquire) == 1 || ensure_init(); }
 
 // The calling thread's cache: its P's, or a foreign-thread cache; null only
-// during thread exit after the foreign cache was parked.
+// during thread exit after the foreign cache was parked. (fast_front() in
+// gmp/pool.hpp is the same without the P-count bookkeeping.)
 Cache* current_cache() noexcept;
+// PoolState::pcache, published when the state is created (null before).
+extern std::atomic<Cache*> g_pcache;
+// This thread's foreign cache, or null (no P-less use yet, or parked at exit).
+// Owner: this thread; set by acquire_foreign, cleared by its exit guard.
+extern thread_local Cache* t_foreign_cache;
+Cache* acquire_foreign() noexcept;
 // The calling thread's P id, or -1 (mem/current_p.cpp: the one scheduler seam).
 int current_p_id() noexcept;
 

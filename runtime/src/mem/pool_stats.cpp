@@ -68,7 +68,11 @@ Stats stats(bool read_smaps) {
         r.leaked += k.leaked.get();
         r.balloc += k.block_bytes_alloc.get();
         r.bfree += k.block_bytes_free.get();
-        if (t == 0) r.cached_objs += c.fast[cls].count.get() + c.remote_count[0][cls].get();
+        if (t == 0) {
+          r.cached_objs += c.fast[cls].count.get() + c.remote_count[0][cls].get();
+          r.hits += c.fast[cls].hits.get();  // the fast tier's hits and local frees live in FastSlot
+          r.frees += c.fast[cls].frees.get();
+        }
         if (t == 1) r.cached_objs += c.txn[cls].count.get() + c.remote_count[1][cls].get();
       }
     }

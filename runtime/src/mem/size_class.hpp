@@ -20,6 +20,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "gmp/pool.hpp"  // the inline path's copies of the table, checked below
+
 namespace gmp::detail::mem {
 
 inline constexpr std::size_t kMaxClassSize = 256 * 1024;
@@ -41,6 +43,14 @@ consteval std::array<std::uint32_t, kNumClasses> make_class_table() {
 inline constexpr std::array<std::uint32_t, kNumClasses> kClassSize = make_class_table();
 static_assert(kClassSize[0] == kMinClassSize && kClassSize[kNumClasses - 1] == kMaxClassSize,
               "size-class table must span 16 B .. 256 KiB exactly");
+
+consteval bool inline_tables_match() {
+  if (kFrontClasses != kNumClasses || gmp::detail::mem::kInlineMaxSize != kClassSize[kInlineClasses - 1]) return false;
+  for (int i = 0; i < kNumClasses; ++i)
+    if (kFrontClassSize[i] != kClassSize[i]) return false;
+  return true;
+}
+static_assert(inline_tables_match(), "gmp/pool.hpp's inline class tables must match this one");
 
 // Span size for a class: at least 64 KiB and at least 8 objects, a power of
 // two (buddy orders), at most 2 MiB.

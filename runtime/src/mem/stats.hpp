@@ -10,16 +10,12 @@
 #include <atomic>
 #include <cstdint>
 
+#include "gmp/pool.hpp"  // Counter (shared with the inline fast path)
+
 namespace gmp::detail::mem {
 
-// Owner-written counter. REQUIRES (add/sub): called only by the owner.
-struct Counter {
-  std::atomic<std::uint64_t> v{0};
-  void add(std::uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  void sub(std::uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
-  std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
-};
-
+// The fast tier's hits and local frees are in FastSlot (gmp/pool.hpp), which
+// the inline path updates; its other counters are here.
 struct ClassCounters {
   Counter hits;          // served from the local cache
   Counter misses;        // needed a refill (or the shared list/buddy for stable)
