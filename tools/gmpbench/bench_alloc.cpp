@@ -8,6 +8,11 @@
 // both support). Same sizes for everyone: 16, 64, 256 B and a mixed 16-256 B
 // distribution. Patterns: alloc+free pair; a batch of 1024 then free them;
 // cross-thread producer/consumer frees through an SPSC ring.
+//
+// "pool" runs on the benchmark's plain thread (the pool's thread-local
+// cache); "pool-p" runs the same loop in a goroutine inside gmp::run with one
+// P (the per-P cache, what runtime code gets). One process per allocator,
+// with larson-like and xmalloc-like workloads: scripts/bench-alloc.sh.
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
 #include <jemalloc/jemalloc.h>
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "gmp/pool.hpp"
+#include "gmp/runtime.hpp"
 
 namespace {
 
@@ -125,9 +131,23 @@ void BM_CrossThreadFree(benchmark::State& st, Api api, int mode) {
   }
   stop.store(true);
   producer.join();
+  // REQUIRES: mode != 0 (a fixed size), so this is the size every object
+  // was allocated with: jemalloc's sdallocx needs the true size.
   for (auto& s : ring)
-    if (void* p = s.load()) api.free(p, 16);  // sized free is a hint for every API here except jemalloc
+    if (void* p = s.load()) api.free(p, static_cast<std::size_t>(mode));
   st.SetItemsProcessed(st.iterations());
+}
+
+// The same loops on a runtime thread: a goroutine on the only P.
+template <void (*Loop)(benchmark::State&, Api, int)>
+void BM_OnP(benchmark::State& st, Api api, int mode) {
+  gmp::Config cfg;
+  cfg.procs = 1;
+  int rc = gmp::run(cfg, [&] {
+    Loop(st, api, mode);
+    return 0;
+  });
+  if (rc != 0) st.SkipWithError("gmp::run failed");
 }
 
 int register_all() {
@@ -138,9 +158,13 @@ int register_all() {
       benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/" + a.name).c_str(), BM_AllocPair, a, mode);
       benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/" + a.name).c_str(), BM_AllocBatch1024, a, mode);
     }
-    if (a.name != std::string("jemalloc")) {
-      benchmark::RegisterBenchmark((std::string("alloc/xthread/64/") + a.name).c_str(), BM_CrossThreadFree, a, 64)->UseRealTime();
-    }
+    benchmark::RegisterBenchmark((std::string("alloc/xthread/64/") + a.name).c_str(), BM_CrossThreadFree, a, 64)->UseRealTime();
+  }
+  const Api& pool = apis().front();
+  for (int mode : {16, 64, 256, 0}) {
+    std::string sz = mode ? std::to_string(mode) : std::string("mixed");
+    benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/pool-p").c_str(), BM_OnP<BM_AllocPair>, pool, mode);
+    benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/pool-p").c_str(), BM_OnP<BM_AllocBatch1024>, pool, mode);
   }
   return 0;
 }
