@@ -320,14 +320,7 @@ void ready(G* gp) noexcept {
     if (lp->status.load(std::memory_order_seq_cst) == PStatus::kIdle) wake_idle_p(lp);
     return;
   }
-  // An empty runnext is filled with a plain store, not runq_put's exchange:
-  // only the owner (we) makes it non-null and thieves only CAS it to null, so
-  // a null seen here stays null. Release pairs with a thief's acquire CAS.
-  if (pp->runq.runnext.load(std::memory_order_relaxed) == nullptr) {
-    pp->runq.runnext.store(gp, std::memory_order_release);
-  } else {
-    runq_put(pp, gp, true);
-  }
+  runq_put(pp, gp, true);
   wakep();  // Go's rule: cheap (two loads) unless a P idles with no M spinning
 }
 
