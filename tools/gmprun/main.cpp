@@ -8,6 +8,8 @@
 // goes to stdout. Exit status: the workload's (0 ok, 1 failed), 2 for bad
 // usage.
 #include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "common/args.hpp"
 #include "common/summary.hpp"
@@ -88,6 +91,52 @@ void print_banner(const gmp::Config& cfg, const std::string& workload) {
 }
 
 }  // namespace
+
+// Signals while a workload runs (docs/STW.md): SIGQUIT writes a goroutine
+// dump to stderr (under stop-the-world) and the run goes on; SIGHUP re-reads
+// --pool-config and applies it (a refused change keeps the old config).
+// One thread takes them with sigwait; SIGUSR2 tells it to quit.
+class SignalThread {
+ public:
+  // REQUIRES: before any other thread starts (they inherit the mask).
+  void block() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGQUIT);
+    sigaddset(&set_, SIGHUP);
+    sigaddset(&set_, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  void start(std::string pool_config) {
+    th_ = std::thread([this, path = std::move(pool_config)] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set_, &sig) != 0 || sig == SIGUSR2) return;
+        if (sig == SIGQUIT) {
+          std::fprintf(stderr, "gmprun: SIGQUIT: goroutine dump\n");
+          std::fflush(stderr);
+          gmp::stw::dump_goroutines(2);
+        } else if (sig == SIGHUP) {
+          if (path.empty()) {
+            std::fprintf(stderr, "gmprun: SIGHUP: no --pool-config file to reload\n");
+          } else if (std::string err = gmp::stw::reload_config(path); err.empty()) {
+            std::fprintf(stderr, "gmprun: SIGHUP: reloaded %s\n", path.c_str());
+          } else {
+            std::fprintf(stderr, "gmprun: SIGHUP: kept the old config: %s\n", err.c_str());
+          }
+        }
+      }
+    });
+  }
+  void stop() {
+    if (!th_.joinable()) return;
+    pthread_kill(th_.native_handle(), SIGUSR2);
+    th_.join();
+  }
+
+ private:
+  sigset_t set_;
+  std::thread th_;
+};
 
 int main(int argc, char** argv) {
   Args args("gmprun");
@@ -167,7 +216,10 @@ int main(int argc, char** argv) {
   if (builtin != nullptr && builtin->check != nullptr) {
     if (std::string err = builtin->check(wargc, wargv.data()); !err.empty()) return bad(err);
   }
+  SignalThread signals;
+  signals.block();
   if (std::string err = gmp::start(cfg); !err.empty()) return bad("gmprun: cannot start the runtime: " + err);
+  signals.start(args.has("pool-config") ? args.str("pool-config") : std::string());
   if (!args.has("quiet")) {
     print_banner(gmp::config(), builtin ? builtin->name : name);
     std::fprintf(stderr, "  %s\n", gmp::pool::banner().c_str());
@@ -186,6 +238,7 @@ int main(int argc, char** argv) {
   double elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   gmp::SchedStats st = gmp::sched_stats();
   int procs = gmp::config().procs;
+  signals.stop();
   gmp::stop();
 
   // A built-in returns 2 after printing its one-line usage error.

@@ -122,8 +122,12 @@ extern Sched sched;
 void stw_stop_p_locked(P* pp) noexcept;
 // Takes a P whose M is in gmp::blocking for stop-the-world (CAS of its
 // syscall token, Note [Syscall token]); the M's exitsyscall then waits for a
-// P like any M whose P was retaken. True if taken.
-bool syscall_stop_p(P* pp) noexcept;
+// P like any M whose P was retaken. True if taken (*tok: the call's token).
+bool syscall_stop_p(P* pp, std::uint64_t* tok) noexcept;
+// At start_the_world, for a P stopped by syscall_stop_p whose M has not come
+// back: hands the P back to the call (kSyscall, token tok).
+// REQUIRES: sched.lock held; no syscall waiter (exitsyscall has not failed).
+void syscall_restore_p(P* pp, std::uint64_t tok) noexcept;
 
 // ---- schedule.cpp ----------------------------------------------------------
 

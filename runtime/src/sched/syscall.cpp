@@ -109,11 +109,19 @@ bool syscall_waiter_take_locked(P* pp) noexcept {
   return true;
 }
 
-bool syscall_stop_p(P* pp) noexcept {
+bool syscall_stop_p(P* pp, std::uint64_t* tok_out) noexcept {
   SysState& s = sys_state[pp->id];
   std::uint64_t tok = s.token.load(std::memory_order_acquire);
   if (tok == 0 || !s.token.compare_exchange_strong(tok, 0, std::memory_order_acq_rel)) return false;
+  *tok_out = tok;
   return true;
+}
+
+void syscall_restore_p(P* pp, std::uint64_t tok) noexcept {
+  // The M is still in its call (no waiter took the P): give the P back to
+  // the call, so that it returns on the fast path; sysmon may retake it.
+  pp->status.store(PStatus::kSyscall, std::memory_order_seq_cst);
+  sys_state[pp->id].token.store(tok, std::memory_order_seq_cst);
 }
 
 std::uint64_t entersyscall() noexcept {

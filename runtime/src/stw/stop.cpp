@@ -27,8 +27,11 @@
 //      after the hog threshold report once which G on which P holds it;
 //   4. stopped: probe stw_stopped(stopping ns); the caller works;
 //   5. start_the_world, under sched.lock: clear the flags, give Ps to Ms that
-//      wait in exitsyscall, start an M on every P with work (queued Gs, io
-//      in flight, timers), idle the rest; then wakep, probe stw_end(total ns).
+//      wait in exitsyscall, give a P stopped in a blocking call back to that
+//      call when it is still running (its exitsyscall then takes the fast
+//      path: a stop does not turn blocking calls into P waiters), start an
+//      M on every P with work (queued Gs, io in flight, timers), idle the
+//      rest; then wakep, probe stw_end(total ns).
 //
 // Invariants while stopped: every P in [0, nprocs) is kStopped, no M runs a
 // goroutine except the caller, the idle list is empty (so wakep, poke and
@@ -63,6 +66,11 @@ std::uint64_t cur_gen = 0;
 std::int64_t cur_t0 = 0;
 std::int64_t cur_stopping = 0;
 P* caller_p = nullptr;
+
+// The syscall token of each P stopped in a blocking call (0: none). Owner
+// only (the stopper; read and cleared at start under sched.lock).
+std::uint64_t syscall_tok[kMaxProcs];
+M* syscall_m[kMaxProcs];
 
 std::atomic<std::uint64_t> gen_counter{0};
 std::atomic<std::int64_t> hog_threshold_ns{10'000'000};
@@ -105,7 +113,10 @@ void preempt_running_locked() noexcept {
 void stop_syscall_ps_locked() noexcept {
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
-    if (pp->status.load(std::memory_order_acquire) == PStatus::kSyscall && syscall_stop_p(pp)) {
+    std::uint64_t tok = 0;
+    if (pp->status.load(std::memory_order_acquire) == PStatus::kSyscall && syscall_stop_p(pp, &tok)) {
+      syscall_tok[i] = tok;
+      syscall_m[i] = pp->m.load(std::memory_order_relaxed);
       stw_stop_p_locked(pp);
     }
   }
@@ -243,7 +254,16 @@ void start_the_world() noexcept {
         pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
         continue;
       }
+      std::uint64_t tok = syscall_tok[i];
+      syscall_tok[i] = 0;
       if (syscall_waiter_take_locked(pp)) continue;  // an M back from a blocking call
+      if (tok != 0 && pp->runq.empty() && pp->inbox.empty()) {
+        // Its M is still in the call (else it would be a waiter, or about
+        // to be one: then sysmon retakes the P for it, n_waiters is work).
+        pp->m.store(syscall_m[i], std::memory_order_relaxed);
+        syscall_restore_p(pp, tok);
+        continue;
+      }
       bool has_work = !pp->runq.empty() || !pp->inbox.empty() || io_inflight(pp) > 0 ||
                       poll_sources_deadline(pp) >= 0;
       if (has_work) {

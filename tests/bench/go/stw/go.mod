@@ -1,0 +1,3 @@
+module gmprt/bench/stw
+
+go 1.19

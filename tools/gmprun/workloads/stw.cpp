@@ -1,0 +1,204 @@
+// workloads/stw.cpp — stop-the-world under load: busy goroutines on every P
+// (compute loops with a preempt point every few µs and pool allocation
+// churn), goroutines in io_uring reads and in gmp::blocking calls, while a
+// driver thread stops the world --rate times a second for --duration
+// (every --sweep-every-th stop is a real pool sweep, the others reason
+// "user"). Summary: count and stopping/total p50, p99, max in µs per reason.
+// The Go peer with the same load shape is tests/bench/go/stw/.
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "common/args.hpp"
+#include "gmp/gmp.hpp"
+#include "workload.hpp"
+
+namespace {
+
+using gmp::tools::Args;
+
+void declare(Args& a) {
+  a.option("rate", "N", "stops per second", "100");
+  a.option("duration", "DUR", "how long to run", "5s");
+  a.option("busy", "N", "busy goroutines (compute + pool churn)", "one per P");
+  a.option("io", "N", "goroutine pairs ping-ponging a byte over a pipe with gmp::io", "1");
+  a.option("blocking", "N", "goroutines looping on gmp::blocking(200 us sleep)", "1");
+  a.option("sweep-every", "N", "every Nth stop is a pool sweep (0: never)", "10");
+}
+
+std::string help() {
+  Args a("stw");
+  declare(a);
+  return a.help();
+}
+
+struct Options {
+  std::int64_t rate = 0, duration_ns = 0, busy = -1, io = 0, blocking = 0, sweep_every = 0;
+};
+
+std::string parse(int argc, char** argv, Options* o) {
+  Args a("stw");
+  declare(a);
+  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
+  o->rate = a.has("rate") ? a.i64("rate", 1, 100000) : 100;
+  o->duration_ns = a.has("duration") ? a.duration_ns("duration") : 5'000'000'000;
+  o->busy = a.has("busy") ? a.i64("busy", 0, 100000) : -1;
+  o->io = a.has("io") ? a.i64("io", 0, 10000) : 1;
+  o->blocking = a.has("blocking") ? a.i64("blocking", 0, 10000) : 1;
+  o->sweep_every = a.has("sweep-every") ? a.i64("sweep-every", 0, 1'000'000) : 10;
+  if (!a.error().empty()) return a.error();
+  if (o->duration_ns <= 0 || o->duration_ns > 3'600'000'000'000) {
+    return "stw: --duration must be from 1ns to 1h (like 5s)";
+  }
+  return "";
+}
+
+std::string check(int argc, char** argv) {
+  Options o;
+  return parse(argc, argv, &o);
+}
+
+void busy_loop(const std::atomic<bool>* quit, std::atomic<std::uint64_t>* work) {
+  std::uint64_t x = 0x9E3779B97F4A7C15ULL;
+  std::uint64_t n = 0;
+  while (!quit->load(std::memory_order_relaxed)) {
+    // ~1-3 µs of compute, then a safe point.
+    for (int i = 0; i < 400; i++) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+    }
+    void* a = gmp::pool::allocate(64 + (x & 255), gmp::pool::Tier::kFast);
+    void* b = gmp::pool::allocate(512, gmp::pool::Tier::kTxn);
+    static_cast<volatile char*>(a)[0] = static_cast<char>(x);
+    gmp::pool::deallocate(a);
+    gmp::pool::deallocate(b);
+    n++;
+    gmp::preempt_point();
+  }
+  work->fetch_add(n + (x & 1), std::memory_order_relaxed);
+}
+
+void line(gmp::tools::Summary& out, gmp::stw::Reason r) {
+  auto st = gmp::stw::pause_stats(r);
+  if (st.total.count == 0) return;
+  std::string key = gmp::stw::reason_name(r);
+  for (auto& c : key) c = c == ' ' ? '_' : c;
+  auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  out.set(key + "_count", st.total.count);
+  out.set(key + "_stopping_p50_us", us(st.stopping.quantile_ns(0.5)));
+  out.set(key + "_stopping_p99_us", us(st.stopping.quantile_ns(0.99)));
+  out.set(key + "_stopping_max_us", us(st.stopping.max_ns));
+  out.set(key + "_total_p50_us", us(st.total.quantile_ns(0.5)));
+  out.set(key + "_total_p99_us", us(st.total.quantile_ns(0.99)));
+  out.set(key + "_total_max_us", us(st.total.max_ns));
+  std::fprintf(stderr, "stw %-14s count %6llu  stopping p50 %7.1f p99 %7.1f max %8.1f us  total p50 %7.1f p99 %7.1f max %8.1f us\n",
+               gmp::stw::reason_name(r), static_cast<unsigned long long>(st.total.count), us(st.stopping.quantile_ns(0.5)),
+               us(st.stopping.quantile_ns(0.99)), us(st.stopping.max_ns), us(st.total.quantile_ns(0.5)),
+               us(st.total.quantile_ns(0.99)), us(st.total.max_ns));
+}
+
+int stw_main(int argc, char** argv, gmp::tools::Summary& out) {
+  Options o;
+  if (std::string err = parse(argc, argv, &o); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 2;
+  }
+  const std::int64_t busy = o.busy >= 0 ? o.busy : gmp::procs();
+  std::atomic<bool> quit{false};
+  std::atomic<std::uint64_t> work{0}, io_msgs{0}, blocking_calls{0};
+  gmp::WaitGroup wg;
+  for (std::int64_t i = 0; i < busy; i++) {
+    wg.add(1);
+    gmp::go([&] {
+      busy_loop(&quit, &work);
+      wg.done();
+    });
+  }
+  std::vector<int> fds;
+  for (std::int64_t i = 0; i < o.io; i++) {
+    int ab[2], ba[2];
+    if (pipe(ab) != 0 || pipe(ba) != 0) {
+      std::perror("stw: pipe");
+      return 1;
+    }
+    fds.insert(fds.end(), {ab[0], ab[1], ba[0], ba[1]});
+    wg.add(2);
+    gmp::go([&, r = ba[0], w = ab[1]] {  // pinger
+      char c = 'p';
+      while (!quit.load(std::memory_order_relaxed)) {
+        if (!gmp::io::write(w, &c, 1) || !gmp::io::read(r, &c, 1)) break;
+        io_msgs.fetch_add(1, std::memory_order_relaxed);
+        gmp::sleep_for(std::chrono::microseconds(100));
+      }
+      char z = 'q';
+      (void)gmp::io::write(w, &z, 1);
+      wg.done();
+    });
+    gmp::go([&, r = ab[0], w = ba[1]] {  // ponger: echoes until 'q'
+      char c = 0;
+      while (gmp::io::read(r, &c, 1) && c != 'q') {
+        if (!gmp::io::write(w, &c, 1)) break;
+      }
+      wg.done();
+    });
+  }
+  for (std::int64_t i = 0; i < o.blocking; i++) {
+    wg.add(1);
+    gmp::go([&] {
+      while (!quit.load(std::memory_order_relaxed)) {
+        gmp::blocking([] { return usleep(200); });
+        blocking_calls.fetch_add(1, std::memory_order_relaxed);
+      }
+      wg.done();
+    });
+  }
+
+  // The driver: a plain thread, as a collector or an admin request would be.
+  std::thread driver([&] {
+    const std::int64_t period = 1'000'000'000 / o.rate;
+    timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    const std::int64_t start = next.tv_sec * 1'000'000'000LL + next.tv_nsec;
+    for (std::int64_t k = 1;; k++) {
+      std::int64_t t = start + k * period;
+      if (t - start > o.duration_ns) break;
+      next.tv_sec = t / 1'000'000'000;
+      next.tv_nsec = t % 1'000'000'000;
+      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+      if (o.sweep_every > 0 && k % o.sweep_every == 0) {
+        (void)gmp::stw::sweep_pools();
+      } else {
+        gmp::stw::stop_the_world(gmp::stw::Reason::kUser);
+        gmp::stw::start_the_world();
+      }
+    }
+    quit.store(true);  // here, not after join: a goroutine back from a
+                       // blocking call waits for a P that busy Ps never free
+  });
+  wg.wait();
+  driver.join();  // it has finished: it set quit
+  for (int fd : fds) close(fd);
+
+  out.set("rate", o.rate);
+  out.set("duration_s", static_cast<double>(o.duration_ns) / 1e9);
+  out.set("busy", busy);
+  out.set("busy_iterations", work.load());
+  out.set("io_roundtrips", io_msgs.load());
+  out.set("blocking_calls", blocking_calls.load());
+  out.set("stw_hog_reports", gmp::stw::hog_reports());
+  line(out, gmp::stw::Reason::kUser);
+  line(out, gmp::stw::Reason::kPoolSweep);
+  return 0;
+}
+
+const gmp::tools::WorkloadRegistration reg{
+    {"stw", "stop the world N times a second under busy, io and blocking goroutines; pause percentiles", help,
+     stw_main, check}};
+
+}  // namespace
