@@ -29,13 +29,11 @@ bool runq_put_slow(P* pp, G* gp) noexcept {
 
 bool runq_put(P* pp, G* gp, bool next) noexcept {
   if (next) {
-    // An empty runnext is filled with a plain store, not an exchange: only
-    // the owner makes it non-null and thieves only CAS it to null, so a null
-    // seen here stays null. Release pairs with a thief's acquire CAS.
-    if (pp->runq.runnext.load(std::memory_order_relaxed) == nullptr) {
-      pp->runq.runnext.store(gp, std::memory_order_release);
-      return false;
-    }
+    // Keep the locked exchange even when runnext is empty: it is also the
+    // full fence between publishing gp and wakep()'s reads of npidle and
+    // nmspinning (Note [Delicate dance] in find.cpp). A plain store there can
+    // be reordered after those reads on x86, losing the wake-up (seen as
+    // multi-second stalls).
     G* old = pp->runq.runnext.exchange(gp, std::memory_order_acq_rel);
     if (old == nullptr) return false;
     gp = old;  // kick the old occupant to the tail
