@@ -1,0 +1,79 @@
+// gmprun stw end to end: the stw workload's summary, a goroutine dump on
+// SIGQUIT, and a pool-config reload on SIGHUP (accepted and refused).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out;  // stdout and stderr
+};
+
+Result sh(const std::string& script) {
+  std::string cmd = "sh -c '" + script + "' 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+std::string gmprun() { return std::string(GMP_BIN_DIR) + "/gmprun"; }
+
+TEST(GmprunStw, WorkloadPrintsPausesPerReason) {
+  Result r = sh(gmprun() + " --procs 2 --quiet stw --rate 100 --duration 1s --sweep-every 5");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("summary workload=stw ok=true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("user_count="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("user_stopping_p99_us="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pool_sweep_total_max_us="), std::string::npos) << r.out;
+}
+
+TEST(GmprunStw, BadOptionIsOneLine) {
+  Result r = sh(gmprun() + " stw --rate 0");
+  EXPECT_EQ(r.status, 2) << r.out;
+}
+
+TEST(GmprunStw, SigquitDumpsGoroutinesAndRunGoesOn) {
+  Result r = sh(gmprun() + " --procs 2 --quiet stw --rate 10 --duration 1500ms & pid=$!; sleep 0.5; kill -QUIT $pid; wait $pid");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("gmprun: SIGQUIT: goroutine dump"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SCHED: procs=2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("status=stopped"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("goroutine 1 ["), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("summary workload=stw ok=true"), std::string::npos) << r.out;
+}
+
+TEST(GmprunStw, SighupReloadsPoolConfigAndRefusesABadOne) {
+  char path[] = "/tmp/gmp_stw_hupXXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream f(path);
+    f << "[txn]\nttl_ms = 50\n";
+  }
+  std::string p = path;
+  Result r = sh(gmprun() + " --procs 2 --quiet --pool-config " + p +
+                " stw --rate 10 --duration 2s & pid=$!; sleep 0.4; printf \"[txn]\\nttl_ms = 40\\n\" > " + p +
+                "; kill -HUP $pid; sleep 0.4; printf \"[txn]\\nttl_ms = 400\\n\" > " + p +
+                "; kill -HUP $pid; wait $pid");
+  std::remove(path);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("gmprun: SIGHUP: reloaded " + p), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gmprun: SIGHUP: kept the old config: " + p), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("txn.ttl_ms"), std::string::npos) << r.out;
+}
+
+}  // namespace
