@@ -31,6 +31,9 @@ namespace gmp::detail {
 struct P;
 struct M;
 
+inline constexpr std::uint32_t kPreemptYield = 1;
+inline constexpr std::uint32_t kPreemptPoll = 2;
+
 enum class GStatus : std::uint32_t { kIdle, kRunnable, kRunning, kWaiting, kDead };
 const char* gstatus_name(GStatus s) noexcept;
 
@@ -40,8 +43,11 @@ struct alignas(64) G {
   // queue the G passes through in between orders the two (release/acquire).
   void* sp = nullptr;
 
-  // Set to 1 by sysmon or stop-the-world, read at safe points by the G itself
-  // (gmp::preempt_point). atomic: any writer, the G reads.
+  // A request to the running G, read at safe points (gmp::preempt_point):
+  // kPreemptYield from sysmon (time slice over) or stop-the-world;
+  // kPreemptPoll from sysmon when the G's P has due timers or io completions
+  // and has not switched since (poll them, then yield only if that readied
+  // something). atomic: any writer, the G reads and clears.
   std::atomic<std::uint32_t> preempt{0};
 
   // atomic: written by whoever owns the G (see states above), read racily by

@@ -397,7 +397,20 @@ const std::atomic<std::uint32_t>* preempt_flag() noexcept {
 void preempt_slow() noexcept {
   M* mp = getm();
   G* cur = mp->curg;
-  cur->preempt.store(0, std::memory_order_relaxed);
+  std::uint32_t why = cur->preempt.exchange(0, std::memory_order_relaxed);
+  // The running G is not parking, so nothing reaped here can be mid-park:
+  // polling on its stack is safe (see finish_switch).
+  int readied = 0;
+  if (P* pp = mp->p) {
+    std::int64_t d = poll_sources_deadline(pp);
+    std::int64_t now = d >= 0 ? nanotime() : 0;
+    if (d >= 0 && d <= now) readied = poll_sources(pp, now);
+  }
+  if (why == kPreemptPoll) {
+    // Only asked to poll: let what it readied run, else carry on.
+    if (readied > 0) yield();
+    return;
+  }
   end_slice(mp->p);
   cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
   // Asked by a stop-the-world: stay on this P (its queue restarts with it)

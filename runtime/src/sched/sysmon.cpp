@@ -9,6 +9,10 @@
 //     P's queue to the global queue so other Ps run it. C++ has no stack maps,
 //     so there is no asynchronous preemption: a loop without safe points keeps
 //     its P, but no longer starves the goroutines queued behind it;
+//   - asks a G that runs on without switching to poll its P's due timers and
+//     io completions at its next safe point (kPreemptPoll): they are polled at
+//     switches only, and no other P can reap a P's ring (the timer module's
+//     own hook also has an idle P steal overdue timers, where one exists);
 //   - wakes a P when some P sits on queued work while Ps idle and no M spins
 //     (a G parked in an empty runnext does not wake anyone by itself).
 #include "sched/sysmon.hpp"
@@ -52,6 +56,9 @@ std::int64_t m_cpu_ns(P* pp) noexcept {
 
 constexpr std::int64_t kMinDelayNs = 20'000;
 constexpr std::int64_t kMaxDelayNs = 10'000'000;
+// How long a P may go without a switch before sysmon asks its G to poll due
+// timers and io completions.
+constexpr std::int64_t kPollNudgeNs = 50'000;
 
 std::thread sysmon_thread;
 Note sysmon_note;  // woken at stop
@@ -115,11 +122,11 @@ TickResult check_ps(std::int64_t now) noexcept {
     } else if (t.slice_flagged) {
       // Keep asking until the slice ends: the G we asked may have exited
       // (a runnext chain hands the slice on) without reaching a safe point.
-      gp->preempt.store(1, std::memory_order_relaxed);
+      gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
     } else if (now - t.tick_since_ns > limit) {
       t.slice_flagged = true;
       t.flagged_ns = now;
-      gp->preempt.store(1, std::memory_order_relaxed);
+      gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
       GMP_PROBE_PREEMPT_REQUEST(gp->id, pp->id, now - t.tick_since_ns);
       sched.n_preempt_requests.fetch_add(1, std::memory_order_relaxed);
     }
@@ -145,7 +152,7 @@ TickResult check_ps(std::int64_t now) noexcept {
         if (on_cpu) {
           t.hog_flagged = true;
           std::int64_t ran = now - t.switch_since_ns;
-          gp->preempt.store(1, std::memory_order_relaxed);
+          gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
           sched.n_hogs.fetch_add(1, std::memory_order_relaxed);
           std::uint32_t moved = move_queue(pp);
           sched.n_hog_moved.fetch_add(moved, std::memory_order_relaxed);
@@ -160,6 +167,16 @@ TickResult check_ps(std::int64_t now) noexcept {
       }
     }
     if (pp->status.load(std::memory_order_relaxed) == PStatus::kSyscall) r.syscall = true;
+    // A P whose G runs on without switching does not reap its ring or run its
+    // timers (they are polled at switches): ask the G to poll at its next
+    // safe point when something is due.
+    if (running && sw == t.switches && now - t.switch_since_ns > kPollNudgeNs) {
+      std::int64_t d = poll_sources_deadline(pp);
+      std::uint32_t none = 0;
+      if (d >= 0 && d <= now && gp->preempt.compare_exchange_strong(none, kPreemptPoll, std::memory_order_relaxed)) {
+        r.acted = true;
+      }
+    }
     if (!pp->runq.empty() && sched.npidle.load(std::memory_order_relaxed) > 0 &&
         sched.nmspinning.load(std::memory_order_relaxed) == 0) {
       wakep();

@@ -104,7 +104,7 @@ void preempt_running_locked() noexcept {
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     if (pp->status.load(std::memory_order_relaxed) != PStatus::kRunning) continue;
-    if (G* gp = pp->curg.load(std::memory_order_relaxed)) gp->preempt.store(1, std::memory_order_relaxed);
+    if (G* gp = pp->curg.load(std::memory_order_relaxed)) gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "gmp/gmp.hpp"
+#include "gmp/time.hpp"
 
 namespace {
 
@@ -82,6 +83,46 @@ TEST(Sysmon, PreemptPointYieldsWhenTheSliceEnds) {
   });
   EXPECT_TRUE(seen_while_spinning.load()) << "the spinning goroutine was never preempted";
   EXPECT_GE(st.preempt_requests, 1u);
+  EXPECT_EQ(st.hogs, 0u);
+}
+
+}  // namespace
+
+namespace {
+
+// A goroutine that never switches (only safe points) does not poll its P's
+// timers: sysmon asks it to at its next safe point, long before its slice
+// ends, and the sleeper it readies runs on the same (only) P.
+TEST(Sysmon, BusyGoroutineIsAskedToPollDueTimers) {
+  std::atomic<bool> slept{false};
+  bool seen_in_window = false;
+  gmp::SchedStats st;
+  gmp::run({.procs = 1, .pin = false, .hog_threshold = std::chrono::milliseconds(500)}, [&] {
+    gmp::WaitGroup wg;
+    wg.add(2);
+    gmp::go([&] {
+      gmp::sleep_for(std::chrono::milliseconds(1));
+      slept.store(true);
+      wg.done();
+    });
+    gmp::go([&] {
+      // Let the sleeper park first.
+      gmp::yield();
+      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+      while (std::chrono::steady_clock::now() < until) {
+        gmp::preempt_point();
+        if (slept.load()) {
+          seen_in_window = true;
+          break;
+        }
+      }
+      wg.done();
+    });
+    wg.wait();
+    st = gmp::sched_stats();
+    return 0;
+  });
+  EXPECT_TRUE(seen_in_window) << "the due timer waited for the 500 ms slice";
   EXPECT_EQ(st.hogs, 0u);
 }
 
