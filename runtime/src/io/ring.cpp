@@ -174,7 +174,9 @@ int ring_poll(P* pp, std::int64_t /*now*/) noexcept {
 }
 
 bool cq_ready(Ring* r) noexcept {
-  const unsigned head = *r->ring.cq.khead;  // racy read: a hint
+  // Read by other Ms and sysmon while the owner reaps: an atomic (relaxed)
+  // load of a hint.
+  const unsigned head = __atomic_load_n(r->ring.cq.khead, __ATOMIC_RELAXED);
   const unsigned tail = io_uring_smp_load_acquire(r->ring.cq.ktail);
   return head != tail;
 }

@@ -43,7 +43,7 @@ void dump_sched(int fd) noexcept {
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     M* mp = pp->m.load(std::memory_order_relaxed);
-    G* gp = pp->curg.load(std::memory_order_relaxed);
+    G* gp = pp->curg.load(std::memory_order_acquire);
     n = std::snprintf(buf, sizeof buf, "P %d: status=%s m=%d curg=%llu runq=%u inbox=%s schedtick=%u switches=%llu\n",
                       pp->id, pstatus_name(pp->status.load(std::memory_order_relaxed)), mp != nullptr ? mp->id : -1,
                       gp != nullptr ? static_cast<unsigned long long>(gp->id) : 0ULL, pp->runq.size(),

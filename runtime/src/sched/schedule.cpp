@@ -76,6 +76,13 @@ G* getg() noexcept {
 
 namespace {
 
+// errno is per thread and a goroutine may resume on another thread; glibc's
+// __errno_location is declared const, so the compiler may keep its result
+// across the switch and restore errno into the old thread's copy (ThreadSanitizer
+// caught it). Read and write it out of line (Note [TLS across switches]).
+[[gnu::noipa]] int errno_get() noexcept { return errno; }
+[[gnu::noipa]] void errno_set(int e) noexcept { errno = e; }
+
 void finish_switch(G* prev) noexcept;
 void g_entry(void* from) noexcept;
 
@@ -98,16 +105,16 @@ void switch_to(M* mp, G* cur, G* next) noexcept {
   P* pp = mp->p;
   if (!next->is_g0) {
     next->last_p.store(pp, std::memory_order_relaxed);
-    pp->curg.store(next, std::memory_order_relaxed);
+    pp->curg.store(next, std::memory_order_release);  // pairs with sysmon/STW acquire loads
     GMP_PROBE_G_RUN(next->id, pp->id, mp->id);
   } else if (pp != nullptr) {
     pp->curg.store(nullptr, std::memory_order_relaxed);
   }
-  int saved_errno = errno;
+  int saved_errno = errno_get();
   san_start_switch(cur, next, mp->pending.kind == PendingKind::kExit);
   void* from = gmp_ctx_switch(&cur->sp, next->sp, cur);
   finish_switch(static_cast<G*>(from));
-  errno = saved_errno;
+  errno_set(saved_errno);
 }
 
 // Runs on whatever context was just switched to (Note [Deferred switch action]).

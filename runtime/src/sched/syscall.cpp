@@ -207,7 +207,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
   }
   acquirep(mp, np);
   gp->last_p.store(np, std::memory_order_relaxed);
-  np->curg.store(gp, std::memory_order_relaxed);
+  np->curg.store(gp, std::memory_order_release);
   GMP_PROBE_SYSCALL_BLOCK_EXIT(gp->id, np->id, 1);
 }
 

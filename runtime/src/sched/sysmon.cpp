@@ -111,7 +111,7 @@ TickResult check_ps(std::int64_t now) noexcept {
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     PTick& t = ticks[i];
-    G* gp = pp->curg.load(std::memory_order_relaxed);
+    G* gp = pp->curg.load(std::memory_order_acquire);
     bool running = pp->status.load(std::memory_order_relaxed) == PStatus::kRunning && gp != nullptr;
     std::uint32_t tick = pp->schedtick.load(std::memory_order_relaxed);
     std::uint64_t sw = pp->n_switches.load(std::memory_order_relaxed);

@@ -104,7 +104,7 @@ void preempt_running_locked() noexcept {
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     if (pp->status.load(std::memory_order_relaxed) != PStatus::kRunning) continue;
-    if (G* gp = pp->curg.load(std::memory_order_relaxed)) gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
+    if (G* gp = pp->curg.load(std::memory_order_acquire)) gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
   }
 }
 
@@ -130,7 +130,7 @@ void report_holder(std::int64_t waited_ns) noexcept {
     P* pp = sched.allp[i];
     PStatus st = pp->status.load(std::memory_order_relaxed);
     if (st == PStatus::kStopped) continue;
-    G* gp = pp->curg.load(std::memory_order_relaxed);
+    G* gp = pp->curg.load(std::memory_order_acquire);
     M* mp = pp->m.load(std::memory_order_relaxed);
     if (gp != nullptr) {
       errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms for P %d: goroutine %llu (M %d) has "
@@ -250,7 +250,7 @@ void start_the_world() noexcept {
       P* pp = sched.allp[i];
       if (pp == caller_p) {
         pp->m.store(getm(), std::memory_order_relaxed);
-        pp->curg.store(getg(), std::memory_order_relaxed);
+        pp->curg.store(getg(), std::memory_order_release);
         pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
         continue;
       }

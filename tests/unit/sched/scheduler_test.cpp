@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -71,6 +72,30 @@ TEST_P(WithProcs, YieldingGoroutinesAllFinish) {
     return 0;
   });
   EXPECT_EQ(yields.load(), long{kN} * kYields);
+}
+
+// errno is per thread; a goroutine that migrates between Ms at switches must
+// keep its own.
+TEST_P(WithProcs, ErrnoIsKeptAcrossSwitches) {
+  constexpr int kN = 32;
+  std::atomic<int> wrong{0};
+  gmp::run(cfg(), [&] {
+    gmp::WaitGroup wg;
+    wg.add(kN);
+    for (int i = 0; i < kN; i++) {
+      gmp::go([&, i] {
+        for (int k = 0; k < 500; k++) {
+          errno = 1000 + i;
+          gmp::yield();
+          if (errno != 1000 + i) wrong.fetch_add(1);
+        }
+        wg.done();
+      });
+    }
+    wg.wait();
+    return 0;
+  });
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST_P(WithProcs, SpawnMoveOnlyArgumentsAndJoinResults) {

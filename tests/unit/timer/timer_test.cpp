@@ -83,7 +83,9 @@ TEST_P(TimerP, SleepersWakeInDeadlineOrder) {
     return 0;
   });
   ASSERT_EQ(order.size(), 20u);
-  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+  // One P runs its heap in deadline order. With several Ps the sleepers sit
+  // on different Ps' heaps and wake independently, so only 1 P promises order.
+  if (GetParam() == 1) EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
 }
 
 TEST_P(TimerP, ManyConcurrentSleepersAllWake) {
