@@ -26,8 +26,9 @@ class WaitGroup {
 
  private:
   std::atomic<std::int64_t> count_{0};
-  // Waiters, a list guarded by lock_ (a spinlock: held for a few loads).
-  std::atomic<bool> lock_{false};
+  // Waiters, a list guarded by lock_ (a short spin-then-futex lock held for a
+  // few stores, and across a waiter's park until its commit releases it).
+  std::atomic<std::uint32_t> lock_{0};
   detail::Waiter* waiters_ = nullptr;  // GMP_GUARDED_BY(lock_)
 };
 
@@ -77,7 +78,7 @@ class Mutex {
   void unlock_slow() noexcept;
 
   std::atomic<std::uint32_t> state_{0};
-  std::atomic<bool> qlock_{false};        // spin lock for the queue
+  std::atomic<std::uint32_t> qlock_{0};        // spin lock for the queue
   detail::Waiter* head_ = nullptr;        // GMP_GUARDED_BY(qlock_)
   detail::Waiter* tail_ = nullptr;        // GMP_GUARDED_BY(qlock_)
 };
@@ -100,7 +101,7 @@ class RWMutex {
   bool try_lock_shared() noexcept;
 
  private:
-  std::atomic<bool> qlock_{false};
+  std::atomic<std::uint32_t> qlock_{0};
   std::int64_t readers_ = 0;             // GMP_GUARDED_BY(qlock_): active readers
   bool writer_ = false;                  // GMP_GUARDED_BY(qlock_)
   detail::Waiter* rhead_ = nullptr;      // GMP_GUARDED_BY(qlock_): waiting readers (LIFO list)
@@ -127,7 +128,7 @@ class CondVar {
   void notify_all() noexcept;
 
  private:
-  std::atomic<bool> qlock_{false};
+  std::atomic<std::uint32_t> qlock_{0};
   detail::Waiter* head_ = nullptr;  // GMP_GUARDED_BY(qlock_), FIFO
   detail::Waiter* tail_ = nullptr;  // GMP_GUARDED_BY(qlock_)
 };
@@ -174,7 +175,7 @@ class Semaphore {
   std::int64_t available() const noexcept;
 
  private:
-  std::atomic<bool> qlock_{false};
+  std::atomic<std::uint32_t> qlock_{0};
   std::int64_t count_;               // GMP_GUARDED_BY(qlock_)
   detail::Waiter* head_ = nullptr;   // GMP_GUARDED_BY(qlock_): FIFO; Waiter::token = units wanted
   detail::Waiter* tail_ = nullptr;   // GMP_GUARDED_BY(qlock_)

@@ -13,7 +13,7 @@ using namespace detail;
 
 namespace {
 struct CondCommit {
-  std::atomic<bool>* qlock;
+  std::atomic<std::uint32_t>* qlock;
   Mutex* m;
 };
 bool cond_commit(void* arg) {

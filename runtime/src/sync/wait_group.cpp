@@ -1,5 +1,6 @@
 // sync/wait_group.cpp — gmp::WaitGroup and the JoinHandle state.
 #include "base/check.hpp"
+#include "sync/spin_lock.hpp"
 #include "base/clock.hpp"
 #include "gmp/join.hpp"
 #include "gmp/sync.hpp"
@@ -8,23 +9,11 @@ namespace gmp {
 
 namespace {
 
-// The waiter list is guarded by a tiny spinlock: it is held for a handful of
-// pointer writes, never across a park.
-struct SpinGuard {
-  explicit SpinGuard(std::atomic<bool>& l) : l_(l) {
-    while (l_.exchange(true, std::memory_order_acquire)) {
-      while (l_.load(std::memory_order_relaxed)) detail::cpu_relax();
-    }
-  }
-  ~SpinGuard() { l_.store(false, std::memory_order_release); }
-  std::atomic<bool>& l_;
-};
-
 struct WgCommit {
-  std::atomic<bool>* lock;
+  std::atomic<std::uint32_t>* lock;
 };
 bool wg_commit(void* arg) {
-  static_cast<WgCommit*>(arg)->lock->store(false, std::memory_order_release);
+  detail::short_unlock(*static_cast<WgCommit*>(arg)->lock);
   return true;
 }
 
@@ -40,13 +29,17 @@ void WaitGroup::add(std::int64_t delta) noexcept {
   if (v != 0 || delta > 0) return;
   detail::Waiter* list;
   {
-    SpinGuard g(lock_);
+    detail::short_lock(lock_);
     // Re-check under the lock: a concurrent add() may have raised it again
     // (reusing a WaitGroup before wait returns is a race in Go too; we only
     // make sure no waiter is woken early).
-    if (count_.load(std::memory_order_acquire) != 0) return;
+    if (count_.load(std::memory_order_acquire) != 0) {
+      detail::short_unlock(lock_);
+      return;
+    }
     list = waiters_;
     waiters_ = nullptr;
+    detail::short_unlock(lock_);
   }
   while (list != nullptr) {
     detail::Waiter* next = list->next;
@@ -59,11 +52,9 @@ void WaitGroup::wait() noexcept {
   if (count_.load(std::memory_order_acquire) == 0) return;
   detail::Waiter w;
   // Take the lock; enqueue; the commit (after our context is saved) releases it.
-  while (lock_.exchange(true, std::memory_order_acquire)) {
-    while (lock_.load(std::memory_order_relaxed)) detail::cpu_relax();
-  }
+  detail::short_lock(lock_);
   if (count_.load(std::memory_order_acquire) == 0) {
-    lock_.store(false, std::memory_order_release);
+    detail::short_unlock(lock_);
     return;
   }
   w.next = waiters_;

@@ -1,27 +1,25 @@
-// sync/wait_queue.hpp — helpers shared by the sync primitives: a spin guard
-// over an atomic<bool> queue lock, a FIFO of detail::Waiter (next/prev
+// sync/wait_queue.hpp — helpers shared by the sync primitives: a guard over
+// a short queue lock (spin, then futex: sync/spin_lock.hpp), a FIFO of detail::Waiter (next/prev
 // links), and the park commit that releases the queue lock.
 // REQUIRES for every queue operation: the queue's lock held.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 
 #include "base/clock.hpp"
+#include "sync/spin_lock.hpp"
 #include "gmp/detail/wait.hpp"
 
 namespace gmp::detail {
 
-inline void qlock_acquire(std::atomic<bool>& l) noexcept {
-  while (l.exchange(true, std::memory_order_acquire)) {
-    while (l.load(std::memory_order_relaxed)) cpu_relax();
-  }
-}
-inline void qlock_release(std::atomic<bool>& l) noexcept { l.store(false, std::memory_order_release); }
+inline void qlock_acquire(std::atomic<std::uint32_t>& l) noexcept { short_lock(l); }
+inline void qlock_release(std::atomic<std::uint32_t>& l) noexcept { short_unlock(l); }
 
 struct QGuard {
-  explicit QGuard(std::atomic<bool>& l) noexcept : l_(l) { qlock_acquire(l_); }
+  explicit QGuard(std::atomic<std::uint32_t>& l) noexcept : l_(l) { qlock_acquire(l_); }
   ~QGuard() { qlock_release(l_); }
-  std::atomic<bool>& l_;
+  std::atomic<std::uint32_t>& l_;
 };
 
 inline void fifo_push_back(Waiter*& head, Waiter*& tail, Waiter* w) noexcept {
@@ -47,7 +45,7 @@ inline Waiter* fifo_pop(Waiter*& head, Waiter*& tail) noexcept {
 
 // Park commit: release the queue lock the waiter was enqueued under.
 inline bool qlock_commit(void* arg) {
-  qlock_release(*static_cast<std::atomic<bool>*>(arg));
+  qlock_release(*static_cast<std::atomic<std::uint32_t>*>(arg));
   return true;
 }
 
