@@ -22,10 +22,16 @@ class WaitGroup {
   void add(std::int64_t delta) noexcept;
   void done() noexcept { add(-1); }
   void wait() noexcept;
-  std::int64_t count() const noexcept { return count_.load(std::memory_order_acquire); }
+  std::int64_t count() const noexcept {
+    return static_cast<std::int32_t>(state_.load(std::memory_order_acquire) >> 32);
+  }
 
  private:
-  std::atomic<std::int64_t> count_{0};
+  // High 32 bits: the counter (signed); low 32: waiters counted in before
+  // they parked (Go's state1). One word, so the done() that reaches zero with
+  // no waiters touches nothing else: a waiter that saw zero may already have
+  // destroyed the WaitGroup.
+  std::atomic<std::uint64_t> state_{0};
   // Waiters, a list guarded by lock_ (a short spin-then-futex lock held for a
   // few stores, and across a waiter's park until its commit releases it).
   std::atomic<std::uint32_t> lock_{0};

@@ -20,27 +20,28 @@ bool wg_commit(void* arg) {
 }  // namespace
 
 WaitGroup::~WaitGroup() {
-  GMP_CHECK(waiters_ == nullptr, "runtime: WaitGroup destroyed while goroutines wait on it");
+  GMP_CHECK(static_cast<std::uint32_t>(state_.load(std::memory_order_acquire)) == 0,
+            "runtime: WaitGroup destroyed while goroutines wait on it");
 }
 
 void WaitGroup::add(std::int64_t delta) noexcept {
-  std::int64_t v = count_.fetch_add(delta, std::memory_order_acq_rel) + delta;
-  GMP_CHECK(v >= 0, "runtime: negative WaitGroup counter (%lld)", static_cast<long long>(v));
-  if (v != 0 || delta > 0) return;
-  detail::Waiter* list;
-  {
-    detail::short_lock(lock_);
-    // Re-check under the lock: a concurrent add() may have raised it again
-    // (reusing a WaitGroup before wait returns is a race in Go too; we only
-    // make sure no waiter is woken early).
-    if (count_.load(std::memory_order_acquire) != 0) {
-      detail::short_unlock(lock_);
-      return;
-    }
-    list = waiters_;
-    waiters_ = nullptr;
-    detail::short_unlock(lock_);
-  }
+  const std::uint64_t s =
+      state_.fetch_add(static_cast<std::uint64_t>(delta) << 32, std::memory_order_acq_rel) +
+      (static_cast<std::uint64_t>(delta) << 32);
+  const auto v = static_cast<std::int32_t>(s >> 32);
+  const auto w = static_cast<std::uint32_t>(s);
+  GMP_CHECK(v >= 0, "runtime: negative WaitGroup counter (%d)", v);
+  // Zero with no waiters: touch nothing more (a waiter may have seen zero
+  // and destroyed us). Waiters counted in are parked or about to be, under
+  // lock_, so they cannot return before we wake them.
+  if (v > 0 || w == 0) return;
+  detail::short_lock(lock_);
+  detail::Waiter* list = waiters_;
+  waiters_ = nullptr;
+  // Reset the waiter count; a concurrent add() from 0 while waiters wait is
+  // misuse in Go too (reuse before wait returned).
+  state_.store(0, std::memory_order_release);
+  detail::short_unlock(lock_);
   while (list != nullptr) {
     detail::Waiter* next = list->next;
     detail::wake(*list);
@@ -49,14 +50,19 @@ void WaitGroup::add(std::int64_t delta) noexcept {
 }
 
 void WaitGroup::wait() noexcept {
-  if (count_.load(std::memory_order_acquire) == 0) return;
+  if ((state_.load(std::memory_order_acquire) >> 32) == 0) return;
   detail::Waiter w;
-  // Take the lock; enqueue; the commit (after our context is saved) releases it.
+  // Under lock_, count ourselves in only while the counter is non-zero, so
+  // the add() that reaches zero either sees us (and wakes us after taking
+  // lock_, i.e. after our commit enqueued us) or we see zero and return.
   detail::short_lock(lock_);
-  if (count_.load(std::memory_order_acquire) == 0) {
-    detail::short_unlock(lock_);
-    return;
-  }
+  std::uint64_t s = state_.load(std::memory_order_acquire);
+  do {
+    if ((s >> 32) == 0) {
+      detail::short_unlock(lock_);
+      return;
+    }
+  } while (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel));
   w.next = waiters_;
   waiters_ = &w;
   WgCommit c{&lock_};
