@@ -162,14 +162,16 @@ int ring_poll(P* pp, std::int64_t /*now*/) noexcept {
   // after the previous G's park was committed (schedule.cpp finish_switch),
   // so no G reaped here can still be mid-park.
   if (!r->wake_armed.load(std::memory_order_relaxed)) arm_wake(r);
-  if (r->cancel_head.load(std::memory_order_relaxed) != nullptr) drain_cancels(r);
   flush(r);
   bool rearm = false;
   int n = reap(r, &rearm);
-  if (rearm) {
-    arm_wake(r);
-    flush(r);
-  }
+  if (rearm) arm_wake(r);
+  // Cancels are drained after the reap: ring_cancel pushes its request, then
+  // writes the eventfd, so every request whose wake-up CQE was just consumed
+  // is visible here. (Draining before the reap lost a request pushed between
+  // the two: its wake-up was eaten and the idle M slept on it for ever.)
+  if (r->cancel_head.load(std::memory_order_acquire) != nullptr) drain_cancels(r);
+  flush(r);
   return n;
 }
 
@@ -184,7 +186,7 @@ bool cq_ready(Ring* r) noexcept {
 std::int64_t ring_next_deadline(P* pp) noexcept {
   Ring* r = &rings[pp->id];
   if (!r->ok) return -1;
-  return cq_ready(r) ? 0 : -1;
+  return cq_ready(r) || r->cancel_head.load(std::memory_order_relaxed) != nullptr ? 0 : -1;
 }
 
 const PollSource kRingSource{"io_uring", ring_poll, ring_next_deadline, nullptr};
@@ -407,7 +409,7 @@ bool io_idle_wait(M* mp, P* pp, std::int64_t deadline_ns) noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   bool ready = false;
   if (!mp->park.signaled() && !sched.stopping.load(std::memory_order_acquire)) {
-    if (cq_ready(r)) {
+    if (cq_ready(r) || r->cancel_head.load(std::memory_order_acquire) != nullptr) {
       ready = true;
     } else {
       io_counters.ring_waits.fetch_add(1, std::memory_order_relaxed);

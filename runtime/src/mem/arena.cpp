@@ -104,14 +104,19 @@ int Arena::commit(std::uintptr_t addr, std::size_t len, HugeMode* used) noexcept
     HugeMode m = next_mode_;
     int rc = 0;
     if (m == HugeMode::kHugetlb) {
-      void* q = src_->map(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_HUGETLB, &err);
+      // Never MAP_FIXED | MAP_HUGETLB over the reservation: when the hugetlb
+      // reservation fails (no reserved pages) the kernel has already
+      // unmapped the range, and until we re-reserve it any thread's mmap
+      // (jemalloc's, an M's stack) can land in the hole and then be zeroed
+      // by our re-reservation — seen as a jemalloc crash under load. Map the
+      // hugetlb pages elsewhere, then move them over the reservation with
+      // one mremap, which replaces it atomically.
+      void* q = src_->map(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, &err);
       if (q == nullptr) {
         rc = -err;
-        // A failed MAP_FIXED may already have unmapped the range: put the
-        // reservation back so the next mode (and no other mmap) gets it.
-        int e2 = 0;
-        void* r = src_->map(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, &e2);
-        GMP_CHECK(r == p, "runtime: pool cannot restore its arena reservation: %d", e2);
+      } else {
+        rc = src_->move(q, len, p);
+        if (rc != 0) src_->unmap(q, len);
       }
     } else {
       rc = src_->protect(p, len, PROT_READ | PROT_WRITE);

@@ -26,6 +26,10 @@ class SystemPageSource final : public PageSource {
   int unmap(void* addr, std::size_t len) noexcept override {
     return ::munmap(addr, len) == 0 ? 0 : -errno;
   }
+  int move(void* old_addr, std::size_t len, void* to) noexcept override {
+    void* p = ::mremap(old_addr, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+    return p == MAP_FAILED ? -errno : 0;
+  }
   int protect(void* addr, std::size_t len, int prot) noexcept override {
     return ::mprotect(addr, len, prot) == 0 ? 0 : -errno;
   }

@@ -22,6 +22,9 @@ class PageSource {
   // mmap(2). On failure returns nullptr and sets *err to errno.
   virtual void* map(void* addr, std::size_t len, int prot, int flags, int* err) noexcept = 0;
   virtual int unmap(void* addr, std::size_t len) noexcept = 0;
+  // mremap(old, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to): moves a mapping
+  // over whatever lies at `to`, in one step under the kernel's mmap lock.
+  virtual int move(void* old_addr, std::size_t len, void* to) noexcept = 0;
   virtual int protect(void* addr, std::size_t len, int prot) noexcept = 0;
   virtual int advise(void* addr, std::size_t len, int advice) noexcept = 0;
   // True if the kernel's THP setting is not "never".

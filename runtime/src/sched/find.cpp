@@ -194,7 +194,12 @@ top:
   P* last = pp;
   P* ring_p = io_ring_waitable(last) ? last : nullptr;
   for (;;) {
-    std::int64_t deadline = n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
+    // Once another M has taken `last`, its owner reaps its ring and runs its
+    // timers: waiting there would only wake us for its completions, and two
+    // Ms could end up in one ring while another idle P had none.
+    const bool last_idle = last->status.load(std::memory_order_seq_cst) == PStatus::kIdle;
+    if (!last_idle) ring_p = nullptr;
+    std::int64_t deadline = last_idle && n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
     P* np = stopm_in_ring(mp, deadline, ring_p);
     if (np != nullptr) {
       acquirep(mp, np);

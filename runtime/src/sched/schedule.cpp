@@ -23,13 +23,12 @@
 // pair then stays on one P and shares one time slice (runnext inherits it).
 // Exception: if gp's last P is looking for work (its M is spinning), gp goes
 // to that P's inbox instead, where it runs within a microsecond or so, on the
-// P whose caches it warmed, without waiting for the waker to block. Filling
-// an empty runnext does not wake another P (the waker is about to block, as
-// in a channel hand-off); displacing a G into the ring does (wakep), and
-// sysmon wakes a P for a P that sits on queued work while Ps idle. Go's rule
-// (wakep after every runnext put) was tried: it exposed a lost wake-up in the
-// idle-M-in-ring path (io cancel tests hung ~1 run in 6), so it is off until
-// that is found.
+// P whose caches it warmed, without waiting for the waker to block. After a
+// runnext put the waker calls wakep() as Go does: it costs two loads unless a
+// P idles while no M spins, and it bounds how long a G waits in runnext behind
+// a waker that keeps running. (Skipping it when runnext was empty made
+// 2-P ping-pong ~1.5x faster but left such a G to sysmon, which sleeps up to
+// 10 ms when idle.)
 
 // Note [Inbox hand-off]
 // Waker: push to lp->inbox (seq_cst), then load lp->status; if kIdle, take lp
@@ -286,7 +285,8 @@ void g_start(G* gp, void (*run)(void*), void (*destroy)(void*)) noexcept {
     return;
   }
   pp->n_created.fetch_add(1, std::memory_order_relaxed);
-  if (runq_put(pp, gp, true)) wakep();
+  runq_put(pp, gp, true);
+  wakep();
   // Spawning is a safe point.
   if (mp->curg->preempt.load(std::memory_order_relaxed) != 0 && !mp->curg->is_g0) preempt_slow();
 }
@@ -327,8 +327,8 @@ void ready(G* gp) noexcept {
     if (lp->status.load(std::memory_order_seq_cst) == PStatus::kIdle) wake_idle_p(lp);
     return;
   }
-  // Wake a P only when a G went to the ring (see Note [Where a woken G goes]).
-  if (runq_put(pp, gp, true)) wakep();
+  runq_put(pp, gp, true);
+  wakep();  // Go's rule: cheap (two loads) unless a P idles with no M spinning
 }
 
 void ready_global(G* gp) noexcept {

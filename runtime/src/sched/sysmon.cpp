@@ -177,6 +177,16 @@ TickResult check_ps(std::int64_t now) noexcept {
         r.acted = true;
       }
     }
+    // An idle P with due work (a completion, a timer, a cancel) whose M went
+    // elsewhere: the catch-all, as Go's sysmon polls the network when nobody
+    // has for 10 ms. Normally the M that idled it waits in its ring.
+    if (pp->status.load(std::memory_order_seq_cst) == PStatus::kIdle) {
+      std::int64_t d = poll_sources_deadline(pp);
+      if (d >= 0 && d <= now) {
+        wake_idle_p(pp);
+        r.acted = true;
+      }
+    }
     if (!pp->runq.empty() && sched.npidle.load(std::memory_order_relaxed) > 0 &&
         sched.nmspinning.load(std::memory_order_relaxed) == 0) {
       wakep();

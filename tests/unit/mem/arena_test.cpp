@@ -24,7 +24,10 @@ class FakeKernel : public PageSource {
   std::vector<std::pair<std::uintptr_t, std::size_t>> dontneed;
   std::vector<int> advices;
 
+  std::vector<int> map_flags;
+
   void* map(void* addr, std::size_t len, int prot, int flags, int* err) noexcept override {
+    map_flags.push_back(flags);
     if ((flags & MAP_HUGETLB) && !hugetlb_ok) {
       *err = ENOMEM;
       return nullptr;
@@ -32,6 +35,7 @@ class FakeKernel : public PageSource {
     return system_page_source().map(addr, len, prot, flags, err);
   }
   int unmap(void* a, std::size_t l) noexcept override { return system_page_source().unmap(a, l); }
+  int move(void* o, std::size_t l, void* to) noexcept override { return system_page_source().move(o, l, to); }
   int protect(void* a, std::size_t l, int p) noexcept override { return system_page_source().protect(a, l, p); }
   int advise(void* a, std::size_t l, int adv) noexcept override {
     advices.push_back(adv);
@@ -81,6 +85,24 @@ TEST_F(HugeModes, ForcedThpWhenThpIsOffIsAClearError) {
 TEST_F(HugeModes, AutoFallsBackFromHugetlbToThp) {
   ASSERT_EQ(reset_for_test(with_mode(HugeMode::kAuto), &k), "");
   EXPECT_EQ(state().arena.mode(), HugeMode::kThp);
+}
+
+// The real kernel's hugetlb attempt (it fails here unless pages are
+// reserved) never maps MAP_FIXED over the reservation: a failed MAP_FIXED
+// has already unmapped the range, and another thread's mmap could land in
+// the hole (jemalloc did, and its metadata was zeroed by the re-reservation).
+TEST_F(HugeModes, AHugetlbAttemptNeverOpensAHoleInTheReservation) {
+  k.hugetlb_ok = true;  // pass MAP_HUGETLB through to the kernel
+  ASSERT_EQ(reset_for_test(with_mode(HugeMode::kAuto), &k), "");
+  for (int f : k.map_flags) EXPECT_FALSE((f & MAP_FIXED) && (f & MAP_HUGETLB)) << "flags " << f;
+  // Every page of the reservation is still mapped: nothing else can be put there.
+  const auto& a = state().arena;
+  for (std::size_t off = 0; off < a.reserved_bytes(); off += 2u << 20) {
+    void* probe = mmap(reinterpret_cast<void*>(a.base() + off), 4096, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    EXPECT_EQ(probe, MAP_FAILED) << "hole at +" << off;
+    if (probe != MAP_FAILED) munmap(probe, 4096);
+  }
 }
 
 TEST_F(HugeModes, AutoFallsBackToSmallPagesWithoutThp) {
