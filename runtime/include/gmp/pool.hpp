@@ -92,12 +92,19 @@ std::string banner();
 //
 // Note [Inline path and migrating goroutines]
 // A goroutine may park on one M and resume on another, and the compiler may
-// keep a thread_local's address in a register across a call. So the inline
-// path never touches TLS itself: it calls fast_front() (out of line, never
-// analysed interprocedurally) once per allocate/deallocate and uses the
-// pointer only until it returns. Pool code never switches, so the P (or
-// foreign thread) whose cache it got stays the owner for that whole call.
-// Callers must not keep anything from one call to the next.
+// keep a thread_local's address in a register across a call (Note [TLS across
+// switches] in sched/schedule.cpp). So the inline path never lets the
+// compiler form the address of its thread-local: tls_front() reads the slot
+// `gmp_pool_t_front` with one volatile asm (thread pointer + the slot's
+// offset, both inside the asm), which the compiler can neither hoist over a
+// call nor merge with another read. The slot holds the cache of the P this
+// thread's M holds (written by acquirep/releasep through
+// on_acquirep/on_releasep, mem/current_p.cpp), a foreign thread's cache, or
+// &g_no_front (an M between Ps, a thread not yet seen, one past its TLS
+// destructors): no list to pop and a home no pointer has, so both inline
+// paths fall to the slow path, which sets the slot. The pointer is used only
+// until the call returns; pool code never switches, so the P (or thread)
+// whose cache it is stays the owner for that whole call.
 
 #if defined(__SANITIZE_ADDRESS__)
 #define GMP_POOL_ASAN 1
@@ -121,16 +128,32 @@ inline constexpr int kFrontClasses = 52;            // == kNumClasses (size_clas
 inline constexpr std::size_t kInlineMaxSize = 1024;  // largest request the inline path serves
 inline constexpr int kInlineClasses = 20;            // classes of 16 .. 1024 B
 
-// Owner-written counter: relaxed load + store by the one owner (no lock
-// prefix), relaxed loads by stats readers on any thread.
+// Owner-written counter: relaxed loads by stats readers on any thread; the
+// one owner adds with a plain (not locked) add to memory. On x86-64 that add
+// is one asm instruction on the atomic's storage: a naturally aligned 8-byte
+// store, so a reader sees the old or the new value, never a torn one (the
+// compiler would emit load, add, store for a relaxed load + store).
 // REQUIRES (add/sub/set): called only by the owner.
 struct Counter {
   std::atomic<std::uint64_t> v{0};
-  void add(std::uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  void sub(std::uint64_t n = 1) noexcept { v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  void add(std::uint64_t n = 1) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+    asm volatile("addq %1, %0" : "+m"(*reinterpret_cast<std::uint64_t*>(&v)) : "er"(n));
+#else
+    v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+#endif
+  }
+  void sub(std::uint64_t n = 1) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+    asm volatile("subq %1, %0" : "+m"(*reinterpret_cast<std::uint64_t*>(&v)) : "er"(n));
+#else
+    v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+#endif
+  }
   void set(std::uint64_t n) noexcept { v.store(n, std::memory_order_relaxed); }
   std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
+static_assert(sizeof(Counter) == 8 && std::atomic<std::uint64_t>::is_always_lock_free);
 
 // One fast-tier class of one cache: a LIFO list linked through each free
 // object's first word, and the class's hit/free counters.
@@ -144,10 +167,18 @@ struct FastSlot {
 // The part of a cache (per P or per foreign thread) the inline path uses.
 // Owner only: the M holding P `home`, or the one foreign thread holding it.
 struct alignas(64) FastFront {
-  std::uint32_t home = 0;              // P id, or a foreign slot; set once
+  std::uint32_t home = 0;              // P id, or a foreign slot; set once (set_home)
   std::uint32_t sample_countdown = 1;  // owner only; the slow path samples when it reaches 0
+  // home << 16: a fast-tier PageInfo homed here once its cls and order bits
+  // are masked off (deallocate). 1 matches no PageInfo. Set with home.
+  std::uint32_t home_key = 1;
   FastSlot fast[kFrontClasses];
 };
+inline void set_home(FastFront& f, std::uint32_t home) noexcept {
+  f.home = home;
+  f.home_key = home << 16;
+}
+inline constexpr std::uint32_t kInfoHomeTierMask = 0xFFFF0F00u;  // PageInfo home (16) | tier (4)
 
 // Read-mostly process-wide view for the inline path. Relaxed atomics: init
 // stores meta and base, then reserved (release); a free of a pool pointer is
@@ -162,10 +193,17 @@ struct InlineView {
 };
 extern InlineView g_inline;
 
-// The calling thread's front: its P's cache, or its foreign-thread cache
-// (created on first use); null on a thread past its TLS destructors and on
-// an M between Ps (the slow path then uses the locked orphan cache).
+// The calling thread's front as the slow path computes it: its P's cache, or
+// its foreign-thread cache (created on first use); null on a thread past its
+// TLS destructors and on an M between Ps (the slow path then uses the locked
+// orphan cache). Also refreshes this thread's gmp_pool_t_front.
 FastFront* fast_front() noexcept;
+// What gmp_pool_t_front holds when this thread has no front for the inline
+// path: every list empty, home_key 1. Never written.
+extern FastFront g_no_front;
+// Out-of-line read of gmp_pool_t_front (never inlined nor analysed), for
+// targets without the asm in tls_front().
+FastFront* tls_front_slow() noexcept;
 void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept;
 void deallocate_slow(void* p) noexcept;
 
@@ -205,27 +243,57 @@ inline constexpr std::size_t kInlinePageShift = 12;  // arena pages are 4 KiB (c
 
 }  // namespace gmp::detail::mem
 
+// The inline path's thread-local slot (mem/current_p.cpp); C linkage so that
+// tls_front()'s asm can name it. Written only by its thread, in
+// mem/current_p.cpp; read only through tls_front().
+extern "C" {
+extern thread_local gmp::detail::mem::FastFront* gmp_pool_t_front;
+}
+
+namespace gmp::detail::mem {
+
+// This thread's front for the inline path, read afresh on every call (Note
+// [Inline path and migrating goroutines]); never null.
+inline FastFront* tls_front() noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+  FastFront* f;
+  // Initial-exec TLS: the slot's offset from the thread pointer (a link-time
+  // constant; the linker relaxes the GOT load to an immediate in an
+  // executable), then the load through %fs. Both in one asm, so no address
+  // survives a call.
+  asm volatile(
+      "movq gmp_pool_t_front@gottpoff(%%rip), %0\n\t"
+      "movq %%fs:(%0), %0"
+      : "=r"(f));
+  return f;
+#else
+  return tls_front_slow();
+#endif
+}
+
+}  // namespace gmp::detail::mem
+
 namespace gmp::pool {
 
-// Hit path: one call (fast_front), a table lookup, a pop; no atomics with a
-// lock prefix. Misses, sampling, other tiers and sizes: allocate_slow.
+// Hit path: one TLS read (no call), a table lookup, a pop and two
+// owner-written counters (no lock prefix). Misses, every sample_every-th
+// allocation, other tiers and sizes, threads without a front: allocate_slow.
 inline void* allocate(std::size_t size, Tier tier) noexcept {
   using namespace gmp::detail::mem;
   if (tier == Tier::kFast && size <= g_inline.inline_max.load(std::memory_order_relaxed)) {
-    FastFront* f = fast_front();
-    if (f != nullptr && f->sample_countdown > 1) [[likely]] {
-      int cls = kInlineClassOf[(size + 15) >> 4];
-      FastSlot& s = f->fast[cls];
-      void* p = s.head;
-      if (p != nullptr) [[likely]] {
-        GMP_POOL_UNPOISON(p, sizeof(void*));
-        s.head = *static_cast<void**>(p);
-        s.count.sub();
-        s.hits.add();
-        --f->sample_countdown;
-        GMP_POOL_UNPOISON(p, kFrontClassSize[cls]);
-        return p;
-      }
+    FastFront* f = tls_front();
+    std::uint32_t cls = kInlineClassOf[(size + 15) >> 4];
+    FastSlot& s = f->fast[cls];
+    void* p = s.head;
+    std::uint32_t countdown = f->sample_countdown;
+    if (p != nullptr && countdown > 1) [[likely]] {
+      GMP_POOL_UNPOISON(p, sizeof(void*));
+      s.head = *static_cast<void**>(p);
+      f->sample_countdown = countdown - 1;
+      s.count.sub();
+      s.hits.add();
+      GMP_POOL_UNPOISON(p, kFrontClassSize[cls]);
+      return p;
     }
   }
   return allocate_slow(size, 16, tier);
@@ -237,22 +305,22 @@ inline void* allocate_aligned(std::size_t size, std::size_t align, Tier tier) no
 }
 
 // Hit path: a free of a fast-tier object homed on the calling P (or thread)
-// whose list is under its cap. Anything else: deallocate_slow.
+// whose list is under its cap: one TLS read, a page-map load, a push and two
+// owner-written counters. Anything else: deallocate_slow.
 inline void deallocate(void* p) noexcept {
   using namespace gmp::detail::mem;
   std::uintptr_t off = reinterpret_cast<std::uintptr_t>(p) - g_inline.base.load(std::memory_order_relaxed);
   if (off < g_inline.reserved.load(std::memory_order_acquire)) {
     std::uint32_t info = g_inline.meta.load(std::memory_order_relaxed)[(off >> kInlinePageShift) * 4];
     // PageInfo: cls (8) | tier (4) | order (4) | home (16); fast tier = 0.
-    FastFront* f = fast_front();
-    if (f != nullptr && (info & 0xF00u) == 0 && (info >> 16) == f->home) [[likely]] {
+    FastFront* f = tls_front();
+    if ((info & kInfoHomeTierMask) == f->home_key) [[likely]] {
       std::uint32_t cls = info & 0xFFu;
       FastSlot& s = f->fast[cls];
-      std::uint64_t n = s.count.get() + 1;
-      if (n <= g_inline.cap[cls].load(std::memory_order_relaxed)) [[likely]] {
+      if (s.count.get() < g_inline.cap[cls].load(std::memory_order_relaxed)) [[likely]] {
         *static_cast<void**>(p) = s.head;
         s.head = p;
-        s.count.set(n);
+        s.count.add();
         s.frees.add();
         GMP_POOL_POISON(p, kFrontClassSize[cls]);  // a free object is poisoned whole (object_link.hpp)
         return;

@@ -1,11 +1,23 @@
 // mem/current_p.cpp — the pool's one seam to the scheduler: whose cache is
 // this thread's right now?
 //
-// fast_front() runs on every inline allocate/deallocate (gmp/pool.hpp), so it
-// reads the current M through getm() (never inlined nor analysed: Note [TLS
-// across switches] in sched/schedule.cpp) and the M's P directly, one call
-// deep. It is itself noipa for the same reason: a caller must get a fresh
-// answer after each switch point, never one kept in a register.
+// Two answers. gmp_pool_t_front, for the inline path (gmp/pool.hpp): one
+// thread-local slot that always holds the cache of the P this thread's M
+// holds, this foreign thread's cache, or &g_no_front. Ms keep it current
+// through on_acquirep/on_releasep (sched/idle.cpp; exitsyscall and stw's
+// move_caller change mp->p too: exitsyscall's M runs no pool code before its
+// acquirep, and drain_cache clears the slot of the stw caller whose P is
+// removed). fast_front(), for the slow path: recomputed from getm()->p, and it
+// refreshes the slot, so a thread whose slot is &g_no_front gets the inline
+// path back after one slow call.
+//
+// Every write below is in a function that is never inlined into a caller, so
+// no caller can keep the slot's address across a switch (Note [TLS across
+// switches] in sched/schedule.cpp); reads go through tls_front()'s asm.
+#include <atomic>
+
+#include "base/check.hpp"
+#include "mem/current_p.hpp"
 #include "mem/pool_state.hpp"
 #include "sched/sched.hpp"
 
@@ -13,11 +25,36 @@ namespace gmp::detail::mem {
 
 static_assert(kMaxPools == kMaxProcs, "one pool cache per possible P");
 
+FastFront g_no_front;  // home_key 1, every head null: never written
+
+}  // namespace gmp::detail::mem
+
+extern "C" {
+[[gnu::tls_model("initial-exec")]] thread_local gmp::detail::mem::FastFront* gmp_pool_t_front =
+    &gmp::detail::mem::g_no_front;
+}
+
+namespace gmp::detail::mem {
+
 // Set only on threads that are not Ms (an M between Ps gets null below, so
 // its frees and allocations use the locked orphan cache): a thread with a
 // foreign cache is never a runtime thread, which is why it is checked first
 // and a plain thread pays no getm() call.
 thread_local Cache* t_foreign_cache = nullptr;
+
+[[gnu::noipa]] void set_tls_front(FastFront* f) noexcept {
+  gmp_pool_t_front = f != nullptr ? f : &g_no_front;
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // no later inline read moves above it
+}
+
+[[gnu::noipa]] FastFront* tls_front_slow() noexcept { return gmp_pool_t_front; }
+
+[[gnu::noipa]] void on_acquirep(int pid) noexcept {
+  Cache* base = g_pcache.load(std::memory_order_acquire);  // null until the pool state exists
+  set_tls_front(base != nullptr ? &base[pid] : nullptr);
+}
+
+[[gnu::noipa]] void on_releasep() noexcept { set_tls_front(nullptr); }
 
 [[gnu::noipa]] FastFront* fast_front() noexcept {
   if (Cache* c = t_foreign_cache; c != nullptr) return c;
@@ -27,7 +64,15 @@ thread_local Cache* t_foreign_cache = nullptr;
     if (pp == nullptr) [[unlikely]] return nullptr;
     Cache* base = g_pcache.load(std::memory_order_acquire);
     if (base == nullptr) [[unlikely]] base = state().pcache;
-    return &base[pp->id];
+    Cache* c = &base[pp->id];
+    FastFront* cur = gmp_pool_t_front;
+    // The hooks keep the slot at this P's cache (or g_no_front before the
+    // pool state existed); anything else is a missed hand-off that would let
+    // two Ms share one cache.
+    GMP_CHECK(cur == c || cur == &g_no_front, "runtime: pool: this M's inline cache is P %u's, but it holds P %d",
+              static_cast<FastFront*>(cur)->home, pp->id);
+    if (cur != c) set_tls_front(c);
+    return c;
   }
   return acquire_foreign();
 }

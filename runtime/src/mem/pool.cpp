@@ -26,8 +26,8 @@ std::atomic<Cache*> g_pcache{nullptr};
 PoolState& state() noexcept {
   static PoolState* s = [] {
     auto* st = new PoolState();  // never destroyed: frees may run during exit
-    for (std::uint32_t i = 0; i < kMaxPools; ++i) st->pcache[i].home = i;
-    g_pcache.store(st->pcache, std::memory_order_release);  // pairs with fast_front's acquire
+    for (std::uint32_t i = 0; i < kMaxPools; ++i) set_home(st->pcache[i], i);
+    g_pcache.store(st->pcache, std::memory_order_release);  // pairs with on_acquirep's and fast_front's acquire
     return st;
   }();
   return *s;
@@ -109,6 +109,7 @@ struct ForeignGuard {
     dead = true;
     if (cache == nullptr) return;
     t_foreign_cache = nullptr;
+    set_tls_front(nullptr);
     drain_cache(cache);
     PoolState& s = state();
     std::lock_guard g(s.foreign_mu);
@@ -132,12 +133,13 @@ thread_local ForeignGuard t_foreign;
   } else {
     c = new (std::nothrow) Cache();
     if (c == nullptr) return nullptr;
-    c->home = kForeignHomeBase + static_cast<std::uint32_t>(s.foreign_all.size());
+    set_home(*c, kForeignHomeBase + static_cast<std::uint32_t>(s.foreign_all.size()));
     GMP_CHECK(c->home <= 0xFFFF, "runtime: pool: too many foreign-thread caches");
     s.foreign_all.push_back(c);
   }
   t_foreign.cache = c;
   t_foreign_cache = c;
+  set_tls_front(c);
   return c;
 }
 
@@ -149,7 +151,7 @@ std::mutex g_orphan_mu;
 Cache* orphan_cache() noexcept {
   static Cache* c = [] {
     auto* k = new Cache();
-    k->home = 0xFFFF;
+    set_home(*k, 0xFFFF);  // never in gmp_pool_t_front
     return k;
   }();
   return c;
@@ -236,7 +238,7 @@ bool ensure_init() noexcept {
   return s.phase.load(std::memory_order_relaxed) == 1;
 }
 
-// Slow paths only: the inline path calls fast_front() directly. Every P
+// Slow paths only: the inline path reads gmp_pool_t_front. Every P
 // cache that holds objects came through here (its first allocation misses),
 // so g_max_pid covers every P with anything to count.
 Cache* current_cache() noexcept {
@@ -303,7 +305,7 @@ std::string reset_for_test(const PoolConfig& cfg, PageSource* src) {
     std::uint32_t h = c->home;
     c->~Cache();
     new (c) Cache();
-    c->home = h;
+    set_home(*c, h);
   };
   for (auto& c : s.pcache) reinit(&c);
   {

@@ -78,6 +78,9 @@ extern std::atomic<Cache*> g_pcache;
 // Owner: this thread; set by acquire_foreign, cleared by its exit guard.
 extern thread_local Cache* t_foreign_cache;
 Cache* acquire_foreign() noexcept;
+// Points this thread's gmp_pool_t_front at f (null: &g_no_front). Owner: this
+// thread (mem/current_p.cpp).
+void set_tls_front(FastFront* f) noexcept;
 // The calling thread's P id, or -1 (mem/current_p.cpp: the one scheduler seam).
 int current_p_id() noexcept;
 

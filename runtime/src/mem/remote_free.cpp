@@ -39,6 +39,10 @@ void remote_free(Cache* c, TierId tier, int cls, void* p) noexcept {
 
 void drain_cache(Cache* c) noexcept {
   PoolState& s = state();
+  // The stw caller drains the cache of its own P when procresize removes it,
+  // then moves to P 0 without an acquirep: its inline path must not keep
+  // using the removed P's cache (mem/current_p.cpp).
+  if (tls_front() == c) set_tls_front(nullptr);
   for (int cls = 0; cls < kNumClasses; ++cls) {
     FastList& f = c->fast[cls];
     if (f.head != nullptr) {

@@ -18,6 +18,7 @@
 #include "sched/sched.hpp"
 #include "sched/signals.hpp"
 #include "io/ring.hpp"
+#include "mem/current_p.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail {
@@ -61,6 +62,7 @@ bool pidle_remove_locked(P* pp) noexcept {
 
 void acquirep(M* mp, P* pp) noexcept {
   mp->p = pp;
+  mem::on_acquirep(pp->id);  // the pool's inline path follows this M's P
   pp->m.store(mp, std::memory_order_relaxed);
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   {
@@ -78,6 +80,7 @@ void acquirep(M* mp, P* pp) noexcept {
 void releasep(M* mp) noexcept {
   P* pp = mp->p;
   pp->curg.store(nullptr, std::memory_order_relaxed);
+  mem::on_releasep();
   mp->p = nullptr;
 }
 

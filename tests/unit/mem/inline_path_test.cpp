@@ -3,10 +3,14 @@
 // sampling hand-offs to the slow path, and goroutines that allocate on one P,
 // yield, and free on another (Note [Inline path and migrating goroutines]).
 #include <atomic>
+#include <chrono>
 #include <cstring>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "gmp/gmp.hpp"
+#include "gmp/stw.hpp"
 #include "pool_fixture.hpp"
 
 namespace gmp::detail::mem {
@@ -158,6 +162,129 @@ TEST_F(PoolTest, GoroutinesThatMigrateBetweenAllocateAndFreeAreExact) {
     EXPECT_GT(s.tiers[0].total.remote_frees, 0u);
   }
   RecordProperty("migrated_rounds", migrated.load());
+}
+
+// One inline-sized allocation's effect on a cache's counters for its class.
+std::uint64_t served(const Cache& c, int cls) { return c.fast[cls].hits.get() + c.ctr[0][cls].misses.get(); }
+
+// A thread that is not an M: no front until its first call (the inline path
+// sees g_no_front and goes slow), then its own foreign cache, whose lists the
+// inline path pops and pushes.
+TEST_F(PoolTest, ForeignThreadGetsItsFrontOnFirstUseAndHitsInline) {
+  std::atomic<bool> ok_before{false}, ok_after{false};
+  std::uint64_t hits_delta = 0, frees_delta = 0;
+  std::thread t([&] {
+    ok_before = tls_front() == &g_no_front;
+    void* first = gmp::pool::allocate(64, Tier::kFast);  // slow: creates the cache, refills
+    Cache* mine = cache_for_test();
+    ok_after = tls_front() == mine && mine->home >= kForeignHomeBase;
+    const int cls = class_of(64);
+    std::uint64_t h0 = mine->fast[cls].hits.get(), f0 = mine->fast[cls].frees.get();
+    void* second = gmp::pool::allocate(64, Tier::kFast);  // inline hit
+    gmp::pool::deallocate(second);                        // inline free
+    gmp::pool::deallocate(first);
+    hits_delta = mine->fast[cls].hits.get() - h0;
+    frees_delta = mine->fast[cls].frees.get() - f0;
+  });
+  t.join();
+  EXPECT_TRUE(ok_before.load());
+  EXPECT_TRUE(ok_after.load());
+  EXPECT_EQ(hits_delta, 1u);
+  EXPECT_EQ(frees_delta, 2u);
+  auto s = st();
+  EXPECT_EQ(live_objects(s.tiers[0]), 0);
+  EXPECT_EQ(s.tiers[0].total.bytes_cached, carved(TierId::kFast));
+}
+
+// On a runtime thread the inline front is the cache of the P the goroutine
+// runs on at that moment, after every yield (which may move it to another M
+// and P): each allocation is counted on exactly that P's cache.
+TEST_F(PoolTest, InlineFrontFollowsTheGoroutinesP) {
+  constexpr int kG = 8, kRounds = 500;
+  const int cls = class_of(96);
+  std::atomic<int> wrong_front{0}, wrong_cache{0}, migrated{0};
+  int rc = gmp::run(gmp::Config{.procs = 2, .pin = true, .cpus = {}}, [&] {
+    std::vector<gmp::JoinHandle<void>> hs;
+    for (int g = 0; g < kG; ++g) {
+      hs.push_back(gmp::spawn([&] {
+        int last = -1;
+        for (int r = 0; r < kRounds; ++r) {
+          int pid = current_p_id();
+          if (last >= 0 && pid != last) migrated.fetch_add(1, std::memory_order_relaxed);
+          last = pid;
+          Cache& pc = state().pcache[pid];
+          // No switch between here and the check: this goroutine owns pc.
+          std::uint64_t before = served(pc, cls);
+          void* p = gmp::pool::allocate(96, Tier::kFast);
+          if (served(pc, cls) != before + 1) wrong_cache.fetch_add(1, std::memory_order_relaxed);
+          if (tls_front() != &pc) wrong_front.fetch_add(1, std::memory_order_relaxed);
+          gmp::yield();
+          gmp::pool::deallocate(p);
+        }
+      }));
+    }
+    for (auto& h : hs) h.join();
+    return 0;
+  });
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(wrong_cache.load(), 0);
+  EXPECT_EQ(wrong_front.load(), 0);
+  auto s = st();
+  EXPECT_EQ(s.tiers[0].total.hits + s.tiers[0].total.misses, static_cast<std::uint64_t>(kG) * kRounds);
+  EXPECT_EQ(live_objects(s.tiers[0]), 0);
+  RecordProperty("migrations", migrated.load());
+}
+
+// The stw caller whose P is removed by set_procs moves to P 0 without an
+// acquirep (stw/procresize.cpp move_caller): its inline path must leave the
+// removed P's cache (drain_cache resets the front) and use P 0's.
+TEST_F(PoolTest, InlineFrontLeavesAPRemovedUnderTheCaller) {
+  const int cls = class_of(64);
+  std::atomic<bool> claimed{false}, done{false};
+  std::atomic<int> front_before_ok{0}, front_after_ok{0}, moved_to_p0{0};
+  std::uint64_t p1_served_during = 0, p0_served_during = 0;
+  std::string resize_err;
+  int rc = gmp::run(gmp::Config{.procs = 2, .pin = true, .cpus = {}}, [&] {
+    // Goroutines yield until one finds itself on P 1; that one is the test.
+    std::vector<gmp::JoinHandle<void>> hs;
+    for (int g = 0; g < 4; ++g) {
+      hs.push_back(gmp::spawn([&] {
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!done.load() && std::chrono::steady_clock::now() < until) {
+          if (current_p_id() == 1 && !claimed.exchange(true)) break;
+          gmp::yield();
+        }
+        if (done.load() || current_p_id() != 1) return;
+        void* warm = gmp::pool::allocate(64, Tier::kFast);
+        gmp::pool::deallocate(warm);
+        if (tls_front() == &state().pcache[1]) front_before_ok = 1;
+        resize_err = gmp::set_procs(1);  // this goroutine is the caller: it moves to P 0
+        done = true;
+        if (!resize_err.empty()) return;
+        if (current_p_id() == 0) moved_to_p0 = 1;
+        std::uint64_t p1 = served(state().pcache[1], cls), p0 = served(state().pcache[0], cls);
+        void* a = gmp::pool::allocate(64, Tier::kFast);
+        void* b = gmp::pool::allocate(64, Tier::kFast);
+        p1_served_during = served(state().pcache[1], cls) - p1;
+        p0_served_during = served(state().pcache[0], cls) - p0;
+        if (tls_front() == &state().pcache[0]) front_after_ok = 1;
+        gmp::pool::deallocate(a);
+        gmp::pool::deallocate(b);
+      }));
+    }
+    for (auto& h : hs) h.join();
+    return 0;
+  });
+  ASSERT_EQ(rc, 0);
+  if (!done.load()) GTEST_SKIP() << "no goroutine ran on P 1";
+  ASSERT_EQ(resize_err, "");
+  EXPECT_EQ(front_before_ok.load(), 1);
+  EXPECT_EQ(moved_to_p0.load(), 1);
+  EXPECT_EQ(p1_served_during, 0u);
+  EXPECT_EQ(p0_served_during, 2u);
+  EXPECT_EQ(front_after_ok.load(), 1);
+  auto s = st();
+  EXPECT_EQ(live_objects(s.tiers[0]), 0);
 }
 
 }  // namespace
