@@ -154,26 +154,57 @@ struct Counter {
   std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
 static_assert(sizeof(Counter) == 8 && std::atomic<std::uint64_t>::is_always_lock_free);
+// The same, 32 bits wide (a list length next to its cap in one word).
+struct Counter32 {
+  std::atomic<std::uint32_t> v{0};
+  void add(std::uint32_t n = 1) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+    asm volatile("addl %1, %0" : "+m"(*reinterpret_cast<std::uint32_t*>(&v)) : "ir"(n));
+#else
+    v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+#endif
+  }
+  void sub(std::uint32_t n = 1) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+    asm volatile("subl %1, %0" : "+m"(*reinterpret_cast<std::uint32_t*>(&v)) : "ir"(n));
+#else
+    v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+#endif
+  }
+  void set(std::uint32_t n) noexcept { v.store(n, std::memory_order_relaxed); }
+  std::uint32_t get() const noexcept { return v.load(std::memory_order_relaxed); }
+};
+static_assert(sizeof(Counter32) == 4 && std::atomic<std::uint32_t>::is_always_lock_free);
 
 // One fast-tier class of one cache: a LIFO list linked through each free
-// object's first word, and the class's hit/free counters.
+// object's first word, its length and cap side by side (the inline free
+// compares them), and the class's hit/free counters. 32 bytes.
 struct FastSlot {
   void* head = nullptr;  // owner only
-  Counter count;         // length of head
-  Counter hits;          // allocations served from head (inline or not)
-  Counter frees;         // local frees pushed on head
+  Counter32 count;       // length of head (<= cap + 1)
+  // fast.capacity for this class (Tunables::fast_cap): written under
+  // PoolState::cfg_mu by publish_tunables (every cache) and when a cache is
+  // created; read by the owner. A stale read delays a change by one free.
+  std::atomic<std::uint32_t> cap{0};
+  Counter hits;   // allocations served from head (inline or not)
+  Counter frees;  // local frees pushed on head
 };
+static_assert(sizeof(FastSlot) == 32, "the inline path indexes fast[] with a shift");
 
 // The part of a cache (per P or per foreign thread) the inline path uses.
 // Owner only: the M holding P `home`, or the one foreign thread holding it.
 struct alignas(64) FastFront {
   std::uint32_t home = 0;              // P id, or a foreign slot; set once (set_home)
-  std::uint32_t sample_countdown = 1;  // owner only; the slow path samples when it reaches 0
+  // Owner only. Allocations left before the next sampled one: the inline
+  // path decrements it on a hit and, when that makes it 0, leaves the
+  // allocation to the slow path, which samples at 0 (alloc_entry).
+  std::uint32_t sample_countdown = 1;
   // home << 16: a fast-tier PageInfo homed here once its cls and order bits
   // are masked off (deallocate). 1 matches no PageInfo. Set with home.
   std::uint32_t home_key = 1;
   FastSlot fast[kFrontClasses];
 };
+static_assert(std::is_standard_layout_v<FastFront>);
 inline void set_home(FastFront& f, std::uint32_t home) noexcept {
   f.home = home;
   f.home_key = home << 16;
@@ -189,7 +220,6 @@ struct InlineView {
   std::atomic<std::uintptr_t> base{0};              // arena base
   std::atomic<const std::uint32_t*> meta{nullptr};  // PageMeta array as u32 words, 4 per page; info first
   std::atomic<std::uint32_t> inline_max{0};         // requests <= this take the inline path (<= 1024)
-  std::atomic<std::uint32_t> cap[kFrontClasses];    // fast.capacity per class (Tunables::fast_cap)
 };
 extern InlineView g_inline;
 
@@ -238,6 +268,16 @@ consteval std::array<std::uint32_t, kFrontClasses> make_front_class_sizes() {
 }
 inline constexpr std::array<std::uint32_t, kFrontClasses> kFrontClassSize = make_front_class_sizes();
 static_assert(kInlineClassOf[kInlineMaxSize / 16] == kInlineClasses - 1);
+// The same table as byte offsets of the class's FastSlot in a FastFront, so
+// the inline allocate adds it to the front without a multiply.
+inline constexpr std::size_t kFastSlotsOffset = 16;
+consteval std::array<std::uint16_t, kInlineMaxSize / 16 + 1> make_inline_slot_offsets() {
+  std::array<std::uint16_t, kInlineMaxSize / 16 + 1> t{};
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t[i] = static_cast<std::uint16_t>(kFastSlotsOffset + kInlineClassOf[i] * sizeof(FastSlot));
+  return t;
+}
+inline constexpr std::array<std::uint16_t, kInlineMaxSize / 16 + 1> kInlineSlotOffset = make_inline_slot_offsets();
 
 inline constexpr std::size_t kInlinePageShift = 12;  // arena pages are 4 KiB (checked in pool.cpp)
 
@@ -282,17 +322,15 @@ inline void* allocate(std::size_t size, Tier tier) noexcept {
   using namespace gmp::detail::mem;
   if (tier == Tier::kFast && size <= g_inline.inline_max.load(std::memory_order_relaxed)) {
     FastFront* f = tls_front();
-    std::uint32_t cls = kInlineClassOf[(size + 15) >> 4];
-    FastSlot& s = f->fast[cls];
+    std::size_t idx = (size + 15) >> 4;
+    FastSlot& s = *reinterpret_cast<FastSlot*>(reinterpret_cast<char*>(f) + kInlineSlotOffset[idx]);  // f->fast[class]
     void* p = s.head;
-    std::uint32_t countdown = f->sample_countdown;
-    if (p != nullptr && countdown > 1) [[likely]] {
+    if (p != nullptr && --f->sample_countdown != 0) [[likely]] {
       GMP_POOL_UNPOISON(p, sizeof(void*));
       s.head = *static_cast<void**>(p);
-      f->sample_countdown = countdown - 1;
       s.count.sub();
       s.hits.add();
-      GMP_POOL_UNPOISON(p, kFrontClassSize[cls]);
+      GMP_POOL_UNPOISON(p, kFrontClassSize[kInlineClassOf[idx]]);
       return p;
     }
   }
@@ -317,7 +355,7 @@ inline void deallocate(void* p) noexcept {
     if ((info & kInfoHomeTierMask) == f->home_key) [[likely]] {
       std::uint32_t cls = info & 0xFFu;
       FastSlot& s = f->fast[cls];
-      if (s.count.get() < g_inline.cap[cls].load(std::memory_order_relaxed)) [[likely]] {
+      if (s.count.get() < s.cap.load(std::memory_order_relaxed)) [[likely]] {
         *static_cast<void**>(p) = s.head;
         s.head = p;
         s.count.add();

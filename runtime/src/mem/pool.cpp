@@ -35,6 +35,7 @@ PoolState& state() noexcept {
 
 // The layout the inline path in gmp/pool.hpp assumes.
 static_assert(kPageSize == std::size_t{1} << kInlinePageShift, "inline path: 4 KiB arena pages");
+static_assert(offsetof(FastFront, fast) == kFastSlotsOffset, "inline path: kInlineSlotOffset is built on this");
 static_assert(sizeof(PageMeta) == 4 * sizeof(std::uint32_t) && offsetof(PageMeta, info) == 0,
               "inline path: PageMeta is 4 words with info first");
 static_assert(make_info(0xAB, 0, 3, 0x1234) == (0xABu | (3u << 12) | (0x1234u << 16)),
@@ -43,6 +44,22 @@ static_assert(make_info(0xAB, 0, 3, 0x1234) == (0xABu | (3u << 12) | (0x1234u <<
 namespace {
 
 std::atomic<int> g_max_pid{0};  // 1 + the highest P id seen (stats and the growth rule)
+
+Cache* orphan_cache() noexcept;
+
+// Each FastSlot carries its class's cap for the inline free.
+void copy_caps(PoolState& s, Cache* c) noexcept {
+  for (int cls = 0; cls < kNumClasses; ++cls)
+    c->fast[cls].cap.store(s.tun.fast_cap[cls].load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
+// REQUIRES: s.cfg_mu held.
+void publish_caps(PoolState& s) noexcept {
+  for (Cache& c : s.pcache) copy_caps(s, &c);
+  std::lock_guard g(s.foreign_mu);
+  for (Cache* c : s.foreign_all) copy_caps(s, c);
+  copy_caps(s, orphan_cache());
+}
 
 void publish_tunables(PoolState& s, const PoolConfig& c) noexcept {
   Tunables& t = s.tun;
@@ -57,8 +74,7 @@ void publish_tunables(PoolState& s, const PoolConfig& c) noexcept {
     t.fast_cap[cls].store(fast_cap_for(c, cls), std::memory_order_relaxed);
     t.txn_cap[cls].store(txn_cap_for(c, cls), std::memory_order_relaxed);
   }
-  for (int cls = 0; cls < kNumClasses; ++cls)
-    g_inline.cap[cls].store(t.fast_cap[cls].load(std::memory_order_relaxed), std::memory_order_relaxed);
+  publish_caps(s);
   t.leak_ppm.store(static_cast<std::uint32_t>(c.txn_leak_percent * 10'000), std::memory_order_relaxed);
   t.detect_min_bytes.store(c.detect_min_bytes, std::memory_order_relaxed);
   t.detect_lost_permille.store(static_cast<std::uint32_t>(c.detect_lost_fraction * 1000), std::memory_order_relaxed);
@@ -134,6 +150,7 @@ thread_local ForeignGuard t_foreign;
     c = new (std::nothrow) Cache();
     if (c == nullptr) return nullptr;
     set_home(*c, kForeignHomeBase + static_cast<std::uint32_t>(s.foreign_all.size()));
+    copy_caps(s, c);  // under foreign_mu, as publish_caps
     GMP_CHECK(c->home <= 0xFFFF, "runtime: pool: too many foreign-thread caches");
     s.foreign_all.push_back(c);
   }
@@ -203,7 +220,8 @@ void* alloc_entry(std::size_t size, std::size_t align, gmp::pool::Tier tier) noe
     std::lock_guard g(g_orphan_mu);
     return alloc_in(orphan_cache(), size, align, tier);
   }
-  if (--c->sample_countdown == 0) [[unlikely]] return alloc_sampled(c, size, align, tier);
+  // 0: the inline path took this allocation's decrement and left it here.
+  if (c->sample_countdown == 0 || --c->sample_countdown == 0) [[unlikely]] return alloc_sampled(c, size, align, tier);
   return alloc_in(c, size, align, tier);
 }
 

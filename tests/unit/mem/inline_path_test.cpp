@@ -27,8 +27,14 @@ std::uint64_t carved(TierId t) {
 }
 
 TEST(InlineClassTable, MatchesClassOfForEveryInlineSize) {
-  for (std::size_t size = 0; size <= kInlineMaxSize; ++size)
-    ASSERT_EQ(kInlineClassOf[(size + 15) >> 4], class_of(size == 0 ? 1 : size)) << size;
+  static FastFront f;
+  for (std::size_t size = 0; size <= kInlineMaxSize; ++size) {
+    std::size_t idx = (size + 15) >> 4;
+    ASSERT_EQ(kInlineClassOf[idx], class_of(size == 0 ? 1 : size)) << size;
+    ASSERT_EQ(reinterpret_cast<char*>(&f) + kInlineSlotOffset[idx],
+              reinterpret_cast<char*>(&f.fast[class_of(size == 0 ? 1 : size)]))
+        << size;
+  }
 }
 
 TEST_F(PoolTest, InlineHitsAndFreesAreExact) {
@@ -101,6 +107,27 @@ TEST_F(InlineCapTest, OverCapFreesAndSamplesGoToTheSlowPath) {
   EXPECT_EQ(c.bytes_cached, carved(TierId::kFast));
   // Every 4th allocation was sampled (slow path), inline hits included.
   EXPECT_GE(s.samples, static_cast<std::uint64_t>(kN / 4 - 1));
+}
+
+// The countdown is shared by the inline and the slow path: exactly every
+// sample_every-th allocation is timed (the 1st, 5th, 9th, ... here), hits
+// and misses alike, and each allocation is counted once.
+TEST_F(InlineCapTest, EveryNthAllocationIsSampledExactly) {
+  constexpr int kN = 101;
+  std::vector<void*> v;
+  for (int i = 0; i < kN; ++i) {
+    v.push_back(gmp::pool::allocate(32, Tier::kFast));
+    if (i % 3 == 2) {  // mix in inline frees and re-allocations
+      gmp::pool::deallocate(v.back());
+      v.back() = gmp::pool::allocate(32, Tier::kFast);
+    }
+  }
+  const std::uint64_t allocs = kN + kN / 3;
+  auto s = st();
+  EXPECT_EQ(s.samples, (allocs + 3) / 4);
+  EXPECT_EQ(s.tiers[0].classes[class_of(32)].hits + s.tiers[0].classes[class_of(32)].misses, allocs);
+  for (void* p : v) gmp::pool::deallocate(p);
+  EXPECT_EQ(live_objects(st().tiers[0]), 0);
 }
 
 TEST_F(PoolTest, NullAndForeignPointersTakeTheSlowPath) {
