@@ -7,10 +7,15 @@
 // and an occasional large one (jemalloc). A share of objects is posted to a
 // shared mailbox and freed by whichever goroutine takes it (another P, most
 // of the time). The summary has ops/s, per-tier hit rates, the pool's sampled
-// allocation latency, hugepage coverage and RSS.
+// allocation latency, hugepage coverage and RSS, and a steady-state snapshot
+// taken at 3/4 of the run (workers still allocating, nothing freed for the
+// end yet): the arena's resident bytes (smaps) against the pool's live +
+// cached bytes, with what the difference is made of (free buddy pages the
+// pool retains, the uncarved rest of spans, pre-faulted chunk tails).
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -125,6 +130,10 @@ int run(int argc, char** argv, Summary& out) {
       ops.fetch_add(local, std::memory_order_relaxed);
     }));
   }
+  // Steady state: 3/4 into the run.
+  gmp::sleep_for(std::chrono::nanoseconds(dur_ns * 3 / 4));
+  gmp::pool::Stats mid = gmp::pool::stats(true);
+  std::uint64_t mid_rss = rss_bytes();
   for (auto& h : hs) h.join();
   for (void* p : box.items) gmp::pool::deallocate(p);
   gmp::pool::Stats s = gmp::pool::stats(true);
@@ -154,6 +163,27 @@ int run(int argc, char** argv, Summary& out) {
   out.set("pool_live_mib", static_cast<double>(live) / 1048576.0);
   out.set("rss_mib", static_cast<double>(rss1) / 1048576.0);
   out.set("rss_start_mib", static_cast<double>(rss0) / 1048576.0);
+  // Steady state (3/4 into the run).
+  std::uint64_t mid_live = 0, mid_cached = 0;
+  for (const auto& t : mid.tiers) {
+    mid_live += t.total.bytes_in_use;
+    mid_cached += t.total.bytes_cached;
+  }
+  const double mib = 1048576.0;
+  out.set("steady_live_mib", static_cast<double>(mid_live) / mib);
+  out.set("steady_cached_mib", static_cast<double>(mid_cached) / mib);
+  out.set("steady_arena_rss_mib", static_cast<double>(mid.arena_rss) / mib);
+  out.set("steady_rss_over_live_cached",
+          mid_live + mid_cached > 0 ? static_cast<double>(mid.arena_rss) / static_cast<double>(mid_live + mid_cached) : 0);
+  // The rest of the arena's resident bytes: free buddy pages kept (up to
+  // arena.retain_bytes of whole units, plus partial units), and span bytes
+  // not yet carved into objects.
+  out.set("steady_buddy_free_mib", static_cast<double>(mid.buddy_free_bytes) / mib);
+  std::uint64_t held = mid_live + mid_cached + mid.buddy_free_bytes;
+  out.set("steady_rss_over_held", held > 0 ? static_cast<double>(mid.arena_rss) / static_cast<double>(held) : 0);
+  out.set("steady_committed_mib", static_cast<double>(mid.arena_committed - mid.arena_released) / mib);
+  out.set("steady_large_mib", static_cast<double>(mid.large_bytes_in_use) / mib);
+  out.set("steady_rss_mib", static_cast<double>(mid_rss) / mib);
   return 0;
 }
 
