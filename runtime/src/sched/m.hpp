@@ -69,9 +69,21 @@ struct alignas(64) M {
   }
 };
 
-// The M of the calling thread, or null. Never inlined and never cached by the
-// compiler across a call: a goroutine that switches out may resume on another
-// thread (Note [TLS across switches] in schedule.cpp).
+// The M of the calling thread, or null. Never cached by the compiler across
+// a call: a goroutine that switches out may resume on another thread (Note
+// [TLS across switches] in schedule.cpp). On x86-64 it is one volatile asm
+// load relative to %fs, which the compiler can neither hoist nor merge; elsewhere an
+// out-of-line call that is never analysed interprocedurally.
+#if defined(__x86_64__) && !defined(GMP_GETM_OUT_OF_LINE)
+inline M* getm() noexcept {
+  M* mp;
+  // gmp_tls_m is the thread_local defined in schedule.cpp (initial-exec;
+  // the linker relaxes the GOT load to a constant in an executable).
+  asm volatile("movq gmp_tls_m@gottpoff(%%rip), %0\n\tmovq %%fs:(%0), %0" : "=r"(mp) : : "memory");
+  return mp;
+}
+#else
 M* getm() noexcept;
+#endif
 
 }  // namespace gmp::detail

@@ -120,6 +120,13 @@ extern Sched sched;
 // Stops pp for the stopper instead of idling it: status kStopped, one less P
 // to wait for. REQUIRES: sched.lock held and sched.stw_waiting.
 void stw_stop_p_locked(P* pp) noexcept;
+// mp has just stopped pp (stw_park_m): true if it should spin for the
+// restart rather than park (a goroutine stopper; Note [Stopped Ms spin for
+// the restart] in stw/stop.cpp). REQUIRES: sched.lock held.
+bool stw_spin_register_locked(M* mp, P* pp) noexcept;
+// Spins (at most Config::spin) until start_the_world hands pp back to mp:
+// returns pp, or null (give up and park). REQUIRES: registered, no lock held.
+P* stw_spin_for_restart(M* mp, P* pp) noexcept;
 // Takes a P whose M is in gmp::blocking for stop-the-world (CAS of its
 // syscall token, Note [Syscall token]); the M's exitsyscall then waits for a
 // P like any M whose P was retaken. True if taken (*tok: the call's token).
@@ -132,9 +139,17 @@ void syscall_restore_p(P* pp, std::uint64_t tok) noexcept;
 // ---- schedule.cpp ----------------------------------------------------------
 
 // The P of the calling M, or null (not a runtime thread, or between Ps).
-P* getp() noexcept;
+inline P* getp() noexcept {
+  M* mp = getm();
+  return mp != nullptr ? mp->p : nullptr;
+}
 // The running G on this thread, or null outside goroutines (g0 counts as none).
-G* getg() noexcept;
+inline G* getg() noexcept {
+  M* mp = getm();
+  if (mp == nullptr) return nullptr;
+  G* gp = mp->curg;
+  return (gp != nullptr && !gp->is_g0) ? gp : nullptr;
+}
 
 // Parks the current goroutine (see gmp::detail::wait for `commit`).
 // REQUIRES: called on a goroutine (not g0, not a plain thread).

@@ -14,9 +14,11 @@
 // A goroutine may park on one M and resume on another. The compiler may keep
 // the address of a thread_local in a register across a call, which would then
 // point at the old thread's copy (brpc#3520). Every runtime read of the
-// current M goes through getm(), which is never inlined nor analysed
-// interprocedurally, so each call reads this thread's TLS afresh; and no local
-// M* or P* is used after a switch returns.
+// current M goes through getm(), which reads this thread's TLS afresh on every
+// call: a volatile asm load relative to %fs on x86-64 (with a memory clobber,
+// so it is not moved across the switch call), elsewhere a call that is never
+// inlined nor analysed interprocedurally. No local M* or P* is used after a
+// switch returns.
 //
 // Note [Where a woken G goes]
 // ready(gp) puts gp in the waker's runnext slot (Go's goready): a ping-pong
@@ -54,25 +56,17 @@ namespace gmp::detail {
 
 Sched sched;
 
+// The current M (m.hpp getm() reads it by this assembler name).
+[[gnu::tls_model("initial-exec")]] thread_local M* tls_m asm("gmp_tls_m") = nullptr;
+
 namespace {
-thread_local M* tls_m = nullptr;
 const std::atomic<std::uint32_t> kNeverPreempt{0};
 }  // namespace
 
+#if !defined(__x86_64__) || defined(GMP_GETM_OUT_OF_LINE)
 [[gnu::noipa]] M* getm() noexcept { return tls_m; }
+#endif
 void setm(M* mp) noexcept { tls_m = mp; }
-
-P* getp() noexcept {
-  M* mp = getm();
-  return mp != nullptr ? mp->p : nullptr;
-}
-
-G* getg() noexcept {
-  M* mp = getm();
-  if (mp == nullptr) return nullptr;
-  G* gp = mp->curg;
-  return (gp != nullptr && !gp->is_g0) ? gp : nullptr;
-}
 
 namespace {
 

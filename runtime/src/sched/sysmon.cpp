@@ -70,6 +70,9 @@ int n_hooks = 0;
 
 // Moves everything queued on pp to the global queue. Returns the count.
 std::uint32_t move_queue(P* pp) noexcept {
+  // A lone P's runnext belongs to its owner alone (Note [One P] in runq.cpp),
+  // and there is no other P to run what would be moved.
+  if (sched.nprocs == 1) return 0;
   G* head = nullptr;
   G* tail = nullptr;
   std::uint32_t n = 0;
