@@ -74,8 +74,28 @@ namespace {
 // __errno_location is declared const, so the compiler may keep its result
 // across the switch and restore errno into the old thread's copy (ThreadSanitizer
 // caught it). Read and write it out of line (Note [TLS across switches]).
+#if defined(__x86_64__) && !defined(GMP_GETM_OUT_OF_LINE)
+// glibc's errno lives in the static TLS block, at the same offset from the
+// thread pointer in every thread: read it once, then access errno with one
+// %fs-relative volatile asm (same reasoning as getm()).
+std::intptr_t errno_tp_offset() noexcept {
+  static const std::intptr_t off = [] {
+    char* tp;
+    asm("movq %%fs:0, %0" : "=r"(tp));
+    return reinterpret_cast<char*>(&errno) - tp;
+  }();
+  return off;
+}
+int errno_get() noexcept {
+  int e;
+  asm volatile("movl %%fs:(%1), %0" : "=r"(e) : "r"(errno_tp_offset()) : "memory");
+  return e;
+}
+void errno_set(int e) noexcept { asm volatile("movl %0, %%fs:(%1)" : : "r"(e), "r"(errno_tp_offset()) : "memory"); }
+#else
 [[gnu::noipa]] int errno_get() noexcept { return errno; }
 [[gnu::noipa]] void errno_set(int e) noexcept { errno = e; }
+#endif
 
 void finish_switch(G* prev) noexcept;
 void g_entry(void* from) noexcept;
