@@ -54,17 +54,28 @@ P* take_idle_p_with_work(std::int64_t now) noexcept {
 // start_the_world hands mp a P. Returns false when the runtime stops.
 // REQUIRES: mp holds a P.
 bool stw_park_m(M* mp) noexcept {
+  P* pp = mp->p;
+  bool spin = false;
   {
     std::lock_guard<std::mutex> lk(sched.lock);
     if (!sched.stw_waiting.load(std::memory_order_relaxed)) return true;  // restarted meanwhile
-    P* pp = mp->p;
     releasep(mp);
     pp->searching.store(false, std::memory_order_seq_cst);
     stw_stop_p_locked(pp);
+    spin = stw_spin_register_locked(mp, pp);
   }
   if (mp->spinning) {
     mp->spinning = false;
     sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  // A goroutine stopper's pause is short: wait for the restart on the CPU
+  // rather than through a futex wake-up (Note [Stopped Ms spin for the
+  // restart] in stw/stop.cpp).
+  if (spin) {
+    if (P* np = stw_spin_for_restart(mp, pp)) {
+      acquirep(mp, np);
+      return true;
+    }
   }
   for (;;) {
     if (P* np = stopm(mp, -1)) {

@@ -95,18 +95,45 @@ struct HookRegistrar {
 
 }  // namespace
 
-bool syscall_waiter_take_locked(P* pp) noexcept {
-  SysWaiter* w = waiters;
-  if (w == nullptr) return false;
-  // While the world stops a waiter gets no P: start_the_world hands them out.
-  if (sched.stw_waiting.load(std::memory_order_relaxed)) return false;
-  waiters = w->next;
+namespace {
+
+// REQUIRES: sched.lock held; *link is a waiter.
+void waiter_take_locked(SysWaiter** link, P* pp) noexcept {
+  SysWaiter* w = *link;
+  *link = w->next;
   n_waiters.fetch_sub(1, std::memory_order_relaxed);
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   pp->m.store(w->mp, std::memory_order_relaxed);
   w->got = pp;
   w->note.wakeup();
+}
+
+}  // namespace
+
+bool syscall_waiter_take_locked(P* pp) noexcept {
+  if (waiters == nullptr) return false;
+  // While the world stops a waiter gets no P: start_the_world hands them out.
+  if (sched.stw_waiting.load(std::memory_order_relaxed)) return false;
+  waiter_take_locked(&waiters, pp);
   return true;
+}
+
+void syscall_reset() noexcept {
+  for (SysState& s : sys_state) {
+    s.token.store(0, std::memory_order_relaxed);
+    s.seen_token = 0;
+  }
+}
+
+bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept {
+  if (sched.stw_waiting.load(std::memory_order_relaxed)) return false;
+  for (SysWaiter** l = &waiters; *l != nullptr; l = &(*l)->next) {
+    if ((*l)->mp == mp) {
+      waiter_take_locked(l, pp);
+      return true;
+    }
+  }
+  return false;
 }
 
 bool syscall_stop_p(P* pp, std::uint64_t* tok_out) noexcept {

@@ -9,5 +9,12 @@ namespace gmp::detail {
 // P, if one waits. Returns true if pp was taken (it is then running).
 // REQUIRES: sched.lock held; pp not on the idle list.
 bool syscall_waiter_take_locked(P* pp) noexcept;
+// The same for one M: if mp waits (its call returned while a stop-the-world
+// held its P), hands it pp. REQUIRES: as above.
+bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept;
+// At gmp::start (via stw_reset): forgets the tokens of the last run. A token
+// left by a call that ended as the runtime stopped would otherwise let
+// sysmon "retake" the new runtime's P of that id while it idles.
+void syscall_reset() noexcept;
 
 }  // namespace gmp::detail

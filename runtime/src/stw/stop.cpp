@@ -21,23 +21,43 @@
 //      point ends in find_runnable), stopwait = nprocs, then stop what can be
 //      stopped without waiting (idle, syscall, the caller's P), and set the
 //      preempt flag of every running G;
-//   3. wait until stopwait == 0: spin ~50 µs, then sleep on stw_note in
-//      100 µs steps; every step re-flags running Gs (an M that was on g0
-//      may have picked a new G) and retries Ps that entered a blocking call;
-//      after the hog threshold report once which G on which P holds it;
+//   3. wait until stopwait == 0 (all_stopped): spin ~50 µs, then sleep on
+//      stw_note in 100 µs steps; every step re-flags running Gs (an M that
+//      was on g0 may have picked a new G) and retries Ps that entered a
+//      blocking call; after the hog threshold report once which G on which
+//      P holds it;
 //   4. stopped: probe stw_stopped(stopping ns); the caller works;
 //   5. start_the_world, under sched.lock: clear the flags, give Ps to Ms that
 //      wait in exitsyscall, give a P stopped in a blocking call back to that
 //      call when it is still running (its exitsyscall then takes the fast
-//      path: a stop does not turn blocking calls into P waiters), start an
-//      M on every P with work (queued Gs, io in flight, timers), idle the
-//      rest; then wakep, probe stw_end(total ns).
+//      path: a stop does not turn blocking calls into P waiters), hand a P
+//      straight back to its M when that M still spins for the restart (Note
+//      [Stopped Ms spin for the restart]), start an M on every other P with
+//      work (queued Gs, io in flight, timers), idle the rest; then wakep,
+//      probe stw_end(total ns).
 //
 // Invariants while stopped: every P in [0, nprocs) is kStopped, no M runs a
 // goroutine except the caller, the idle list is empty (so wakep, poke and
 // wake_idle_p find nothing to start), and no syscall waiter gets a P.
 // Nested: the thread that holds the world may stop it again; only the
 // outermost start restarts it.
+//
+// Note [Stopped Ms spin for the restart]
+// A goroutine stopper's pause lasts microseconds, while waking a parked M
+// costs tens of µs in a VM (futex wake, IPI, vCPU wake-up), and the
+// restart then waits on startm's futex_wake for each M. So an M that stops
+// its P for a goroutine stopper (stw_park_m in sched/find.cpp) does not
+// park at once: it registers in spinners[P id] and spins for Config::spin
+// (as an M looking for work does), watching its slot; start_the_world,
+// under sched.lock, hands that P straight back (status kRunning, P::m set,
+// handoff published) instead of startm. The spinner gives up under
+// sched.lock when its time is over, the world restarted without handing it
+// the P (a syscall waiter took it), or the runtime stops: since both sides
+// decide under sched.lock, a P is handed to a spinner exactly when it is
+// still registered, and a spinner that gave up is woken by startm as before.
+// Not with a plain-thread stopper: with as many busy Ms as CPUs the stopper
+// is the extra thread, and Ms spinning on the other CPUs would compete with
+// it for a CPU (and the pause of a thread stopper is not the one we cut).
 #include <pthread.h>
 
 #include <atomic>
@@ -72,6 +92,27 @@ P* caller_p = nullptr;
 std::uint64_t syscall_tok[kMaxProcs];
 M* syscall_m[kMaxProcs];
 
+// Step 3's wait: all_stopped is set (by whoever stops the last P, under
+// sched.lock) when stopwait reaches 0; the stopper spins on it and only a
+// stopper that has announced its sleep (stopper_asleep) is woken through the
+// futex, so the last P to stop costs no system call while the stopper spins.
+// Both seq_cst: the stopper stores asleep then loads all_stopped, the waker
+// stores all_stopped then loads asleep (one of them sees the other).
+std::atomic<bool> all_stopped{false};
+std::atomic<bool> stopper_asleep{false};
+
+// Note [Stopped Ms spin for the restart]. spin_ok and spinners[i].m are
+// GMP_GUARDED_BY(sched.lock); granted is set under sched.lock by
+// start_the_world (release) and cleared by the M it names (acquire), so a
+// spinner left over from an earlier stop never takes another M's P.
+bool spin_ok = false;  // this stop's stopper is a goroutine
+struct Spinner {
+  M* m = nullptr;                     // the M spinning for P i, registered
+  std::atomic<M*> granted{nullptr};   // P i is handed to this M
+};
+Spinner spinners[kMaxProcs];
+std::atomic<std::uint64_t> n_spin_handoffs{0};
+
 std::atomic<std::uint64_t> gen_counter{0};
 std::atomic<std::int64_t> hog_threshold_ns{10'000'000};
 std::atomic<std::uint64_t> n_hog_reports{0};
@@ -98,6 +139,25 @@ void acquire_world() noexcept {
     for (int i = 0; i < 64; i++) cpu_relax();
   }
 }
+
+// Takes sched.lock for the stopper and the restart. sched.lock is a plain
+// std::mutex: a contended lock() sleeps in the kernel and costs a futex
+// wake-up (tens of µs in a VM) where the holder, typically the M that just
+// stopped the last P, keeps it for well under a microsecond. So try for a
+// few µs first.
+class SchedLock {
+ public:
+  SchedLock() noexcept {
+    for (int i = 0; i < 256; i++) {
+      if (sched.lock.try_lock()) return;
+      for (int k = 0; k < 8; k++) cpu_relax();
+    }
+    sched.lock.lock();
+  }
+  ~SchedLock() { sched.lock.unlock(); }
+  SchedLock(const SchedLock&) = delete;
+  SchedLock& operator=(const SchedLock&) = delete;
+};
 
 // REQUIRES: sched.lock held.
 void preempt_running_locked() noexcept {
@@ -152,13 +212,55 @@ void stw_stop_p_locked(P* pp) noexcept {
   pp->m.store(nullptr, std::memory_order_relaxed);
   pp->curg.store(nullptr, std::memory_order_relaxed);
   pp->status.store(PStatus::kStopped, std::memory_order_seq_cst);
-  if (--sched.stopwait == 0) sched.stw_note.wakeup();
+  if (--sched.stopwait == 0) {
+    all_stopped.store(true, std::memory_order_seq_cst);
+    if (stopper_asleep.load(std::memory_order_seq_cst)) sched.stw_note.wakeup();
+  }
 }
+
+bool stw_spin_register_locked(M* mp, P* pp) noexcept {
+  if (!spin_ok || sched.cfg.spin.count() <= 0) return false;
+  spinners[pp->id].m = mp;
+  return true;
+}
+
+P* stw_spin_for_restart(M* mp, P* pp) noexcept {
+  Spinner& s = spinners[pp->id];
+  auto take = [&]() noexcept {
+    M* want = mp;
+    return s.granted.load(std::memory_order_relaxed) == mp &&
+           s.granted.compare_exchange_strong(want, nullptr, std::memory_order_acquire);
+  };
+  const std::int64_t until = nanotime() + sched.cfg.spin.count();
+  for (;;) {
+    for (int i = 0; i < 32; i++) cpu_relax();
+    if (take()) return pp;
+    if (sched.stw_waiting.load(std::memory_order_relaxed) && !sched.stopping.load(std::memory_order_relaxed) &&
+        nanotime() < until) {
+      continue;
+    }
+    // Give up (Note [Stopped Ms spin for the restart]): decided under the
+    // lock start_the_world hands Ps out under.
+    SchedLock lk;
+    if (take()) return pp;
+    if (s.m == mp) s.m = nullptr;
+    return nullptr;
+  }
+}
+
+std::uint64_t stw_spin_handoffs() noexcept { return n_spin_handoffs.load(std::memory_order_relaxed); }
 
 P* stw_caller_p() noexcept { return caller_p; }
 void stw_set_caller_p(P* pp) noexcept { caller_p = pp; }
 
 void stw_reset() noexcept {
+  for (int i = 0; i < kMaxProcs; i++) {
+    syscall_tok[i] = 0;
+    spinners[i].m = nullptr;
+    spinners[i].granted.store(nullptr, std::memory_order_relaxed);
+  }
+  syscall_reset();
+  n_spin_handoffs.store(0, std::memory_order_relaxed);
   gen_counter.store(0, std::memory_order_relaxed);
   n_hog_reports.store(0, std::memory_order_relaxed);
   stw_stats_reset();
@@ -191,8 +293,10 @@ void stop_the_world(Reason reason) noexcept {
   cur_t0 = t0;
   GMP_PROBE_STW_BEGIN(static_cast<int>(reason), cur_gen);
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    SchedLock lk;
     sched.stw_note.clear();
+    all_stopped.store(false, std::memory_order_relaxed);
+    spin_ok = caller_p != nullptr;
     sched.stw_waiting.store(true, std::memory_order_seq_cst);
     sched.stop_requested.fetch_or(kStopRequestedStw, std::memory_order_seq_cst);
     sched.stopwait = sched.nprocs + 1;  // +1 until the first pass is done
@@ -200,23 +304,26 @@ void stop_the_world(Reason reason) noexcept {
     while (P* pp = pidle_get_locked()) stw_stop_p_locked(pp);
     stop_syscall_ps_locked();
     preempt_running_locked();
-    if (--sched.stopwait == 0) sched.stw_note.wakeup();
+    if (--sched.stopwait == 0) all_stopped.store(true, std::memory_order_relaxed);
   }
   // Wait for the running Ps (step 3 of the Note).
   const std::int64_t spin_until = t0 + (caller_p != nullptr ? kSpinGoroutineNs : kSpinThreadNs);
   bool reported = false;
-  for (std::uint64_t it = 1; !sched.stw_note.signaled(); it++) {
+  for (std::uint64_t it = 1; !all_stopped.load(std::memory_order_acquire); it++) {
     std::int64_t now = nanotime();
     if (now < spin_until) {
       for (int i = 0; i < 16; i++) cpu_relax();
       if ((it & 63) != 0) continue;
     } else {
-      sched.stw_note.sleep(now + kSleepStepNs);
-      if (sched.stw_note.signaled()) break;
+      stopper_asleep.store(true, std::memory_order_seq_cst);
+      if (!all_stopped.load(std::memory_order_seq_cst)) sched.stw_note.sleep(now + kSleepStepNs);
+      stopper_asleep.store(false, std::memory_order_relaxed);
+      if (all_stopped.load(std::memory_order_acquire)) break;
+      sched.stw_note.clear();
       now = nanotime();
     }
     {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      SchedLock lk;
       stop_syscall_ps_locked();
       preempt_running_locked();
     }
@@ -242,10 +349,35 @@ void start_the_world() noexcept {
   if (--depth > 0) return;
   P* work[kMaxProcs];
   int nwork = 0;
+  bool given[kMaxProcs] = {};  // handed out by the first pass
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    SchedLock lk;
     sched.stw_waiting.store(false, std::memory_order_seq_cst);
     sched.stop_requested.fetch_and(~kStopRequestedStw, std::memory_order_seq_cst);
+    // First the Ps stopped in a blocking call (Note [Syscall token]): a call
+    // that returned during the stop waits for a P, and gets its own back
+    // (handing it another P and then restoring this one to a call that had
+    // ended left a kSyscall P with a stale token, which sysmon later retook
+    // while it sat on the idle list: a P on the list twice, another lost).
+    // A call still running gets its P back in kSyscall, unless the P has
+    // queued work (then an M runs it; the call's exitsyscall finds its token
+    // gone and waits for a P like any M whose P was retaken).
+    for (int i = 0; i < sched.nprocs; i++) {
+      P* pp = sched.allp[i];
+      std::uint64_t tok = syscall_tok[i];
+      syscall_tok[i] = 0;
+      if (tok == 0) continue;
+      if (syscall_waiter_take_m_locked(syscall_m[i], pp)) {
+        given[i] = true;
+      } else if (pp->runq.empty() && pp->inbox.empty()) {
+        // Its M is still in the call, or has just found its token gone and
+        // is about to wait: then sysmon retakes the P for it (a waiter is
+        // work) at its next tick.
+        pp->m.store(syscall_m[i], std::memory_order_relaxed);
+        syscall_restore_p(pp, tok);
+        given[i] = true;
+      }  // else it has work: the second pass gives it an M
+    }
     for (int i = 0; i < sched.nprocs; i++) {
       P* pp = sched.allp[i];
       if (pp == caller_p) {
@@ -254,14 +386,17 @@ void start_the_world() noexcept {
         pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
         continue;
       }
-      std::uint64_t tok = syscall_tok[i];
-      syscall_tok[i] = 0;
+      M* spinner = spinners[i].m;  // cleared whoever gets the P: that M gives up
+      spinners[i].m = nullptr;
+      if (given[i]) continue;
       if (syscall_waiter_take_locked(pp)) continue;  // an M back from a blocking call
-      if (tok != 0 && pp->runq.empty() && pp->inbox.empty()) {
-        // Its M is still in the call (else it would be a waiter, or about
-        // to be one: then sysmon retakes the P for it, n_waiters is work).
-        pp->m.store(syscall_m[i], std::memory_order_relaxed);
-        syscall_restore_p(pp, tok);
+      if (spinner != nullptr) {
+        // Its M still spins for the restart: hand the P straight back, work
+        // or not (it looks for work and idles the P itself, as any M does).
+        pp->m.store(spinner, std::memory_order_relaxed);
+        pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+        spinners[i].granted.store(spinner, std::memory_order_release);
+        n_spin_handoffs.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       bool has_work = !pp->runq.empty() || !pp->inbox.empty() || io_inflight(pp) > 0 ||

@@ -10,7 +10,8 @@ namespace gmp::detail {
 
 struct P;
 
-// At gmp::start: generation and histograms back to zero.
+// At gmp::start: generation and histograms back to zero, and no state of
+// the last run (syscall tokens, spinning Ms) left over.
 void stw_reset() noexcept;
 
 // stats.cpp: one finished stop. REQUIRES: the caller holds the world
@@ -22,6 +23,9 @@ void stw_stats_reset() noexcept;
 // and a new one when set_procs removes it. REQUIRES: the world is stopped
 // by the caller.
 P* stw_caller_p() noexcept;
+// stop.cpp: Ps handed straight back to an M that spun for the restart
+// (Note [Stopped Ms spin for the restart]) since start; for tests.
+std::uint64_t stw_spin_handoffs() noexcept;
 void stw_set_caller_p(P* pp) noexcept;
 
 }  // namespace gmp::detail

@@ -21,6 +21,7 @@
 
 #include "gmp/gmp.hpp"
 #include "sched/sched.hpp"
+#include "stw/stw.hpp"
 
 namespace {
 
@@ -172,7 +173,82 @@ TEST(Stw, PInBlockingCallCountsAsStoppedWithoutWaiting) {
   EXPECT_FALSE(returned.load());
   EXPECT_TRUE(all_stopped());
   gmp::stw::start_the_world();
+  // The call's M got its own P back: no P is left "in a blocking call" with
+  // the ended call's token (sysmon would retake it later, possibly while it
+  // idled: a P on the idle list twice, another lost).
+  for (int i = 0; i < gmp::detail::sched.nprocs; i++) {
+    EXPECT_NE(gmp::detail::sched.allp[i]->status.load(), gmp::detail::PStatus::kSyscall) << "P " << i;
+  }
   EXPECT_TRUE(wait_until([&] { return returned.load(); }));
+}
+
+// Ms whose P stops for a goroutine stopper spin (Config::spin) for the
+// restart and get their P straight back; with spin 0, or a thread stopper,
+// they park as before. Either way the world restarts and work goes on.
+TEST(Stw, StoppedMsSpinForAGoroutineStopper) {
+  for (auto spin : {std::chrono::nanoseconds(10ms), std::chrono::nanoseconds(0)}) {
+    gmp::Config c = cfg(2);
+    c.spin = spin;
+    ASSERT_EQ(gmp::start(c), "");
+    Busy b;
+    b.spawn(2);
+    ASSERT_TRUE(wait_until([&] { return b.running.load() == 2; }));
+    for (int i = 0; i < 20; i++) {  // a thread stopper: nobody spins
+      gmp::stw::stop_the_world(Reason::kUser);
+      gmp::stw::start_the_world();
+    }
+    EXPECT_EQ(gmp::detail::stw_spin_handoffs(), 0u);
+    std::atomic<int> ok{0};
+    gmp::WaitGroup wg;
+    wg.add(1);
+    gmp::go([&] {
+      for (int i = 0; i < 50; i++) {
+        gmp::stw::stop_the_world(Reason::kUser);
+        if (all_stopped()) ok++;
+        gmp::stw::start_the_world();
+        gmp::yield();
+      }
+      wg.done();
+    });
+    wg.wait();
+    EXPECT_EQ(ok.load(), 50);
+    if (spin.count() > 0) {
+      EXPECT_GT(gmp::detail::stw_spin_handoffs(), 0u);
+    } else {
+      EXPECT_EQ(gmp::detail::stw_spin_handoffs(), 0u);
+    }
+    std::uint64_t before = b.iters.load();
+    EXPECT_TRUE(wait_until([&] { return b.iters.load() > before + 1000; }));
+    b.finish(2);
+    gmp::stop();
+  }
+}
+
+// A blocking call that returns while the world is stopped waits for a P;
+// the restart gives that M its own P back, whichever P it is, and leaves no
+// P "in a blocking call" for a call that has ended.
+TEST(Stw, CallReturningDuringAStopGetsItsOwnP) {
+  Runtime rt(4);
+  for (int round = 0; round < 6; round++) {
+    std::atomic<bool> release{false}, in_call{false}, returned{false};
+    gmp::go([&] {
+      gmp::blocking([&] {
+        in_call.store(true);
+        while (!release.load()) std::this_thread::sleep_for(100us);
+        return 0;
+      });
+      returned.store(true);
+    });
+    ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
+    gmp::stw::stop_the_world(Reason::kUser);
+    release.store(true);
+    std::this_thread::sleep_for(2ms);
+    gmp::stw::start_the_world();
+    for (int i = 0; i < gmp::detail::sched.nprocs; i++) {
+      EXPECT_NE(gmp::detail::sched.allp[i]->status.load(), gmp::detail::PStatus::kSyscall) << "round " << round << " P " << i;
+    }
+    ASSERT_TRUE(wait_until([&] { return returned.load(); }));
+  }
 }
 
 TEST(Stw, PInIoUringWait) {
