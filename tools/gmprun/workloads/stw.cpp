@@ -1,10 +1,17 @@
 // workloads/stw.cpp — stop-the-world under load: busy goroutines on every P
 // (compute loops with a preempt point every few µs and pool allocation
 // churn), goroutines in io_uring reads and in gmp::blocking calls, while a
-// driver thread stops the world --rate times a second for --duration
-// (every --sweep-every-th stop is a real pool sweep, the others reason
-// "user"). Summary: count and stopping/total p50, p99, max in µs per reason.
+// driver stops the world --rate times a second for --duration (every
+// --sweep-every-th stop is a real pool sweep, the others reason "user").
+// Summary: count and stopping/total p50, p99, max in µs per reason.
 // The Go peer with the same load shape is tests/bench/go/stw/.
+//
+// The driver is a goroutine woken by the runtime's timers (as Go's
+// runtime.GC caller is): its own P counts as stopped at once and it keeps
+// its M, so with every P busy no extra thread needs a CPU. --driver thread
+// drives from a plain std::thread (an admin thread, a signal handler's
+// helper): a third runnable thread on a machine whose Ms fill every CPU
+// (docs/STW.md, "Who stops the world").
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +36,7 @@ void declare(Args& a) {
   a.option("io", "N", "goroutine pairs ping-ponging a byte over a pipe with gmp::io", "1");
   a.option("blocking", "N", "goroutines looping on gmp::blocking(200 us sleep)", "1");
   a.option("sweep-every", "N", "every Nth stop is a pool sweep (0: never)", "10");
+  a.option("driver", "KIND", "who stops the world: goroutine (timer-driven) or thread", "goroutine");
 }
 
 std::string help() {
@@ -39,6 +47,7 @@ std::string help() {
 
 struct Options {
   std::int64_t rate = 0, duration_ns = 0, busy = -1, io = 0, blocking = 0, sweep_every = 0;
+  bool thread_driver = false;
 };
 
 std::string parse(int argc, char** argv, Options* o) {
@@ -52,6 +61,11 @@ std::string parse(int argc, char** argv, Options* o) {
   o->blocking = a.has("blocking") ? a.i64("blocking", 0, 10000) : 1;
   o->sweep_every = a.has("sweep-every") ? a.i64("sweep-every", 0, 1'000'000) : 10;
   if (!a.error().empty()) return a.error();
+  if (a.has("driver")) {
+    std::string d = a.str("driver");
+    if (d != "goroutine" && d != "thread") return "stw: --driver must be goroutine or thread, not '" + d + "'";
+    o->thread_driver = d == "thread";
+  }
   if (o->duration_ns <= 0 || o->duration_ns > 3'600'000'000'000) {
     return "stw: --duration must be from 1ns to 1h (like 5s)";
   }
@@ -159,35 +173,56 @@ int stw_main(int argc, char** argv, gmp::tools::Summary& out) {
     });
   }
 
-  // The driver: a plain thread, as a collector or an admin request would be.
-  std::thread driver([&] {
-    const std::int64_t period = 1'000'000'000 / o.rate;
-    timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    const std::int64_t start = next.tv_sec * 1'000'000'000LL + next.tv_nsec;
-    for (std::int64_t k = 1;; k++) {
-      std::int64_t t = start + k * period;
-      if (t - start > o.duration_ns) break;
-      next.tv_sec = t / 1'000'000'000;
-      next.tv_nsec = t % 1'000'000'000;
-      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
-      if (o.sweep_every > 0 && k % o.sweep_every == 0) {
-        (void)gmp::stw::sweep_pools();
-      } else {
-        gmp::stw::stop_the_world(gmp::stw::Reason::kUser);
-        gmp::stw::start_the_world();
-      }
+  // The driver: stops the world at start + k * period, k = 1, 2, ... for
+  // the duration. Then sets quit itself: a goroutine back from a blocking
+  // call waits for a P that busy Ps never free, so nobody else would.
+  const std::int64_t period = 1'000'000'000 / o.rate;
+  std::int64_t stops = 0;
+  auto stop_once = [&](std::int64_t k) {
+    if (o.sweep_every > 0 && k % o.sweep_every == 0) {
+      (void)gmp::stw::sweep_pools();
+    } else {
+      gmp::stw::stop_the_world(gmp::stw::Reason::kUser);
+      gmp::stw::start_the_world();
     }
-    quit.store(true);  // here, not after join: a goroutine back from a
-                       // blocking call waits for a P that busy Ps never free
-  });
+    stops++;
+  };
+  std::thread driver;
+  if (o.thread_driver) {
+    driver = std::thread([&] {
+      timespec next;
+      clock_gettime(CLOCK_MONOTONIC, &next);
+      const std::int64_t start = next.tv_sec * 1'000'000'000LL + next.tv_nsec;
+      for (std::int64_t k = 1; k * period <= o.duration_ns; k++) {
+        std::int64_t t = start + k * period;
+        next.tv_sec = t / 1'000'000'000;
+        next.tv_nsec = t % 1'000'000'000;
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+        stop_once(k);
+      }
+      quit.store(true);
+    });
+  } else {
+    wg.add(1);
+    gmp::go([&] {
+      const gmp::TimePoint start = gmp::Clock::now();
+      for (std::int64_t k = 1; k * period <= o.duration_ns; k++) {
+        gmp::sleep_until(start + std::chrono::nanoseconds(k * period));
+        stop_once(k);
+      }
+      quit.store(true);
+      wg.done();
+    });
+  }
   wg.wait();
-  driver.join();  // it has finished: it set quit
+  if (driver.joinable()) driver.join();  // it has finished: it set quit
   for (int fd : fds) close(fd);
 
   out.set("rate", o.rate);
   out.set("duration_s", static_cast<double>(o.duration_ns) / 1e9);
   out.set("busy", busy);
+  out.set("driver", o.thread_driver ? "thread" : "goroutine");
+  out.set("stops", stops);
   out.set("busy_iterations", work.load());
   out.set("io_roundtrips", io_msgs.load());
   out.set("blocking_calls", blocking_calls.load());
