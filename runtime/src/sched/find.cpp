@@ -73,8 +73,18 @@ bool stw_park_m(M* mp) noexcept {
   // restart] in stw/stop.cpp).
   if (spin) {
     if (P* np = stw_spin_for_restart(mp, pp)) {
-      acquirep(mp, np);
-      return true;
+      // A goroutine back from a blocking call that waits for a P gets it
+      // first, as at any restart; waking it is this M's job, not the
+      // stopper's. Then this M parks like one that lost its P.
+      bool passed;
+      {
+        std::lock_guard<std::mutex> lk(sched.lock);
+        passed = syscall_waiter_take_locked(np);
+      }
+      if (!passed) {
+        acquirep(mp, np);
+        return true;
+      }
     }
   }
   for (;;) {

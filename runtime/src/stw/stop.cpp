@@ -389,16 +389,19 @@ void start_the_world() noexcept {
       M* spinner = spinners[i].m;  // cleared whoever gets the P: that M gives up
       spinners[i].m = nullptr;
       if (given[i]) continue;
-      if (syscall_waiter_take_locked(pp)) continue;  // an M back from a blocking call
       if (spinner != nullptr) {
         // Its M still spins for the restart: hand the P straight back, work
         // or not (it looks for work and idles the P itself, as any M does).
+        // If an M back from a blocking call waits for a P, the spinner
+        // passes this P on to it (stw_park_m): the waiter still gets it
+        // first, but its futex wake-up is made by the spinner, not here.
         pp->m.store(spinner, std::memory_order_relaxed);
         pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
         spinners[i].granted.store(spinner, std::memory_order_release);
         n_spin_handoffs.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
+      if (syscall_waiter_take_locked(pp)) continue;  // an M back from a blocking call
       bool has_work = !pp->runq.empty() || !pp->inbox.empty() || io_inflight(pp) > 0 ||
                       poll_sources_deadline(pp) >= 0;
       if (has_work) {
