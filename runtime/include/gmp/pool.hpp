@@ -236,6 +236,10 @@ extern FastFront g_no_front;
 FastFront* tls_front_slow() noexcept;
 void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept;
 void deallocate_slow(void* p) noexcept;
+// A free of an arena object (page info `info`) by the owner of front f that
+// the inline path did not take: another home or tier, or over the cap.
+// REQUIRES: f is this thread's front and not &g_no_front.
+void deallocate_in_front(FastFront* f, void* p, std::uint32_t info) noexcept;
 
 // class_of(size) for 0 <= size <= 1024, indexed by (size + 15) / 16.
 consteval std::array<std::uint8_t, kInlineMaxSize / 16 + 1> make_inline_class_table() {
@@ -344,7 +348,8 @@ inline void* allocate_aligned(std::size_t size, std::size_t align, Tier tier) no
 
 // Hit path: a free of a fast-tier object homed on the calling P (or thread)
 // whose list is under its cap: one TLS read, a page-map load, a push and two
-// owner-written counters. Anything else: deallocate_slow.
+// owner-written counters. Other arena objects: deallocate_in_front (one
+// call); everything else (large, null, no front yet): deallocate_slow.
 inline void deallocate(void* p) noexcept {
   using namespace gmp::detail::mem;
   std::uintptr_t off = reinterpret_cast<std::uintptr_t>(p) - g_inline.base.load(std::memory_order_relaxed);
@@ -363,6 +368,12 @@ inline void deallocate(void* p) noexcept {
         GMP_POOL_POISON(p, kFrontClassSize[cls]);  // a free object is poisoned whole (object_link.hpp)
         return;
       }
+    }
+    // Remote, txn, stable or over the cap: the slow path, minus finding the
+    // cache and the page again.
+    if (f != &g_no_front) [[likely]] {
+      deallocate_in_front(f, p, info);
+      return;
     }
   }
   deallocate_slow(p);

@@ -225,13 +225,8 @@ void* alloc_entry(std::size_t size, std::size_t align, gmp::pool::Tier tier) noe
   return alloc_in(c, size, align, tier);
 }
 
-void free_in(Cache* c, void* p) noexcept {
-  PoolState& s = state();
-  if (!s.arena.contains(p)) {
-    large_free(c, p);
-    return;
-  }
-  std::uint32_t info = s.arena.meta(s.arena.page_index(p)).info;
+// REQUIRES: p is in the arena and info is its page's.
+void free_info(Cache* c, void* p, std::uint32_t info) noexcept {
   int cls = static_cast<int>(info_cls(info));
   TierId tier = static_cast<TierId>(info_tier(info));
   if (tier == TierId::kStable) {
@@ -243,6 +238,15 @@ void free_in(Cache* c, void* p) noexcept {
   } else {
     txn_free(c, p, cls);
   }
+}
+
+void free_in(Cache* c, void* p) noexcept {
+  PoolState& s = state();
+  if (!s.arena.contains(p)) {
+    large_free(c, p);
+    return;
+  }
+  free_info(c, p, s.arena.meta(s.arena.page_index(p)).info);
 }
 
 }  // namespace
@@ -408,6 +412,13 @@ void deallocate_slow(void* p) noexcept {
     return;
   }
   free_in(c, p);
+}
+
+// The inline path's f is current_cache() for this thread (Note [Inline path
+// and migrating goroutines]): an M's slot is its P's cache, a foreign
+// thread's its own.
+void deallocate_in_front(FastFront* f, void* p, std::uint32_t info) noexcept {
+  free_info(static_cast<Cache*>(f), p, info);
 }
 
 }  // namespace gmp::detail::mem
