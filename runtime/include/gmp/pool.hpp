@@ -235,6 +235,9 @@ extern FastFront g_no_front;
 // targets without the asm in tls_front().
 FastFront* tls_front_slow() noexcept;
 void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept;
+// allocate_slow for the owner of front f.
+// REQUIRES: f is this thread's front and not &g_no_front.
+void* allocate_in_front(FastFront* f, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept;
 void deallocate_slow(void* p) noexcept;
 // A free of an arena object (page info `info`) by the owner of front f that
 // the inline path did not take: another home or tier, or over the cap.
@@ -324,8 +327,8 @@ namespace gmp::pool {
 // allocation, other tiers and sizes, threads without a front: allocate_slow.
 inline void* allocate(std::size_t size, Tier tier) noexcept {
   using namespace gmp::detail::mem;
+  FastFront* f = tls_front();
   if (tier == Tier::kFast && size <= g_inline.inline_max.load(std::memory_order_relaxed)) {
-    FastFront* f = tls_front();
     std::size_t idx = (size + 15) >> 4;
     FastSlot& s = *reinterpret_cast<FastSlot*>(reinterpret_cast<char*>(f) + kInlineSlotOffset[idx]);  // f->fast[class]
     void* p = s.head;
@@ -338,6 +341,8 @@ inline void* allocate(std::size_t size, Tier tier) noexcept {
       return p;
     }
   }
+  // A miss, a sample, another tier or size: the slow path, minus finding the cache.
+  if (f != &g_no_front) [[likely]] return allocate_in_front(f, size, 16, tier);
   return allocate_slow(size, 16, tier);
 }
 

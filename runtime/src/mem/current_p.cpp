@@ -51,6 +51,7 @@ thread_local Cache* t_foreign_cache = nullptr;
 
 [[gnu::noipa]] void on_acquirep(int pid) noexcept {
   Cache* base = g_pcache.load(std::memory_order_acquire);  // null until the pool state exists
+  if (base != nullptr) note_p_cache(pid);  // its frees may never take the slow path's current_cache()
   set_tls_front(base != nullptr ? &base[pid] : nullptr);
 }
 

@@ -214,15 +214,19 @@ void* alloc_in(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier ti
   return p;
 }
 
+void* alloc_with(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
+  // 0: the inline path took this allocation's decrement and left it here.
+  if (c->sample_countdown == 0 || --c->sample_countdown == 0) [[unlikely]] return alloc_sampled(c, size, align, tier);
+  return alloc_in(c, size, align, tier);
+}
+
 void* alloc_entry(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
   Cache* c = current_cache();
   if (c == nullptr) [[unlikely]] {
     std::lock_guard g(g_orphan_mu);
     return alloc_in(orphan_cache(), size, align, tier);
   }
-  // 0: the inline path took this allocation's decrement and left it here.
-  if (c->sample_countdown == 0 || --c->sample_countdown == 0) [[unlikely]] return alloc_sampled(c, size, align, tier);
-  return alloc_in(c, size, align, tier);
+  return alloc_with(c, size, align, tier);
 }
 
 // REQUIRES: p is in the arena and info is its page's.
@@ -260,19 +264,20 @@ bool ensure_init() noexcept {
   return s.phase.load(std::memory_order_relaxed) == 1;
 }
 
-// Slow paths only: the inline path reads gmp_pool_t_front. Every P
-// cache that holds objects came through here (its first allocation misses),
-// so g_max_pid covers every P with anything to count.
-Cache* current_cache() noexcept {
-  Cache* c = static_cast<Cache*>(fast_front());
-  if (c != nullptr && c->home < kForeignHomeBase) {
-    int id = static_cast<int>(c->home);
-    if (id >= g_max_pid.load(std::memory_order_relaxed)) [[unlikely]] {
-      int cur = g_max_pid.load(std::memory_order_relaxed);
-      while (cur <= id && !g_max_pid.compare_exchange_weak(cur, id + 1)) {
-      }
+void note_p_cache(int id) noexcept {
+  if (id >= g_max_pid.load(std::memory_order_relaxed)) [[unlikely]] {
+    int cur = g_max_pid.load(std::memory_order_relaxed);
+    while (cur <= id && !g_max_pid.compare_exchange_weak(cur, id + 1)) {
     }
   }
+}
+
+// Slow paths only: the inline path reads gmp_pool_t_front. Every P cache in
+// a front came through here or through on_acquirep, so g_max_pid covers
+// every P with anything to count.
+Cache* current_cache() noexcept {
+  Cache* c = static_cast<Cache*>(fast_front());
+  if (c != nullptr && c->home < kForeignHomeBase) note_p_cache(static_cast<int>(c->home));
   return c;
 }
 
@@ -401,6 +406,10 @@ namespace gmp::detail::mem {
 
 void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
   return alloc_entry(size, align < 16 ? 16 : align, tier);
+}
+
+void* allocate_in_front(FastFront* f, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
+  return alloc_with(static_cast<Cache*>(f), size, align < 16 ? 16 : align, tier);
 }
 
 void deallocate_slow(void* p) noexcept {

@@ -72,6 +72,8 @@ inline bool ready() noexcept { return state().phase.load(std::memory_order_acqui
 // during thread exit after the foreign cache was parked. (fast_front() in
 // gmp/pool.hpp is the same without the P-count bookkeeping.)
 Cache* current_cache() noexcept;
+// Records that P `id`'s cache is in use (stats' and the leak check's range).
+void note_p_cache(int id) noexcept;
 // PoolState::pcache, published when the state is created (null before).
 extern std::atomic<Cache*> g_pcache;
 // This thread's foreign cache, or null (no P-less use yet, or parked at exit).
