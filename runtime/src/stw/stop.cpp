@@ -144,11 +144,14 @@ void acquire_world() noexcept {
 // std::mutex: a contended lock() sleeps in the kernel and costs a futex
 // wake-up (tens of µs in a VM) where the holder, typically the M that just
 // stopped the last P, keeps it for well under a microsecond. So try for a
-// few µs first.
+// few µs first, when the caller has a CPU of its own (an M, a goroutine
+// stopper). Not for a plain-thread stopper: on a machine whose Ms fill the
+// CPUs the holder may be the M it displaced, and spinning only delays it
+// (measured: +50 µs on the restart's median).
 class SchedLock {
  public:
-  SchedLock() noexcept {
-    for (int i = 0; i < 256; i++) {
+  explicit SchedLock(bool spin = true) noexcept {
+    for (int i = 0; spin && i < 256; i++) {
       if (sched.lock.try_lock()) return;
       for (int k = 0; k < 8; k++) cpu_relax();
     }
@@ -293,7 +296,7 @@ void stop_the_world(Reason reason) noexcept {
   cur_t0 = t0;
   GMP_PROBE_STW_BEGIN(static_cast<int>(reason), cur_gen);
   {
-    SchedLock lk;
+    SchedLock lk(caller_p != nullptr);
     sched.stw_note.clear();
     all_stopped.store(false, std::memory_order_relaxed);
     spin_ok = caller_p != nullptr;
@@ -323,7 +326,7 @@ void stop_the_world(Reason reason) noexcept {
       now = nanotime();
     }
     {
-      SchedLock lk;
+      SchedLock lk(caller_p != nullptr);
       stop_syscall_ps_locked();
       preempt_running_locked();
     }
@@ -351,7 +354,7 @@ void start_the_world() noexcept {
   int nwork = 0;
   bool given[kMaxProcs] = {};  // handed out by the first pass
   {
-    SchedLock lk;
+    SchedLock lk(caller_p != nullptr);
     sched.stw_waiting.store(false, std::memory_order_seq_cst);
     sched.stop_requested.fetch_and(~kStopRequestedStw, std::memory_order_seq_cst);
     // First the Ps stopped in a blocking call (Note [Syscall token]): a call
