@@ -180,7 +180,11 @@ bool cq_ready(Ring* r) noexcept {
   // load of a hint.
   const unsigned head = __atomic_load_n(r->ring.cq.khead, __ATOMIC_RELAXED);
   const unsigned tail = io_uring_smp_load_acquire(r->ring.cq.ktail);
-  return head != tail;
+  if (head != tail) return true;
+  // COOP_TASKRUN: completions wait as task work until the submitting thread
+  // enters the kernel; TASKRUN_FLAG says so here, and reap()'s peek enters
+  // (GETEVENTS) to post them.
+  return (__atomic_load_n(r->ring.sq.kflags, __ATOMIC_RELAXED) & IORING_SQ_TASKRUN) != 0;
 }
 
 std::int64_t ring_next_deadline(P* pp) noexcept {
@@ -242,12 +246,12 @@ std::string probe_features(unsigned* setup_flags) {
   if (p.features & IORING_FEAT_EXT_ARG) kern += " ext-arg";
   if (p.features & IORING_FEAT_FAST_POLL) kern += " fast-poll";
   if (p.features & IORING_FEAT_NODROP) kern += " nodrop";
-  // COOP_TASKRUN defers completion work to the submitting thread's next
-  // kernel entry; our Ps move between threads, so it is opt-in (docs/IO.md).
+  // COOP_TASKRUN: completion work waits for the submitting thread's next
+  // kernel entry instead of interrupting it (docs/IO.md, "Task work").
+  // GMP_IO_COOP=0 turns it off.
   if (coop) {
-    if (const char* e = std::getenv("GMP_IO_COOP"); e != nullptr && std::strcmp(e, "1") == 0) {
-      *setup_flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-    }
+    const char* e = std::getenv("GMP_IO_COOP");
+    if (e == nullptr || std::strcmp(e, "0") != 0) *setup_flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   }
   return kern;
 }

@@ -251,4 +251,59 @@ TEST_P(FileIo, BlockingFastPathKeepsP) {
   });
 }
 
+// COOP_TASKRUN is the default where the kernel has it; GMP_IO_COOP=0 turns
+// it off. Either way a completion submitted on one P and reaped after the
+// goroutine that waits for it was readied elsewhere arrives.
+class TaskWork : public testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(Coop, TaskWork, testing::Values("default", "0"),
+                         [](const testing::TestParamInfo<const char*>& i) {
+                           return std::string(i.param) == "0" ? std::string("off") : std::string("default");
+                         });
+
+TEST_P(TaskWork, ModeFollowsGmpIoCoopAndIoWorks) {
+  const bool off = std::string(GetParam()) == "0";
+  if (off) setenv("GMP_IO_COOP", "0", 1); else unsetenv("GMP_IO_COOP");
+  ASSERT_EQ(gmp::io::set_backend("io_uring"), "");
+  gmp::Config c;
+  c.procs = 2;
+  c.pin = false;
+  std::string desc;
+  int got = 0;
+  gmp::run(c, [&]() -> int {
+    desc = gmp::io::backend_description();
+    int p[2];
+    EXPECT_EQ(pipe2(p, O_CLOEXEC), 0);
+    gmp::WaitGroup wg;
+    std::atomic<int> sum{0};
+    for (int i = 0; i < 50; i++) {
+      wg.add(1);
+      gmp::go([&] {
+        char b = 0;
+        auto r = gmp::io::read(p[0], &b, 1, {gmp::io::after(10s), nullptr});
+        if (r.ok() && r.value() == 1) sum.fetch_add(b);
+        wg.done();
+      });
+    }
+    for (int i = 0; i < 50; i++) {
+      char b = 1;
+      EXPECT_TRUE(gmp::io::write(p[1], &b, 1).ok());
+      if (i % 7 == 0) gmp::yield();
+    }
+    wg.wait();
+    got = sum.load();
+    (void)gmp::io::close(p[0]);
+    (void)gmp::io::close(p[1]);
+    return 0;
+  });
+  unsetenv("GMP_IO_COOP");
+  EXPECT_EQ(got, 50);
+  if (!gmp::io::uring_enabled() && desc.find("io_uring,") == std::string::npos) GTEST_SKIP() << desc;
+  const bool kernel_has = desc.find("coop-taskrun") < desc.find("using:");
+  if (off || !kernel_has) {
+    EXPECT_NE(desc.find("using: default task work"), std::string::npos) << desc;
+  } else {
+    EXPECT_NE(desc.find("using: coop-taskrun"), std::string::npos) << desc;
+  }
+}
+
 }  // namespace
