@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -80,6 +79,13 @@ int run(int argc, char** argv, Summary& out) {
   std::atomic<std::uint64_t> ops{0};
   const std::int64_t deadline = gmp::detail::nanotime() + dur_ns;
   std::uint64_t rss0 = rss_bytes();
+  // Steady state: goroutine 0 takes the snapshot between two of its rounds
+  // once 3/4 of the run has passed, while every goroutine still runs (a
+  // timer-woken observer can be late under load and see the final frees).
+  const std::int64_t snap_at = deadline - dur_ns / 4;
+  gmp::pool::Stats mid;
+  std::uint64_t mid_rss = 0;
+  bool snapped = false;
   std::vector<gmp::JoinHandle<void>> hs;
   for (int g = 0; g < n; ++g) {
     hs.push_back(gmp::spawn([&, g] {
@@ -123,6 +129,11 @@ int run(int argc, char** argv, Summary& out) {
         post.clear();
         for (void* p : take) gmp::pool::deallocate(p);
         take.clear();
+        if (g == 0 && !snapped && gmp::detail::nanotime() >= snap_at) {
+          mid = gmp::pool::stats(true);
+          mid_rss = rss_bytes();
+          snapped = true;
+        }
         gmp::yield();
       }
       for (void* p : keep) gmp::pool::deallocate(p);
@@ -130,10 +141,6 @@ int run(int argc, char** argv, Summary& out) {
       ops.fetch_add(local, std::memory_order_relaxed);
     }));
   }
-  // Steady state: 3/4 into the run.
-  gmp::sleep_for(std::chrono::nanoseconds(dur_ns * 3 / 4));
-  gmp::pool::Stats mid = gmp::pool::stats(true);
-  std::uint64_t mid_rss = rss_bytes();
   for (auto& h : hs) h.join();
   for (void* p : box.items) gmp::pool::deallocate(p);
   gmp::pool::Stats s = gmp::pool::stats(true);
@@ -163,7 +170,8 @@ int run(int argc, char** argv, Summary& out) {
   out.set("pool_live_mib", static_cast<double>(live) / 1048576.0);
   out.set("rss_mib", static_cast<double>(rss1) / 1048576.0);
   out.set("rss_start_mib", static_cast<double>(rss0) / 1048576.0);
-  // Steady state (3/4 into the run).
+  // Steady state (3/4 into the run; all zero if goroutine 0 never got there).
+  out.set("steady_snapshot", snapped ? 1 : 0);
   std::uint64_t mid_live = 0, mid_cached = 0;
   for (const auto& t : mid.tiers) {
     mid_live += t.total.bytes_in_use;
