@@ -17,6 +17,7 @@
 // leave its work with nobody looking. After (3) finds work it takes a P back.
 #include <mutex>
 
+#include "base/check.hpp"
 #include "base/clock.hpp"
 #include "io/ring.hpp"
 #include "sched/syscall.hpp"
@@ -106,7 +107,10 @@ bool stw_park_m(M* mp) noexcept {
 }  // namespace
 
 void register_poll_source(const PollSource* src) noexcept {
-  if (n_poll_srcs < kMaxPollSources) poll_srcs[n_poll_srcs++] = src;
+  // Static initialisation only: a source silently dropped would never be polled.
+  GMP_CHECK(n_poll_srcs < kMaxPollSources, "runtime: more than %d poll sources (raise kMaxPollSources): %s",
+            kMaxPollSources, src->name);
+  poll_srcs[n_poll_srcs++] = src;
 }
 
 int poll_sources(P* pp, std::int64_t now_ns) noexcept {
