@@ -27,14 +27,16 @@
 //      blocking call; after the hog threshold report once which G on which
 //      P holds it;
 //   4. stopped: probe stw_stopped(stopping ns); the caller works;
-//   5. start_the_world, under sched.lock: clear the flags, give Ps to Ms that
-//      wait in exitsyscall, give a P stopped in a blocking call back to that
-//      call when it is still running (its exitsyscall then takes the fast
-//      path: a stop does not turn blocking calls into P waiters), hand a P
-//      straight back to its M when that M still spins for the restart (Note
-//      [Stopped Ms spin for the restart]), start an M on every other P with
-//      work (queued Gs, io in flight, timers), idle the rest; then wakep,
-//      probe stw_end(total ns).
+//   5. start_the_world, under sched.lock: clear the flags; first the Ps
+//      stopped in a blocking call: the call's M gets its own P back if the
+//      call returned (it waits in exitsyscall), else the P goes back to the
+//      call when it has no queued work (its exitsyscall then takes the fast
+//      path: a stop does not turn blocking calls into P waiters); then the
+//      others: a P goes straight back to its M when that M still spins for
+//      the restart (Note [Stopped Ms spin for the restart]; the M passes it
+//      on to an exitsyscall waiter if there is one), else to a waiter, else
+//      an M is started on it if it has work (queued Gs, io in flight,
+//      timers), else it idles; then wakep, probe stw_end(total ns).
 //
 // Invariants while stopped: every P in [0, nprocs) is kStopped, no M runs a
 // goroutine except the caller, the idle list is empty (so wakep, poke and
