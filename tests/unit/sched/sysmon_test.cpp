@@ -37,8 +37,12 @@ TEST(Sysmon, HogIsReportedAndItsQueueMovesToAnotherP) {
         queued_ran.store(true);
         wg.done();
       });
-      // Long enough for several tries of sysmon's on-CPU check on a loaded machine.
-      spin_for(500ms, false);
+      // Hog (no safe point) until sysmon has flagged us: its on-CPU check
+      // needs this thread on a CPU for half of a window, which a loaded
+      // machine may deny for a while. The bound only ends a broken run.
+      auto until = std::chrono::steady_clock::now() + 20s;
+      while (gmp::sched_stats().hogs == 0 && std::chrono::steady_clock::now() < until) spin_for(5ms, false);
+      spin_for(20ms, false);  // and keep the P a little longer, as a hog does
       hog_done.store(true);
       wg.done();
     });
