@@ -119,6 +119,8 @@ bool syscall_waiter_take_locked(P* pp) noexcept {
   return true;
 }
 
+int syscall_waiters() noexcept { return n_waiters.load(std::memory_order_relaxed); }
+
 void syscall_reset() noexcept {
   for (SysState& s : sys_state) {
     s.token.store(0, std::memory_order_relaxed);

@@ -16,5 +16,7 @@ bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept;
 // left by a call that ended as the runtime stopped would otherwise let
 // sysmon "retake" the new runtime's P of that id while it idles.
 void syscall_reset() noexcept;
+// Ms whose goroutine came back from gmp::blocking and waits for a P (tests).
+int syscall_waiters() noexcept;
 
 }  // namespace gmp::detail

@@ -21,6 +21,7 @@
 
 #include "gmp/gmp.hpp"
 #include "sched/sched.hpp"
+#include "sched/syscall.hpp"
 #include "stw/stw.hpp"
 
 namespace {
@@ -242,7 +243,8 @@ TEST(Stw, CallReturningDuringAStopGetsItsOwnP) {
     ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
     gmp::stw::stop_the_world(Reason::kUser);
     release.store(true);
-    std::this_thread::sleep_for(2ms);
+    // The call has returned and its M waits for a P (no P is free).
+    EXPECT_TRUE(wait_until([&] { return gmp::detail::syscall_waiters() == 1; }));
     gmp::stw::start_the_world();
     for (int i = 0; i < gmp::detail::sched.nprocs; i++) {
       EXPECT_NE(gmp::detail::sched.allp[i]->status.load(), gmp::detail::PStatus::kSyscall) << "round " << round << " P " << i;
