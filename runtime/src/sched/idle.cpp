@@ -137,7 +137,15 @@ void* m_main(void* arg) {
     acquirep(mp, pp);
     m_schedule_loop(mp);
   }
-  if (mp->p != nullptr) releasep(mp);
+  {
+    // Under sched.lock: a goroutine back from a blocking call during stop
+    // runs on to its next switch on this P once pp->m is null (syscall.cpp).
+    std::lock_guard<std::mutex> lk(sched.lock);
+    if (P* held = mp->p) {
+      releasep(mp);
+      held->m.store(nullptr, std::memory_order_relaxed);
+    }
+  }
   signals_fini_thread(mp);
   setm(nullptr);
   return nullptr;

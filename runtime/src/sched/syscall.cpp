@@ -235,9 +235,11 @@ void exitsyscall(std::uint64_t tok) noexcept {
         np = w.got;
         break;
       }
-      if (sched.stopping.load(std::memory_order_relaxed)) {
-        // The runtime stops: leave the waiters and run the goroutine to its
-        // next switch on the old P, whose M is exiting (docs/IO.md).
+      // The runtime stops: leave the waiters and run the goroutine to its
+      // next switch on the old P once the M that held it has let it go on
+      // its way out (m_main releases it under sched.lock, which orders its
+      // last writes to the P before ours; docs/IO.md).
+      if (sched.stopping.load(std::memory_order_relaxed) && pp->m.load(std::memory_order_relaxed) == nullptr) {
         for (SysWaiter** l = &waiters; *l != nullptr; l = &(*l)->next) {
           if (*l == &w) {
             *l = w.next;
