@@ -160,13 +160,6 @@ void ready(G* gp) noexcept;
 void ready_global(G* gp) noexcept;
 // The M's loop on g0: find a G, run it, repeat until the runtime stops.
 void m_schedule_loop(M* mp) noexcept;
-// Parks mp (which holds no P) until it is handed one or takes an idle one.
-// Returns false when the runtime stops.
-bool m_wait_for_p(M* mp) noexcept;
-// syscall.cpp, slow exit with no idle P: the calling goroutine goes to the
-// global queue and its M, which holds no P, parks on g0. Returns when the
-// goroutine runs again, on whichever M took it.
-void requeue_global_from_syscall() noexcept;
 // Runs pending poll sources for pp; returns how many Gs they readied.
 int poll_sources(P* pp, std::int64_t now_ns) noexcept;
 std::int64_t poll_sources_deadline(P* pp) noexcept;

@@ -222,21 +222,6 @@ void schedule_from_g(PendingKind kind, bool (*commit)(void*), void* arg) noexcep
   }
 }
 
-}  // namespace
-
-void requeue_global_from_syscall() noexcept {
-  M* mp = getm();
-  G* cur = mp->curg;
-  GMP_CHECK(mp->p == nullptr && !cur->is_g0, "runtime: requeue_global_from_syscall with a P or on g0");
-  cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-  // finish_switch on g0 puts cur on the global queue once its context is
-  // saved; m_schedule_loop then parks this M until it is given a P.
-  mp->pending = PendingAction{PendingKind::kPreempt, cur, nullptr, nullptr};
-  switch_to(mp, cur, &mp->g0);
-}
-
-namespace {
-
 [[noreturn]] void goexit(G* gp) noexcept {
   P* pp = getp();
   GMP_PROBE_G_EXIT(gp->id, pp->id);
@@ -372,11 +357,6 @@ void ready_global(G* gp) noexcept {
 
 void m_schedule_loop(M* mp) noexcept {
   for (;;) {
-    if (mp->p == nullptr) [[unlikely]] {
-      // Back on g0 without a P: its goroutine went to the global queue on
-      // its way out of a blocking call (requeue_global_from_syscall).
-      if (!m_wait_for_p(mp)) return;
-    }
     bool inherit = false;
     G* gp = find_runnable(mp, &inherit);
     if (gp == nullptr) return;
@@ -388,26 +368,6 @@ void m_schedule_loop(M* mp) noexcept {
     pp->n_switches.store(pp->n_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     switch_to(mp, &mp->g0, gp);
     // Back on g0: finish_switch ran prev's pending action.
-  }
-}
-
-bool m_wait_for_p(M* mp) noexcept {
-  for (;;) {
-    if (P* np = stopm(mp, -1)) {
-      acquirep(mp, np);
-      return true;
-    }
-    if (sched.stopping.load(std::memory_order_acquire)) return false;
-    // Poked: take an idle P if one appeared meanwhile.
-    P* np = nullptr;
-    {
-      std::lock_guard<std::mutex> lk(sched.lock);
-      if (!sched.stw_waiting.load(std::memory_order_relaxed)) np = pidle_get_locked();
-    }
-    if (np != nullptr) {
-      acquirep(mp, np);
-      return true;
-    }
   }
 }
 

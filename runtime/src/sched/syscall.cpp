@@ -15,11 +15,10 @@
 // goroutines, a non-empty global queue, I/O in flight on its ring, or a due
 // poll source — or if no P idles and no M spins, or after 10 ms anyway.
 //
-// Slow exit: the M lost its P. It takes an idle P if there is one; else the
-// goroutine goes to the global queue and the M parks without a P (Go's
-// exitsyscall0). Only while the world stops (or the runtime ends) does it
-// wait as a "syscall waiter" until a P is handed to it (start_the_world, or
-// find.cpp, which gives a P to a waiter before putting it on the idle list).
+// Slow exit: the M lost its P. It takes an idle P if there is one, else it
+// waits (a "syscall waiter") until an M that runs out of work hands it its P
+// (find.cpp gives a P to a waiter before putting it on the idle list), so
+// the goroutine, still on this M's stack, resumes on that P.
 #include "sched/syscall.hpp"
 
 #include <mutex>
@@ -202,30 +201,14 @@ void exitsyscall(std::uint64_t tok) noexcept {
   P* np = nullptr;
   SysWaiter w;
   w.mp = mp;
-  bool to_global = false;
   {
     std::lock_guard<std::mutex> lk(sched.lock);
     np = pidle_get_locked();
     if (np == nullptr) {
-      // No idle P: the goroutine goes to the global queue and this M parks
-      // (Go's exitsyscall0), so busy Ps run it at their next schedule instead
-      // of it waiting until some M runs dry. While the world stops or the
-      // runtime ends it waits as a syscall waiter (start_the_world hands
-      // those their P).
-      to_global = !sched.stw_waiting.load(std::memory_order_relaxed) &&
-                  !sched.stopping.load(std::memory_order_relaxed);
-      if (!to_global) {
-        w.next = waiters;
-        waiters = &w;
-        n_waiters.fetch_add(1, std::memory_order_relaxed);
-      }
+      w.next = waiters;
+      waiters = &w;
+      n_waiters.fetch_add(1, std::memory_order_relaxed);
     }
-  }
-  if (to_global) {
-    const std::uint64_t gid = gp->id;
-    requeue_global_from_syscall();  // returns on whichever M runs us next
-    GMP_PROBE_SYSCALL_BLOCK_EXIT(gid, getp()->id, 2);
-    return;
   }
   if (np == nullptr) {
     for (;;) {

@@ -241,49 +241,6 @@ TEST_P(FileIo, BlockingCallHandsOffItsP) {
   EXPECT_GE(gmp::io::io_stats().handoffs, 1u);
 }
 
-// A goroutine back from a blocking call whose P was handed off, while every
-// P stays busy, goes to the global queue and runs there (Go's exitsyscall0):
-// it must not wait for an M to run out of work, which these busy goroutines
-// never let happen until it has run.
-TEST_P(FileIo, GoroutineBackFromHandedOffCallRunsWhilePsStayBusy) {
-  gmp::Config c = cfg();
-  std::atomic<bool> back{false};
-  std::atomic<bool> gave_up{false};
-  int rc = gmp::run(c, [&] {
-    gmp::WaitGroup wg;
-    wg.add(1);
-    gmp::go([&] {
-      gmp::blocking([] { return usleep(30'000); });  // long enough for sysmon's hand-off
-      back = true;
-      wg.done();
-    });
-    gmp::WaitGroup busy;
-    const int nbusy = c.procs;  // with main, more runnable goroutines than Ps
-    busy.add(nbusy);
-    for (int i = 0; i < nbusy; i++) {
-      gmp::go([&] {
-        auto until = std::chrono::steady_clock::now() + 20s;  // a bound, not a timing
-        while (!back.load()) {
-          if (std::chrono::steady_clock::now() > until) {
-            gave_up = true;
-            break;
-          }
-          gmp::yield();
-        }
-        busy.done();
-      });
-    }
-    auto until = std::chrono::steady_clock::now() + 20s;
-    while (!back.load() && std::chrono::steady_clock::now() < until) gmp::yield();
-    busy.wait();
-    wg.wait();
-    return 0;
-  });
-  EXPECT_EQ(rc, 0);
-  EXPECT_TRUE(back.load());
-  EXPECT_FALSE(gave_up.load()) << "the goroutine back from the call ran only once the busy ones gave up";
-}
-
 TEST_P(FileIo, BlockingFastPathKeepsP) {
   run([&] {
     long sum = 0;
