@@ -73,6 +73,7 @@ void flush(Ring* r) noexcept {
     io_counters.submitted.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
     r->unsubmitted = n >= static_cast<int>(r->unsubmitted) ? 0 : r->unsubmitted - static_cast<std::uint32_t>(n);
   }
+  if (r->unsubmitted == 0) r->submit_due_ns.store(-1, std::memory_order_relaxed);
 }
 
 void arm_wake(Ring* r) noexcept {
@@ -190,7 +191,10 @@ bool cq_ready(Ring* r) noexcept {
 std::int64_t ring_next_deadline(P* pp) noexcept {
   Ring* r = &rings[pp->id];
   if (!r->ok) return -1;
-  return cq_ready(r) || r->cancel_head.load(std::memory_order_relaxed) != nullptr ? 0 : -1;
+  if (cq_ready(r) || r->cancel_head.load(std::memory_order_relaxed) != nullptr) return 0;
+  // SQEs prepared by a goroutine that then kept running (it did not park, so
+  // nothing submitted them): due once the batching delay is over.
+  return r->submit_due_ns.load(std::memory_order_relaxed);
 }
 
 const PollSource kRingSource{"io_uring", ring_poll, ring_next_deadline, nullptr};
@@ -346,7 +350,10 @@ int ring_run(Ring* r, io::Op kind, const io::OpOptions& o, void (*prep)(io_uring
     io_uring_sqe_set_data64(t, reinterpret_cast<std::uint64_t>(&op) | kTagLinkTimeout);
     op.pending = 2;
   }
-  if (r->unsubmitted == 0) r->first_unsubmitted_ns = sched.coarse_now_ns.load(std::memory_order_relaxed);
+  if (r->unsubmitted == 0) {
+    r->first_unsubmitted_ns = sched.coarse_now_ns.load(std::memory_order_relaxed);
+    r->submit_due_ns.store(r->first_unsubmitted_ns + kSubmitDelayNs, std::memory_order_relaxed);
+  }
   r->unsubmitted += static_cast<std::uint32_t>(op.pending);
   op.next = r->inflight;
   if (r->inflight != nullptr) r->inflight->prev = &op;
@@ -500,6 +507,7 @@ void io_start(int nprocs) noexcept {
       }
       r->ok = true;
       r->unsubmitted = 0;
+      r->submit_due_ns.store(-1, std::memory_order_relaxed);
       r->inflight = nullptr;
       r->n_inflight.store(0);
       r->wake_armed.store(false);

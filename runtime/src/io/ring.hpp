@@ -67,6 +67,11 @@ struct alignas(64) Ring {
   std::atomic<bool> wake_armed{false};    // owner writes; idle waiters read
   std::uint32_t unsubmitted = 0;          // owner only
   std::int64_t first_unsubmitted_ns = 0;  // owner only
+  // When the oldest unsubmitted SQE is due to be sent (first_unsubmitted_ns
+  // + the batching delay), or -1 when none waits. Owner writes; sysmon and
+  // other Ms read it (ring_next_deadline) so that a busy goroutine that
+  // never parks is asked to poll, which submits.
+  std::atomic<std::int64_t> submit_due_ns{-1};
   std::uint64_t next_seq = 1;             // owner only
   IoOp* inflight = nullptr;               // owner only
   std::atomic<std::uint32_t> n_inflight{0};  // owner writes, sysmon reads

@@ -241,6 +241,50 @@ TEST_P(FileIo, BlockingCallHandsOffItsP) {
   EXPECT_GE(gmp::io::io_stats().handoffs, 1u);
 }
 
+// An operation prepared by a goroutine is submitted even while another
+// goroutine keeps its P busy and never parks: the ring reports its SQEs as
+// due after the batching delay, so sysmon asks the busy one to poll (the
+// stw workload's io ping-pong made ~1 round trip in 5 s before).
+TEST_P(FileIo, OperationIsSubmittedWhileABusyGoroutineHoldsTheP) {
+  gmp::Config c = cfg();
+  c.procs = 1;
+  std::atomic<int> trips{0};
+  std::atomic<bool> gave_up{false};
+  int rc = gmp::run(c, [&] {
+    int p[2];
+    EXPECT_EQ(pipe2(p, O_CLOEXEC), 0);
+    gmp::WaitGroup wg;
+    wg.add(2);
+    gmp::go([&] {  // busy: safe points, never parks
+      auto until = std::chrono::steady_clock::now() + 20s;  // a bound, not a timing
+      while (trips.load() < 20) {
+        if (std::chrono::steady_clock::now() > until) {
+          gave_up = true;
+          break;
+        }
+        gmp::preempt_point();
+      }
+      wg.done();
+    });
+    gmp::go([&] {
+      char b = 'x';
+      for (int i = 0; i < 20 && !gave_up.load(); i++) {
+        if (!gmp::io::write(p[1], &b, 1).ok()) break;
+        if (!gmp::io::read(p[0], &b, 1).ok()) break;
+        trips++;
+      }
+      wg.done();
+    });
+    wg.wait();
+    (void)gmp::io::close(p[0]);
+    (void)gmp::io::close(p[1]);
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(trips.load(), 20);
+  EXPECT_FALSE(gave_up.load());
+}
+
 TEST_P(FileIo, BlockingFastPathKeepsP) {
   run([&] {
     long sum = 0;
