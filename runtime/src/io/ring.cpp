@@ -13,6 +13,9 @@
 // An M that gives up its P waits in that P's ring (io_uring_enter GETEVENTS,
 // EXT_ARG timeout = the P's next deadline) instead of its futex, so that a
 // completion for the idle P wakes an M that takes the P back and reaps it.
+// At most one M waits in a ring (Ring::idle_waiter; others use their futex):
+// the kernel wakes CQ waiters one at a time, so a wake-up aimed at one M
+// could wake another.
 // Wakers (startm, poke_idle_p, stop) set the M's Note, then write the ring's
 // eventfd if the M published that it waits there (m_wait_ring): the M
 // stores m_wait_ring then checks its Note, the waker sets the Note then
@@ -416,6 +419,11 @@ bool io_idle_wait(M* mp, P* pp, std::int64_t deadline_ns) noexcept {
     return false;
   }
   Ring* r = &rings[pp->id];
+  M* none = nullptr;
+  if (!r->idle_waiter.compare_exchange_strong(none, mp, std::memory_order_acq_rel)) {
+    mp->park.sleep(deadline_ns);  // another M waits in this ring (Ring::idle_waiter)
+    return false;
+  }
   m_wait_ring[mp->id].store(pp->id, std::memory_order_seq_cst);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   bool ready = false;
@@ -443,6 +451,7 @@ bool io_idle_wait(M* mp, P* pp, std::int64_t deadline_ns) noexcept {
     }
   }
   m_wait_ring[mp->id].store(-1, std::memory_order_relaxed);
+  r->idle_waiter.store(nullptr, std::memory_order_release);
   return ready && !mp->park.signaled();
 }
 
@@ -506,6 +515,7 @@ void io_start(int nprocs) noexcept {
         break;
       }
       r->ok = true;
+      r->idle_waiter.store(nullptr, std::memory_order_relaxed);
       r->unsubmitted = 0;
       r->submit_due_ns.store(-1, std::memory_order_relaxed);
       r->inflight = nullptr;

@@ -76,6 +76,12 @@ struct alignas(64) Ring {
   IoOp* inflight = nullptr;               // owner only
   std::atomic<std::uint32_t> n_inflight{0};  // owner writes, sysmon reads
   std::atomic<CancelReq*> cancel_head{nullptr};  // MPSC: anyone pushes, owner drains
+  // The one idle M allowed to wait in this ring (CAS to claim, store null to
+  // leave); others wait on their futex. io_uring wakes CQ waiters
+  // exclusively: with two Ms in one ring a wake-up aimed at one (its eventfd
+  // CQE) woke the other, which reaped it, and the first slept on with a P
+  // handed to it (a stall seen in gmpbench).
+  std::atomic<M*> idle_waiter{nullptr};
 };
 
 // The calling goroutine's ring, or null (plain thread, or blocking backend).
