@@ -126,15 +126,14 @@ TEST(Stw, RunningGoroutinesStopAtSafePoints) {
   b.finish(4);
 }
 
-TEST(Stw, StopFromAGoroutine) {
-  Runtime rt(2);
-  Busy b;
-  b.spawn(2);
+// Stops the world n times from a goroutine (its own P stops first); returns
+// how many of those stops saw every P stopped.
+int stops_from_a_goroutine(int n) {
   std::atomic<int> ok{0};
   gmp::WaitGroup wg;
   wg.add(1);
   gmp::go([&] {
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < n; i++) {
       gmp::stw::stop_the_world(Reason::kUser);
       if (all_stopped()) ok++;
       gmp::stw::start_the_world();
@@ -143,7 +142,14 @@ TEST(Stw, StopFromAGoroutine) {
     wg.done();
   });
   wg.wait();
-  EXPECT_EQ(ok.load(), 100);
+  return ok.load();
+}
+
+TEST(Stw, StopFromAGoroutine) {
+  Runtime rt(2);
+  Busy b;
+  b.spawn(2);
+  EXPECT_EQ(stops_from_a_goroutine(100), 100);
   b.finish(2);
 }
 
@@ -199,20 +205,7 @@ TEST(Stw, StoppedMsSpinForAGoroutineStopper) {
       gmp::stw::start_the_world();
     }
     EXPECT_EQ(gmp::detail::stw_spin_handoffs(), 0u);
-    std::atomic<int> ok{0};
-    gmp::WaitGroup wg;
-    wg.add(1);
-    gmp::go([&] {
-      for (int i = 0; i < 50; i++) {
-        gmp::stw::stop_the_world(Reason::kUser);
-        if (all_stopped()) ok++;
-        gmp::stw::start_the_world();
-        gmp::yield();
-      }
-      wg.done();
-    });
-    wg.wait();
-    EXPECT_EQ(ok.load(), 50);
+    EXPECT_EQ(stops_from_a_goroutine(50), 50);
     if (spin.count() > 0) {
       EXPECT_GT(gmp::detail::stw_spin_handoffs(), 0u);
     } else {
