@@ -7,7 +7,9 @@
 // through on_acquirep/on_releasep (sched/idle.cpp; exitsyscall and stw's
 // move_caller change mp->p too: exitsyscall's M runs no pool code before its
 // acquirep, and drain_cache clears the slot of the stw caller whose P is
-// removed). fast_front(), for the slow path: recomputed from getm()->p, and it
+// removed). Inside gmp::blocking (M::in_blocking, set by entersyscall, which
+// also clears the slot) the P may be handed to another M, so both paths treat
+// the M as having no P until exitsyscall takes it back. fast_front(), for the slow path: recomputed from getm()->p, and it
 // refreshes the slot, so a thread whose slot is &g_no_front gets the inline
 // path back after one slow call.
 //
@@ -62,7 +64,9 @@ thread_local Cache* t_foreign_cache = nullptr;
   M* mp = getm();
   if (mp != nullptr) {
     P* pp = mp->p;  // owner only: this M sets it, and this M is running us
-    if (pp == nullptr) [[unlikely]] return nullptr;
+    // No P, or inside gmp::blocking (the P may be another M's by now): the
+    // caller uses the shared orphan cache.
+    if (pp == nullptr || mp->in_blocking) [[unlikely]] return nullptr;
     Cache* base = g_pcache.load(std::memory_order_acquire);
     if (base == nullptr) [[unlikely]] base = state().pcache;
     Cache* c = &base[pp->id];

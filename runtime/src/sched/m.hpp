@@ -54,6 +54,10 @@ struct alignas(64) M {
   Note park;                // the M sleeps here when it has no P
   M* idle_link = nullptr;   // idle list link. Guarded by Sched::lock.
   bool idle = false;        // on the idle list. Guarded by Sched::lock.
+  // Inside a gmp::blocking call (entersyscall..exitsyscall): its P may be
+  // handed to another M meanwhile, so the pool treats this M as a foreign
+  // thread (mem/current_p.cpp). Owner only.
+  bool in_blocking = false;
 
   void* sigstack = nullptr;  // the signal stack, for the M's life
   std::size_t sigstack_bytes = 0;

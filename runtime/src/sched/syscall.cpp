@@ -27,6 +27,7 @@
 #include "base/clock.hpp"
 #include "gmp/io.hpp"
 #include "io/ring.hpp"
+#include "mem/current_p.hpp"
 #include "sched/sysmon.hpp"
 #include "trace/probes.hpp"
 
@@ -161,6 +162,11 @@ std::uint64_t entersyscall() noexcept {
   SysState& s = sys_state[pp->id];
   std::uint64_t tok = (static_cast<std::uint64_t>(pp->id + 1) << 48) | (++s.seq & 0xFFFF'FFFF'FFFFULL);
   GMP_PROBE_SYSCALL_BLOCK_ENTER(mp->curg->id, pp->id);
+  // The call may allocate from the pool while sysmon hands our P to another
+  // M: from here to exitsyscall this M uses the pool as a foreign thread,
+  // never the P's cache (two Ms would share it).
+  mp->in_blocking = true;
+  mem::on_releasep();
   s.token.store(tok, std::memory_order_seq_cst);
   pp->status.store(PStatus::kSyscall, std::memory_order_release);
   return tok;
@@ -190,9 +196,11 @@ void exitsyscall(std::uint64_t tok) noexcept {
   SysState& s = sys_state[pid];
   M* mp = getm();
   G* gp = mp->curg;
+  mp->in_blocking = false;
   std::uint64_t want = tok;
   if (s.token.compare_exchange_strong(want, 0, std::memory_order_acq_rel)) {
     pp->status.store(PStatus::kRunning, std::memory_order_release);
+    mem::on_acquirep(pp->id);  // the P is ours again: its cache too
     GMP_PROBE_SYSCALL_BLOCK_EXIT(gp->id, pp->id, 0);
     return;
   }

@@ -2,6 +2,8 @@
 // inline hits and frees against the slow path's counters, the cap and
 // sampling hand-offs to the slow path, and goroutines that allocate on one P,
 // yield, and free on another (Note [Inline path and migrating goroutines]).
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -260,6 +262,40 @@ TEST_F(PoolTest, InlineFrontFollowsTheGoroutinesP) {
   EXPECT_EQ(s.tiers[0].total.hits + s.tiers[0].total.misses, static_cast<std::uint64_t>(kG) * kRounds);
   EXPECT_EQ(live_objects(s.tiers[0]), 0);
   RecordProperty("migrations", migrated.load());
+}
+
+// Inside gmp::blocking the P may be handed to another M while the call runs,
+// so the call's allocations must not use the P's cache (two Ms would share
+// it): the M is a foreign thread until exitsyscall, then back on the P's.
+TEST_F(PoolTest, BlockingCallDoesNotUseItsPsCache) {
+  const int cls = class_of(96);
+  int wrong = 0;
+  std::uint64_t in_call_served = 0;
+  int rc = gmp::run(gmp::Config{.procs = 1, .pin = false, .cpus = {}}, [&] {
+    const int pid = current_p_id();
+    Cache& pc = state().pcache[pid];
+    void* warm = gmp::pool::allocate(96, Tier::kFast);  // the front is the P's now
+    if (tls_front() != &pc) wrong++;
+    std::uint64_t before = served(pc, cls);
+    std::vector<void*> held;
+    gmp::blocking([&] {
+      if (tls_front() == &pc) wrong++;
+      for (int i = 0; i < 100; ++i) held.push_back(gmp::pool::allocate(96, Tier::kFast));
+      usleep(30'000);  // long enough for sysmon to hand the P off
+      for (void* q : held) gmp::pool::deallocate(q);
+      return 0;
+    });
+    in_call_served = served(pc, cls) - before;
+    void* after = gmp::pool::allocate(96, Tier::kFast);
+    if (tls_front() != &pc) wrong++;
+    gmp::pool::deallocate(after);
+    gmp::pool::deallocate(warm);
+    return 0;
+  });
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(in_call_served, 0u) << "the blocking call allocated from its P's cache";
+  EXPECT_EQ(live_objects(st().tiers[0]), 0);
 }
 
 // The stw caller whose P is removed by set_procs moves to P 0 without an
