@@ -1,30 +1,16 @@
 // gmprun end to end: built-ins, a user .so, and bad input (one line, exit 2).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <string>
 
+#include "run_gmprun.hpp"
+
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
+using gmp_it::Result;
 
-Result run(const std::string& args) {
-  std::string cmd = std::string(GMP_BIN_DIR) + "/gmprun " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
+Result run(const std::string& args) { return gmp_it::gmprun(args); }
 
 std::string lib(const char* name) { return std::string(GMP_BIN_DIR) + "/../lib/" + name; }
 

@@ -1,35 +1,20 @@
 // gmprun stw end to end: the stw workload's summary, a goroutine dump on
 // SIGQUIT, and a pool-config reload on SIGHUP (accepted and refused).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
+#include "run_gmprun.hpp"
+
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
+using gmp_it::Result;
+using gmp_it::sh;
 
-Result sh(const std::string& script) {
-  std::string cmd = "sh -c '" + script + "' 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
-
-std::string gmprun() { return std::string(GMP_BIN_DIR) + "/gmprun"; }
+std::string gmprun() { return gmp_it::gmprun_path(); }
 
 TEST(GmprunStw, WorkloadPrintsPausesPerReason) {
   Result r = sh(gmprun() + " --procs 2 --quiet stw --rate 100 --duration 1s --sweep-every 5");
