@@ -153,19 +153,30 @@ TEST(Stw, StopFromAGoroutine) {
   b.finish(2);
 }
 
+// A goroutine held in a gmp::blocking call (its M blocked outside the
+// runtime) until `release` is set; `in_call` once it is inside, `returned`
+// once the goroutine is past the call.
+struct HeldCall {
+  struct Flags {
+    std::atomic<bool> release{false}, in_call{false}, returned{false};
+  } flags;
+  void start() {
+    gmp::go([this] {
+      gmp::blocking([this] {
+        flags.in_call.store(true);
+        while (!flags.release.load()) std::this_thread::sleep_for(100us);
+        return 0;
+      });
+      flags.returned.store(true);
+    });
+  }
+};
+
 TEST(Stw, PInBlockingCallCountsAsStoppedWithoutWaiting) {
   Runtime rt(2);
-  std::atomic<bool> release{false};
-  std::atomic<bool> in_call{false};
-  std::atomic<bool> returned{false};
-  gmp::go([&] {
-    gmp::blocking([&] {
-      in_call.store(true);
-      while (!release.load()) std::this_thread::sleep_for(100us);
-      return 0;
-    });
-    returned.store(true);
-  });
+  HeldCall call;
+  auto& [release, in_call, returned] = call.flags;
+  call.start();
   ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
   for (int i = 0; i < 20; i++) {
     gmp::stw::stop_the_world(Reason::kUser);
@@ -224,15 +235,9 @@ TEST(Stw, StoppedMsSpinForAGoroutineStopper) {
 TEST(Stw, CallReturningDuringAStopGetsItsOwnP) {
   Runtime rt(4);
   for (int round = 0; round < 6; round++) {
-    std::atomic<bool> release{false}, in_call{false}, returned{false};
-    gmp::go([&] {
-      gmp::blocking([&] {
-        in_call.store(true);
-        while (!release.load()) std::this_thread::sleep_for(100us);
-        return 0;
-      });
-      returned.store(true);
-    });
+    HeldCall call;
+    auto& [release, in_call, returned] = call.flags;
+    call.start();
     ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
     gmp::stw::stop_the_world(Reason::kUser);
     release.store(true);
