@@ -73,7 +73,8 @@ namespace {
 // errno is per thread and a goroutine may resume on another thread; glibc's
 // __errno_location is declared const, so the compiler may keep its result
 // across the switch and restore errno into the old thread's copy (ThreadSanitizer
-// caught it). Read and write it out of line (Note [TLS across switches]).
+// caught it). Read and write it so that nothing is cached across the switch
+// (Note [TLS across switches]).
 #if defined(__x86_64__) && !defined(GMP_GETM_OUT_OF_LINE)
 // glibc's errno lives in the static TLS block, at the same offset from the
 // thread pointer in every thread: read it once, then access errno with one
@@ -197,6 +198,15 @@ void end_slice(P* pp) noexcept {
   if (G* next = pp->runq.runnext.exchange(nullptr, std::memory_order_acq_rel)) runq_put(pp, next, false);
 }
 
+// Counts a switch to a G on pp: a new time slice unless the G inherits the
+// current one (runnext), and the switch counter sysmon watches.
+// REQUIRES: the caller owns pp (owner-only writers: plain increments, no
+// locked RMW; readers are sysmon and stats).
+void count_switch(P* pp, bool inherit) noexcept {
+  if (!inherit) pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  pp->n_switches.store(pp->n_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 // Gives up the current goroutine's M after recording what to do with it.
 // Every switch is a safe point: if sysmon ended the slice, honour it here.
 // REQUIRES: called on a goroutine.
@@ -213,9 +223,7 @@ void schedule_from_g(PendingKind kind, bool (*commit)(void*), void* arg) noexcep
   bool inherit = false;
   if (sched.stop_requested.load(std::memory_order_relaxed) == 0) next = pick_next_fast(pp, &inherit);
   if (next != nullptr) {
-    if (!inherit) pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    // Owner-only writer (readers: sysmon, stats): a plain increment, no locked RMW.
-    pp->n_switches.store(pp->n_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    count_switch(pp, inherit);
     switch_to(mp, cur, next);
   } else {
     switch_to(mp, cur, &mp->g0);
@@ -363,9 +371,7 @@ void m_schedule_loop(M* mp) noexcept {
     if (mp->spinning) resetspinning(mp);
     P* pp = mp->p;
     pp->searching.store(false, std::memory_order_relaxed);
-    if (!inherit) pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    // Owner-only writer (readers: sysmon, stats): a plain increment, no locked RMW.
-    pp->n_switches.store(pp->n_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    count_switch(pp, inherit);
     switch_to(mp, &mp->g0, gp);
     // Back on g0: finish_switch ran prev's pending action.
   }
