@@ -134,46 +134,30 @@ inline constexpr int kInlineClasses = 20;            // classes of 16 .. 1024 B
 // store, so a reader sees the old or the new value, never a torn one (the
 // compiler would emit load, add, store for a relaxed load + store).
 // REQUIRES (add/sub/set): called only by the owner.
-struct Counter {
-  std::atomic<std::uint64_t> v{0};
-  void add(std::uint64_t n = 1) noexcept {
+template <class T>
+struct OwnerCounter {
+  std::atomic<T> v{0};
+  void add(T n = 1) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__)
-    asm volatile("addq %1, %0" : "+m"(*reinterpret_cast<std::uint64_t*>(&v)) : "er"(n));
+    asm volatile("add%z0 %1, %0" : "+m"(*reinterpret_cast<T*>(&v)) : "er"(n));  // %z0: the operand's size suffix
 #else
     v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 #endif
   }
-  void sub(std::uint64_t n = 1) noexcept {
+  void sub(T n = 1) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__)
-    asm volatile("subq %1, %0" : "+m"(*reinterpret_cast<std::uint64_t*>(&v)) : "er"(n));
+    asm volatile("sub%z0 %1, %0" : "+m"(*reinterpret_cast<T*>(&v)) : "er"(n));
 #else
     v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
 #endif
   }
-  void set(std::uint64_t n) noexcept { v.store(n, std::memory_order_relaxed); }
-  std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
+  void set(T n) noexcept { v.store(n, std::memory_order_relaxed); }
+  T get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
-static_assert(sizeof(Counter) == 8 && std::atomic<std::uint64_t>::is_always_lock_free);
+using Counter = OwnerCounter<std::uint64_t>;
 // The same, 32 bits wide (a list length next to its cap in one word).
-struct Counter32 {
-  std::atomic<std::uint32_t> v{0};
-  void add(std::uint32_t n = 1) noexcept {
-#if defined(__x86_64__) && defined(__GNUC__)
-    asm volatile("addl %1, %0" : "+m"(*reinterpret_cast<std::uint32_t*>(&v)) : "ir"(n));
-#else
-    v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-#endif
-  }
-  void sub(std::uint32_t n = 1) noexcept {
-#if defined(__x86_64__) && defined(__GNUC__)
-    asm volatile("subl %1, %0" : "+m"(*reinterpret_cast<std::uint32_t*>(&v)) : "ir"(n));
-#else
-    v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
-#endif
-  }
-  void set(std::uint32_t n) noexcept { v.store(n, std::memory_order_relaxed); }
-  std::uint32_t get() const noexcept { return v.load(std::memory_order_relaxed); }
-};
+using Counter32 = OwnerCounter<std::uint32_t>;
+static_assert(sizeof(Counter) == 8 && std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(sizeof(Counter32) == 4 && std::atomic<std::uint32_t>::is_always_lock_free);
 
 // One fast-tier class of one cache: a LIFO list linked through each free
