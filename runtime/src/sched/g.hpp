@@ -54,7 +54,7 @@ struct alignas(64) G {
   // dumps and sysmon.
   std::atomic<GStatus> status{GStatus::kIdle};
 
-  std::uint64_t id = 0;         // set at spawn; owner only
+  std::uint64_t id = 0;         // set at spawn (relaxed atomic store); sysmon reads it with g_id_relaxed()
   std::uint64_t parent_id = 0;  // the spawner's id, 0 for a thread
 
   // Link for whichever intrusive queue holds the G (global queue, an inbox, a
@@ -107,5 +107,10 @@ struct alignas(64) G {
   static constexpr std::size_t kInlineClosure = 128;
   alignas(16) unsigned char closure_buf[kInlineClosure];
 };
+
+// G::id of a G that another thread may be recycling meanwhile (sysmon's
+// reports name the G it saw running): a relaxed atomic read, paired with
+// g_new's relaxed store, so a stale id is possible but no data race is.
+inline std::uint64_t g_id_relaxed(const G* gp) noexcept { return __atomic_load_n(&gp->id, __ATOMIC_RELAXED); }
 
 }  // namespace gmp::detail

@@ -167,6 +167,7 @@ G* gfget(P* pp) noexcept {
 int g_bind_stack(P* pp, G* gp) noexcept { return stack_get(pp, gp->stack_cls, &gp->stack); }
 
 void gfput(P* pp, G* gp) noexcept {
+  san_fiber_recycle(gp);
   gp->status.store(GStatus::kIdle, std::memory_order_relaxed);
   gp->m.store(nullptr, std::memory_order_relaxed);
   if (gp->closure_on_heap) std::free(gp->closure);

@@ -65,6 +65,21 @@ inline void san_fiber_destroy(G* gp) noexcept {
   (void)gp;
 }
 
+// A dead goroutine's descriptor is recycled: give it a fresh TSan fiber.
+// The goroutine never returned from its first frames (it exited by switching
+// away), so its fiber's shadow stack still holds them; reused for the next
+// goroutine, that stack grew by a few frames per lifetime until TSan's 64 Ki
+// frame limit overflowed (a SEGV inside TSan in a test that respawns
+// goroutines tens of thousands of times). Called after the switch away from
+// gp, so its fiber is not the current one.
+inline void san_fiber_recycle(G* gp) noexcept {
+#if GMP_TSAN
+  if (gp->tsan_fiber != nullptr) __tsan_destroy_fiber(gp->tsan_fiber);
+  gp->tsan_fiber = __tsan_create_fiber(0);
+#endif
+  (void)gp;
+}
+
 // g0 is the thread's own stack and its own TSan fiber.
 inline void san_g0_init(G* g0) noexcept {
 #if GMP_TSAN

@@ -279,7 +279,7 @@ G* g_new(std::size_t closure_size, std::size_t closure_align, const SpawnOptions
     gp->closure_on_heap = true;
   }
   gp->sp = nullptr;  // the stack is bound at first run
-  gp->id = sched.goid_gen.fetch_add(1, std::memory_order_relaxed) + 1;
+  __atomic_store_n(&gp->id, sched.goid_gen.fetch_add(1, std::memory_order_relaxed) + 1, __ATOMIC_RELAXED);  // g_id_relaxed
   G* parent = (mp != nullptr && mp->curg != nullptr && !mp->curg->is_g0) ? mp->curg : nullptr;
   gp->parent_id = parent != nullptr ? parent->id : 0;
   gp->creator_pc = __builtin_return_address(0);

@@ -130,7 +130,7 @@ TickResult check_ps(std::int64_t now) noexcept {
       t.slice_flagged = true;
       t.flagged_ns = now;
       gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
-      GMP_PROBE_PREEMPT_REQUEST(gp->id, pp->id, now - t.tick_since_ns);
+      GMP_PROBE_PREEMPT_REQUEST(g_id_relaxed(gp), pp->id, now - t.tick_since_ns);
       sched.n_preempt_requests.fetch_add(1, std::memory_order_relaxed);
     }
     if (!running || sw != t.switches) {
@@ -161,7 +161,7 @@ TickResult check_ps(std::int64_t now) noexcept {
           sched.n_hog_moved.fetch_add(moved, std::memory_order_relaxed);
           if (sched.cfg.report_hogs) {
             errorf("runtime: goroutine %llu has run %lld ms on P %d without a safe point; moved %u queued goroutines to other Ps",
-                   static_cast<unsigned long long>(gp->id), static_cast<long long>(ran / 1'000'000), pp->id, moved);
+                   static_cast<unsigned long long>(g_id_relaxed(gp)), static_cast<long long>(ran / 1'000'000), pp->id, moved);
           }
           if (moved > 0) wakep();
         } else {
