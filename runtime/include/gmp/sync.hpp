@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "gmp/detail/short_lock.hpp"
 #include "gmp/detail/wait.hpp"
 
 namespace gmp {
@@ -34,7 +35,7 @@ class WaitGroup {
   std::atomic<std::uint64_t> state_{0};
   // Waiters, a list guarded by lock_ (a short spin-then-futex lock held for a
   // few stores, and across a waiter's park until its commit releases it).
-  std::atomic<std::uint32_t> lock_{0};
+  detail::ShortLockWord lock_;
   detail::Waiter* waiters_ = nullptr;  // GMP_GUARDED_BY(lock_)
 };
 
@@ -84,7 +85,7 @@ class Mutex {
   void unlock_slow() noexcept;
 
   std::atomic<std::uint32_t> state_{0};
-  std::atomic<std::uint32_t> qlock_{0};        // spin lock for the queue
+  detail::ShortLockWord qlock_;               // spin lock for the queue
   detail::Waiter* head_ = nullptr;        // GMP_GUARDED_BY(qlock_)
   detail::Waiter* tail_ = nullptr;        // GMP_GUARDED_BY(qlock_)
 };
@@ -107,7 +108,7 @@ class RWMutex {
   bool try_lock_shared() noexcept;
 
  private:
-  std::atomic<std::uint32_t> qlock_{0};
+  detail::ShortLockWord qlock_;
   std::int64_t readers_ = 0;             // GMP_GUARDED_BY(qlock_): active readers
   bool writer_ = false;                  // GMP_GUARDED_BY(qlock_)
   detail::Waiter* rhead_ = nullptr;      // GMP_GUARDED_BY(qlock_): waiting readers (LIFO list)
@@ -134,7 +135,7 @@ class CondVar {
   void notify_all() noexcept;
 
  private:
-  std::atomic<std::uint32_t> qlock_{0};
+  detail::ShortLockWord qlock_;
   detail::Waiter* head_ = nullptr;  // GMP_GUARDED_BY(qlock_), FIFO
   detail::Waiter* tail_ = nullptr;  // GMP_GUARDED_BY(qlock_)
 };
@@ -181,7 +182,7 @@ class Semaphore {
   std::int64_t available() const noexcept;
 
  private:
-  std::atomic<std::uint32_t> qlock_{0};
+  detail::ShortLockWord qlock_;
   std::int64_t count_;               // GMP_GUARDED_BY(qlock_)
   detail::Waiter* head_ = nullptr;   // GMP_GUARDED_BY(qlock_): FIFO; Waiter::token = units wanted
   detail::Waiter* tail_ = nullptr;   // GMP_GUARDED_BY(qlock_)

@@ -13,7 +13,7 @@ using namespace detail;
 
 namespace {
 struct CondCommit {
-  std::atomic<std::uint32_t>* qlock;
+  ShortLockWord* qlock;
   Mutex* m;
 };
 bool cond_commit(void* arg) {

@@ -57,7 +57,7 @@ void Semaphore::release(std::int64_t n) noexcept {
 }
 
 std::int64_t Semaphore::available() const noexcept {
-  auto& l = const_cast<std::atomic<std::uint32_t>&>(qlock_);
+  auto& l = const_cast<detail::ShortLockWord&>(qlock_);
   QGuard g(l);
   return count_;
 }

@@ -10,7 +10,7 @@ namespace gmp {
 namespace {
 
 struct WgCommit {
-  std::atomic<std::uint32_t>* lock;
+  detail::ShortLockWord* lock;
 };
 bool wg_commit(void* arg) {
   detail::short_unlock(*static_cast<WgCommit*>(arg)->lock);

@@ -13,13 +13,13 @@
 
 namespace gmp::detail {
 
-inline void qlock_acquire(std::atomic<std::uint32_t>& l) noexcept { short_lock(l); }
-inline void qlock_release(std::atomic<std::uint32_t>& l) noexcept { short_unlock(l); }
+inline void qlock_acquire(ShortLockWord& l) noexcept { short_lock(l); }
+inline void qlock_release(ShortLockWord& l) noexcept { short_unlock(l); }
 
 struct QGuard {
-  explicit QGuard(std::atomic<std::uint32_t>& l) noexcept : l_(l) { qlock_acquire(l_); }
+  explicit QGuard(ShortLockWord& l) noexcept : l_(l) { qlock_acquire(l_); }
   ~QGuard() { qlock_release(l_); }
-  std::atomic<std::uint32_t>& l_;
+  ShortLockWord& l_;
 };
 
 inline void fifo_push_back(Waiter*& head, Waiter*& tail, Waiter* w) noexcept {
@@ -45,7 +45,7 @@ inline Waiter* fifo_pop(Waiter*& head, Waiter*& tail) noexcept {
 
 // Park commit: release the queue lock the waiter was enqueued under.
 inline bool qlock_commit(void* arg) {
-  qlock_release(*static_cast<std::atomic<std::uint32_t>*>(arg));
+  qlock_release(*static_cast<ShortLockWord*>(arg));
   return true;
 }
 

@@ -1,0 +1,55 @@
+// sync/spin_lock.cpp — the short lock's slow paths and its process-wide
+// barrier (Note [Asymmetric unlock] in spin_lock.hpp).
+#include "sync/spin_lock.hpp"
+
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/clock.hpp"
+#include "base/futex.hpp"
+
+namespace gmp::detail {
+
+namespace {
+
+long membarrier(int cmd) noexcept { return syscall(SYS_membarrier, cmd, 0u, 0); }
+
+// Registers this process for expedited private membarriers, if the kernel
+// offers them. Runs at load time, before any thread can take a short lock.
+bool register_membarrier() noexcept {
+  long cmds = membarrier(MEMBARRIER_CMD_QUERY);
+  if (cmds < 0 || (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
+  return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+}
+
+}  // namespace
+
+bool short_lock_asymmetric = register_membarrier();
+
+void short_lock_slow(ShortLockWord& w) noexcept {
+  constexpr int kSpins = 200;
+  for (;;) {
+    for (int i = 0; i < kSpins; i++) {
+      std::uint32_t c = 0;
+      if (w.locked.load(std::memory_order_relaxed) == 0 &&
+          w.locked.compare_exchange_weak(c, 1, std::memory_order_acquire)) {
+        return;
+      }
+      cpu_relax();
+    }
+    // Count ourselves in, make every unlocker see it or make its store of 0
+    // visible to us, then retry once and sleep while the lock is held.
+    w.sleepers.fetch_add(1, std::memory_order_seq_cst);
+    if (short_lock_asymmetric) membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    std::uint32_t c = 0;
+    bool got = w.locked.compare_exchange_strong(c, 1, std::memory_order_acquire);
+    if (!got) futex_wait(&w.locked, 1);
+    w.sleepers.fetch_sub(1, std::memory_order_relaxed);
+    if (got) return;
+  }
+}
+
+void short_lock_wake(ShortLockWord& w) noexcept { futex_wake(&w.locked, 1); }
+
+}  // namespace gmp::detail
