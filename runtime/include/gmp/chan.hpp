@@ -30,19 +30,23 @@ namespace gmp {
 
 namespace detail {
 
-// How the core moves elements of one type. dst is raw storage.
+// How the core moves elements of one type. dst is raw storage. `trivial`:
+// a move is a byte copy and destruction is a no-op, so the core copies
+// without calling through the pointers (the common int/pointer payload).
 struct ElemOps {
   std::size_t size;
   std::size_t align;
   void (*move_construct)(void* dst, void* src) noexcept;
   void (*destroy)(void* p) noexcept;
+  bool trivial;
 };
 
 template <class T>
 inline constexpr ElemOps kElemOps{
     sizeof(T), alignof(T),
     [](void* dst, void* src) noexcept { ::new (dst) T(std::move(*static_cast<T*>(src))); },
-    [](void* p) noexcept { static_cast<T*>(p)->~T(); }};
+    [](void* p) noexcept { static_cast<T*>(p)->~T(); },
+    std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>};
 
 class ChanCore;
 enum class ChanResult : std::uint8_t { kOk, kClosed, kWouldBlock };

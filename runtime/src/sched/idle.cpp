@@ -214,8 +214,7 @@ void startm(P* pp, bool spinning) noexcept {
   io_wake_m(mp);  // it may wait in a ring (io/ring.cpp, Note [Idle M in its ring])
 }
 
-void wakep() noexcept {
-  if (sched.npidle.load(std::memory_order_seq_cst) == 0) return;
+void wakep_idle() noexcept {
   int expected = 0;
   if (sched.nmspinning.load(std::memory_order_relaxed) != 0 ||
       !sched.nmspinning.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) {

@@ -36,10 +36,11 @@ namespace {
 
 }  // namespace
 
-bool runq_put(P* pp, G* gp, bool next) noexcept {
+bool runq_put_any(P* pp, G* gp, bool next) noexcept {
   if (next && sched.nprocs == 1) {
     // Note [One P]: nobody else touches runnext, and wakep() has no idle P
-    // to find, so neither the exchange nor its fence is needed.
+    // to find, so neither the exchange nor its fence is needed (the inline
+    // runq_put in sched.hpp does this before calling here).
     G* old = pp->runq.runnext.load(std::memory_order_relaxed);
     pp->runq.runnext.store(gp, std::memory_order_relaxed);
     if (old == nullptr) return false;
@@ -60,7 +61,7 @@ bool runq_put(P* pp, G* gp, bool next) noexcept {
   return true;
 }
 
-G* runq_get(P* pp, bool* inherit) noexcept {
+G* runq_get_any(P* pp, bool* inherit) noexcept {
   if (sched.nprocs == 1) {
     if (G* gp = pp->runq.runnext.load(std::memory_order_relaxed)) {  // Note [One P]
       pp->runq.runnext.store(nullptr, std::memory_order_relaxed);

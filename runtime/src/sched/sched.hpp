@@ -151,9 +151,9 @@ inline G* getg() noexcept {
   return (gp != nullptr && !gp->is_g0) ? gp : nullptr;
 }
 
-// Parks the current goroutine (see gmp::detail::wait for `commit`).
-// REQUIRES: called on a goroutine (not g0, not a plain thread).
-void park(WaitReason reason, bool (*commit)(void*), void* arg) noexcept;
+// Parks the current goroutine gp (see gmp::detail::wait for `commit`).
+// REQUIRES: gp == getg() != null (not g0, not a plain thread).
+void park(G* gp, WaitReason reason, bool (*commit)(void*), void* arg) noexcept;
 // Makes a parked G runnable (Note [Where a woken G goes] in schedule.cpp).
 void ready(G* gp) noexcept;
 // Puts gp on the global queue and wakes a P to run it. Any thread.
@@ -176,11 +176,32 @@ G* find_runnable(M* mp, bool* inherit) noexcept;
 // occupant to the tail). Returns true if something went to the ring (so a
 // spinning M could take it), false if gp only filled an empty runnext.
 // REQUIRES: the caller owns pp.
-bool runq_put(P* pp, G* gp, bool next) noexcept;
+bool runq_put_any(P* pp, G* gp, bool next) noexcept;
 // Takes the next G from pp's runnext/ring/inbox. *inherit is set when the G
 // came from runnext (it inherits the current time slice).
 // REQUIRES: the caller owns pp.
-G* runq_get(P* pp, bool* inherit) noexcept;
+G* runq_get_any(P* pp, bool* inherit) noexcept;
+// The same with the one-P runnext hand-off inline (Note [One P] in runq.cpp:
+// plain loads and stores), as every channel wake-up and park does it.
+inline bool runq_put(P* pp, G* gp, bool next) noexcept {
+  if (next && sched.nprocs == 1) {
+    G* old = pp->runq.runnext.load(std::memory_order_relaxed);
+    pp->runq.runnext.store(gp, std::memory_order_relaxed);
+    if (old == nullptr) return false;
+    return runq_put_any(pp, old, false);  // kick the old occupant to the tail
+  }
+  return runq_put_any(pp, gp, next);
+}
+inline G* runq_get(P* pp, bool* inherit) noexcept {
+  if (sched.nprocs == 1) {
+    if (G* gp = pp->runq.runnext.load(std::memory_order_relaxed)) {
+      pp->runq.runnext.store(nullptr, std::memory_order_relaxed);
+      *inherit = true;
+      return gp;
+    }
+  }
+  return runq_get_any(pp, inherit);
+}
 // Global queue. REQUIRES (the _locked ones): sched.lock held.
 void globrunq_put_locked(G* gp) noexcept;
 void globrunq_put_batch_locked(G* head, G* tail, std::uint32_t n) noexcept;
@@ -195,7 +216,11 @@ bool any_work() noexcept;
 // ---- idle.cpp --------------------------------------------------------------
 
 // Wakes an idle P with a spinning M if there is an idle P and no M spinning.
-void wakep() noexcept;
+// The common case (no idle P: one load) inline; the rest in idle.cpp.
+void wakep_idle() noexcept;
+inline void wakep() noexcept {
+  if (sched.npidle.load(std::memory_order_seq_cst) != 0) wakep_idle();
+}
 // Starts an M on pp (or on any idle P when pp is null).
 void startm(P* pp, bool spinning) noexcept;
 // Takes pp off the idle list and starts an M on it, if it is still idle.

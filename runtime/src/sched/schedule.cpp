@@ -77,22 +77,22 @@ namespace {
 // (Note [TLS across switches]).
 #if defined(__x86_64__) && !defined(GMP_GETM_OUT_OF_LINE)
 // glibc's errno lives in the static TLS block, at the same offset from the
-// thread pointer in every thread: read it once, then access errno with one
-// %fs-relative volatile asm (same reasoning as getm()).
-std::intptr_t errno_tp_offset() noexcept {
-  static const std::intptr_t off = [] {
-    char* tp;
-    asm("movq %%fs:0, %0" : "=r"(tp));
-    return reinterpret_cast<char*>(&errno) - tp;
-  }();
-  return off;
+// thread pointer in every thread: computed once at load time (a plain
+// global, not a function-local static with its guard on every switch), then
+// errno is accessed with one %fs-relative volatile asm (same reasoning as
+// getm()).
+std::intptr_t compute_errno_tp_offset() noexcept {
+  char* tp;
+  asm("movq %%fs:0, %0" : "=r"(tp));
+  return reinterpret_cast<char*>(&errno) - tp;
 }
+const std::intptr_t errno_tp_offset = compute_errno_tp_offset();
 int errno_get() noexcept {
   int e;
-  asm volatile("movl %%fs:(%1), %0" : "=r"(e) : "r"(errno_tp_offset()) : "memory");
+  asm volatile("movl %%fs:(%1), %0" : "=r"(e) : "r"(errno_tp_offset) : "memory");
   return e;
 }
-void errno_set(int e) noexcept { asm volatile("movl %0, %%fs:(%1)" : : "r"(e), "r"(errno_tp_offset()) : "memory"); }
+void errno_set(int e) noexcept { asm volatile("movl %0, %%fs:(%1)" : : "r"(e), "r"(errno_tp_offset) : "memory"); }
 #else
 [[gnu::noipa]] int errno_get() noexcept { return errno; }
 [[gnu::noipa]] void errno_set(int e) noexcept { errno = e; }
@@ -103,7 +103,8 @@ void g_entry(void* from) noexcept;
 
 // Switches from cur to next on mp. Returns when cur is resumed, possibly on
 // another M: nothing read from mp before the switch is valid after it.
-void switch_to(M* mp, G* cur, G* next) noexcept {
+// Inlined into its two callers (one call level less on every hand-off).
+[[gnu::always_inline]] inline void switch_to(M* mp, G* cur, G* next) noexcept {
   if (next->sp == nullptr) {
     // First run: bind a stack now (g.hpp), preferably the one freed last.
     int err = g_bind_stack(mp->p, next);
@@ -177,7 +178,7 @@ void finish_switch(G* prev) noexcept {
 // The next G for pp without leaving the current context: every 61st tick the
 // global queue first, then runnext, ring, inbox, then the global queue.
 // REQUIRES: the caller owns pp.
-G* pick_next_fast(P* pp, bool* inherit) noexcept {
+[[gnu::always_inline]] inline G* pick_next_fast(P* pp, bool* inherit) noexcept {
   *inherit = false;
   if (pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
       sched.gq_size.load(std::memory_order_relaxed) > 0) {
@@ -202,15 +203,17 @@ void end_slice(P* pp) noexcept {
 // current one (runnext), and the switch counter sysmon watches.
 // REQUIRES: the caller owns pp (owner-only writers: plain increments, no
 // locked RMW; readers are sysmon and stats).
-void count_switch(P* pp, bool inherit) noexcept {
+[[gnu::always_inline]] inline void count_switch(P* pp, bool inherit) noexcept {
   if (!inherit) pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   pp->n_switches.store(pp->n_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 // Gives up the current goroutine's M after recording what to do with it.
 // Every switch is a safe point: if sysmon ended the slice, honour it here.
+// Inlined into its callers: park, yield, preemption and exit each get their
+// own copy of the hand-off.
 // REQUIRES: called on a goroutine.
-void schedule_from_g(PendingKind kind, bool (*commit)(void*), void* arg) noexcept {
+[[gnu::always_inline]] inline void schedule_from_g(PendingKind kind, bool (*commit)(void*), void* arg) noexcept {
   M* mp = getm();
   G* cur = mp->curg;
   P* pp = mp->p;
@@ -224,10 +227,10 @@ void schedule_from_g(PendingKind kind, bool (*commit)(void*), void* arg) noexcep
   if (sched.stop_requested.load(std::memory_order_relaxed) == 0) next = pick_next_fast(pp, &inherit);
   if (next != nullptr) {
     count_switch(pp, inherit);
-    switch_to(mp, cur, next);
   } else {
-    switch_to(mp, cur, &mp->g0);
+    next = &mp->g0;
   }
+  switch_to(mp, cur, next);
 }
 
 [[noreturn]] void goexit(G* gp) noexcept {
@@ -315,9 +318,7 @@ void g_start(G* gp, void (*run)(void*), void (*destroy)(void*)) noexcept {
 
 // ---- park / ready ------------------------------------------------------------
 
-void park(WaitReason reason, bool (*commit)(void*), void* arg) noexcept {
-  G* gp = getm()->curg;
-  GMP_CHECK(gp != nullptr && !gp->is_g0, "runtime: park called outside a goroutine");
+void park(G* gp, WaitReason reason, bool (*commit)(void*), void* arg) noexcept {
   gp->wait_reason.store(reason, std::memory_order_relaxed);
   gp->state_since_ns.store(sched.coarse_now_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
   gp->status.store(GStatus::kWaiting, std::memory_order_relaxed);

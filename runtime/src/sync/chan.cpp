@@ -26,35 +26,7 @@ bool unlock_commit(void* arg) {
 
 }  // namespace
 
-void ChanCore::recv_from_sender(Sudog* s, void* out) noexcept {
-  if (cap_ == 0) {
-    ops_->move_construct(out, s->elem);
-  } else {
-    // The buffer is full: take its head, and put the sender's value in the
-    // slot just freed (the tail, since sendx == recvx when full).
-    void* head = slot(recvx);
-    ops_->move_construct(out, head);
-    ops_->destroy(head);
-    ops_->move_construct(head, s->elem);
-    if (++recvx == cap_) recvx = 0;
-    sendx = recvx;
-  }
-  s->success = true;
-}
 
-void ChanCore::recv_from_buffer(void* out) noexcept {
-  void* p = slot(recvx);
-  ops_->move_construct(out, p);
-  ops_->destroy(p);
-  if (++recvx == cap_) recvx = 0;
-  qcount.store(qcount.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-}
-
-void ChanCore::send_to_buffer(void* elem) noexcept {
-  ops_->move_construct(slot(sendx), elem);
-  if (++sendx == cap_) sendx = 0;
-  qcount.store(qcount.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
 
 ChanCore* chan_new(std::size_t cap, const ElemOps* ops) {
   std::size_t align = ops->align < alignof(std::max_align_t) ? alignof(std::max_align_t) : ops->align;
@@ -73,7 +45,7 @@ void chan_unref(ChanCore* c) noexcept {
   // Last handle: no operation can be pending (a waiter holds a handle).
   std::size_t n = c->qcount.load(std::memory_order_relaxed);
   for (std::size_t i = 0, x = c->recvx; i < n; i++) {
-    c->ops_->destroy(c->slot(x));
+    c->destroy_elem(c->slot(x));
     if (++x == c->cap_) x = 0;
   }
   std::size_t align = c->ops_->align < alignof(std::max_align_t) ? alignof(std::max_align_t) : c->ops_->align;
@@ -81,35 +53,6 @@ void chan_unref(ChanCore* c) noexcept {
   ::operator delete(static_cast<void*>(c), std::align_val_t(align));
 }
 
-bool ChanCore::try_send_locked(void* elem, Sudog** woken) noexcept {
-  if (Sudog* r = recvq.dequeue()) {
-    ops_->move_construct(r->elem, elem);
-    r->success = true;
-    if (r->sel != nullptr) r->sel->ok = true;
-    *woken = r;
-    return true;
-  }
-  *woken = nullptr;
-  if (qcount.load(std::memory_order_relaxed) < cap_) {
-    send_to_buffer(elem);
-    return true;
-  }
-  return false;
-}
-
-ChanResult ChanCore::try_recv_locked(void* out, Sudog** woken) noexcept {
-  if (Sudog* s = sendq.dequeue()) {
-    recv_from_sender(s, out);
-    *woken = s;
-    return ChanResult::kOk;
-  }
-  *woken = nullptr;
-  if (qcount.load(std::memory_order_relaxed) > 0) {
-    recv_from_buffer(out);
-    return ChanResult::kOk;
-  }
-  return closed.load(std::memory_order_relaxed) ? ChanResult::kClosed : ChanResult::kWouldBlock;
-}
 
 namespace {
 

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "gmp/chan.hpp"
 #include "gmp/detail/wait.hpp"
@@ -96,6 +97,24 @@ class ChanCore {
 
   void* slot(std::size_t i) const noexcept { return static_cast<char*>(buf_) + i * ops_->size; }
 
+  // Moves an element into raw storage dst / destroys one (ElemOps::trivial:
+  // a copy of a fixed size, no call).
+  void move_elem(void* dst, void* src) const noexcept {
+    if (ops_->trivial) {
+      switch (ops_->size) {
+        case 0: return;
+        case 4: std::memcpy(dst, src, 4); return;
+        case 8: std::memcpy(dst, src, 8); return;
+        case 16: std::memcpy(dst, src, 16); return;
+        default: std::memcpy(dst, src, ops_->size); return;
+      }
+    }
+    ops_->move_construct(dst, src);
+  }
+  void destroy_elem(void* p) const noexcept {
+    if (!ops_->trivial) ops_->destroy(p);
+  }
+
   // The operations below REQUIRE: lock held. Each returns with it held.
   // The non-blocking halves of send and receive, shared by chan.cpp and
   // select.cpp. *woken: a dequeued partner to sudog_wake() once the lock is
@@ -113,6 +132,68 @@ class ChanCore {
   // Appends *elem to the buffer. REQUIRES: qcount < cap.
   void send_to_buffer(void* elem) noexcept;
 };
+
+// The non-blocking halves, inline: chan.cpp's send/recv and select.cpp each
+// get their own copy (one call level less on every channel operation).
+inline void ChanCore::recv_from_sender(Sudog* s, void* out) noexcept {
+  if (cap_ == 0) {
+    move_elem(out, s->elem);
+  } else {
+    // The buffer is full: take its head, and put the sender's value in the
+    // slot just freed (the tail, since sendx == recvx when full).
+    void* head = slot(recvx);
+    move_elem(out, head);
+    destroy_elem(head);
+    move_elem(head, s->elem);
+    if (++recvx == cap_) recvx = 0;
+    sendx = recvx;
+  }
+  s->success = true;
+}
+
+inline void ChanCore::recv_from_buffer(void* out) noexcept {
+  void* p = slot(recvx);
+  move_elem(out, p);
+  destroy_elem(p);
+  if (++recvx == cap_) recvx = 0;
+  qcount.store(qcount.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+inline void ChanCore::send_to_buffer(void* elem) noexcept {
+  move_elem(slot(sendx), elem);
+  if (++sendx == cap_) sendx = 0;
+  qcount.store(qcount.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+inline bool ChanCore::try_send_locked(void* elem, Sudog** woken) noexcept {
+  if (Sudog* r = recvq.dequeue()) {
+    move_elem(r->elem, elem);
+    r->success = true;
+    if (r->sel != nullptr) r->sel->ok = true;
+    *woken = r;
+    return true;
+  }
+  *woken = nullptr;
+  if (qcount.load(std::memory_order_relaxed) < cap_) {
+    send_to_buffer(elem);
+    return true;
+  }
+  return false;
+}
+
+inline ChanResult ChanCore::try_recv_locked(void* out, Sudog** woken) noexcept {
+  if (Sudog* s = sendq.dequeue()) {
+    recv_from_sender(s, out);
+    *woken = s;
+    return ChanResult::kOk;
+  }
+  *woken = nullptr;
+  if (qcount.load(std::memory_order_relaxed) > 0) {
+    recv_from_buffer(out);
+    return ChanResult::kOk;
+  }
+  return closed.load(std::memory_order_relaxed) ? ChanResult::kClosed : ChanResult::kWouldBlock;
+}
 
 // Wakes the waiter of a dequeued sudog. REQUIRES: the channel lock released
 // (the waiter may return and free the sudog as soon as it is woken).

@@ -28,7 +28,7 @@ void wait(Waiter& w, WaitReason reason, bool (*commit)(void*), void* arg) noexce
   G* gp = getg();
   if (gp != nullptr) {
     w.g = gp;
-    park(reason, commit, arg);
+    park(gp, reason, commit, arg);
     return;
   }
   // A plain thread: block on the waiter's futex word.
