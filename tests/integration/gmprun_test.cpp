@@ -89,6 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
                     BadInput{"--cpus 9-3 skynet", "is not a CPU list"}, BadInput{"--cpus 4000 skynet", "CPU 4000 is not available"},
                     BadInput{"--stack-size 1K skynet", "stack size 1 KiB is out of range"},
                     BadInput{"--stack-size 12Q skynet", "is not a size"}, BadInput{"--spin fast skynet", "is not a duration"},
+                    BadInput{"--timer-lead 5ms skynet", "timer lead must be from 0 to 1 ms"},
                     BadInput{"nosuchworkload", "unknown workload 'nosuchworkload'"},
                     BadInput{"./missing.so", "cannot open workload './missing.so'"},
                     BadInput{"skynet --size 1000 --div 7", "is not a power of --div"},

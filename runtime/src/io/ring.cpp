@@ -413,6 +413,12 @@ bool io_ring_waitable(P* pp) noexcept {
   return r->ok && r->wake_armed.load(std::memory_order_acquire);
 }
 
+bool io_ring_has_events(P* pp) noexcept {
+  if (!io_ring_waitable(pp)) return false;
+  Ring* r = &rings[pp->id];
+  return cq_ready(r) || r->cancel_head.load(std::memory_order_acquire) != nullptr;
+}
+
 bool io_idle_wait(M* mp, P* pp, std::int64_t deadline_ns) noexcept {
   if (!io_ring_waitable(pp) || mp->id >= kMaxWaitMs) {
     mp->park.sleep(deadline_ns);

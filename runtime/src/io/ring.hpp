@@ -118,6 +118,9 @@ P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept;
 void io_wake_m(M* mp) noexcept;
 // True if pp's ring can serve as an idle M's wait.
 bool io_ring_waitable(P* pp) noexcept;
+// True if pp's ring has completions (or deferred task work, or queued
+// cancels) to reap: a racy hint for an idle M that spins (Note [Timer lead]).
+bool io_ring_has_events(P* pp) noexcept;
 // For sysmon's retake: operations in flight on pp's ring.
 std::uint32_t io_inflight(P* pp) noexcept;
 

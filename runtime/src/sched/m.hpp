@@ -50,6 +50,9 @@ struct alignas(64) M {
   PendingAction pending;    // owner only; see above
   int pinned_cpu = -1;      // the CPU this thread is bound to, or -1. Owner only.
   std::uint64_t rand_state = 0;  // for random victim order. Owner only.
+  // ~99th percentile of how late this M's timed idle sleeps woke up (ns),
+  // tracked with fixed steps (Note [Timer lead] in idle.cpp). Owner only.
+  std::int64_t timer_late_ns = 0;
 
   Note park;                // the M sleeps here when it has no P
   M* idle_link = nullptr;   // idle list link. Guarded by Sched::lock.

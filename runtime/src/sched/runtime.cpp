@@ -50,6 +50,9 @@ std::string validate(const Config& cfg) {
   }
   if (cfg.hog_threshold.count() < 100'000) return "hog threshold must be at least 100 us";
   if (cfg.spin.count() < 0 || cfg.spin.count() > 10'000'000) return "spin must be from 0 to 10 ms";
+  if (cfg.timer_lead.count() < 0 || cfg.timer_lead.count() > 1'000'000) {
+    return "timer lead must be from 0 to 1 ms";
+  }
   if (!cfg.cpus.empty()) {
     auto allowed = affinity_cpus();
     for (int c : cfg.cpus) {
@@ -102,6 +105,7 @@ std::string start(const Config& cfg_in) {
   sched.allm.clear();
   sched.mcount.store(0);
   sched.n_parks = sched.n_unparks = sched.n_hogs = sched.n_hog_moved = sched.n_preempt_requests = 0;
+  sched.n_timer_lead_wakeups = sched.n_timer_lead_spin_ns = 0;
   sched.n_live = sched.n_created_outside = 0;
   for (int i = 0; i < cfg.procs; i++) {
     P* pp = new P();
@@ -202,6 +206,8 @@ SchedStats sched_stats() noexcept {
   s.goroutines_created += sched.n_created_outside.load(std::memory_order_relaxed);
   s.goroutines_live = sched.n_live.load(std::memory_order_relaxed);
   s.m_parks = sched.n_parks.load(std::memory_order_relaxed);
+  s.timer_lead_wakeups = sched.n_timer_lead_wakeups.load(std::memory_order_relaxed);
+  s.timer_lead_spin_ns = sched.n_timer_lead_spin_ns.load(std::memory_order_relaxed);
   s.m_unparks = sched.n_unparks.load(std::memory_order_relaxed);
   s.hogs = sched.n_hogs.load(std::memory_order_relaxed);
   s.preempt_requests = sched.n_preempt_requests.load(std::memory_order_relaxed);

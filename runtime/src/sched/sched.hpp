@@ -109,6 +109,8 @@ struct Sched {
   std::atomic<std::uint64_t> n_hog_moved{0};
   std::atomic<std::uint64_t> n_live{0};
   std::atomic<std::uint64_t> n_created_outside{0};
+  std::atomic<std::uint64_t> n_timer_lead_wakeups{0};
+  std::atomic<std::uint64_t> n_timer_lead_spin_ns{0};
 };
 
 inline constexpr std::uint32_t kStopRequestedStw = 2;

@@ -228,6 +228,11 @@ TEST(Scheduler, ConfigValidationNamesTheProblem) {
   gmp::Config c;
   c.cpus = {4095};
   EXPECT_NE(gmp::validate(c).find("CPU 4095 is not available"), std::string::npos);
+  gmp::Config lead;
+  lead.timer_lead = std::chrono::milliseconds(2);
+  EXPECT_NE(gmp::validate(lead).find("timer lead must be from 0 to 1 ms"), std::string::npos);
+  lead.timer_lead = std::chrono::nanoseconds(-1);
+  EXPECT_NE(gmp::validate(lead).find("timer lead must be from 0 to 1 ms"), std::string::npos);
   EXPECT_EQ(gmp::validate({}), "");
   EXPECT_NE(gmp::start({.procs = 1000}), "");
   EXPECT_FALSE(gmp::running());

@@ -61,6 +61,38 @@ TEST_P(TimerP, SleepIsNeverEarly) {
   });
 }
 
+// The timer lead (Note [Timer lead] in sched/idle.cpp) wakes an idle M early
+// and spins: a sleep must still never end before its deadline, with the
+// largest lead allowed and with none, for sleeps shorter and longer than it.
+TEST_P(TimerP, SleepIsNeverEarlyWhateverTheTimerLead) {
+  for (auto lead : {std::chrono::nanoseconds(1ms), std::chrono::nanoseconds(0)}) {
+    gmp::Config c = cfg();
+    c.timer_lead = lead;
+    int early = 0;
+    gmp::SchedStats st;
+    gmp::run(c, [&] {
+      std::mt19937 rng(7);
+      for (int i = 0; i < 300; i++) {
+        auto d = std::chrono::microseconds(20 + rng() % 2000);
+        auto t0 = std::chrono::steady_clock::now();
+        gmp::sleep_for(d);
+        if (std::chrono::steady_clock::now() - t0 < d) early++;
+      }
+      st = gmp::sched_stats();
+      return 0;
+    });
+    EXPECT_EQ(early, 0) << "timer lead " << lead.count() << " ns";
+    // Every wake-up is at least a little late, so the M's estimate and
+    // lead grow from the first sleep: with a lead some wake-ups spin.
+    if (lead.count() > 0) {
+      EXPECT_GT(st.timer_lead_wakeups, 0u);
+      EXPECT_LE(st.timer_lead_spin_ns, st.timer_lead_wakeups * 1'000'000u) << "a spin is at most the lead";
+    } else {
+      EXPECT_EQ(st.timer_lead_wakeups, 0u);
+    }
+  }
+}
+
 TEST_P(TimerP, SleepersWakeInDeadlineOrder) {
   // Each sleeper records whether it went to sleep before its deadline and
   // whether it ran again before the next sleeper's deadline. Only those
