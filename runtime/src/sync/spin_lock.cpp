@@ -6,6 +6,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "base/check.hpp"
 #include "base/clock.hpp"
 #include "base/futex.hpp"
 
@@ -21,6 +25,16 @@ bool register_membarrier() noexcept {
   long cmds = membarrier(MEMBARRIER_CMD_QUERY);
   if (cmds < 0 || (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
   return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+}
+
+// The sleeper's side of Note [Asymmetric unlock]. The registration belongs
+// to the address space: fork() children inherit it, exec() drops it (and
+// re-runs our static initialisation). A failure here would let an unlocker
+// miss this sleeper for ever, so it must not pass silently.
+void process_wide_fence() noexcept {
+  long rc = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+  GMP_CHECK(rc == 0, "runtime: membarrier(PRIVATE_EXPEDITED) failed after it was registered: %s",
+            std::strerror(errno));
 }
 
 }  // namespace
@@ -41,7 +55,7 @@ void short_lock_slow(ShortLockWord& w) noexcept {
     // Count ourselves in, make every unlocker see it or make its store of 0
     // visible to us, then retry once and sleep while the lock is held.
     w.sleepers.fetch_add(1, std::memory_order_seq_cst);
-    if (short_lock_asymmetric) membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    if (short_lock_asymmetric) process_wide_fence();
     std::uint32_t c = 0;
     bool got = w.locked.compare_exchange_strong(c, 1, std::memory_order_acquire);
     if (!got) futex_wait(&w.locked, 1);

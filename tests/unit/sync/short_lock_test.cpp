@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -89,6 +90,21 @@ TEST(ShortLock, SleepersAreWokenWithTheAsymmetricUnlock) {
 }
 
 TEST(ShortLock, SleepersAreWokenWithTheFallbackUnlock) { hammer(false); }
+
+// The membarrier registration is the address space's: a fork() child inherits
+// it, so its sleepers' barriers work (a failed barrier is fatal, exit != 0).
+TEST(ShortLock, SleepersInAForkedChildStillWork) {
+  if (!kernel_has_private_expedited()) GTEST_SKIP() << "no expedited private membarrier on this kernel";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    hammer(true);
+    _exit(testing::Test::HasFailure() ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+}
 
 TEST(ShortLock, TryLockFailsWhileHeldAndSucceedsAfter) {
   SpinLock l;
