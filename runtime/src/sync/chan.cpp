@@ -14,6 +14,7 @@
 #include "base/check.hpp"
 #include "sync/chan_core.hpp"
 #include "trace/probes.hpp"
+#include "sync/park.hpp"
 
 namespace gmp::detail {
 
@@ -65,7 +66,7 @@ bool park_on(ChanCore* c, WaitQ& q, void* elem, WaitReason reason) noexcept {
   s.w = &w;
   s.elem = elem;
   q.push(&s);
-  wait(w, reason, unlock_commit, &c->lock);
+  park_waiter(w, reason, unlock_commit, &c->lock);
   return s.success;
 }
 

@@ -23,6 +23,7 @@
 
 #include "gmp/chan.hpp"
 #include "gmp/detail/wait.hpp"
+#include "sync/park.hpp"
 #include "sync/spin_lock.hpp"
 
 namespace gmp::detail {
@@ -66,7 +67,10 @@ struct WaitQ {
   // only if this call wins it (then it records case and sets *won_sel).
   Sudog* dequeue() noexcept {
     while (Sudog* s = head) {
-      remove(s);
+      head = s->next;  // remove(s), knowing s is the head
+      if (head != nullptr) head->prev = nullptr; else tail = nullptr;
+      s->next = nullptr;
+      s->queued = false;
       if (s->sel == nullptr) return s;
       std::uint32_t expected = 0;
       if (s->sel->done.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
@@ -197,6 +201,6 @@ inline ChanResult ChanCore::try_recv_locked(void* out, Sudog** woken) noexcept {
 
 // Wakes the waiter of a dequeued sudog. REQUIRES: the channel lock released
 // (the waiter may return and free the sudog as soon as it is woken).
-inline void sudog_wake(Sudog* s) noexcept { wake(*s->w); }
+inline void sudog_wake(Sudog* s) noexcept { wake_waiter(*s->w); }
 
 }  // namespace gmp::detail

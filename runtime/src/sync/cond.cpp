@@ -6,6 +6,7 @@
 // FIFO: notify_one wakes the longest waiter.
 #include "gmp/sync.hpp"
 #include "sync/wait_queue.hpp"
+#include "sync/park.hpp"
 
 namespace gmp {
 
@@ -29,7 +30,7 @@ void CondVar::wait(Mutex& m) noexcept {
   qlock_acquire(qlock_);
   fifo_push_back(head_, tail_, &w);
   CondCommit c{&qlock_, &m};
-  detail::wait(w, WaitReason::kCond, cond_commit, &c);
+  detail::park_waiter(w, WaitReason::kCond, cond_commit, &c);
   m.lock();
 }
 
@@ -39,7 +40,7 @@ void CondVar::notify_one() noexcept {
     QGuard g(qlock_);
     w = fifo_pop(head_, tail_);
   }
-  if (w != nullptr) wake(*w);
+  if (w != nullptr) wake_waiter(*w);
 }
 
 void CondVar::notify_all() noexcept {
@@ -51,7 +52,7 @@ void CondVar::notify_all() noexcept {
   }
   while (list != nullptr) {
     Waiter* next = list->next;
-    wake(*list);
+    wake_waiter(*list);
     list = next;
   }
 }

@@ -21,6 +21,7 @@
 #include "sched/sched.hpp"
 #include "sync/wait_queue.hpp"
 #include "trace/probes.hpp"
+#include "sync/park.hpp"
 
 namespace gmp {
 
@@ -64,7 +65,7 @@ void Mutex::lock_slow() noexcept {
     w.token = 0;
     w.data = &start;
     if (requeue) fifo_push_front(head_, tail_, &w); else fifo_push_back(head_, tail_, &w);
-    wait(w, WaitReason::kMutex, qlock_commit, &qlock_);
+    park_waiter(w, WaitReason::kMutex, qlock_commit, &qlock_);
     if (w.token == kHandoff) return;  // owned: kLocked was kept for us
     requeue = true;
     spins = 0;
@@ -97,7 +98,7 @@ void Mutex::unlock_slow() noexcept {
     w->token = 0;
   }
   qlock_release(qlock_);
-  wake(*w);
+  wake_waiter(*w);
 }
 
 }  // namespace gmp

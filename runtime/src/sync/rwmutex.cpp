@@ -9,6 +9,7 @@
 #include "base/check.hpp"
 #include "gmp/sync.hpp"
 #include "sync/wait_queue.hpp"
+#include "sync/park.hpp"
 
 namespace gmp {
 
@@ -24,7 +25,7 @@ void RWMutex::lock_shared() noexcept {
   Waiter w;
   w.next = rhead_;
   rhead_ = &w;
-  wait(w, WaitReason::kRWMutexRead, qlock_commit, &qlock_);  // readers_ counted us
+  park_waiter(w, WaitReason::kRWMutexRead, qlock_commit, &qlock_);  // readers_ counted us
 }
 
 bool RWMutex::try_lock_shared() noexcept {
@@ -44,7 +45,7 @@ void RWMutex::unlock_shared() noexcept {
       writer_ = true;
     }
   }
-  if (w != nullptr) wake(*w);
+  if (w != nullptr) wake_waiter(*w);
 }
 
 void RWMutex::lock() noexcept {
@@ -56,7 +57,7 @@ void RWMutex::lock() noexcept {
   }
   Waiter w;
   fifo_push_back(whead_, wtail_, &w);
-  wait(w, WaitReason::kRWMutexWrite, qlock_commit, &qlock_);  // writer_ set for us
+  park_waiter(w, WaitReason::kRWMutexWrite, qlock_commit, &qlock_);  // writer_ set for us
 }
 
 bool RWMutex::try_lock() noexcept {
@@ -84,10 +85,10 @@ void RWMutex::unlock() noexcept {
   }
   while (readers != nullptr) {
     Waiter* next = readers->next;  // read before the wake: the waiter may return at once
-    wake(*readers);
+    wake_waiter(*readers);
     readers = next;
   }
-  if (w != nullptr) wake(*w);
+  if (w != nullptr) wake_waiter(*w);
 }
 
 }  // namespace gmp

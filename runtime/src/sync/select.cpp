@@ -26,6 +26,7 @@
 #include "sync/chan_core.hpp"
 #include "timer/timer.hpp"
 #include "trace/probes.hpp"
+#include "sync/park.hpp"
 
 namespace gmp::detail {
 
@@ -98,7 +99,7 @@ void select_timeout_fire(void* arg, std::int64_t) noexcept {
   std::uint32_t expected = 0;
   if (t->sel->done.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
     t->sel->fired = kSelectTimeout;
-    wake(*t->w);
+    wake_waiter(*t->w);
   }
 }
 
@@ -120,7 +121,7 @@ int select_impl(SelectCase* cases, int n, bool has_default, std::int64_t deadlin
     if (has_default) return finish(kSelectDefault, 0);
     if (deadline_ns < 0) {
       Waiter w;
-      wait(w, WaitReason::kSelectNoCases, forever_commit, nullptr);
+      park_waiter(w, WaitReason::kSelectNoCases, forever_commit, nullptr);
       fatal("runtime: select with no cases woke up");
     }
   }
@@ -185,7 +186,7 @@ int select_impl(SelectCase* cases, int n, bool has_default, std::int64_t deadlin
   timer.fn = select_timeout_fire;
   timer.arg = &targ;
   SelectCommit commit{&locks, deadline_ns >= 0 ? &timer : nullptr, deadline_ns};
-  wait(w, WaitReason::kSelect, select_commit, &commit);
+  park_waiter(w, WaitReason::kSelect, select_commit, &commit);
 
   // 5. Withdraw the other cases.
   locks.lock_all();

@@ -7,6 +7,7 @@
 #include "base/check.hpp"
 #include "gmp/sync.hpp"
 #include "sync/wait_queue.hpp"
+#include "sync/park.hpp"
 
 namespace gmp {
 
@@ -23,7 +24,7 @@ void Semaphore::acquire(std::int64_t n) noexcept {
   Waiter w;
   w.token = static_cast<std::uintptr_t>(n);
   fifo_push_back(head_, tail_, &w);
-  wait(w, WaitReason::kSemaphore, qlock_commit, &qlock_);
+  park_waiter(w, WaitReason::kSemaphore, qlock_commit, &qlock_);
 }
 
 bool Semaphore::try_acquire(std::int64_t n) noexcept {
@@ -51,7 +52,7 @@ void Semaphore::release(std::int64_t n) noexcept {
   }
   while (list != nullptr) {
     Waiter* next = list->next;
-    wake(*list);
+    wake_waiter(*list);
     list = next;
   }
 }

@@ -4,6 +4,7 @@
 #include "base/clock.hpp"
 #include "gmp/join.hpp"
 #include "gmp/sync.hpp"
+#include "sync/park.hpp"
 
 namespace gmp {
 
@@ -44,7 +45,7 @@ void WaitGroup::add(std::int64_t delta) noexcept {
   detail::short_unlock(lock_);
   while (list != nullptr) {
     detail::Waiter* next = list->next;
-    detail::wake(*list);
+    detail::wake_waiter(*list);
     list = next;
   }
 }
@@ -66,7 +67,7 @@ void WaitGroup::wait() noexcept {
   w.next = waiters_;
   waiters_ = &w;
   WgCommit c{&lock_};
-  detail::wait(w, detail::WaitReason::kWaitGroup, wg_commit, &c);
+  detail::park_waiter(w, detail::WaitReason::kWaitGroup, wg_commit, &c);
 }
 
 namespace detail {
@@ -74,7 +75,7 @@ namespace detail {
 void JoinStateBase::finish() noexcept {
   std::uintptr_t old = word_.exchange(kDone, std::memory_order_acq_rel);
   GMP_CHECK(old != kDone, "runtime: goroutine result set twice");
-  if (old != 0) wake(*reinterpret_cast<Waiter*>(old));
+  if (old != 0) wake_waiter(*reinterpret_cast<Waiter*>(old));
 }
 
 namespace {
@@ -95,7 +96,7 @@ void JoinStateBase::wait_done() noexcept {
   if (word_.load(std::memory_order_acquire) == kDone) return;
   Waiter w;
   JoinCommit c{&word_, &w};
-  wait(w, WaitReason::kJoin, join_commit, &c);
+  park_waiter(w, WaitReason::kJoin, join_commit, &c);
   GMP_CHECK(word_.load(std::memory_order_acquire) == kDone, "runtime: join woke before the goroutine finished");
 }
 
