@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cstdint>
 
-#include "gmp/detail/short_lock.hpp"
 #include "gmp/detail/wait.hpp"
 
 namespace gmp {
@@ -35,7 +34,7 @@ class WaitGroup {
   std::atomic<std::uint64_t> state_{0};
   // Waiters, a list guarded by lock_ (a short spin-then-futex lock held for a
   // few stores, and across a waiter's park until its commit releases it).
-  detail::ShortLockWord lock_;
+  std::atomic<std::uint32_t> lock_{0};
   detail::Waiter* waiters_ = nullptr;  // GMP_GUARDED_BY(lock_)
 };
 
@@ -85,7 +84,7 @@ class Mutex {
   void unlock_slow() noexcept;
 
   std::atomic<std::uint32_t> state_{0};
-  detail::ShortLockWord qlock_;               // spin lock for the queue
+  std::atomic<std::uint32_t> qlock_{0};        // spin lock for the queue
   detail::Waiter* head_ = nullptr;        // GMP_GUARDED_BY(qlock_)
   detail::Waiter* tail_ = nullptr;        // GMP_GUARDED_BY(qlock_)
 };
@@ -108,7 +107,7 @@ class RWMutex {
   bool try_lock_shared() noexcept;
 
  private:
-  detail::ShortLockWord qlock_;
+  std::atomic<std::uint32_t> qlock_{0};
   std::int64_t readers_ = 0;             // GMP_GUARDED_BY(qlock_): active readers
   bool writer_ = false;                  // GMP_GUARDED_BY(qlock_)
   detail::Waiter* rhead_ = nullptr;      // GMP_GUARDED_BY(qlock_): waiting readers (LIFO list)
@@ -135,7 +134,7 @@ class CondVar {
   void notify_all() noexcept;
 
  private:
-  detail::ShortLockWord qlock_;
+  std::atomic<std::uint32_t> qlock_{0};
   detail::Waiter* head_ = nullptr;  // GMP_GUARDED_BY(qlock_), FIFO
   detail::Waiter* tail_ = nullptr;  // GMP_GUARDED_BY(qlock_)
 };
@@ -182,7 +181,7 @@ class Semaphore {
   std::int64_t available() const noexcept;
 
  private:
-  detail::ShortLockWord qlock_;
+  std::atomic<std::uint32_t> qlock_{0};
   std::int64_t count_;               // GMP_GUARDED_BY(qlock_)
   detail::Waiter* head_ = nullptr;   // GMP_GUARDED_BY(qlock_): FIFO; Waiter::token = units wanted
   detail::Waiter* tail_ = nullptr;   // GMP_GUARDED_BY(qlock_)

@@ -40,30 +40,31 @@ void process_wide_fence() noexcept {
 }  // namespace
 
 bool short_lock_asymmetric = register_membarrier();
+SleeperBucket short_lock_sleepers[kSleeperBuckets];
 
 void short_lock_slow(ShortLockWord& w) noexcept {
   constexpr int kSpins = 200;
+  SleeperBucket& b = sleeper_bucket(w);
   for (;;) {
     for (int i = 0; i < kSpins; i++) {
       std::uint32_t c = 0;
-      if (w.locked.load(std::memory_order_relaxed) == 0 &&
-          w.locked.compare_exchange_weak(c, 1, std::memory_order_acquire)) {
+      if (w.load(std::memory_order_relaxed) == 0 && w.compare_exchange_weak(c, 1, std::memory_order_acquire)) {
         return;
       }
       cpu_relax();
     }
     // Count ourselves in, make every unlocker see it or make its store of 0
     // visible to us, then retry once and sleep while the lock is held.
-    w.sleepers.fetch_add(1, std::memory_order_seq_cst);
+    b.n.fetch_add(1, std::memory_order_seq_cst);
     if (short_lock_asymmetric) process_wide_fence();
     std::uint32_t c = 0;
-    bool got = w.locked.compare_exchange_strong(c, 1, std::memory_order_acquire);
-    if (!got) futex_wait(&w.locked, 1);
-    w.sleepers.fetch_sub(1, std::memory_order_relaxed);
+    bool got = w.compare_exchange_strong(c, 1, std::memory_order_acquire);
+    if (!got) futex_wait(&w, 1);
+    b.n.fetch_sub(1, std::memory_order_relaxed);
     if (got) return;
   }
 }
 
-void short_lock_wake(ShortLockWord& w) noexcept { futex_wake(&w.locked, 1); }
+void short_lock_wake(ShortLockWord* w) noexcept { futex_wake(w, 1); }
 
 }  // namespace gmp::detail

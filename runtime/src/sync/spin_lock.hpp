@@ -11,65 +11,90 @@
 //
 // Note [Asymmetric unlock]
 // A channel round trip takes and releases four of these locks, and on this
-// kind of CPU a locked instruction costs ~6 ns (a lock + unlock pair with a
-// locked exchange for the unlock: ~11.5 ns), more than the rest of the
-// hand-off. So the unlock is a plain release store of `locked`, then a plain
-// load of `sleepers`: no locked instruction. That store->load pair can be
-// reordered by the CPU (x86 store buffer), which would lose a wake-up if a
-// sleeper registered between them; the sleeper side pays for the ordering
-// instead: after counting itself in `sleepers` it runs a process-wide memory
+// kind of CPU a locked instruction costs ~6 ns (an uncontended lock + unlock
+// with a locked exchange for the unlock: ~11.5 ns), more than the rest of the
+// hand-off. So the unlock is a plain release store of the word, then a plain
+// load of a sleeper count: no locked instruction. The CPU may run that load
+// before the store is visible (x86 store buffer), which alone would lose the
+// wake-up of a waiter that counted itself in between; so the sleeper pays
+// for the ordering: after counting itself in it runs a process-wide memory
 // barrier (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every CPU running a
-// thread of this process executes a full fence) before it tries the lock
-// once more and sleeps. Whenever that fence lands in the unlocker's
-// instruction stream, either the unlocker's store of 0 is visible to the
-// sleeper's retry / futex check (fence after the store), or the unlocker's
-// load comes after the fence and sees the sleeper counted (fence before the
-// store). Sleeping is already the slow path (the holder was off its CPU for
-// 200 spins), so the barrier's IPIs cost nothing that matters. Where
-// membarrier is unavailable (old kernel, seccomp, valgrind) the unlock is a
-// seq_cst store (a locked exchange) and the sleeper's locked increment is
-// the other fence: classic Dekker, as before. The choice is made once, at
-// load time, before any thread can hold a lock.
+// thread of this process executes a full fence) before it tries the lock once
+// more and sleeps. Wherever that fence lands in the unlocker's stream, either
+// the unlocker's store of 0 is visible to the sleeper's retry / futex check
+// (fence after the store), or the unlocker's load comes after the fence and
+// sees the sleeper counted (fence before the store). Sleeping is the slow
+// path already (the holder missed 200 spins), so the barrier's IPIs cost
+// nothing that shows. Where membarrier is unavailable (old kernel, seccomp)
+// the unlock's store and load are seq_cst (a locked exchange, then the load:
+// Dekker with the sleeper's locked increment). Chosen once, at load time,
+// before any thread can hold a lock.
+//
+// The sleeper counts are not in the lock: once the word is 0 another thread
+// may take the lock, finish, and free the object that holds it (the last
+// handle of a channel), so the unlocker must not read the lock's memory
+// after its store. They live in a static table of kSleeperBuckets counters,
+// indexed by a hash of the lock's address (a count covers every lock that
+// hashes there: an unlock then wakes with FUTEX_WAKE on its own address,
+// which at worst wakes nobody or a sleeper of another lock on that address,
+// and sleepers retry). The futex call uses the address only.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
-#include "gmp/detail/short_lock.hpp"
+#include "base/clock.hpp"
 
 namespace gmp::detail {
 
+// The lock word: 0 free, 1 held; also the futex word sleepers wait on.
+using ShortLockWord = std::atomic<std::uint32_t>;
+
 // True once membarrier(PRIVATE_EXPEDITED) is registered for this process
-// (set at static-initialisation time, never changed after).
+// (set at static-initialisation time, never changed after; tests flip it
+// while no lock is held to run the fallback).
 extern bool short_lock_asymmetric;
+
+inline constexpr int kSleeperBuckets = 64;
+struct alignas(64) SleeperBucket {
+  std::atomic<std::uint32_t> n{0};  // threads asleep (or about to sleep) on locks hashing here
+};
+extern SleeperBucket short_lock_sleepers[kSleeperBuckets];
+
+inline SleeperBucket& sleeper_bucket(const ShortLockWord& w) noexcept {
+  auto a = reinterpret_cast<std::uintptr_t>(&w);
+  return short_lock_sleepers[(a * 0x9E3779B97F4A7C15ull) >> 58];  // top 6 bits: 64 buckets
+}
+static_assert(kSleeperBuckets == 64, "sleeper_bucket() takes the top 6 bits of the hash");
 
 // Spins, then sleeps until the lock is taken. Out of line (spin_lock.cpp).
 void short_lock_slow(ShortLockWord& w) noexcept;
-// Wakes one sleeper of w. Out of line (spin_lock.cpp).
-void short_lock_wake(ShortLockWord& w) noexcept;
+// Wakes one sleeper waiting on the address of w (w may be freed by now).
+void short_lock_wake(ShortLockWord* w) noexcept;
 
 inline void short_lock(ShortLockWord& w) noexcept {
   std::uint32_t c = 0;
-  if (!w.locked.compare_exchange_strong(c, 1, std::memory_order_acquire)) short_lock_slow(w);
+  if (!w.compare_exchange_strong(c, 1, std::memory_order_acquire)) short_lock_slow(w);
 }
 
 inline bool short_try_lock(ShortLockWord& w) noexcept {
   std::uint32_t c = 0;
-  return w.locked.load(std::memory_order_relaxed) == 0 &&
-         w.locked.compare_exchange_strong(c, 1, std::memory_order_acquire);
+  return w.load(std::memory_order_relaxed) == 0 && w.compare_exchange_strong(c, 1, std::memory_order_acquire);
 }
 
-// Pairs with short_lock()'s acquire. Note [Asymmetric unlock].
+// Pairs with short_lock()'s acquire. Note [Asymmetric unlock]: nothing of
+// w's memory is read after the store.
 inline void short_unlock(ShortLockWord& w) noexcept {
+  SleeperBucket& b = sleeper_bucket(w);
   if (short_lock_asymmetric) [[likely]] {
-    w.locked.store(0, std::memory_order_release);
+    w.store(0, std::memory_order_release);
     // Keeps the compiler from hoisting the load above the store; the CPU
     // may still, which the sleeper's membarrier covers.
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    if (w.sleepers.load(std::memory_order_relaxed) != 0) [[unlikely]] short_lock_wake(w);
+    if (b.n.load(std::memory_order_relaxed) != 0) [[unlikely]] short_lock_wake(&w);
   } else {
-    w.locked.store(0, std::memory_order_seq_cst);
-    if (w.sleepers.load(std::memory_order_seq_cst) != 0) short_lock_wake(w);
+    w.store(0, std::memory_order_seq_cst);
+    if (b.n.load(std::memory_order_seq_cst) != 0) short_lock_wake(&w);
   }
 }
 
@@ -80,7 +105,7 @@ class SpinLock {
   void unlock() noexcept { short_unlock(state_); }
 
  private:
-  ShortLockWord state_;
+  ShortLockWord state_{0};
 };
 
 }  // namespace gmp::detail
