@@ -36,16 +36,10 @@ namespace {
 
 }  // namespace
 
+// The one-P runnext cases (Note [One P]) are inline in sched.hpp's runq_put
+// and runq_get, which call these for everything else.
 bool runq_put_any(P* pp, G* gp, bool next) noexcept {
-  if (next && sched.nprocs == 1) {
-    // Note [One P]: nobody else touches runnext, and wakep() has no idle P
-    // to find, so neither the exchange nor its fence is needed (the inline
-    // runq_put in sched.hpp does this before calling here).
-    G* old = pp->runq.runnext.load(std::memory_order_relaxed);
-    pp->runq.runnext.store(gp, std::memory_order_relaxed);
-    if (old == nullptr) return false;
-    gp = old;
-  } else if (next) {
+  if (next) {
     // Keep the locked exchange even when runnext is empty: it is also the
     // full fence between publishing gp and wakep()'s reads of npidle and
     // nmspinning (Note [Delicate dance] in find.cpp). A plain store there can
@@ -62,13 +56,7 @@ bool runq_put_any(P* pp, G* gp, bool next) noexcept {
 }
 
 G* runq_get_any(P* pp, bool* inherit) noexcept {
-  if (sched.nprocs == 1) {
-    if (G* gp = pp->runq.runnext.load(std::memory_order_relaxed)) {  // Note [One P]
-      pp->runq.runnext.store(nullptr, std::memory_order_relaxed);
-      *inherit = true;
-      return gp;
-    }
-  } else if (pp->runq.runnext.load(std::memory_order_relaxed) != nullptr) {
+  if (sched.nprocs != 1 && pp->runq.runnext.load(std::memory_order_relaxed) != nullptr) {
     // Thieves may CAS runnext to null concurrently; exchange settles it.
     if (G* gp = pp->runq.runnext.exchange(nullptr, std::memory_order_acq_rel)) {
       *inherit = true;

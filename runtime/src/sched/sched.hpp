@@ -183,8 +183,9 @@ bool runq_put_any(P* pp, G* gp, bool next) noexcept;
 // came from runnext (it inherits the current time slice).
 // REQUIRES: the caller owns pp.
 G* runq_get_any(P* pp, bool* inherit) noexcept;
-// The same with the one-P runnext hand-off inline (Note [One P] in runq.cpp:
-// plain loads and stores), as every channel wake-up and park does it.
+// runq_put / runq_get: the same, with the one-P runnext hand-off inline
+// (Note [One P] in runq.cpp: plain loads and stores), as every channel
+// wake-up and park does it. With one P, runq_get_any finds runnext empty.
 inline bool runq_put(P* pp, G* gp, bool next) noexcept {
   if (next && sched.nprocs == 1) {
     G* old = pp->runq.runnext.load(std::memory_order_relaxed);
