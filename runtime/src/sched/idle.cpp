@@ -261,16 +261,20 @@ P* stopm(M* mp, std::int64_t deadline_ns) noexcept { return stopm_in_ring(mp, de
 // idle M (docs/SCHEDULER.md has the figures).
 namespace {
 
-// Returns true if ring_p got events while spinning.
-bool timer_lead_spin(M* mp, std::int64_t slept_until, std::int64_t deadline_ns, P* ring_p) noexcept {
+// After a wait until slept_until (a time still ahead when the wait began if
+// `timed`): learns the lateness of a timed wake-up, then spins to
+// deadline_ns. Returns true if ring_p got events while spinning.
+bool timer_lead_spin(M* mp, std::int64_t slept_until, bool timed, std::int64_t deadline_ns, P* ring_p) noexcept {
   if (mp->park.signaled()) return false;  // handed a P or poked: not a timeout
   std::int64_t now = nanotime();
   if (now < slept_until) return false;     // spurious early return
-  constexpr std::int64_t kStep = 100;      // ns
-  if (now - slept_until > mp->timer_late_ns) {
-    mp->timer_late_ns += 199 * kStep;
-  } else if (mp->timer_late_ns >= kStep) {
-    mp->timer_late_ns -= kStep;
+  if (timed) {  // a wait that began after slept_until tells nothing of the kernel
+    constexpr std::int64_t kStep = 100;   // ns
+    if (now - slept_until > mp->timer_late_ns) {
+      mp->timer_late_ns += 199 * kStep;
+    } else if (mp->timer_late_ns >= kStep) {
+      mp->timer_late_ns -= kStep;
+    }
   }
   if (now >= deadline_ns) return false;
   const std::int64_t start = now;
@@ -309,16 +313,18 @@ P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept {
     bool ring_event = false;
     // Note [Timer lead]: sleep until a little before the deadline.
     std::int64_t sleep_until = deadline_ns;
+    bool timed = false;
     if (deadline_ns >= 0) {
       std::int64_t cap = sched.cfg.timer_lead.count();
       sleep_until = deadline_ns - (mp->timer_late_ns < cap ? mp->timer_late_ns : cap);
+      timed = sleep_until > nanotime();
     }
     if (ring_p != nullptr) {
       ring_event = io_idle_wait(mp, ring_p, sleep_until);
     } else {
       mp->park.sleep(sleep_until);
     }
-    if (deadline_ns >= 0 && !ring_event) ring_event = timer_lead_spin(mp, sleep_until, deadline_ns, ring_p);
+    if (deadline_ns >= 0 && !ring_event) ring_event = timer_lead_spin(mp, sleep_until, timed, deadline_ns, ring_p);
     std::lock_guard<std::mutex> lk(sched.lock);
     if (mp->nextp != nullptr) {  // the waker took us off the idle list
       P* pp = mp->nextp;
