@@ -101,8 +101,8 @@ std::string banner();
 // thread's M holds (written by acquirep/releasep through
 // on_acquirep/on_releasep, mem/current_p.cpp), a foreign thread's cache, or
 // &g_no_front (an M between Ps, a thread not yet seen, one past its TLS
-// destructors): no list to pop and a home no pointer has, so both inline
-// paths fall to the slow path, which sets the slot. The pointer is used only
+// destructors): magazines with nothing to pop and no room to push, so both
+// inline paths fall to the slow path, which sets the slot. The pointer is used only
 // until the call returns; pool code never switches, so the P (or thread)
 // whose cache it is stays the owner for that whole call.
 
@@ -155,23 +155,27 @@ struct OwnerCounter {
   T get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
 using Counter = OwnerCounter<std::uint64_t>;
-// The same, 32 bits wide (a list length next to its cap in one word).
-using Counter32 = OwnerCounter<std::uint32_t>;
 static_assert(sizeof(Counter) == 8 && std::atomic<std::uint64_t>::is_always_lock_free);
-static_assert(sizeof(Counter32) == 4 && std::atomic<std::uint32_t>::is_always_lock_free);
 
-// One fast-tier class of one cache: a LIFO list linked through each free
-// object's first word, its length and cap side by side (the inline free
-// compares them), and the class's hit/free counters. 32 bytes.
+// One fast-tier class of one cache: a magazine, i.e. a LIFO stack of
+// pointers to free objects in [base, top), at most limit - base of them (the
+// class's cap), and the count of local frees. An array, not a list threaded
+// through the objects: allocation pops without loading the next pointer out
+// of the object (no pointer chase, no load-latency chain through a batch),
+// and a free writes the pointer array, never the object. Hits are not
+// counted here: hits = frees + objects refills put in - objects flushed out
+// - objects held (fast_hits, fast_tier.cpp), so the hit path updates one
+// word (top) and the free path two (top, frees). 32 bytes.
+//
+// top and base are owner-written relaxed atomics (stats read them on any
+// thread: held = top - base); limit is owner only. The array is the owner's
+// (fast_tier.cpp allocates and resizes it on a slow path); g_no_front's
+// slots are all null, so top == base (no hit) and top == limit (no free).
 struct FastSlot {
-  void* head = nullptr;  // owner only
-  Counter32 count;       // length of head (<= cap + 1)
-  // fast.capacity for this class (Tunables::fast_cap): written under
-  // PoolState::cfg_mu by publish_tunables (every cache) and when a cache is
-  // created; read by the owner. A stale read delays a change by one free.
-  std::atomic<std::uint32_t> cap{0};
-  Counter hits;   // allocations served from head (inline or not)
-  Counter frees;  // local frees pushed on head
+  std::atomic<void**> top{nullptr};
+  std::atomic<void**> base{nullptr};
+  void** limit = nullptr;
+  Counter frees;  // local frees pushed on the magazine (inline or not)
 };
 static_assert(sizeof(FastSlot) == 32, "the inline path indexes fast[] with a shift");
 
@@ -183,17 +187,11 @@ struct alignas(64) FastFront {
   // path decrements it on a hit and, when that makes it 0, leaves the
   // allocation to the slow path, which samples at 0 (alloc_entry).
   std::uint32_t sample_countdown = 1;
-  // home << 16: a fast-tier PageInfo homed here once its cls and order bits
-  // are masked off (deallocate). 1 matches no PageInfo. Set with home.
-  std::uint32_t home_key = 1;
-  FastSlot fast[kFrontClasses];
+  alignas(32) FastSlot fast[kFrontClasses];  // each slot within one cache line
 };
 static_assert(std::is_standard_layout_v<FastFront>);
-inline void set_home(FastFront& f, std::uint32_t home) noexcept {
-  f.home = home;
-  f.home_key = home << 16;
-}
-inline constexpr std::uint32_t kInfoHomeTierMask = 0xFFFF0F00u;  // PageInfo home (16) | tier (4)
+inline void set_home(FastFront& f, std::uint32_t home) noexcept { f.home = home; }
+inline constexpr std::uint32_t kInfoTierMask = 0x0F00u;  // PageInfo tier (4); the fast tier is 0
 
 // Read-mostly process-wide view for the inline path. Relaxed atomics: init
 // stores meta and base, then reserved (release); a free of a pool pointer is
@@ -213,7 +211,7 @@ extern InlineView g_inline;
 // orphan cache). Also refreshes this thread's gmp_pool_t_front.
 FastFront* fast_front() noexcept;
 // What gmp_pool_t_front holds when this thread has no front for the inline
-// path: every list empty, home_key 1. Never written.
+// path: every magazine null (empty and full at once). Never written.
 extern FastFront g_no_front;
 // Out-of-line read of gmp_pool_t_front (never inlined nor analysed), for
 // targets without the asm in tls_front().
@@ -224,7 +222,7 @@ void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) n
 void* allocate_in_front(FastFront* f, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept;
 void deallocate_slow(void* p) noexcept;
 // A free of an arena object (page info `info`) by the owner of front f that
-// the inline path did not take: another home or tier, or over the cap.
+// the inline path did not take: another tier, or a full magazine.
 // REQUIRES: f is this thread's front and not &g_no_front.
 void deallocate_in_front(FastFront* f, void* p, std::uint32_t info) noexcept;
 
@@ -261,7 +259,7 @@ inline constexpr std::array<std::uint32_t, kFrontClasses> kFrontClassSize = make
 static_assert(kInlineClassOf[kInlineMaxSize / 16] == kInlineClasses - 1);
 // The same table as byte offsets of the class's FastSlot in a FastFront, so
 // the inline allocate adds it to the front without a multiply.
-inline constexpr std::size_t kFastSlotsOffset = 16;
+inline constexpr std::size_t kFastSlotsOffset = 32;
 consteval std::array<std::uint16_t, kInlineMaxSize / 16 + 1> make_inline_slot_offsets() {
   std::array<std::uint16_t, kInlineMaxSize / 16 + 1> t{};
   for (std::size_t i = 0; i < t.size(); ++i)
@@ -306,8 +304,8 @@ inline FastFront* tls_front() noexcept {
 
 namespace gmp::pool {
 
-// Hit path: one TLS read (no call), a table lookup, a pop and two
-// owner-written counters (no lock prefix). Misses, every sample_every-th
+// Hit path: one TLS read (no call), a table lookup, a pop from the class's
+// magazine and the sampling countdown (no lock prefix). Misses, every sample_every-th
 // allocation, other tiers and sizes, threads without a front: allocate_slow.
 inline void* allocate(std::size_t size, Tier tier) noexcept {
   using namespace gmp::detail::mem;
@@ -315,12 +313,10 @@ inline void* allocate(std::size_t size, Tier tier) noexcept {
   if (tier == Tier::kFast && size <= g_inline.inline_max.load(std::memory_order_relaxed)) {
     std::size_t idx = (size + 15) >> 4;
     FastSlot& s = *reinterpret_cast<FastSlot*>(reinterpret_cast<char*>(f) + kInlineSlotOffset[idx]);  // f->fast[class]
-    void* p = s.head;
-    if (p != nullptr && --f->sample_countdown != 0) [[likely]] {
-      GMP_POOL_UNPOISON(p, sizeof(void*));
-      s.head = *static_cast<void**>(p);
-      s.count.sub();
-      s.hits.add();
+    void** t = s.top.load(std::memory_order_relaxed);
+    if (t != s.base.load(std::memory_order_relaxed) && --f->sample_countdown != 0) [[likely]] {
+      void* p = t[-1];
+      s.top.store(t - 1, std::memory_order_relaxed);
       GMP_POOL_UNPOISON(p, kFrontClassSize[kInlineClassOf[idx]]);
       return p;
     }
@@ -335,9 +331,9 @@ inline void* allocate_aligned(std::size_t size, std::size_t align, Tier tier) no
   return gmp::detail::mem::allocate_slow(size, align, tier);
 }
 
-// Hit path: a free of a fast-tier object homed on the calling P (or thread)
-// whose list is under its cap: one TLS read, a page-map load, a push and two
-// owner-written counters. Other arena objects: deallocate_in_front (one
+// Hit path: a free of a fast-tier object (carved by any cache) while the
+// calling P's (or thread's) magazine for its class is under its cap: one TLS
+// read, a page-map load, a push and one owner-written counter. Other arena objects: deallocate_in_front (one
 // call); everything else (large, null, no front yet): deallocate_slow.
 inline void deallocate(void* p) noexcept {
   using namespace gmp::detail::mem;
@@ -345,21 +341,23 @@ inline void deallocate(void* p) noexcept {
   if (off < g_inline.reserved.load(std::memory_order_acquire)) {
     std::uint32_t info = g_inline.meta.load(std::memory_order_relaxed)[(off >> kInlinePageShift) * 4];
     // PageInfo: cls (8) | tier (4) | order (4) | home (16); fast tier = 0.
+    // A fast-tier object goes to the freeing cache whoever carved it
+    // (docs/POOL.md, "Ownership").
     FastFront* f = tls_front();
-    if ((info & kInfoHomeTierMask) == f->home_key) [[likely]] {
+    if ((info & kInfoTierMask) == 0) [[likely]] {
       std::uint32_t cls = info & 0xFFu;
       FastSlot& s = f->fast[cls];
-      if (s.count.get() < s.cap.load(std::memory_order_relaxed)) [[likely]] {
-        *static_cast<void**>(p) = s.head;
-        s.head = p;
-        s.count.add();
+      void** t = s.top.load(std::memory_order_relaxed);
+      if (t != s.limit) [[likely]] {
+        GMP_POOL_POISON(p, kFrontClassSize[cls]);  // a free object is poisoned whole
+        *t = p;
+        s.top.store(t + 1, std::memory_order_relaxed);
         s.frees.add();
-        GMP_POOL_POISON(p, kFrontClassSize[cls]);  // a free object is poisoned whole (object_link.hpp)
         return;
       }
     }
-    // Remote, txn, stable or over the cap: the slow path, minus finding the
-    // cache and the page again.
+    // Txn, stable or over the cap: the slow path, minus finding the cache and
+    // the page again.
     if (f != &g_no_front) [[likely]] {
       deallocate_in_front(f, p, info);
       return;

@@ -1,5 +1,6 @@
-// mem/cache.hpp — a per-P (or per-foreign-thread) cache: the fast tier's free
-// lists, the txn tier's LRU lists, the remote-free buffers and the counters.
+// mem/cache.hpp — a per-P (or per-foreign-thread) cache: the fast tier's
+// magazines, the txn tier's LRU lists, the txn remote-free buffers and the
+// counters.
 //
 // Ownership: a Cache is used only by its owner — the M currently holding P
 // `home` (a goroutine reaches another P only through a switch, and pool code
@@ -17,11 +18,10 @@
 
 namespace gmp::detail::mem {
 
-// The fast tier's lists are FastFront::fast (gmp/pool.hpp), shared with the
-// inline hit path in that header; a Cache is-a FastFront so that
+// The fast tier's magazines are FastFront::fast (gmp/pool.hpp), shared with
+// the inline hit path in that header; a Cache is-a FastFront so that
 // fast_front() and current_cache() convert with a static_cast.
 static_assert(kFrontClasses == kNumClasses, "gmp/pool.hpp's FastFront must have a slot per class");
-using FastList = FastSlot;
 
 // Doubly linked, newest at mru, oldest at lru.
 struct TxnList {
@@ -31,13 +31,13 @@ struct TxnList {
 };
 
 // FastFront: home (P id, or kForeignHomeBase + slot; set once),
-// sample_countdown and fast[] (the fast tier's lists), all owner only.
+// sample_countdown and fast[] (the fast tier's magazines), all owner only.
 struct alignas(64) Cache : FastFront {
   std::uint32_t txn_frees_since_sweep = 0;  // owner only
   std::uint64_t rng = 0x9E3779B97F4A7C15ull;  // owner only (fault drill)
   TxnList txn[kNumClasses];
-  Chain remote[2][kNumClasses];  // [fast, txn]: remote frees waiting for a batch; owner only
-  Counter remote_count[2][kNumClasses];  // mirrors remote[..].n for stats
+  Chain remote[kNumClasses];  // txn objects homed elsewhere, waiting for a batch; owner only
+  Counter remote_count[kNumClasses];  // mirrors remote[..].n for stats
   ClassCounters ctr[kNumTiers][kNumClasses];
   LargeCounters large;
   Counter hist[kHistBuckets];  // sampled allocation latency, all tiers

@@ -1,13 +1,19 @@
-// mem/central.cpp — batch fetch/put and span carving.
+// mem/central.cpp — batch fetch/put, the fast tier's transfer caches, and
+// span carving.
 #include "mem/central.hpp"
 
+#include <jemalloc/jemalloc.h>
+
+#include <cstring>
 #include <mutex>
+#include <utility>
 
 namespace gmp::detail::mem {
 
 void Central::init(Arena* arena, Buddy* buddy) noexcept {
   arena_ = arena;
   buddy_ = buddy;
+  free_xfer();
   for (auto& tier : lists_) {
     for (auto& l : tier) {
       l.head = nullptr;
@@ -19,21 +25,22 @@ void Central::init(Arena* arena, Buddy* buddy) noexcept {
   }
 }
 
-std::uint32_t Central::fetch(TierId tier, int cls, std::uint32_t want, std::uint32_t home, Chain* out,
-                             bool* carved) noexcept {
-  CentralList& l = list(tier, cls);
+void Central::free_xfer() noexcept {
+  for (auto& tier : lists_) {
+    for (auto& l : tier) {
+      if (l.xfer != nullptr) dallocx(l.xfer, 0);
+      l.xfer = nullptr;
+      l.xfer_n = 0;
+    }
+  }
+}
+
+// REQUIRES: l.mu held.
+template <class Emit>
+std::uint32_t Central::carve(CentralList& l, TierId tier, int cls, std::uint32_t want, std::uint32_t home,
+                             bool* carved, Emit emit) noexcept {
   const std::size_t size = kClassSize[cls];
   std::uint32_t got = 0;
-  std::lock_guard g(l.mu);
-  std::uint64_t cnt = l.count.load(std::memory_order_relaxed);
-  while (got < want && l.head != nullptr) {
-    void* obj = l.head;
-    l.head = link_get(obj);
-    out->push(obj);
-    ++got;
-  }
-  l.count.store(cnt - got, std::memory_order_relaxed);
-  std::uint64_t carved_now = 0;
   while (got < want) {
     if (l.bump + size > l.bump_end) {
       std::size_t sb = span_bytes(cls);
@@ -47,13 +54,48 @@ std::uint32_t Central::fetch(TierId tier, int cls, std::uint32_t want, std::uint
       l.span_bytes.fetch_add(sb, std::memory_order_relaxed);
       *carved = true;
     }
-    out->push(reinterpret_cast<void*>(l.bump));
+    emit(reinterpret_cast<void*>(l.bump));
     l.bump += size;
-    carved_now += size;
     ++got;
   }
-  if (carved_now != 0) l.carved_bytes.fetch_add(carved_now, std::memory_order_relaxed);
+  if (got != 0) l.carved_bytes.fetch_add(got * size, std::memory_order_relaxed);
   return got;
+}
+
+std::uint32_t Central::fetch(TierId tier, int cls, std::uint32_t want, std::uint32_t home, Chain* out,
+                             bool* carved) noexcept {
+  CentralList& l = list(tier, cls);
+  std::uint32_t got = 0;
+  std::lock_guard g(l.mu);
+  std::uint64_t cnt = l.count.load(std::memory_order_relaxed);
+  while (got < want && l.head != nullptr) {
+    void* obj = l.head;
+    l.head = link_get(obj);
+    out->push(obj);
+    ++got;
+  }
+  l.count.store(cnt - got, std::memory_order_relaxed);
+  return got + carve(l, tier, cls, want - got, home, carved, [out](void* p) { out->push(p); });
+}
+
+std::uint32_t Central::fetch_array(int cls, std::uint32_t want, std::uint32_t home, void** out, bool* carved) noexcept {
+  CentralList& l = list(TierId::kFast, cls);
+  std::uint32_t got = 0;
+  std::lock_guard g(l.mu);
+  std::uint64_t cnt = l.count.load(std::memory_order_relaxed);
+  if (l.xfer_n != 0) {
+    got = want < l.xfer_n ? want : l.xfer_n;
+    l.xfer_n -= got;
+    std::memcpy(out, l.xfer + l.xfer_n, got * sizeof(void*));
+  }
+  while (got < want && l.head != nullptr) {
+    void* obj = l.head;
+    l.head = link_get(obj);
+    out[got++] = obj;
+  }
+  l.count.store(cnt - got, std::memory_order_relaxed);
+  void** dst = out + got;
+  return got + carve(l, TierId::kFast, cls, want - got, home, carved, [&dst](void* p) { *dst++ = p; });
 }
 
 void Central::put(TierId tier, int cls, const Chain& c) noexcept {
@@ -62,6 +104,31 @@ void Central::put(TierId tier, int cls, const Chain& c) noexcept {
   link_set(c.tail, l.head);
   l.head = c.head;
   l.count.store(l.count.load(std::memory_order_relaxed) + c.n, std::memory_order_relaxed);
+}
+
+void Central::put_array(int cls, void* const* in, std::uint32_t n) noexcept {
+  CentralList& l = list(TierId::kFast, cls);
+  void** fresh = nullptr;
+  std::unique_lock g(l.mu);
+  if (l.xfer == nullptr) [[unlikely]] {  // the class's first flush: allocate outside the lock
+    g.unlock();
+    fresh = static_cast<void**>(mallocx(kXferCap * sizeof(void*), 0));
+    g.lock();
+    if (l.xfer == nullptr) std::swap(l.xfer, fresh);  // else a racing flush installed one: free ours
+  }
+  std::uint32_t room = l.xfer != nullptr ? kXferCap - l.xfer_n : 0;
+  std::uint32_t k = n < room ? n : room;
+  if (k != 0) {
+    std::memcpy(l.xfer + l.xfer_n, in, k * sizeof(void*));
+    l.xfer_n += k;
+  }
+  for (std::uint32_t i = k; i < n; ++i) {  // overflow: linked through the objects
+    link_set(in[i], l.head);
+    l.head = in[i];
+  }
+  l.count.store(l.count.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  g.unlock();
+  if (fresh != nullptr) dallocx(fresh, 0);
 }
 
 }  // namespace gmp::detail::mem

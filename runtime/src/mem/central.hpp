@@ -2,7 +2,13 @@
 // all Ps, fed by carving spans from the buddy allocator.
 //
 // Per-P caches refill from and flush to these in batches (one lock per
-// batch), and remote frees arrive here in batches too. A span is carved
+// batch), and remote frees arrive here in batches too. The fast tier's lists
+// also have a transfer cache (tcmalloc's name): a bounded stack of pointers
+// that magazines flush batches into and refill batches from with a memcpy,
+// without touching the objects, so objects freed on one P and allocated on
+// another move between them without a cache line of theirs changing hands;
+// only what does not fit (or comes from a txn or stable cache) is linked
+// through the objects on `head`. A span is carved
 // lazily with a bump pointer (no write to an object before it is handed
 // out); its pages are tagged in the arena's page map with the class, tier
 // and home (the cache that carved it), which is how deallocate finds an
@@ -29,13 +35,19 @@ enum class TierId : std::uint8_t { kFast = 0, kTxn = 1, kStable = 2, kLarge = 3 
 inline constexpr int kNumTiers = 4;
 inline constexpr int kNumListTiers = 3;  // tiers with central lists
 
+// Transfer-cache capacity in objects per fast class: 32 KiB of pointers,
+// allocated on the class's first flush (docs/POOL.md, "Transfer cache").
+inline constexpr std::uint32_t kXferCap = 4096;
+
 struct alignas(64) CentralList {
   SpinLock mu;
   void* head = nullptr;         // GMP_GUARDED_BY(mu)
+  void** xfer = nullptr;        // kXferCap entries or null (fast tier only); GMP_GUARDED_BY(mu)
+  std::uint32_t xfer_n = 0;     // objects in xfer[0, xfer_n); GMP_GUARDED_BY(mu)
   std::uintptr_t bump = 0;      // next uncarved object of the current span; GMP_GUARDED_BY(mu)
   std::uintptr_t bump_end = 0;  // GMP_GUARDED_BY(mu)
   // Written under mu, read by stats without it.
-  std::atomic<std::uint64_t> count{0};         // objects on `head`
+  std::atomic<std::uint64_t> count{0};         // objects on `head` and in `xfer`
   std::atomic<std::uint64_t> carved_bytes{0};  // bytes handed out of spans, ever
   std::atomic<std::uint64_t> span_bytes{0};    // bytes of spans taken from the buddy
 };
@@ -50,10 +62,22 @@ class Central {
                       bool* carved) noexcept;
   // REQUIRES: c is a non-empty chain of free objects of (tier, cls).
   void put(TierId tier, int cls, const Chain& c) noexcept;
+  // The fast tier's array forms: up to `want` pointers into out[] (the
+  // transfer cache first, then `head`, then a new span), and n pointers from
+  // in[] (into the transfer cache while it has room, the rest onto `head`).
+  std::uint32_t fetch_array(int cls, std::uint32_t want, std::uint32_t home, void** out, bool* carved) noexcept;
+  void put_array(int cls, void* const* in, std::uint32_t n) noexcept;
+  // Frees the transfer caches' arrays. REQUIRES: no other thread uses the
+  // pool (reset_for_test).
+  void free_xfer() noexcept;
 
   CentralList& list(TierId tier, int cls) noexcept { return lists_[static_cast<int>(tier)][cls]; }
 
  private:
+  // Carves up to `want` objects of a new or the current span; each goes to emit(p).
+  template <class Emit>
+  std::uint32_t carve(CentralList& l, TierId tier, int cls, std::uint32_t want, std::uint32_t home, bool* carved,
+                      Emit emit) noexcept;
   Arena* arena_ = nullptr;
   Buddy* buddy_ = nullptr;
   CentralList lists_[kNumListTiers][kNumClasses];

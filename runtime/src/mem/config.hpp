@@ -35,8 +35,12 @@ struct PoolConfig {
   std::uint32_t fast_max_size = 1024;   // fast-tier classes; larger fast requests use txn
   // [fast]
   std::uint32_t fast_batch = 32;
-  std::uint32_t fast_capacity = 1024;         // objects per class per P (a 1024-object burst stays local)
-  std::uint64_t fast_max_class_bytes = 64 << 10;  // bytes per class per P
+  // Per class per P: cap = min(capacity objects, max_class_bytes / size), at
+  // least batch. 1024 objects keep a burst of 1024 local up to 256 B objects;
+  // 256 KiB bounds a class of larger objects (1024 B: 256). docs/POOL.md,
+  // "Magazine caps".
+  std::uint32_t fast_capacity = 1024;
+  std::uint64_t fast_max_class_bytes = 256 << 10;
   // [txn]
   std::uint32_t txn_ttl_ms = 60;
   std::uint32_t txn_batch = 32;

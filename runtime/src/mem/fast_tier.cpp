@@ -1,78 +1,168 @@
-// mem/fast_tier.cpp — the fast tier: per-P LIFO free lists for small classes.
+// mem/fast_tier.cpp — the fast tier: per-P magazines (pointer stacks) for
+// small classes.
 //
-// Owner-only lists, no locks and no read-modify-write atomics on hit (the
-// counters are owner-written relaxed stores). A miss refills `fast.batch`
-// objects from the central list under one lock; a list over its cap sends a
-// batch back. Objects freed by a cache that is not their span's home do not
-// come here (remote_free.cpp): a P never reuses memory that another P's
-// objects share cache lines with through its fast list.
+// Owner-only magazines, no locks and no read-modify-write atomics on hit. A
+// miss refills `fast.batch` objects from the central list (its transfer
+// cache first) straight into the empty magazine under one lock; a free into
+// a full magazine sends the top `fast.batch` objects back the same way. The
+// magazine's array is the owner's, allocated on the class's first refill and
+// resized on a slow path when the class's cap (Tunables::fast_cap) changed:
+// a live cap change takes effect at the cache's next refill or overflow of
+// that class.
+//
+// Ownership: a fast-tier object belongs to no cache. Whoever frees it keeps
+// it (its magazine, then the central list), as tcmalloc and jemalloc do;
+// PageInfo::home only records which cache carved the span. So a free on
+// another P or thread costs what a local free costs, and objects that moved
+// through the central lists are local to whoever holds them now.
 //
 // The hit paths of fast_alloc/fast_free are also inline in gmp/pool.hpp
 // (allocate/deallocate); both update the same FastSlot fields the same way.
+#include <jemalloc/jemalloc.h>
+
+#include <cstring>
+
 #include "mem/pool_state.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail::mem {
 namespace {
 
+std::uint32_t held(const FastSlot& m) noexcept {
+  return static_cast<std::uint32_t>(m.top.load(std::memory_order_relaxed) - m.base.load(std::memory_order_relaxed));
+}
+
+// Sends the n objects at the top of the magazine to the central list.
+// REQUIRES: owner; n <= held(m).
+void flush_top(Cache* c, int cls, std::uint32_t n) noexcept {
+  if (n == 0) return;
+  FastSlot& m = c->fast[cls];
+  void** t = m.top.load(std::memory_order_relaxed) - n;
+  state().central.put_array(cls, t, n);
+  m.top.store(t, std::memory_order_relaxed);
+  ClassCounters& k = c->ctr[0][cls];
+  k.mag_out.add(n);
+  k.flushes.add();
+  GMP_PROBE_POOL_FLUSH(0, cls, n);
+}
+
+// Makes the magazine of (c, cls) an array of `cap` entries, keeping the
+// objects it holds (those above cap go to the central list). On an
+// allocation failure the magazine keeps its array (or stays null: every
+// allocation then misses and every free goes to the central list).
+void fit_magazine(Cache* c, int cls, std::uint32_t cap) noexcept {
+  FastSlot& m = c->fast[cls];
+  std::uint32_t n = held(m);
+  if (n > cap) {
+    flush_top(c, cls, n - cap);
+    n = cap;
+  }
+  auto* fresh = static_cast<void**>(mallocx(std::size_t{cap} * sizeof(void*), 0));
+  if (fresh == nullptr) return;
+  void** old = m.base.load(std::memory_order_relaxed);
+  if (n != 0) std::memcpy(fresh, old, n * sizeof(void*));
+  // top before base: a stats reader racing with this sees a transient count
+  // it clamps (fast_held), never a dangling array (neither is dereferenced).
+  m.top.store(fresh + n, std::memory_order_relaxed);
+  m.base.store(fresh, std::memory_order_relaxed);
+  m.limit = fresh + cap;
+  if (old != nullptr) dallocx(old, 0);
+}
+
+// The class's cap as configured now; the magazine is refitted when it differs.
+void refit_if_changed(Cache* c, int cls) noexcept {
+  std::uint32_t cap = state().tun.fast_cap[cls].load(std::memory_order_relaxed);
+  FastSlot& m = c->fast[cls];
+  if (static_cast<std::uint32_t>(m.limit - m.base.load(std::memory_order_relaxed)) != cap) [[unlikely]]
+    fit_magazine(c, cls, cap);
+}
+
+// REQUIRES: the magazine of (c, cls) is empty.
 [[gnu::noinline]] void* fast_refill(Cache* c, int cls) noexcept {
   PoolState& s = state();
-  Chain ch;
-  bool carved = false;
+  refit_if_changed(c, cls);
+  FastSlot& m = c->fast[cls];
+  void** base = m.base.load(std::memory_order_relaxed);
+  void* one = nullptr;
+  void** out = base != nullptr ? base : &one;  // no array (allocation failed): fetch one
+  std::uint32_t room = static_cast<std::uint32_t>(m.limit - base);
   std::uint32_t want = s.tun.fast_batch.load(std::memory_order_relaxed);
-  std::uint32_t n = s.central.fetch(TierId::kFast, cls, want, c->home, &ch, &carved);
+  if (want > room) want = room;  // room >= batch unless the array could not grow
+  if (want == 0) want = 1;
+  bool carved = false;
+  std::uint32_t n = s.central.fetch_array(cls, want, c->home, out, &carved);
   if (n == 0) return fallback_alloc(c, TierId::kFast, cls, kFallbackExhausted);
   ClassCounters& k = c->ctr[0][cls];
   k.misses.add();
   k.refills.add();
+  k.mag_in.add(n - 1);
   GMP_PROBE_POOL_REFILL(0, cls, n);
-  void* p = ch.head;
-  FastList& l = c->fast[cls];
-  // The list is empty on a miss; the rest of the batch becomes it.
-  l.head = link_get(p);
-  if (n > 1) link_set(ch.tail, nullptr);
-  l.count.add(n - 1);
+  void* p = out[n - 1];
+  if (out == base) m.top.store(base + n - 1, std::memory_order_relaxed);
   GMP_MEM_UNPOISON(p, kClassSize[cls]);
   return p;
 }
 
-[[gnu::noinline]] void fast_flush(Cache* c, int cls) noexcept {
-  PoolState& s = state();
-  FastList& l = c->fast[cls];
-  std::uint32_t want = s.tun.fast_batch.load(std::memory_order_relaxed);
-  Chain ch;
-  while (ch.n < want && l.head != nullptr) {
-    void* p = l.head;
-    l.head = link_get(p);
-    ch.push(p);
-  }
-  l.count.sub(ch.n);
-  s.central.put(TierId::kFast, cls, ch);
-  c->ctr[0][cls].flushes.add();
-  GMP_PROBE_POOL_FLUSH(0, cls, ch.n);
+// A free into a full magazine: refit it if the cap changed, else send the
+// top batch to the central list.
+[[gnu::noinline]] void fast_overflow(Cache* c, int cls) noexcept {
+  refit_if_changed(c, cls);
+  FastSlot& m = c->fast[cls];
+  if (m.top.load(std::memory_order_relaxed) != m.limit) return;
+  std::uint32_t n = state().tun.fast_batch.load(std::memory_order_relaxed);
+  std::uint32_t h = held(m);
+  flush_top(c, cls, n < h ? n : h);
 }
 
 }  // namespace
 
 void* fast_alloc(Cache* c, int cls) noexcept {
-  FastList& l = c->fast[cls];
-  void* p = l.head;
-  if (p == nullptr) [[unlikely]] return fast_refill(c, cls);
-  l.head = link_get(p);
-  l.count.sub();
-  l.hits.add();
+  FastSlot& m = c->fast[cls];
+  void** t = m.top.load(std::memory_order_relaxed);
+  if (t == m.base.load(std::memory_order_relaxed)) [[unlikely]] return fast_refill(c, cls);
+  void* p = t[-1];
+  m.top.store(t - 1, std::memory_order_relaxed);
   GMP_MEM_UNPOISON(p, kClassSize[cls]);
   return p;
 }
 
 void fast_free(Cache* c, void* p, int cls) noexcept {
   GMP_MEM_POISON(p, kClassSize[cls]);
-  FastList& l = c->fast[cls];
-  link_set(p, l.head);
-  l.head = p;
-  l.count.add();
-  l.frees.add();
-  if (l.count.get() > state().tun.fast_cap[cls].load(std::memory_order_relaxed)) [[unlikely]] fast_flush(c, cls);
+  FastSlot& m = c->fast[cls];
+  m.frees.add();
+  if (m.top.load(std::memory_order_relaxed) == m.limit) [[unlikely]] fast_overflow(c, cls);
+  void** t = m.top.load(std::memory_order_relaxed);
+  if (t == m.limit) [[unlikely]] {  // no array: straight to the central list, as a push and a flush
+    state().central.put_array(cls, &p, 1);
+    c->ctr[0][cls].mag_out.add();
+    c->ctr[0][cls].flushes.add();
+    return;
+  }
+  *t = p;
+  m.top.store(t + 1, std::memory_order_relaxed);
+}
+
+void drain_fast(Cache* c, int cls) noexcept { flush_top(c, cls, held(c->fast[cls])); }
+
+void free_magazines(Cache* c) noexcept {
+  for (FastSlot& m : c->fast) {
+    if (void** b = m.base.load(std::memory_order_relaxed); b != nullptr) dallocx(b, 0);
+    m.top.store(nullptr, std::memory_order_relaxed);
+    m.base.store(nullptr, std::memory_order_relaxed);
+    m.limit = nullptr;
+  }
+}
+
+std::uint64_t fast_held(const Cache& c, int cls) noexcept {
+  const FastSlot& m = c.fast[cls];
+  void** b = m.base.load(std::memory_order_relaxed);
+  void** t = m.top.load(std::memory_order_relaxed);
+  return t > b ? static_cast<std::uint64_t>(t - b) : 0;  // a reader racing a refit may see top below base
+}
+
+std::uint64_t fast_hits(const Cache& c, int cls) noexcept {
+  const ClassCounters& k = c.ctr[0][cls];
+  return c.fast[cls].frees.get() + k.mag_in.get() - k.mag_out.get() - fast_held(c, cls);
 }
 
 }  // namespace gmp::detail::mem

@@ -47,20 +47,6 @@ std::atomic<int> g_max_pid{0};  // 1 + the highest P id seen (stats and the grow
 
 Cache* orphan_cache() noexcept;
 
-// Each FastSlot carries its class's cap for the inline free.
-void copy_caps(PoolState& s, Cache* c) noexcept {
-  for (int cls = 0; cls < kNumClasses; ++cls)
-    c->fast[cls].cap.store(s.tun.fast_cap[cls].load(std::memory_order_relaxed), std::memory_order_relaxed);
-}
-
-// REQUIRES: s.cfg_mu held.
-void publish_caps(PoolState& s) noexcept {
-  for (Cache& c : s.pcache) copy_caps(s, &c);
-  std::lock_guard g(s.foreign_mu);
-  for (Cache* c : s.foreign_all) copy_caps(s, c);
-  copy_caps(s, orphan_cache());
-}
-
 void publish_tunables(PoolState& s, const PoolConfig& c) noexcept {
   Tunables& t = s.tun;
   t.max_size.store(c.max_size, std::memory_order_relaxed);
@@ -74,7 +60,8 @@ void publish_tunables(PoolState& s, const PoolConfig& c) noexcept {
     t.fast_cap[cls].store(fast_cap_for(c, cls), std::memory_order_relaxed);
     t.txn_cap[cls].store(txn_cap_for(c, cls), std::memory_order_relaxed);
   }
-  publish_caps(s);
+  // Each cache refits its magazines to fast_cap at its next refill or
+  // overflow of the class (fast_tier.cpp).
   t.leak_ppm.store(static_cast<std::uint32_t>(c.txn_leak_percent * 10'000), std::memory_order_relaxed);
   t.detect_min_bytes.store(c.detect_min_bytes, std::memory_order_relaxed);
   t.detect_lost_permille.store(static_cast<std::uint32_t>(c.detect_lost_fraction * 1000), std::memory_order_relaxed);
@@ -150,7 +137,6 @@ thread_local ForeignGuard t_foreign;
     c = new (std::nothrow) Cache();
     if (c == nullptr) return nullptr;
     set_home(*c, kForeignHomeBase + static_cast<std::uint32_t>(s.foreign_all.size()));
-    copy_caps(s, c);  // under foreign_mu, as publish_caps
     GMP_CHECK(c->home <= 0xFFFF, "runtime: pool: too many foreign-thread caches");
     s.foreign_all.push_back(c);
   }
@@ -235,10 +221,10 @@ void free_info(Cache* c, void* p, std::uint32_t info) noexcept {
   TierId tier = static_cast<TierId>(info_tier(info));
   if (tier == TierId::kStable) {
     stable_free(c, p, info);
-  } else if (info_home(info) != c->home) {
-    remote_free(c, tier, cls, p);
   } else if (tier == TierId::kFast) {
-    fast_free(c, p, cls);
+    fast_free(c, p, cls);  // no home: the freeing cache keeps it
+  } else if (info_home(info) != c->home) {
+    remote_free(c, cls, p);
   } else {
     txn_free(c, p, cls);
   }
@@ -290,7 +276,7 @@ void check_txn_growth() noexcept {
       const ClassCounters& k = c.ctr[1][cls];
       std::uint64_t size = kClassSize[cls];
       used += (k.hits.get() + k.misses.get() - k.frees.get()) * size;
-      cached += (c.txn[cls].count.get() + c.remote_count[1][cls].get()) * size;
+      cached += (c.txn[cls].count.get() + c.remote_count[cls].get()) * size;
     }
   };
   int np = g_max_pid.load(std::memory_order_relaxed);
@@ -330,6 +316,7 @@ std::string reset_for_test(const PoolConfig& cfg, PageSource* src) {
   if (s.phase.load() == 1) s.arena.destroy();
   auto reinit = [](Cache* c) {
     std::uint32_t h = c->home;
+    free_magazines(c);
     c->~Cache();
     new (c) Cache();
     set_home(*c, h);
@@ -440,8 +427,7 @@ void sweep() noexcept {
   if (c == nullptr) return;
   txn_sweep(c, 0);
   for (int cls = 0; cls < kNumClasses; ++cls) {
-    flush_remote(c, TierId::kFast, cls);
-    flush_remote(c, TierId::kTxn, cls);
+    flush_remote(c, cls);
   }
 }
 

@@ -88,7 +88,17 @@ int current_p_id() noexcept;
 
 // ---- tiers (fast_tier.cpp, txn_tier.cpp, stable_tier.cpp) -------------------
 void* fast_alloc(Cache* c, int cls) noexcept;
+// A fast-tier object, whichever cache carved it (fast_tier.cpp, "Ownership").
 void fast_free(Cache* c, void* p, int cls) noexcept;
+// Sends every object of c's magazine for cls to the central list.
+void drain_fast(Cache* c, int cls) noexcept;
+// Frees every magazine array of c. REQUIRES: c is drained or thrown away, and
+// its owner is not running pool code (reset_for_test).
+void free_magazines(Cache* c) noexcept;
+// Objects in c's magazine for cls, and its hits (derived; FastSlot). Any
+// thread: exact when c's owner is quiescent.
+std::uint64_t fast_held(const Cache& c, int cls) noexcept;
+std::uint64_t fast_hits(const Cache& c, int cls) noexcept;
 void* txn_alloc(Cache* c, int cls) noexcept;
 void txn_free(Cache* c, void* p, int cls) noexcept;
 // Recycles expired txn objects (all classes) to the central lists in batches.
@@ -97,10 +107,10 @@ void* stable_alloc(Cache* c, std::size_t size, int cls) noexcept;
 void stable_free(Cache* c, void* p, std::uint32_t info) noexcept;
 
 // ---- remote_free.cpp ---------------------------------------------------------
-// An object of (tier, cls) homed on another cache: buffered, sent to the
-// central list in batches. REQUIRES: tier is kFast or kTxn.
-void remote_free(Cache* c, TierId tier, int cls, void* p) noexcept;
-void flush_remote(Cache* c, TierId tier, int cls) noexcept;
+// A txn object homed on another cache: buffered, sent to the central list in
+// batches. (Fast-tier objects have no home: fast_free.)
+void remote_free(Cache* c, int cls, void* p) noexcept;
+void flush_remote(Cache* c, int cls) noexcept;
 // Flushes every list of c to the central lists (foreign thread exit, reset).
 void drain_cache(Cache* c) noexcept;
 

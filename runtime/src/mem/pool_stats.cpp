@@ -69,11 +69,13 @@ Stats stats(bool read_smaps) {
         r.balloc += k.block_bytes_alloc.get();
         r.bfree += k.block_bytes_free.get();
         if (t == 0) {
-          r.cached_objs += c.fast[cls].count.get() + c.remote_count[0][cls].get();
-          r.hits += c.fast[cls].hits.get();  // the fast tier's hits and local frees live in FastSlot
+          // Modulo 2^64: a cache's derived hits may "wrap" (it freed objects
+          // others allocated); the sums are exact when the owners are quiescent.
+          r.cached_objs += fast_held(c, cls);
+          r.hits += fast_hits(c, cls);
           r.frees += c.fast[cls].frees.get();
         }
-        if (t == 1) r.cached_objs += c.txn[cls].count.get() + c.remote_count[1][cls].get();
+        if (t == 1) r.cached_objs += c.txn[cls].count.get() + c.remote_count[cls].get();
       }
     }
     out.large_allocs += c.large.allocs.get();

@@ -14,8 +14,9 @@
 
 namespace gmp::detail::mem {
 
-// The fast tier's hits and local frees are in FastSlot (gmp/pool.hpp), which
-// the inline path updates; its other counters are here.
+// The fast tier's local frees are in FastSlot (gmp/pool.hpp), which the
+// inline path updates, and its hits are derived (fast_hits: frees + mag_in -
+// mag_out - held); its other counters are here.
 struct ClassCounters {
   Counter hits;          // served from the local cache
   Counter misses;        // needed a refill (or the shared list/buddy for stable)
@@ -25,6 +26,8 @@ struct ClassCounters {
   Counter remote_frees;  // ... of objects homed on another cache
   Counter fallbacks;     // allocations sent to jemalloc (exhaustion, degrade)
   Counter leaked;        // fault drill: txn frees not recycled
+  Counter mag_in;        // fast tier: objects refills put in the magazine
+  Counter mag_out;       // fast tier: objects flushed out of the magazine
   Counter block_bytes_alloc;  // stable buddy blocks only (variable size)
   Counter block_bytes_free;
 };

@@ -38,10 +38,7 @@ SweepResult sweep_pools() noexcept {
   for (int i = 0; i < sched.nprocs; i++) {
     mem::Cache* c = &mem::state().pcache[i];
     mem::txn_sweep(c, now);
-    for (int cls = 0; cls < mem::kNumClasses; ++cls) {
-      mem::flush_remote(c, mem::TierId::kFast, cls);
-      mem::flush_remote(c, mem::TierId::kTxn, cls);
-    }
+    for (int cls = 0; cls < mem::kNumClasses; ++cls) mem::flush_remote(c, cls);
   }
   start_the_world();
   r.txn_cached_after = txn_cached();
