@@ -10,9 +10,16 @@
 // cross-thread producer/consumer frees through an SPSC ring.
 //
 // "pool" runs on the benchmark's plain thread (the pool's thread-local
-// cache); "pool-p" runs the same loop in a goroutine inside gmp::run with one
-// P (the per-P cache, what runtime code gets). One process per allocator,
-// with larson-like and xmalloc-like workloads: scripts/bench-alloc.sh.
+// cache), called through a function pointer like every peer; "pool-inline"
+// is the same loop with gmp/pool.hpp's inline path compiled into it, as C++
+// code that includes the header gets it (a peer's fast path is in its shared
+// library: a call per operation is the least any program pays for it);
+// "pool-p" runs the function-pointer loop in a goroutine inside gmp::run
+// with one P (the per-P cache, what runtime code gets). "floor" is an
+// allocator that does nothing (a static buffer) through the same function
+// pointers: what the loop and two indirect calls cost on this machine, the
+// least any function-pointer row can show. One process per allocator, with
+// larson-like and xmalloc-like workloads: scripts/bench-alloc.sh.
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
 #include <jemalloc/jemalloc.h>
@@ -34,6 +41,16 @@ struct Api {
 
 void* pool_alloc(std::size_t n) { return gmp::pool::allocate(n, gmp::pool::Tier::kFast); }
 void pool_free(void* p, std::size_t n) { gmp::pool::deallocate(p, n); }
+alignas(64) char g_floor_obj[256];
+void* floor_alloc(std::size_t) { return g_floor_obj; }
+void floor_free(void* p, std::size_t) { benchmark::DoNotOptimize(p); }
+
+// The loops below take either an Api (calls through its pointers) or
+// PoolInline (the header's inline path in the loop).
+struct PoolInline {
+  static void* alloc(std::size_t n) { return gmp::pool::allocate(n, gmp::pool::Tier::kFast); }
+  static void free(void* p, std::size_t n) { gmp::pool::deallocate(p, n); }
+};
 void* je_alloc(std::size_t n) { return mallocx(n, 0); }
 void je_free(void* p, std::size_t n) { sdallocx(p, n, 0); }
 
@@ -79,7 +96,8 @@ std::size_t size_at(int mode, std::uint32_t i) {
   return 16 + (x >> 24) % 241;
 }
 
-void BM_AllocPair(benchmark::State& st, Api api, int mode) {
+template <class A>
+void BM_AllocPair(benchmark::State& st, A api, int mode) {
   std::uint32_t i = 0;
   for (auto _ : st) {
     std::size_t n = size_at(mode, i++);
@@ -91,7 +109,8 @@ void BM_AllocPair(benchmark::State& st, Api api, int mode) {
   st.SetItemsProcessed(st.iterations());
 }
 
-void BM_AllocBatch1024(benchmark::State& st, Api api, int mode) {
+template <class A>
+void BM_AllocBatch1024(benchmark::State& st, A api, int mode) {
   std::vector<void*> ptrs(1024);
   for (auto _ : st) {
     for (std::uint32_t i = 0; i < 1024; ++i) {
@@ -104,7 +123,8 @@ void BM_AllocBatch1024(benchmark::State& st, Api api, int mode) {
 }
 
 // One producer thread allocates, this thread frees (objects cross threads).
-void BM_CrossThreadFree(benchmark::State& st, Api api, int mode) {
+template <class A>
+void BM_CrossThreadFree(benchmark::State& st, A api, int mode) {
   constexpr std::uint32_t kRing = 4096;
   std::vector<std::atomic<void*>> ring(kRing);
   std::atomic<bool> stop{false};
@@ -155,17 +175,23 @@ int register_all() {
   for (const Api& a : apis()) {
     for (int mode : {16, 64, 256, 0}) {
       std::string sz = mode ? std::to_string(mode) : std::string("mixed");
-      benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/" + a.name).c_str(), BM_AllocPair, a, mode);
-      benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/" + a.name).c_str(), BM_AllocBatch1024, a, mode);
+      benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/" + a.name).c_str(), BM_AllocPair<Api>, a, mode);
+      benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/" + a.name).c_str(), BM_AllocBatch1024<Api>, a, mode);
     }
-    benchmark::RegisterBenchmark((std::string("alloc/xthread/64/") + a.name).c_str(), BM_CrossThreadFree, a, 64)->UseRealTime();
+    benchmark::RegisterBenchmark((std::string("alloc/xthread/64/") + a.name).c_str(), BM_CrossThreadFree<Api>, a, 64)->UseRealTime();
   }
   const Api& pool = apis().front();
+  const Api floor{"floor", floor_alloc, floor_free};
   for (int mode : {16, 64, 256, 0}) {
     std::string sz = mode ? std::to_string(mode) : std::string("mixed");
-    benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/pool-p").c_str(), BM_OnP<BM_AllocPair>, pool, mode);
-    benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/pool-p").c_str(), BM_OnP<BM_AllocBatch1024>, pool, mode);
+    benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/pool-p").c_str(), BM_OnP<BM_AllocPair<Api>>, pool, mode);
+    benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/pool-p").c_str(), BM_OnP<BM_AllocBatch1024<Api>>, pool, mode);
+    benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/pool-inline").c_str(), BM_AllocPair<PoolInline>, PoolInline{}, mode);
+    benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/pool-inline").c_str(), BM_AllocBatch1024<PoolInline>, PoolInline{}, mode);
+    benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/floor").c_str(), BM_AllocPair<Api>, floor, mode);
+    benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/floor").c_str(), BM_AllocBatch1024<Api>, floor, mode);
   }
+  benchmark::RegisterBenchmark("alloc/xthread/64/pool-inline", BM_CrossThreadFree<PoolInline>, PoolInline{}, 64)->UseRealTime();
   return 0;
 }
 const int registered = register_all();

@@ -30,7 +30,7 @@ void Central::free_xfer() noexcept {
     for (auto& l : tier) {
       if (l.xfer != nullptr) dallocx(l.xfer, 0);
       l.xfer = nullptr;
-      l.xfer_n = 0;
+      l.xfer_n = l.xfer_cap = 0;
     }
   }
 }
@@ -108,27 +108,39 @@ void Central::put(TierId tier, int cls, const Chain& c) noexcept {
 
 void Central::put_array(int cls, void* const* in, std::uint32_t n) noexcept {
   CentralList& l = list(TierId::kFast, cls);
-  void** fresh = nullptr;
+  const std::uint32_t max_cap = xfer_max_cap(kClassSize[cls]);
+  void** old = nullptr;  // freed after the lock is dropped
   std::unique_lock g(l.mu);
-  if (l.xfer == nullptr) [[unlikely]] {  // the class's first flush: allocate outside the lock
+  if (l.xfer_cap - l.xfer_n < n && l.xfer_cap < max_cap) [[unlikely]] {
+    // The first flush of the class, or a full transfer cache that may grow:
+    // allocate outside the lock, then move the entries over (unless a racing
+    // flush grew it meanwhile).
+    std::uint32_t cap = l.xfer_cap == 0 ? kXferMinCap : l.xfer_cap * 2;
     g.unlock();
-    fresh = static_cast<void**>(mallocx(kXferCap * sizeof(void*), 0));
+    auto* fresh = static_cast<void**>(mallocx(std::size_t{cap} * sizeof(void*), 0));
     g.lock();
-    if (l.xfer == nullptr) std::swap(l.xfer, fresh);  // else a racing flush installed one: free ours
+    if (fresh != nullptr && cap > l.xfer_cap) {
+      if (l.xfer_n != 0) std::memcpy(fresh, l.xfer, l.xfer_n * sizeof(void*));
+      old = l.xfer;
+      l.xfer = fresh;
+      l.xfer_cap = cap;
+    } else {
+      old = fresh;
+    }
   }
-  std::uint32_t room = l.xfer != nullptr ? kXferCap - l.xfer_n : 0;
+  std::uint32_t room = l.xfer_cap - l.xfer_n;
   std::uint32_t k = n < room ? n : room;
   if (k != 0) {
     std::memcpy(l.xfer + l.xfer_n, in, k * sizeof(void*));
     l.xfer_n += k;
   }
-  for (std::uint32_t i = k; i < n; ++i) {  // overflow: linked through the objects
+  for (std::uint32_t i = k; i < n; ++i) {  // no room: linked through the objects
     link_set(in[i], l.head);
     l.head = in[i];
   }
   l.count.store(l.count.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   g.unlock();
-  if (fresh != nullptr) dallocx(fresh, 0);
+  if (old != nullptr) dallocx(old, 0);
 }
 
 }  // namespace gmp::detail::mem

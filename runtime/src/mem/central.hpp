@@ -35,15 +35,27 @@ enum class TierId : std::uint8_t { kFast = 0, kTxn = 1, kStable = 2, kLarge = 3 
 inline constexpr int kNumTiers = 4;
 inline constexpr int kNumListTiers = 3;  // tiers with central lists
 
-// Transfer-cache capacity in objects per fast class: 32 KiB of pointers,
-// allocated on the class's first flush (docs/POOL.md, "Transfer cache").
-inline constexpr std::uint32_t kXferCap = 4096;
+// A fast class's transfer cache starts with room for kXferMinCap pointers
+// (allocated on the class's first flush) and doubles when a flush does not
+// fit, while it would hold at most kXferMaxObjectBytes of objects (and at
+// least kXferMinCap pointers): 65536 pointers (512 KiB) for 64 B objects.
+// Beyond that a flush links its objects onto `head` (docs/POOL.md,
+// "Magazines and the transfer cache").
+inline constexpr std::uint32_t kXferMinCap = 512;
+inline constexpr std::size_t kXferMaxObjectBytes = 4u << 20;
+constexpr std::uint32_t xfer_max_cap(std::size_t class_size) {
+  std::uint32_t cap = kXferMinCap;
+  while (std::size_t{cap} * 2 * class_size <= kXferMaxObjectBytes) cap *= 2;
+  return cap;
+}
+static_assert(xfer_max_cap(64) == 65536 && xfer_max_cap(256 * 1024) == kXferMinCap);
 
 struct alignas(64) CentralList {
   SpinLock mu;
   void* head = nullptr;         // GMP_GUARDED_BY(mu)
-  void** xfer = nullptr;        // kXferCap entries or null (fast tier only); GMP_GUARDED_BY(mu)
+  void** xfer = nullptr;        // xfer_cap entries or null (fast tier only); GMP_GUARDED_BY(mu)
   std::uint32_t xfer_n = 0;     // objects in xfer[0, xfer_n); GMP_GUARDED_BY(mu)
+  std::uint32_t xfer_cap = 0;   // GMP_GUARDED_BY(mu)
   std::uintptr_t bump = 0;      // next uncarved object of the current span; GMP_GUARDED_BY(mu)
   std::uintptr_t bump_end = 0;  // GMP_GUARDED_BY(mu)
   // Written under mu, read by stats without it.

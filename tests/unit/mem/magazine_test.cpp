@@ -90,22 +90,34 @@ TEST_F(MagazineTest, OverflowSendsTheTopBatchToTheTransferCache) {
   EXPECT_EQ(s.tiers[0].classes[cls_].bytes_cached, (fast_held(*c, cls_) + xfer_n(cls_)) * kSize);
 }
 
-// A transfer cache holds kXferCap objects; the rest of a flush is linked
-// onto the central list, and a refill takes the transfer cache first.
-TEST_F(MagazineTest, AFullTransferCacheSpillsOntoTheLinkedList) {
-  const int n = static_cast<int>(kXferCap) + 100;
+// A transfer cache starts at kXferMinCap pointers and doubles while it holds
+// at most kXferMaxObjectBytes of objects; the rest of a flush is linked onto
+// the central list, and a refill takes the transfer cache first.
+TEST_F(MagazineTest, TheTransferCacheGrowsToItsBoundThenSpillsOntoTheLinkedList) {
+  constexpr std::size_t kBig = 1024;
+  const int cls = class_of(kBig);
+  const std::uint32_t max_cap = xfer_max_cap(kBig);
+  ASSERT_EQ(max_cap, 4096u);  // 4 MiB of 1 KiB objects
+  CentralList& l = state().central.list(TierId::kFast, cls);
+  const int n = static_cast<int>(max_cap) + 100;
   std::vector<void*> v;
-  for (int i = 0; i < n; ++i) v.push_back(gmp::pool::allocate(kSize, Tier::kFast));
-  for (void* p : v) gmp::pool::deallocate(p);
+  for (int i = 0; i < n; ++i) v.push_back(gmp::pool::allocate(kBig, Tier::kFast));
   Cache* c = cache_for_test();
-  CentralList& l = state().central.list(TierId::kFast, cls_);
-  EXPECT_EQ(xfer_n(cls_), kXferCap);
-  EXPECT_NE(l.head, nullptr);
-  EXPECT_EQ(l.count.load() + fast_held(*c, cls_), carved(TierId::kFast) / kSize);  // n rounded up to refills of 8
-  // Another thread takes everything back: each object exactly once.
+  std::vector<std::uint32_t> caps;
+  for (void* p : v) {
+    gmp::pool::deallocate(p);
+    std::lock_guard g(l.mu);
+    if (caps.empty() || caps.back() != l.xfer_cap) caps.push_back(l.xfer_cap);
+  }
+  EXPECT_EQ(caps, (std::vector<std::uint32_t>{0, kXferMinCap, 1024, 2048, 4096}));
+  EXPECT_EQ(xfer_n(cls), max_cap);
+  EXPECT_NE(l.head, nullptr);  // the rest was linked
+  EXPECT_EQ(l.count.load() + fast_held(*c, cls), carved(TierId::kFast) / kBig);  // n rounded up to refills of 8
+  // Another thread takes everything back: each object exactly once, the
+  // transfer cache (the most recently flushed) before the linked list.
   std::vector<void*> again;
   std::thread t([&] {
-    for (int i = 0; i < n; ++i) again.push_back(gmp::pool::allocate(kSize, Tier::kFast));
+    for (int i = 0; i < n; ++i) again.push_back(gmp::pool::allocate(kBig, Tier::kFast));
   });
   t.join();
   std::sort(v.begin(), v.end());
@@ -113,9 +125,7 @@ TEST_F(MagazineTest, AFullTransferCacheSpillsOntoTheLinkedList) {
   std::vector<void*> common;
   std::set_intersection(v.begin(), v.end(), again.begin(), again.end(), std::back_inserter(common));
   EXPECT_EQ(std::adjacent_find(again.begin(), again.end()), again.end()) << "an object was handed out twice";
-  // The other thread's first refill takes the transfer cache (most recently
-  // flushed objects) before the linked list or a new span.
-  EXPECT_GE(common.size(), static_cast<std::size_t>(n) - fast_held(*c, cls_));
+  EXPECT_GE(common.size(), static_cast<std::size_t>(n) - fast_held(*c, cls));
   for (void* p : again) gmp::pool::deallocate(p);
   auto s = st();
   EXPECT_EQ(live_objects(s.tiers[0]), 0);
