@@ -37,18 +37,20 @@ inline constexpr int kNumListTiers = 3;  // tiers with central lists
 
 // A fast class's transfer cache starts with room for kXferMinCap pointers
 // (allocated on the class's first flush) and doubles when a flush does not
-// fit, while it would hold at most kXferMaxObjectBytes of objects (and at
-// least kXferMinCap pointers): 65536 pointers (512 KiB) for 64 B objects.
-// Beyond that a flush links its objects onto `head` (docs/POOL.md,
-// "Magazines and the transfer cache").
+// fit, up to kXferMaxCap pointers (8 MiB) and while it would hold at most
+// kXferMaxObjectBytes of objects: 1 Mi pointers for classes up to 64 B,
+// 65536 for 1 KiB. Beyond that a flush links its objects onto `head`
+// (docs/POOL.md, "Magazines and the transfer cache").
 inline constexpr std::uint32_t kXferMinCap = 512;
-inline constexpr std::size_t kXferMaxObjectBytes = 4u << 20;
+inline constexpr std::uint32_t kXferMaxCap = 1u << 20;
+inline constexpr std::size_t kXferMaxObjectBytes = std::size_t{64} << 20;
 constexpr std::uint32_t xfer_max_cap(std::size_t class_size) {
   std::uint32_t cap = kXferMinCap;
-  while (std::size_t{cap} * 2 * class_size <= kXferMaxObjectBytes) cap *= 2;
+  while (cap < kXferMaxCap && std::size_t{cap} * 2 * class_size <= kXferMaxObjectBytes) cap *= 2;
   return cap;
 }
-static_assert(xfer_max_cap(64) == 65536 && xfer_max_cap(256 * 1024) == kXferMinCap);
+static_assert(xfer_max_cap(16) == kXferMaxCap && xfer_max_cap(64) == kXferMaxCap && xfer_max_cap(1024) == 65536 &&
+              xfer_max_cap(256 * 1024) == kXferMinCap);
 
 struct alignas(64) CentralList {
   SpinLock mu;

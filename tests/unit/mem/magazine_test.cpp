@@ -90,19 +90,15 @@ TEST_F(MagazineTest, OverflowSendsTheTopBatchToTheTransferCache) {
   EXPECT_EQ(s.tiers[0].classes[cls_].bytes_cached, (fast_held(*c, cls_) + xfer_n(cls_)) * kSize);
 }
 
-// A transfer cache starts at kXferMinCap pointers and doubles while it holds
-// at most kXferMaxObjectBytes of objects; the rest of a flush is linked onto
-// the central list, and a refill takes the transfer cache first.
-TEST_F(MagazineTest, TheTransferCacheGrowsToItsBoundThenSpillsOntoTheLinkedList) {
+// A transfer cache starts at kXferMinCap pointers and doubles when a flush
+// does not fit; nothing is linked through an object while it may grow.
+TEST_F(MagazineTest, TheTransferCacheGrowsByDoubling) {
   constexpr std::size_t kBig = 1024;
   const int cls = class_of(kBig);
-  const std::uint32_t max_cap = xfer_max_cap(kBig);
-  ASSERT_EQ(max_cap, 4096u);  // 4 MiB of 1 KiB objects
   CentralList& l = state().central.list(TierId::kFast, cls);
-  const int n = static_cast<int>(max_cap) + 100;
+  constexpr int n = 3000;
   std::vector<void*> v;
   for (int i = 0; i < n; ++i) v.push_back(gmp::pool::allocate(kBig, Tier::kFast));
-  Cache* c = cache_for_test();
   std::vector<std::uint32_t> caps;
   for (void* p : v) {
     gmp::pool::deallocate(p);
@@ -110,22 +106,49 @@ TEST_F(MagazineTest, TheTransferCacheGrowsToItsBoundThenSpillsOntoTheLinkedList)
     if (caps.empty() || caps.back() != l.xfer_cap) caps.push_back(l.xfer_cap);
   }
   EXPECT_EQ(caps, (std::vector<std::uint32_t>{0, kXferMinCap, 1024, 2048, 4096}));
+  EXPECT_EQ(l.head, nullptr);
+  EXPECT_EQ(xfer_n(cls) + fast_held(*cache_for_test(), cls), carved(TierId::kFast) / kBig);
+}
+
+// At its bound (xfer_max_cap) the rest of a flush is linked onto the central
+// list, and a refill takes the transfer cache first, then the list: every
+// object comes back exactly once.
+class XferBoundTest : public PoolTest {
+ protected:
+  PoolConfig config() override {
+    PoolConfig c = small_config();
+    c.fast_max_size = 256 * 1024;  // a class whose bound is small in objects
+    c.fast_batch = 8;
+    c.fast_capacity = 16;
+    return c;
+  }
+};
+
+TEST_F(XferBoundTest, AFullTransferCacheSpillsOntoTheLinkedList) {
+  constexpr std::size_t kHuge = 256 * 1024;
+  const int cls = class_of(kHuge);
+  const std::uint32_t max_cap = xfer_max_cap(kHuge);
+  ASSERT_EQ(max_cap, kXferMinCap);  // 64 MiB bound: no doubling for 256 KiB objects
+  CentralList& l = state().central.list(TierId::kFast, cls);
+  const int n = static_cast<int>(max_cap) + 20;
+  std::vector<void*> v;
+  for (int i = 0; i < n; ++i) v.push_back(gmp::pool::allocate(kHuge, Tier::kFast));
+  for (void* p : v) gmp::pool::deallocate(p);
+  Cache* c = cache_for_test();
   EXPECT_EQ(xfer_n(cls), max_cap);
   EXPECT_NE(l.head, nullptr);  // the rest was linked
-  EXPECT_EQ(l.count.load() + fast_held(*c, cls), carved(TierId::kFast) / kBig);  // n rounded up to refills of 8
-  // Another thread takes everything back: each object exactly once, the
-  // transfer cache (the most recently flushed) before the linked list.
+  EXPECT_EQ(l.count.load() + fast_held(*c, cls), carved(TierId::kFast) / kHuge);
   std::vector<void*> again;
   std::thread t([&] {
-    for (int i = 0; i < n; ++i) again.push_back(gmp::pool::allocate(kBig, Tier::kFast));
+    for (int i = 0; i < n; ++i) again.push_back(gmp::pool::allocate(kHuge, Tier::kFast));
   });
   t.join();
   std::sort(v.begin(), v.end());
   std::sort(again.begin(), again.end());
+  EXPECT_EQ(std::adjacent_find(again.begin(), again.end()), again.end()) << "an object was handed out twice";
   std::vector<void*> common;
   std::set_intersection(v.begin(), v.end(), again.begin(), again.end(), std::back_inserter(common));
-  EXPECT_EQ(std::adjacent_find(again.begin(), again.end()), again.end()) << "an object was handed out twice";
-  EXPECT_GE(common.size(), static_cast<std::size_t>(n) - fast_held(*c, cls));
+  EXPECT_GE(common.size(), static_cast<std::size_t>(n) - fast_held(*c, cls));  // no new span while the lists had objects
   for (void* p : again) gmp::pool::deallocate(p);
   auto s = st();
   EXPECT_EQ(live_objects(s.tiers[0]), 0);
