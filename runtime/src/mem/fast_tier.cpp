@@ -61,10 +61,12 @@ void fit_magazine(Cache* c, int cls, std::uint32_t cap) noexcept {
   if (fresh == nullptr) return;
   void** old = m.base.load(std::memory_order_relaxed);
   if (n != 0) std::memcpy(fresh, old, n * sizeof(void*));
-  // top before base: a stats reader racing with this sees a transient count
-  // it clamps (fast_held), never a dangling array (neither is dereferenced).
-  m.top.store(fresh + n, std::memory_order_relaxed);
-  m.base.store(fresh, std::memory_order_relaxed);
+  // top = null, base, then top: a stats reader that sees the same non-null
+  // top before and after reading base has a base of the same array
+  // (fast_held). Neither is dereferenced by a reader.
+  m.top.store(nullptr, std::memory_order_relaxed);
+  m.base.store(fresh, std::memory_order_release);
+  m.top.store(fresh + n, std::memory_order_release);
   m.limit = fresh + cap;
   if (old != nullptr) dallocx(old, 0);
 }
@@ -155,9 +157,16 @@ void free_magazines(Cache* c) noexcept {
 
 std::uint64_t fast_held(const Cache& c, int cls) noexcept {
   const FastSlot& m = c.fast[cls];
-  void** b = m.base.load(std::memory_order_relaxed);
-  void** t = m.top.load(std::memory_order_relaxed);
-  return t > b ? static_cast<std::uint64_t>(t - b) : 0;  // a reader racing a refit may see top below base
+  // A refit (fit_magazine) moves both words; a read that straddles one sees
+  // top change (to null, then into the new array) and tries again. Refits are
+  // rare; after a few failed tries the magazine is reported empty.
+  for (int tries = 0; tries < 8; ++tries) {
+    void** t1 = m.top.load(std::memory_order_acquire);  // pairs with fit_magazine's release stores
+    void** b = m.base.load(std::memory_order_acquire);
+    void** t2 = m.top.load(std::memory_order_relaxed);
+    if (t1 == t2 && (t1 != nullptr || b == nullptr)) return static_cast<std::uint64_t>(t1 - b);
+  }
+  return 0;
 }
 
 std::uint64_t fast_hits(const Cache& c, int cls) noexcept {

@@ -215,6 +215,44 @@ TEST_F(MagazineTest, ALiveCapChangeRefitsTheMagazine) {
   EXPECT_EQ(s.tiers[0].total.bytes_cached, carved(TierId::kFast));
 }
 
+// Stats read a magazine's length from another thread while its owner refits
+// it again and again (live cap changes): the length read is always one the
+// magazine could have (never a top of one array minus the base of another).
+TEST_F(MagazineTest, StatsReadersNeverSeeATornMagazine) {
+  std::atomic<Cache*> owner_cache{nullptr};
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> reads{0}, torn{0};
+  std::thread owner([&] {
+    std::vector<void*> v;
+    for (int round = 0; round < 400; ++round) {
+      for (int i = 0; i < 70; ++i) v.push_back(gmp::pool::allocate(kSize, Tier::kFast));
+      owner_cache.store(cache_for_test());
+      if (round % 8 == 0) {
+        PoolConfig c = current_config();
+        c.fast_capacity = c.fast_capacity == 16 ? 64 : 16;
+        EXPECT_EQ(apply_config(c), "");
+      }
+      for (void* p : v) gmp::pool::deallocate(p);  // overflows refit the magazine to the new cap
+      v.clear();
+    }
+    stop.store(true);
+  });
+  std::thread reader([&] {
+    while (!stop.load()) {
+      Cache* c = owner_cache.load();
+      if (c == nullptr) continue;
+      std::uint64_t h = fast_held(*c, cls_);
+      reads.fetch_add(1, std::memory_order_relaxed);
+      if (h > 64) torn.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  owner.join();
+  reader.join();
+  EXPECT_EQ(torn.load(), 0u);
+  RecordProperty("reads", static_cast<int>(reads.load()));
+  EXPECT_EQ(live_objects(st().tiers[0]), 0);
+}
+
 // Two Ps hand objects back and forth (each frees what the other allocated):
 // every free is local to the freeing P, counted once, and in use + cached
 // adds up to what was carved.
