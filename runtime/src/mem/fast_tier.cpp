@@ -169,9 +169,11 @@ std::uint64_t fast_held(const Cache& c, int cls) noexcept {
   return 0;
 }
 
-std::uint64_t fast_hits(const Cache& c, int cls) noexcept {
+std::uint64_t fast_hits(const Cache& c, int cls, std::uint64_t held) noexcept {
   const ClassCounters& k = c.ctr[0][cls];
-  return c.fast[cls].frees.get() + k.mag_in.get() - k.mag_out.get() - fast_held(c, cls);
+  return c.fast[cls].frees.get() + k.mag_in.get() - k.mag_out.get() - held;
 }
+
+std::uint64_t fast_hits(const Cache& c, int cls) noexcept { return fast_hits(c, cls, fast_held(c, cls)); }
 
 }  // namespace gmp::detail::mem

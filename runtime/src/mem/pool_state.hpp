@@ -99,6 +99,7 @@ void free_magazines(Cache* c) noexcept;
 // thread: exact when c's owner is quiescent.
 std::uint64_t fast_held(const Cache& c, int cls) noexcept;
 std::uint64_t fast_hits(const Cache& c, int cls) noexcept;
+std::uint64_t fast_hits(const Cache& c, int cls, std::uint64_t held) noexcept;  // held: fast_held(c, cls)
 void* txn_alloc(Cache* c, int cls) noexcept;
 void txn_free(Cache* c, void* p, int cls) noexcept;
 // Recycles expired txn objects (all classes) to the central lists in batches.

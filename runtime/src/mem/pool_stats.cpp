@@ -71,8 +71,9 @@ Stats stats(bool read_smaps) {
         if (t == 0) {
           // Modulo 2^64: a cache's derived hits may "wrap" (it freed objects
           // others allocated); the sums are exact when the owners are quiescent.
-          r.cached_objs += fast_held(c, cls);
-          r.hits += fast_hits(c, cls);
+          std::uint64_t held = fast_held(c, cls);
+          r.cached_objs += held;
+          r.hits += fast_hits(c, cls, held);
           r.frees += c.fast[cls].frees.get();
         }
         if (t == 1) r.cached_objs += c.txn[cls].count.get() + c.remote_count[cls].get();

@@ -140,10 +140,12 @@ TEST_F(TxnTest, ExpiredObjectsAreRecycledOldestFirstInBatches) {
   gmp::pool::sweep();  // nothing has expired yet
   EXPECT_EQ(c->txn[cls].count.get(), before_local + 10);
   std::this_thread::sleep_for(30ms);
-  for (void* p : young) gmp::pool::deallocate(p);
-  std::this_thread::sleep_for(20ms);  // old: >= 50 ms, young: ~20 ms, TTL 40 ms
+  // Read before the young are freed: stats() walks every cache, slow under
+  // TSan, and must not eat into the young ones' TTL.
   auto flushes0 = st().tiers[1].classes[cls].flushes;
   std::uint64_t central0 = state().central.list(TierId::kTxn, cls).count.load();
+  for (void* p : young) gmp::pool::deallocate(p);
+  std::this_thread::sleep_for(20ms);  // old: >= 50 ms, young: ~20 ms, TTL 40 ms
   gmp::pool::sweep();
   std::uint64_t recycled = state().central.list(TierId::kTxn, cls).count.load() - central0;
   EXPECT_GE(recycled, 10u);                          // every old one
