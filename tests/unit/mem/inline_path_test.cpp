@@ -20,14 +20,6 @@ namespace {
 
 using gmp::pool::Tier;
 
-gmp::pool::Stats st() { return gmp::pool::stats(false); }
-
-std::uint64_t carved(TierId t) {
-  std::uint64_t b = 0;
-  for (int cls = 0; cls < kNumClasses; ++cls) b += state().central.list(t, cls).carved_bytes.load();
-  return b;
-}
-
 TEST(InlineClassTable, MatchesClassOfForEveryInlineSize) {
   static FastFront f;
   for (std::size_t size = 0; size <= kInlineMaxSize; ++size) {
@@ -86,9 +78,7 @@ TEST_F(PoolTest, InlinePathRespectsFastMaxSizeAndTiers) {
 class InlineCapTest : public PoolTest {
  protected:
   PoolConfig config() override {
-    PoolConfig c = small_config();
-    c.fast_batch = 8;
-    c.fast_capacity = 16;
+    PoolConfig c = magazine_config(8, 16);
     c.sample_every = 4;
     return c;
   }

@@ -17,14 +17,6 @@ namespace {
 
 using gmp::pool::Tier;
 
-gmp::pool::Stats st() { return gmp::pool::stats(false); }
-
-std::uint64_t carved(TierId t) {
-  std::uint64_t b = 0;
-  for (int cls = 0; cls < kNumClasses; ++cls) b += state().central.list(t, cls).carved_bytes.load();
-  return b;
-}
-
 // Transfer-cache entries of a fast class. REQUIRES: no thread uses the class.
 std::uint32_t xfer_n(int cls) {
   CentralList& l = state().central.list(TierId::kFast, cls);
@@ -34,12 +26,7 @@ std::uint32_t xfer_n(int cls) {
 
 class MagazineTest : public PoolTest {
  protected:
-  PoolConfig config() override {
-    PoolConfig c = small_config();
-    c.fast_batch = 8;
-    c.fast_capacity = 16;
-    return c;
-  }
+  PoolConfig config() override { return magazine_config(8, 16); }
   static constexpr std::size_t kSize = 64;
   const int cls_ = class_of(kSize);
 };
@@ -116,10 +103,8 @@ TEST_F(MagazineTest, TheTransferCacheGrowsByDoubling) {
 class XferBoundTest : public PoolTest {
  protected:
   PoolConfig config() override {
-    PoolConfig c = small_config();
+    PoolConfig c = magazine_config(8, 16);
     c.fast_max_size = 256 * 1024;  // a class whose bound is small in objects
-    c.fast_batch = 8;
-    c.fast_capacity = 16;
     return c;
   }
 };

@@ -21,11 +21,30 @@ inline PoolConfig small_config() {
   return c;
 }
 
+// small_config with small magazines: refills and flushes of `batch`, at most
+// `capacity` objects per class.
+inline PoolConfig magazine_config(std::uint32_t batch, std::uint32_t capacity) {
+  PoolConfig c = small_config();
+  c.fast_batch = batch;
+  c.fast_capacity = capacity;
+  return c;
+}
+
 class PoolTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(reset_for_test(config(), nullptr), ""); }
   virtual PoolConfig config() { return small_config(); }
 };
+
+// Counters only (no /proc/self/smaps read).
+inline gmp::pool::Stats st() { return gmp::pool::stats(false); }
+
+// Bytes the central lists of a tier handed out of spans, ever.
+inline std::uint64_t carved(TierId t) {
+  std::uint64_t b = 0;
+  for (int cls = 0; cls < kNumClasses; ++cls) b += state().central.list(t, cls).carved_bytes.load();
+  return b;
+}
 
 // allocs - frees over a tier, in objects.
 inline std::int64_t live_objects(const gmp::pool::TierStats& t) {

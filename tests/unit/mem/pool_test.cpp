@@ -16,8 +16,6 @@ namespace {
 using gmp::pool::Tier;
 using namespace std::chrono_literals;
 
-gmp::pool::Stats st() { return gmp::pool::stats(false); }
-
 TEST_F(PoolTest, FastTierMissThenLifoHit) {
   void* a = gmp::pool::allocate(16, Tier::kFast);
   ASSERT_NE(a, nullptr);
@@ -83,12 +81,7 @@ TEST_F(PoolTest, AlignedAllocationsAreAligned) {
 }
 
 class FastFlushTest : public PoolTest {
-  PoolConfig config() override {
-    PoolConfig c = small_config();
-    c.fast_capacity = 64;
-    c.fast_batch = 16;
-    return c;
-  }
+  PoolConfig config() override { return magazine_config(16, 64); }
 };
 
 TEST_F(FastFlushTest, OverflowGoesBackInBatches) {
