@@ -1,7 +1,7 @@
 // gmp/pool.hpp — the tiered memory pool.
 //
 // Tiers (pick by the object's lifetime, docs/POOL.md):
-//   kFast    objects that live microseconds: per-P free lists, no locks;
+//   kFast    objects that live microseconds: per-P magazines, no locks;
 //   kTxn     objects that live milliseconds: per-P cache with a TTL (60 ms);
 //   kStable  long-lived objects: shared by all Ps (buddy pages, shared lists).
 // Above the class limit (256 KiB) every request goes to jemalloc ("large").

@@ -6,7 +6,8 @@
 // `home` (a goroutine reaches another P only through a switch, and pool code
 // never switches), or the one foreign thread that acquired it. So nothing in
 // it is locked and nothing on its lists is atomic; counters are owner-written
-// relaxed atomics (stats.hpp) and list lengths likewise, for stats readers.
+// relaxed atomics (stats.hpp), and list lengths and magazine tops likewise,
+// for stats readers.
 #pragma once
 
 #include <cstdint>

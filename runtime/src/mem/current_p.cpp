@@ -27,7 +27,7 @@ namespace gmp::detail::mem {
 
 static_assert(kMaxPools == kMaxProcs, "one pool cache per possible P");
 
-FastFront g_no_front;  // home_key 1, every head null: never written
+FastFront g_no_front;  // every magazine null (empty and full): never written
 
 }  // namespace gmp::detail::mem
 

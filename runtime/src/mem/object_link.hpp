@@ -1,7 +1,8 @@
 // mem/object_link.hpp — the links a free object carries, and ASan poisoning.
 //
 // A free small object holds its list link(s) in its first bytes: one pointer
-// on central and fast lists, a TxnNode on txn lists. In the sanitizer build
+// on central lists, a TxnNode on txn lists (fast-tier magazines and transfer
+// caches hold pointers and write nothing into objects). In the sanitizer build
 // every free object is poisoned whole; the link accessors unpoison only for
 // the instant they read or write, so any use-after-free by the program —
 // including of the link words — is reported by ASan.
