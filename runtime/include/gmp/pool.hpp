@@ -182,12 +182,14 @@ static_assert(sizeof(FastSlot) == 32, "the inline path indexes fast[] with a shi
 // The part of a cache (per P or per foreign thread) the inline path uses.
 // Owner only: the M holding P `home`, or the one foreign thread holding it.
 struct alignas(64) FastFront {
+  // First, so that a class's slot is front + 32 * class (the inline free
+  // indexes it with one shift); each slot within one cache line.
+  FastSlot fast[kFrontClasses];
   std::uint32_t home = 0;              // P id, or a foreign slot; set once (set_home)
   // Owner only. Allocations left before the next sampled one: the inline
   // path decrements it on a hit and, when that makes it 0, leaves the
   // allocation to the slow path, which samples at 0 (alloc_entry).
   std::uint32_t sample_countdown = 1;
-  alignas(32) FastSlot fast[kFrontClasses];  // each slot within one cache line
 };
 static_assert(std::is_standard_layout_v<FastFront>);
 inline void set_home(FastFront& f, std::uint32_t home) noexcept { f.home = home; }
@@ -259,7 +261,7 @@ inline constexpr std::array<std::uint32_t, kFrontClasses> kFrontClassSize = make
 static_assert(kInlineClassOf[kInlineMaxSize / 16] == kInlineClasses - 1);
 // The same table as byte offsets of the class's FastSlot in a FastFront, so
 // the inline allocate adds it to the front without a multiply.
-inline constexpr std::size_t kFastSlotsOffset = 32;
+inline constexpr std::size_t kFastSlotsOffset = 0;
 consteval std::array<std::uint16_t, kInlineMaxSize / 16 + 1> make_inline_slot_offsets() {
   std::array<std::uint16_t, kInlineMaxSize / 16 + 1> t{};
   for (std::size_t i = 0; i < t.size(); ++i)
