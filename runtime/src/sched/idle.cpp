@@ -4,6 +4,16 @@
 // Parked Ms sleep on their own futex Note. A P remembers the M that last ran
 // it (home_m) and startm prefers that M, so with one M per P each M keeps its
 // P and its CPU pinning, and no sched_setaffinity call is needed after start.
+//
+// Note [P in transit]
+// startm hands a P to a parked (or new) M through M::nextp and wakes it; the
+// M claims the P under sched.lock once it runs, a futex wake-up later (tens
+// of µs in a VM, ms when its CPU is busy). Until then the P has no running M
+// and nothing can stop it at a safe point, so a stop-the-world takes it back
+// instead of waiting (stw_take_handed_p_locked), and startm does not hand
+// a P out while a stop is pending (it stops it, as Go's handoffp does). An M
+// whose P was taken back finds nextp null and parks again; a new M does the
+// same instead of exiting.
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -133,6 +143,9 @@ void* m_main(void* arg) {
     pp = mp->nextp;
     mp->nextp = nullptr;
   }
+  // Its P was taken back by a stop-the-world before it ran (Note [P in
+  // transit]): park like any idle M until handed one.
+  while (pp == nullptr && !sched.stopping.load(std::memory_order_acquire)) pp = stopm(mp, -1);
   if (pp != nullptr) {
     acquirep(mp, pp);
     m_schedule_loop(mp);
@@ -198,6 +211,13 @@ void startm(P* pp, bool spinning) noexcept {
       if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
       return;
     }
+  } else if (sched.stw_waiting.load(std::memory_order_relaxed)) {
+    // A stop is pending: the stopper gets the P now rather than after an M
+    // has woken up to give it back (Note [P in transit]).
+    stw_stop_p_locked(pp);
+    lk.unlock();
+    if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    return;
   }
   M* mp = mget_locked(pp);
   if (mp == nullptr) {
@@ -212,6 +232,22 @@ void startm(P* pp, bool spinning) noexcept {
   GMP_PROBE_M_UNPARK(mp->id, pp->id);
   mp->park.wakeup();
   io_wake_m(mp);  // it may wait in a ring (io/ring.cpp, Note [Idle M in its ring])
+}
+
+P* stw_take_handed_p_locked() noexcept {
+  for (M* mp : sched.allm) {
+    P* pp = mp->nextp;
+    if (pp == nullptr) continue;
+    mp->nextp = nullptr;
+    if (mp->spinning) {
+      // Set by the waker and read by the M only after it has claimed nextp
+      // under sched.lock, which it now finds empty.
+      mp->spinning = false;
+      sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    return pp;
+  }
+  return nullptr;
 }
 
 void wakep_idle() noexcept {

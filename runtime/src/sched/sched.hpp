@@ -122,6 +122,10 @@ extern Sched sched;
 // Stops pp for the stopper instead of idling it: status kStopped, one less P
 // to wait for. REQUIRES: sched.lock held and sched.stw_waiting.
 void stw_stop_p_locked(P* pp) noexcept;
+// Takes back a P that startm handed to an M that has not claimed it yet
+// (Note [P in transit] in idle.cpp), or returns null. The M parks again.
+// REQUIRES: sched.lock held and sched.stw_waiting.
+P* stw_take_handed_p_locked() noexcept;
 // mp has just stopped pp (stw_park_m): true if it should spin for the
 // restart rather than park (a goroutine stopper; Note [Stopped Ms spin for
 // the restart] in stw/stop.cpp). REQUIRES: sched.lock held.

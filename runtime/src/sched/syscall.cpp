@@ -25,6 +25,7 @@
 
 #include "base/check.hpp"
 #include "base/clock.hpp"
+#include "gmp/go.hpp"
 #include "gmp/io.hpp"
 #include "io/ring.hpp"
 #include "mem/current_p.hpp"
@@ -50,6 +51,10 @@ struct SysWaiter {
   SysWaiter* next = nullptr;
 };
 SysWaiter* waiters = nullptr;  // guarded by sched.lock
+// Waiters handed a P that they have not claimed yet (their futex wake-up is
+// on its way; Note [P in transit] in idle.cpp), linked by next. Guarded by
+// sched.lock.
+SysWaiter* granted = nullptr;
 std::atomic<int> n_waiters{0};  // written under sched.lock, read anywhere: a waiter is work
 
 constexpr std::int64_t kForceRetakeNs = 10'000'000;
@@ -98,6 +103,22 @@ struct HookRegistrar {
 
 namespace {
 
+// Note [Stop requests and blocking calls]
+// A goroutine that leaves gmp::blocking resumes without passing a safe
+// point, on a P that a stop-the-world may already wait for: its stop
+// request can have missed it (the stopper's pass found the P in the call,
+// or handed to this M but not running). So exitsyscall publishes the G as
+// its P's curg (seq_cst) and then reads the stop flag (seq_cst), while the
+// stopper sets the flag and then reads curg (stw/stop.cpp): one of the two
+// sees the other, and the G yields at its next safe point. entersyscall is
+// one: a G flagged there stops before its call rather than leaving its P
+// in kSyscall for the stopper's next check.
+void flag_if_stw_pending(G* gp) noexcept {
+  if ((sched.stop_requested.load(std::memory_order_seq_cst) & kStopRequestedStw) != 0) {
+    gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
+  }
+}
+
 // REQUIRES: sched.lock held; *link is a waiter.
 void waiter_take_locked(SysWaiter** link, P* pp) noexcept {
   SysWaiter* w = *link;
@@ -106,6 +127,8 @@ void waiter_take_locked(SysWaiter** link, P* pp) noexcept {
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   pp->m.store(w->mp, std::memory_order_relaxed);
   w->got = pp;
+  w->next = granted;
+  granted = w;
   w->note.wakeup();
 }
 
@@ -117,6 +140,18 @@ bool syscall_waiter_take_locked(P* pp) noexcept {
   if (sched.stw_waiting.load(std::memory_order_relaxed)) return false;
   waiter_take_locked(&waiters, pp);
   return true;
+}
+
+P* syscall_waiter_revoke_locked() noexcept {
+  SysWaiter* w = granted;
+  if (w == nullptr) return nullptr;
+  granted = w->next;
+  P* pp = w->got;
+  w->got = nullptr;
+  w->next = waiters;
+  waiters = w;
+  n_waiters.fetch_add(1, std::memory_order_relaxed);
+  return pp;
 }
 
 int syscall_waiters() noexcept { return n_waiters.load(std::memory_order_relaxed); }
@@ -158,6 +193,13 @@ std::uint64_t entersyscall() noexcept {
   io_counters.blocking_calls.fetch_add(1, std::memory_order_relaxed);
   M* mp = getm();
   if (mp == nullptr || mp->p == nullptr || mp->curg == nullptr || mp->curg->is_g0) return 0;
+  // A runtime call is a safe point. Above all for a stop-the-world: a P that
+  // enters a call after the stopper's pass is caught only at its next check
+  // (Note [Stop requests and blocking calls]).
+  if (mp->curg->preempt.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+    preempt_slow();
+    mp = getm();  // it may resume on another M
+  }
   P* pp = mp->p;
   SysState& s = sys_state[pp->id];
   std::uint64_t tok = (static_cast<std::uint64_t>(pp->id + 1) << 48) | (++s.seq & 0xFFFF'FFFF'FFFFULL);
@@ -199,9 +241,13 @@ void exitsyscall(std::uint64_t tok) noexcept {
   mp->in_blocking = false;
   std::uint64_t want = tok;
   if (s.token.compare_exchange_strong(want, 0, std::memory_order_acq_rel)) {
-    pp->status.store(PStatus::kRunning, std::memory_order_release);
+    // curg first: a stop-the-world may have stopped the P meanwhile, cleared
+    // it and given the P back to the call.
+    pp->curg.store(gp, std::memory_order_seq_cst);
+    pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
     mem::on_acquirep(pp->id);  // the P is ours again: its cache too
     GMP_PROBE_SYSCALL_BLOCK_EXIT(gp->id, pp->id, 0);
+    flag_if_stw_pending(gp);
     return;
   }
   // Sysmon handed our P to another M.
@@ -224,6 +270,12 @@ void exitsyscall(std::uint64_t tok) noexcept {
       std::lock_guard<std::mutex> lk(sched.lock);
       if (w.got != nullptr) {
         np = w.got;
+        for (SysWaiter** l = &granted; *l != nullptr; l = &(*l)->next) {
+          if (*l == &w) {
+            *l = w.next;
+            break;
+          }
+        }
         break;
       }
       // The runtime stops: leave the waiters and run the goroutine to its
@@ -246,8 +298,9 @@ void exitsyscall(std::uint64_t tok) noexcept {
   }
   acquirep(mp, np);
   gp->last_p.store(np, std::memory_order_relaxed);
-  np->curg.store(gp, std::memory_order_release);
+  np->curg.store(gp, std::memory_order_seq_cst);
   GMP_PROBE_SYSCALL_BLOCK_EXIT(gp->id, np->id, 1);
+  flag_if_stw_pending(gp);
 }
 
 }  // namespace gmp::detail

@@ -12,6 +12,10 @@ bool syscall_waiter_take_locked(P* pp) noexcept;
 // The same for one M: if mp waits (its call returned while a stop-the-world
 // held its P), hands it pp. REQUIRES: as above.
 bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept;
+// Takes back a P handed to a waiter that has not claimed it yet (Note [P in
+// transit] in idle.cpp) and puts the waiter back on the list, or returns
+// null. REQUIRES: sched.lock held and sched.stw_waiting.
+P* syscall_waiter_revoke_locked() noexcept;
 // At gmp::start (via stw_reset): forgets the tokens of the last run. A token
 // left by a call that ended as the runtime stopped would otherwise let
 // sysmon "retake" the new runtime's P of that id while it idles.

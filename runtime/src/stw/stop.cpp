@@ -122,6 +122,10 @@ std::atomic<std::uint64_t> n_hog_reports{0};
 constexpr std::int64_t kSpinGoroutineNs = 50'000;
 constexpr std::int64_t kSpinThreadNs = 20'000;
 constexpr std::int64_t kSleepStepNs = 100'000;
+// While spinning, step 3 looks for something to retry this often (without
+// the lock; it was every 64 spins, ~40 µs here, which was the whole stop
+// when a P entered a blocking call just after the first pass).
+constexpr std::int64_t kRecheckNs = 2'000;
 
 // The calling thread. Never inlined: pthread_self is declared const, and a
 // goroutine that yields may resume on another thread (Note [TLS across
@@ -169,8 +173,25 @@ void preempt_running_locked() noexcept {
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     if (pp->status.load(std::memory_order_relaxed) != PStatus::kRunning) continue;
-    if (G* gp = pp->curg.load(std::memory_order_acquire)) gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
+    // seq_cst: after the stop flag, against exitsyscall's curg store (Note
+    // [Stop requests and blocking calls] in sched/syscall.cpp).
+    if (G* gp = pp->curg.load(std::memory_order_seq_cst)) gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
   }
+}
+
+// Whether step 3 has something to retry (racy reads, no lock): a P that
+// entered a blocking call, or a running G without a stop request (it was
+// switched in after the last pass, or took the request and is on its way).
+bool recheck_wanted() noexcept {
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    PStatus st = pp->status.load(std::memory_order_relaxed);
+    if (st == PStatus::kSyscall) return true;
+    if (st != PStatus::kRunning) continue;
+    G* gp = pp->curg.load(std::memory_order_acquire);
+    if (gp != nullptr && gp->preempt.load(std::memory_order_relaxed) == 0 && pp != caller_p) return true;
+  }
+  return false;
 }
 
 // Stops Ps whose M is in a blocking call (also those that entered one after
@@ -307,18 +328,25 @@ void stop_the_world(Reason reason) noexcept {
     sched.stopwait = sched.nprocs + 1;  // +1 until the first pass is done
     if (caller_p != nullptr) stw_stop_p_locked(caller_p);
     while (P* pp = pidle_get_locked()) stw_stop_p_locked(pp);
+    // Ps handed to an M or a syscall waiter that is not running yet (Note
+    // [P in transit] in sched/idle.cpp).
+    while (P* pp = stw_take_handed_p_locked()) stw_stop_p_locked(pp);
+    while (P* pp = syscall_waiter_revoke_locked()) stw_stop_p_locked(pp);
     stop_syscall_ps_locked();
     preempt_running_locked();
     if (--sched.stopwait == 0) all_stopped.store(true, std::memory_order_relaxed);
   }
   // Wait for the running Ps (step 3 of the Note).
   const std::int64_t spin_until = t0 + (caller_p != nullptr ? kSpinGoroutineNs : kSpinThreadNs);
+  std::int64_t next_check = t0 + kRecheckNs;
   bool reported = false;
-  for (std::uint64_t it = 1; !all_stopped.load(std::memory_order_acquire); it++) {
+  while (!all_stopped.load(std::memory_order_acquire)) {
     std::int64_t now = nanotime();
     if (now < spin_until) {
       for (int i = 0; i < 16; i++) cpu_relax();
-      if ((it & 63) != 0) continue;
+      if (now < next_check) continue;
+      next_check = now + kRecheckNs;
+      if (!recheck_wanted()) continue;
     } else {
       stopper_asleep.store(true, std::memory_order_seq_cst);
       if (!all_stopped.load(std::memory_order_seq_cst)) sched.stw_note.sleep(now + kSleepStepNs);
