@@ -27,6 +27,7 @@
 #include "sched/sanitizer.hpp"
 #include "sched/sched.hpp"
 #include "sched/signals.hpp"
+#include "sched/syscall.hpp"
 #include "io/ring.hpp"
 #include "mem/current_p.hpp"
 #include "trace/probes.hpp"
@@ -157,6 +158,7 @@ void* m_main(void* arg) {
     if (P* held = mp->p) {
       releasep(mp);
       held->m.store(nullptr, std::memory_order_relaxed);
+      syscall_wake_waiters_locked();  // one may wait for this P to run on to its exit
     }
   }
   signals_fini_thread(mp);

@@ -14,6 +14,7 @@
 #include "io/ring.hpp"
 #include "sched/sched.hpp"
 #include "sched/signals.hpp"
+#include "sched/syscall.hpp"
 #include "sched/sysmon.hpp"
 #include "stack/stack.hpp"
 #include "stw/stw.hpp"
@@ -131,6 +132,7 @@ void stop() {
     std::lock_guard<std::mutex> slk(sched.lock);
     sched.stop_requested.store(1);
     sched.stopping.store(true, std::memory_order_release);
+    syscall_wake_waiters_locked();
   }
   // Wake every parked M; running ones notice at their next switch.
   std::vector<M*> ms;

@@ -166,7 +166,8 @@ void finish_switch(G* prev) noexcept {
   // prev's action: before it, a completion could ready a G whose park has
   // not been committed yet.
   P* pp = mp->p;
-  if (pp != nullptr && (pp->n_switches.load(std::memory_order_relaxed) & 15) == 0) {
+  if (pp != nullptr && (pp->n_switches.load(std::memory_order_relaxed) & 15) == 0 &&
+      sched.stop_requested.load(std::memory_order_relaxed) == 0) {  // else this P is about to stop
     std::int64_t d = poll_sources_deadline(pp);
     if (d >= 0) {
       std::int64_t now = nanotime();
@@ -428,13 +429,15 @@ void preempt_slow() noexcept {
   std::uint32_t why = cur->preempt.exchange(0, std::memory_order_relaxed);
   // The running G is not parking, so nothing reaped here can be mid-park:
   // polling on its stack is safe (see finish_switch).
+  // A stop-the-world waits for this P: poll after the restart, not now.
+  const bool stw = (sched.stop_requested.load(std::memory_order_relaxed) & kStopRequestedStw) != 0;
   int readied = 0;
-  if (P* pp = mp->p) {
+  if (P* pp = mp->p; pp != nullptr && !stw) {
     std::int64_t d = poll_sources_deadline(pp);
     std::int64_t now = d >= 0 ? nanotime() : 0;
     if (d >= 0 && d <= now) readied = poll_sources(pp, now);
   }
-  if (why == kPreemptPoll) {
+  if (why == kPreemptPoll && !stw) {
     // Only asked to poll: let what it readied run, else carry on.
     if (readied > 0) yield();
     return;
@@ -443,7 +446,6 @@ void preempt_slow() noexcept {
   cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
   // Asked by a stop-the-world: stay on this P (its queue restarts with it)
   // rather than go to the global queue as a hog does.
-  bool stw = (sched.stop_requested.load(std::memory_order_relaxed) & kStopRequestedStw) != 0;
   schedule_from_g(stw ? PendingKind::kYield : PendingKind::kPreempt, nullptr, nullptr);
 }
 

@@ -154,6 +154,10 @@ P* syscall_waiter_revoke_locked() noexcept {
   return pp;
 }
 
+void syscall_wake_waiters_locked() noexcept {
+  for (SysWaiter* w = waiters; w != nullptr; w = w->next) w->note.wakeup();
+}
+
 int syscall_waiters() noexcept { return n_waiters.load(std::memory_order_relaxed); }
 
 void syscall_reset() noexcept {
@@ -266,7 +270,11 @@ void exitsyscall(std::uint64_t tok) noexcept {
   }
   if (np == nullptr) {
     for (;;) {
-      w.note.sleep(nanotime() + 1'000'000);
+      // Woken when handed a P, or when the runtime stops (then also when
+      // the M that held our P lets it go). No periodic wake-up: it would
+      // preempt the M running on this M's CPU every time (the deadline is
+      // only a backstop).
+      w.note.sleep(nanotime() + 100'000'000);
       std::lock_guard<std::mutex> lk(sched.lock);
       if (w.got != nullptr) {
         np = w.got;

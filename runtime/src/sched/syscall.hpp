@@ -16,6 +16,9 @@ bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept;
 // transit] in idle.cpp) and puts the waiter back on the list, or returns
 // null. REQUIRES: sched.lock held and sched.stw_waiting.
 P* syscall_waiter_revoke_locked() noexcept;
+// Wakes every waiter, which checks whether the runtime stops (gmp::stop,
+// and an M letting its P go on its way out). REQUIRES: sched.lock held.
+void syscall_wake_waiters_locked() noexcept;
 // At gmp::start (via stw_reset): forgets the tokens of the last run. A token
 // left by a call that ended as the runtime stopped would otherwise let
 // sysmon "retake" the new runtime's P of that id while it idles.

@@ -93,6 +93,9 @@ P* caller_p = nullptr;
 // only (the stopper; read and cleared at start under sched.lock).
 std::uint64_t syscall_tok[kMaxProcs];
 M* syscall_m[kMaxProcs];
+// The G last flagged on each P by this stop (compared, never dereferenced).
+// Owner only.
+G* flagged[kMaxProcs];
 
 // Step 3's wait: all_stopped is set (by whoever stops the last P, under
 // sched.lock) when stopwait reaches 0; the stopper spins on it and only a
@@ -175,23 +178,32 @@ void preempt_running_locked() noexcept {
     if (pp->status.load(std::memory_order_relaxed) != PStatus::kRunning) continue;
     // seq_cst: after the stop flag, against exitsyscall's curg store (Note
     // [Stop requests and blocking calls] in sched/syscall.cpp).
-    if (G* gp = pp->curg.load(std::memory_order_seq_cst)) gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
+    if (G* gp = pp->curg.load(std::memory_order_seq_cst)) {
+      gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
+      flagged[i] = gp;
+    }
   }
 }
 
-// Whether step 3 has something to retry (racy reads, no lock): a P that
-// entered a blocking call, or a running G without a stop request (it was
-// switched in after the last pass, or took the request and is on its way).
-bool recheck_wanted() noexcept {
+// Step 3's check between locked passes (no lock; the stopper only): flags a
+// G switched in on a running P since the last pass (the M had passed its
+// stop check before the flag was set), and says whether a locked pass is
+// needed for a P that entered a blocking call. Taking sched.lock every few
+// µs would make the Ms that stop their P sleep on it.
+bool recheck_needs_lock() noexcept {
+  bool lock = false;
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     PStatus st = pp->status.load(std::memory_order_relaxed);
-    if (st == PStatus::kSyscall) return true;
-    if (st != PStatus::kRunning) continue;
-    G* gp = pp->curg.load(std::memory_order_acquire);
-    if (gp != nullptr && gp->preempt.load(std::memory_order_relaxed) == 0 && pp != caller_p) return true;
+    if (st == PStatus::kSyscall) lock = true;
+    if (st != PStatus::kRunning || pp == caller_p) continue;
+    G* gp = pp->curg.load(std::memory_order_seq_cst);
+    if (gp != nullptr && gp != flagged[i]) {
+      gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
+      flagged[i] = gp;
+    }
   }
-  return false;
+  return lock;
 }
 
 // Stops Ps whose M is in a blocking call (also those that entered one after
@@ -326,6 +338,7 @@ void stop_the_world(Reason reason) noexcept {
     sched.stw_waiting.store(true, std::memory_order_seq_cst);
     sched.stop_requested.fetch_or(kStopRequestedStw, std::memory_order_seq_cst);
     sched.stopwait = sched.nprocs + 1;  // +1 until the first pass is done
+    for (int i = 0; i < sched.nprocs; i++) flagged[i] = nullptr;
     if (caller_p != nullptr) stw_stop_p_locked(caller_p);
     while (P* pp = pidle_get_locked()) stw_stop_p_locked(pp);
     // Ps handed to an M or a syscall waiter that is not running yet (Note
@@ -346,7 +359,7 @@ void stop_the_world(Reason reason) noexcept {
       for (int i = 0; i < 16; i++) cpu_relax();
       if (now < next_check) continue;
       next_check = now + kRecheckNs;
-      if (!recheck_wanted()) continue;
+      if (!recheck_needs_lock()) continue;
     } else {
       stopper_asleep.store(true, std::memory_order_seq_cst);
       if (!all_stopped.load(std::memory_order_seq_cst)) sched.stw_note.sleep(now + kSleepStepNs);
