@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "gmp/gmp.hpp"
+#include "io/ring.hpp"
 #include "sched/sched.hpp"
 #include "sched/syscall.hpp"
 #include "stw/stw.hpp"
@@ -249,6 +250,142 @@ TEST(Stw, CallReturningDuringAStopGetsItsOwnP) {
     }
     ASSERT_TRUE(wait_until([&] { return returned.load(); }));
   }
+}
+
+// A goroutine that loops on gmp::blocking and reaches no other safe point
+// stops at its next call (Note [Stop requests and blocking calls] in
+// sched/syscall.cpp), and does not run while the world is stopped.
+TEST(Stw, GoroutineLoopingOnBlockingCallsStops) {
+  Runtime rt(2);
+  gmp::stw::set_hog_report_threshold(5s);
+  std::atomic<bool> quit{false}, done{false};
+  std::atomic<std::uint64_t> calls{0};
+  gmp::go([&] {
+    while (!quit.load(std::memory_order_relaxed)) {
+      gmp::blocking([] { return 0; });
+      calls.fetch_add(1, std::memory_order_relaxed);
+    }
+    done.store(true);
+  });
+  ASSERT_TRUE(wait_until([&] { return calls.load() > 100; }));
+  for (int i = 0; i < 50; i++) {
+    gmp::stw::stop_the_world(Reason::kUser);
+    EXPECT_TRUE(all_stopped());
+    std::uint64_t a = calls.load();
+    for (int k = 0; k < 2000; k++) asm volatile("" ::: "memory");
+    EXPECT_EQ(calls.load(), a) << "the goroutine ran while the world was stopped";
+    gmp::stw::start_the_world();
+  }
+  EXPECT_EQ(stops_from_a_goroutine(50), 50);
+  EXPECT_EQ(gmp::stw::hog_reports(), 0u);
+  std::uint64_t before = calls.load();
+  EXPECT_TRUE(wait_until([&] { return calls.load() > before + 100; }));
+  quit.store(true);
+  EXPECT_TRUE(wait_until([&] { return done.load(); }));
+  gmp::stw::set_hog_report_threshold(10ms);
+}
+
+// Stops while Ps change hands through blocking calls (sysmon hands a P to a
+// parked M, a returning call waits for a P, a stop takes back a P handed to
+// an M or to a waiter that has not run yet: Note [P in transit] in
+// sched/idle.cpp): every stop completes and nothing is lost.
+TEST(Stw, StopsWhilePsChangeHandsLoseNothing) {
+  Runtime rt(2);
+  std::atomic<bool> quit{false};
+  std::atomic<int> sleepers_done{0};
+  std::atomic<std::uint64_t> calls{0};
+  for (int i = 0; i < 2; i++) {
+    gmp::go([&] {
+      while (!quit.load(std::memory_order_relaxed)) {
+        gmp::blocking([] { return usleep(100); });
+        calls.fetch_add(1, std::memory_order_relaxed);
+      }
+      sleepers_done.fetch_add(1);
+    });
+  }
+  // Before the busy goroutines: a sleeper back from its call may then wait
+  // for a P until a restart or their end (docs/STW.md, "Known limits").
+  EXPECT_TRUE(wait_until([&] { return calls.load() > 10; }));
+  Busy b;
+  b.spawn(2);
+  EXPECT_TRUE(wait_until([&] { return b.running.load() == 2; }));
+  EXPECT_EQ(stops_from_a_goroutine(200), 200);
+  for (int i = 0; i < 30; i++) {
+    gmp::stw::stop_the_world(Reason::kUser);
+    EXPECT_TRUE(all_stopped());
+    gmp::stw::start_the_world();
+  }
+  quit.store(true);
+  b.finish(2);
+  EXPECT_TRUE(wait_until([&] { return sleepers_done.load() == 2; }));
+  // Every P is back in service: idle (counted) or running, none left stopped.
+  using namespace gmp::detail;
+  EXPECT_TRUE(wait_until([&] { return sched.npidle.load() == sched.nprocs; })) << "npidle " << sched.npidle.load();
+  EXPECT_EQ(syscall_waiters(), 0);
+}
+
+// A P that startm has handed to a parked M which has not run yet (its
+// futex wake-up is on the way) is taken back by the stopper instead of
+// waited for (Note [P in transit] in sched/idle.cpp). The hand-off is made
+// here without the wake-up, so the M would never claim it.
+TEST(Stw, PHandedToAnMThatHasNotRunIsTakenBack) {
+  using namespace gmp::detail;
+  Runtime rt(2);
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    return sched.npidle.load() == 2 && sched.midle != nullptr;
+  }));
+  M* mp = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    P* pp = pidle_get_locked();
+    mp = sched.midle;
+    sched.midle = mp->idle_link;
+    mp->idle_link = nullptr;
+    mp->idle = false;
+    mp->nextp = pp;  // as startm does, but no wake-up
+  }
+  std::atomic<bool> stopped{false}, restart{false};
+  std::thread stopper([&] {  // the thread that stops the world restarts it
+    gmp::stw::stop_the_world(Reason::kUser);
+    stopped.store(true);
+    while (!restart.load()) std::this_thread::sleep_for(100us);
+    gmp::stw::start_the_world();
+  });
+  bool in_time = wait_until([&] { return stopped.load(); }, 5s);
+  EXPECT_TRUE(in_time) << "the stop waited for the M to claim its P";
+  if (!in_time) {  // let the M claim it so that the stop completes
+    mp->park.wakeup();
+    io_wake_m(mp);
+    ASSERT_TRUE(wait_until([&] { return stopped.load(); }));
+  }
+  EXPECT_TRUE(all_stopped());
+  {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    EXPECT_EQ(mp->nextp, nullptr);
+  }
+  restart.store(true);
+  stopper.join();
+  // The M, woken as startm would, finds nothing handed to it and parks again.
+  mp->park.wakeup();
+  io_wake_m(mp);
+  EXPECT_TRUE(wait_until([&] {
+    std::lock_guard<std::mutex> lk(sched.lock);
+    return mp->idle;
+  }));
+  // Both Ps are back in service.
+  std::atomic<int> ran{0};
+  gmp::WaitGroup wg;
+  wg.add(8);
+  for (int i = 0; i < 8; i++) {
+    gmp::go([&] {
+      ran.fetch_add(1);
+      wg.done();
+    });
+  }
+  wg.wait();
+  EXPECT_EQ(ran.load(), 8);
+  EXPECT_TRUE(wait_until([&] { return sched.npidle.load() == 2; }));
 }
 
 TEST(Stw, PInIoUringWait) {

@@ -1,0 +1,89 @@
+// gmp::blocking (sched/syscall.cpp): entering a call is a safe point, and a
+// goroutine whose call returned while its P was handed away (a "syscall
+// waiter") still finishes when the runtime stops.
+//
+// No timing assertions: these run two at a time on two cores.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "gmp/gmp.hpp"
+#include "sched/sched.hpp"
+#include "sched/syscall.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+template <class F>
+bool wait_until(F f, std::chrono::milliseconds limit = 20s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!f()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(200us);
+  }
+  return true;
+}
+
+gmp::Config cfg(int procs) {
+  gmp::Config c;
+  c.procs = procs;
+  c.pin = false;
+  return c;
+}
+
+// Entering gmp::blocking is a safe point: a goroutine asked to yield (by
+// sysmon's time slice or a stop-the-world) yields before its call, so the
+// goroutine queued behind it on the only P runs first. Before, the request
+// waited for some later safe point, and a stop for the stopper to find the
+// P in the call.
+TEST(Blocking, EnteringACallIsASafePoint) {
+  ASSERT_EQ(gmp::start(cfg(1)), "");
+  std::atomic<bool> queued_ran{false}, done{false}, ran_before_call{false};
+  gmp::go([&] {
+    gmp::go([&] { queued_ran.store(true); });  // behind us on this P (runnext)
+    gmp::detail::getg()->preempt.store(gmp::detail::kPreemptYield);  // as sysmon does
+    gmp::blocking([&] {
+      ran_before_call.store(queued_ran.load());
+      return 0;
+    });
+    done.store(true);
+  });
+  ASSERT_TRUE(wait_until([&] { return done.load(); }));
+  EXPECT_TRUE(ran_before_call.load()) << "the goroutine entered its call without yielding";
+  gmp::stop();
+}
+
+// The runtime stops while a goroutine back from a blocking call waits for a
+// P that a busy goroutine holds: the waiter is woken (it no longer polls),
+// runs on once that P is let go, and gmp::stop returns.
+TEST(Blocking, WaiterFinishesWhenTheRuntimeStops) {
+  ASSERT_EQ(gmp::start(cfg(1)), "");
+  std::atomic<bool> release{false}, in_call{false}, returned{false}, busy_running{false};
+  gmp::go([&] {
+    gmp::blocking([&] {
+      in_call.store(true);
+      while (!release.load()) std::this_thread::sleep_for(100us);
+      return 0;
+    });
+    returned.store(true);
+  });
+  ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
+  // Queued work: sysmon hands the P to another M, which runs this goroutine
+  // until the runtime stops.
+  gmp::go([&] {
+    busy_running.store(true);
+    while (!gmp::detail::sched.stopping.load(std::memory_order_relaxed)) gmp::preempt_point();
+  });
+  ASSERT_TRUE(wait_until([&] { return busy_running.load(); }));
+  release.store(true);
+  ASSERT_TRUE(wait_until([&] { return gmp::detail::syscall_waiters() == 1; }));
+  EXPECT_FALSE(returned.load());
+  gmp::stop();
+  EXPECT_TRUE(returned.load());
+  EXPECT_EQ(gmp::detail::syscall_waiters(), 0);
+}
+
+}  // namespace
