@@ -9,28 +9,20 @@
 #include <chrono>
 #include <thread>
 
+#include "../wait_until.hpp"
 #include "gmp/gmp.hpp"
 #include "sched/sched.hpp"
 #include "sched/syscall.hpp"
 
 namespace {
 
-using namespace std::chrono_literals;
+using gmp::testing::wait_until;
 
-template <class F>
-bool wait_until(F f, std::chrono::milliseconds limit = 20s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (!f()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(200us);
-  }
-  return true;
-}
-
-gmp::Config cfg(int procs) {
+// One P, unpinned: the goroutines below share it.
+gmp::Config one_p() {
   gmp::Config c;
-  c.procs = procs;
   c.pin = false;
+  c.procs = 1;
   return c;
 }
 
@@ -40,7 +32,7 @@ gmp::Config cfg(int procs) {
 // waited for some later safe point, and a stop for the stopper to find the
 // P in the call.
 TEST(Blocking, EnteringACallIsASafePoint) {
-  ASSERT_EQ(gmp::start(cfg(1)), "");
+  ASSERT_EQ(gmp::start(one_p()), "");
   std::atomic<bool> queued_ran{false}, done{false}, ran_before_call{false};
   gmp::go([&] {
     gmp::go([&] { queued_ran.store(true); });  // behind us on this P (runnext)
@@ -60,12 +52,12 @@ TEST(Blocking, EnteringACallIsASafePoint) {
 // P that a busy goroutine holds: the waiter is woken (it no longer polls),
 // runs on once that P is let go, and gmp::stop returns.
 TEST(Blocking, WaiterFinishesWhenTheRuntimeStops) {
-  ASSERT_EQ(gmp::start(cfg(1)), "");
+  ASSERT_EQ(gmp::start(one_p()), "");
   std::atomic<bool> release{false}, in_call{false}, returned{false}, busy_running{false};
   gmp::go([&] {
     gmp::blocking([&] {
       in_call.store(true);
-      while (!release.load()) std::this_thread::sleep_for(100us);
+      while (!release.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
       return 0;
     });
     returned.store(true);

@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../wait_until.hpp"
 #include "gmp/gmp.hpp"
 #include "io/ring.hpp"
 #include "sched/sched.hpp"
@@ -50,15 +51,7 @@ bool all_stopped() {
   return true;
 }
 
-template <class F>
-bool wait_until(F f, std::chrono::milliseconds limit = 20s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (!f()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(200us);
-  }
-  return true;
-}
+using gmp::testing::wait_until;
 
 // Busy goroutines with preempt points; count their iterations.
 struct Busy {
