@@ -34,7 +34,7 @@ struct Config {
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);
   // An idle M whose next event is a timer wakes up early and spins until the
   // timer is due, hiding the kernel's (and a VM's) timer wake-up latency:
-  // early by the ~99.5th percentile of the lateness its own timed sleeps saw,
+  // early by the ~99.9th percentile of the lateness its own timed sleeps saw,
   // at most this much. 0: sleep until the deadline (docs/SCHEDULER.md,
   // "Timer lead"). Costs up to that much CPU per timer wake-up of an idle M.
   std::chrono::nanoseconds timer_lead = std::chrono::microseconds(200);

@@ -288,11 +288,12 @@ P* stopm(M* mp, std::int64_t deadline_ns) noexcept { return stopm_in_ring(mp, de
 // sleeping 1 ms would inherit all of it. So an idle M whose deadline is a
 // timer sleeps until deadline - lead and spins (cpu_relax, watching for a
 // hand-off, a poke, a completion in its ring, the stop) for the rest. The
-// lead is the M's own estimate of the ~99.5th percentile of its wake-up
-// lateness — a fixed-step quantile tracker: +199 steps when a wake-up was
-// later than the estimate, -1 step otherwise, so it settles where 0.5 % of
-// wake-ups are later (so that the 99th percentile of sleeps is on time with
-// a margin) — capped by Config::timer_lead. Where timers are
+// lead is the M's own estimate of the ~99.9th percentile of its wake-up
+// lateness — a fixed-step quantile tracker: +999 steps when a wake-up was
+// later than the estimate, -1 step otherwise, so it settles where 0.1 % of
+// wake-ups are later (the 99th percentile of sleeps must be on time, after
+// the hand-back's own few microseconds; p99.5 left it at 50-70 us here) —
+// capped by Config::timer_lead. Where timers are
 // precise (bare metal, an idle host) the estimate stays small and so does
 // the spin; it is never a polling loop: the M sleeps until the last lead
 // before each deadline. Cost: up to `lead` of CPU per timer wake-up of an
@@ -309,7 +310,7 @@ bool timer_lead_spin(M* mp, std::int64_t slept_until, bool timed, std::int64_t d
   if (timed) {  // a wait that began after slept_until tells nothing of the kernel
     constexpr std::int64_t kStep = 100;   // ns
     if (now - slept_until > mp->timer_late_ns) {
-      mp->timer_late_ns += 199 * kStep;
+      mp->timer_late_ns += 999 * kStep;
     } else if (mp->timer_late_ns >= kStep) {
       mp->timer_late_ns -= kStep;
     }

@@ -50,7 +50,7 @@ struct alignas(64) M {
   PendingAction pending;    // owner only; see above
   int pinned_cpu = -1;      // the CPU this thread is bound to, or -1. Owner only.
   std::uint64_t rand_state = 0;  // for random victim order. Owner only.
-  // ~99.5th percentile of how late this M's timed idle sleeps woke up (ns),
+  // ~99.9th percentile of how late this M's timed idle sleeps woke up (ns),
   // tracked with fixed steps (Note [Timer lead] in idle.cpp). Owner only.
   std::int64_t timer_late_ns = 0;
 
