@@ -151,8 +151,18 @@ top:
     if (G* gp = globrunq_get(pp, 0)) return gp;
   }
   std::int64_t now = nanotime();
-  if (n_poll_srcs > 0 && poll_sources(pp, now) > 0) {
-    if (G* gp = runq_get(pp, inherit)) return gp;
+  if (n_poll_srcs > 0) {
+    // This M runs the first G its timers and ring ready, at once: waking
+    // another M for it (ready()'s wakep) would put a futex or eventfd
+    // syscall, several microseconds in a VM, between a due timer and its
+    // goroutine. Only when more than one is readied may another P help.
+    mp->poll_for_self = true;
+    int n = poll_sources(pp, now);
+    mp->poll_for_self = false;
+    if (n > 1) wakep();
+    if (n > 0) {
+      if (G* gp = runq_get(pp, inherit)) return gp;
+    }
   }
 
   // Steal and spin, if the spinning budget allows (Note [Spinning Ms]).

@@ -47,6 +47,10 @@ struct alignas(64) M {
   P* p = nullptr;           // the P held, or null. Owner only (set under Sched::lock when handed over).
   P* nextp = nullptr;       // the P handed to a parked M by its waker. Guarded by Sched::lock.
   bool spinning = false;    // counted in Sched::nmspinning. Owner only (waker sets before unpark).
+  // find_runnable is polling its P's timers and ring and will run what they
+  // ready itself: ready() skips its wakep (find.cpp wakes one M when more
+  // than one G was readied). Owner only.
+  bool poll_for_self = false;
   PendingAction pending;    // owner only; see above
   int pinned_cpu = -1;      // the CPU this thread is bound to, or -1. Owner only.
   std::uint64_t rand_state = 0;  // for random victim order. Owner only.

@@ -352,7 +352,9 @@ void ready(G* gp) noexcept {
     return;
   }
   runq_put(pp, gp, true);
-  wakep();  // Go's rule: cheap (two loads) unless a P idles with no M spinning
+  // Go's rule: cheap (two loads) unless a P idles with no M spinning; not
+  // for a G this M's scheduler is about to run (M::poll_for_self).
+  if (!mp->poll_for_self) wakep();
 }
 
 void ready_global(G* gp) noexcept {
