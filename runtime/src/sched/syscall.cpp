@@ -213,8 +213,15 @@ std::uint64_t entersyscall() noexcept {
   // never the P's cache (two Ms would share it).
   mp->in_blocking = true;
   mem::on_releasep();
+  // Status before token: whoever takes the P takes it by CAS of the token
+  // (a stop-the-world, sysmon's retake) and then writes the status, so the
+  // token must not be takeable while our kSyscall store is still to come.
+  // In the other order a stopper that read the previous call's kSyscall
+  // could take this call's token, stop the P, and then have our store turn
+  // the stopped P back into kSyscall in the middle of the stop
+  // (Stw.GoroutineLoopingOnBlockingCallsStops, ~1 run in 100).
+  pp->status.store(PStatus::kSyscall, std::memory_order_seq_cst);
   s.token.store(tok, std::memory_order_seq_cst);
-  pp->status.store(PStatus::kSyscall, std::memory_order_release);
   return tok;
 }
 
