@@ -8,7 +8,9 @@
 // P) or sysmon (retake: it hands the P to another M). The token, not the
 // status, is the CAS target, so a P that was retaken and has since entered a
 // new blocking call under another M cannot be taken back by the first M
-// (the ABA Go avoids with syscalltick).
+// (the ABA Go avoids with syscalltick). The status is stored before the
+// token is published, so that nobody can own the P while our kSyscall store
+// is still to land (entersyscall).
 //
 // Retake rule (Go's retake): a call seen with the same token on two
 // consecutive sysmon ticks (≥ 20 µs) is retaken if its P has work — queued
