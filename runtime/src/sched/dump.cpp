@@ -35,7 +35,7 @@ const char* pstatus_name(PStatus s) noexcept {
 void dump_sched(int fd) noexcept {
   char buf[256];
   int n = std::snprintf(buf, sizeof buf, "SCHED: procs=%d idleprocs=%d threads=%d spinningthreads=%d runqueue=%u\n",
-                        sched.nprocs, sched.npidle.load(std::memory_order_relaxed),
+                        sched.nprocs.load(std::memory_order_relaxed), sched.npidle.load(std::memory_order_relaxed),
                         sched.mcount.load(std::memory_order_relaxed),
                         sched.nmspinning.load(std::memory_order_relaxed),
                         sched.gq_size.load(std::memory_order_relaxed));

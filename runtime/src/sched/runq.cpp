@@ -56,7 +56,7 @@ bool runq_put_any(P* pp, G* gp, bool next) noexcept {
 }
 
 G* runq_get_any(P* pp, bool* inherit) noexcept {
-  if (sched.nprocs != 1 && pp->runq.runnext.load(std::memory_order_relaxed) != nullptr) {
+  if (sched.nprocs.load(std::memory_order_relaxed) != 1 && pp->runq.runnext.load(std::memory_order_relaxed) != nullptr) {
     // Thieves may CAS runnext to null concurrently; exchange settles it.
     if (G* gp = pp->runq.runnext.exchange(nullptr, std::memory_order_acq_rel)) {
       *inherit = true;

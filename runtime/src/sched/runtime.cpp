@@ -190,7 +190,7 @@ int run(const Config& cfg, std::function<int()> main_fn) {
 
 bool running() noexcept { return detail::sched.running.load(std::memory_order_acquire); }
 
-int procs() noexcept { return running() ? detail::sched.nprocs : 0; }
+int procs() noexcept { return running() ? detail::sched.nprocs.load(std::memory_order_relaxed) : 0; }
 
 const Config& config() noexcept { return running() ? detail::sched.cfg : empty_config; }
 

@@ -64,8 +64,10 @@ struct Sched {
   // [0, nprocs) are the Ps in use. Changed only under stop-the-world
   // (gmp::set_procs, stw/procresize.cpp): allp entries are written before
   // nprocs grows, and Ps in [nprocs, allp_len) stay allocated (kStopped), so
-  // a racy reader (sysmon, a waker) never sees a freed P.
-  int nprocs = 0;
+  // a racy reader (sysmon, a waker) never sees a freed P. Atomic for those
+  // readers (plain reads elsewhere are the implicit seq_cst loads, a mov on
+  // x86; the switch paths load it relaxed).
+  std::atomic<int> nprocs{0};
   int allp_len = 0;    // Ps allocated, [0, allp_len); >= nprocs
   int procs_cap = 0;   // io rings made at start: set_procs may not go above
   P* allp[kMaxProcs] = {};
@@ -191,7 +193,7 @@ G* runq_get_any(P* pp, bool* inherit) noexcept;
 // (Note [One P] in runq.cpp: plain loads and stores), as every channel
 // wake-up and park does it. With one P, runq_get_any finds runnext empty.
 inline bool runq_put(P* pp, G* gp, bool next) noexcept {
-  if (next && sched.nprocs == 1) {
+  if (next && sched.nprocs.load(std::memory_order_relaxed) == 1) {
     G* old = pp->runq.runnext.load(std::memory_order_relaxed);
     pp->runq.runnext.store(gp, std::memory_order_relaxed);
     if (old == nullptr) return false;
@@ -200,7 +202,7 @@ inline bool runq_put(P* pp, G* gp, bool next) noexcept {
   return runq_put_any(pp, gp, next);
 }
 inline G* runq_get(P* pp, bool* inherit) noexcept {
-  if (sched.nprocs == 1) {
+  if (sched.nprocs.load(std::memory_order_relaxed) == 1) {
     if (G* gp = pp->runq.runnext.load(std::memory_order_relaxed)) {
       pp->runq.runnext.store(nullptr, std::memory_order_relaxed);
       *inherit = true;
