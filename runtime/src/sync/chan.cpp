@@ -27,8 +27,6 @@ bool unlock_commit(void* arg) {
 
 }  // namespace
 
-
-
 ChanCore* chan_new(std::size_t cap, const ElemOps* ops) {
   std::size_t align = ops->align < alignof(std::max_align_t) ? alignof(std::max_align_t) : ops->align;
   std::size_t head = (sizeof(ChanCore) + align - 1) & ~(align - 1);
@@ -53,7 +51,6 @@ void chan_unref(ChanCore* c) noexcept {
   c->~ChanCore();
   ::operator delete(static_cast<void*>(c), std::align_val_t(align));
 }
-
 
 namespace {
 

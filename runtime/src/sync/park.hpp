@@ -1,7 +1,8 @@
-// sync/park.hpp — detail::wait / detail::wake for the runtime's own sync
-// primitives, with the goroutine case inline: one call level less on every
-// park and wake-up (a channel round trip does two of each). Plain threads
-// still take the out-of-line futex path in sync/wait.cpp.
+// sync/park.hpp — detail::wait / detail::wake with the goroutine case
+// inline: one call level less on every park and wake-up of the runtime's own
+// primitives (a channel round trip does two of each). wait()/wake() in
+// sync/wait.cpp are these, out of line, for the public headers' templates;
+// the plain-thread futex halves live there.
 #pragma once
 
 #include "gmp/detail/wait.hpp"
@@ -9,13 +10,17 @@
 
 namespace gmp::detail {
 
+// The plain-thread halves (sync/wait.cpp).
+void wait_thread(Waiter& w, bool (*commit)(void*), void* arg) noexcept;
+void wake_thread(Waiter& w) noexcept;
+
 inline void park_waiter(Waiter& w, WaitReason reason, bool (*commit)(void*), void* arg) noexcept {
   if (G* gp = getg()) {
     w.g = gp;
     park(gp, reason, commit, arg);
     return;
   }
-  wait(w, reason, commit, arg);
+  wait_thread(w, commit, arg);
 }
 
 inline void wake_waiter(Waiter& w) noexcept {
@@ -23,7 +28,7 @@ inline void wake_waiter(Waiter& w) noexcept {
     ready(gp);
     return;
   }
-  wake(w);
+  wake_thread(w);
 }
 
 }  // namespace gmp::detail

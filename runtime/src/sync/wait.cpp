@@ -5,6 +5,7 @@
 #include "base/check.hpp"
 #include "base/futex.hpp"
 #include "sched/sched.hpp"
+#include "sync/park.hpp"
 
 namespace gmp::detail {
 
@@ -24,13 +25,7 @@ const char* wait_reason_name(WaitReason r) noexcept {
   return i < static_cast<size_t>(WaitReason::kCount) ? kWaitReasonNames[i] : "?";
 }
 
-void wait(Waiter& w, WaitReason reason, bool (*commit)(void*), void* arg) noexcept {
-  G* gp = getg();
-  if (gp != nullptr) {
-    w.g = gp;
-    park(gp, reason, commit, arg);
-    return;
-  }
+void wait_thread(Waiter& w, bool (*commit)(void*), void* arg) noexcept {
   // A plain thread: block on the waiter's futex word.
   w.g = nullptr;
   w.woken.store(0, std::memory_order_relaxed);
@@ -38,16 +33,18 @@ void wait(Waiter& w, WaitReason reason, bool (*commit)(void*), void* arg) noexce
   while (w.woken.load(std::memory_order_acquire) == 0) futex_wait(&w.woken, 0);
 }
 
-void wake(Waiter& w) noexcept {
-  if (G* gp = w.g) {
-    ready(gp);
-    return;
-  }
+void wake_thread(Waiter& w) noexcept {
   // The waiter may return (and its Waiter die) as soon as woken is 1: the
   // wake syscall only uses the address.
   std::atomic<std::uint32_t>* word = &w.woken;
   word->store(1, std::memory_order_release);
   futex_wake(word);
 }
+
+void wait(Waiter& w, WaitReason reason, bool (*commit)(void*), void* arg) noexcept {
+  park_waiter(w, reason, commit, arg);
+}
+
+void wake(Waiter& w) noexcept { wake_waiter(w); }
 
 }  // namespace gmp::detail

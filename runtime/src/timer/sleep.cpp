@@ -15,6 +15,7 @@
 #include "gmp/go.hpp"
 #include "gmp/time.hpp"
 #include "sched/sched.hpp"
+#include "sync/park.hpp"
 #include "timer/timer.hpp"
 
 namespace gmp::detail {
@@ -32,7 +33,7 @@ bool sleep_commit(void* arg) {
   return true;
 }
 
-void sleep_fire(void* arg, std::int64_t) noexcept { wake(*static_cast<Waiter*>(arg)); }
+void sleep_fire(void* arg, std::int64_t) noexcept { wake_waiter(*static_cast<Waiter*>(arg)); }
 
 TimePoint to_tp(std::int64_t ns) { return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns))); }
 
@@ -79,7 +80,7 @@ void sleep_until_ns(std::int64_t deadline_ns) noexcept {
   t.fn = sleep_fire;
   t.arg = &w;
   SleepCommit c{&t, deadline_ns};
-  wait(w, WaitReason::kSleep, sleep_commit, &c);
+  park_waiter(w, WaitReason::kSleep, sleep_commit, &c);
   timer_cancel(&t);  // already fired: only waits for the callback to return
 }
 
