@@ -171,17 +171,23 @@ class SchedLock {
   SchedLock& operator=(const SchedLock&) = delete;
 };
 
+// Asks the G running on allp[i] to yield: always in a locked pass, and
+// between them only a G this stop has not flagged yet.
+// seq_cst: after the stop flag, against exitsyscall's curg store (Note
+// [Stop requests and blocking calls] in sched/syscall.cpp).
+void flag_curg(int i, P* pp, bool reassert) noexcept {
+  G* gp = pp->curg.load(std::memory_order_seq_cst);
+  if (gp != nullptr && (reassert || gp != flagged[i])) {
+    gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
+    flagged[i] = gp;
+  }
+}
+
 // REQUIRES: sched.lock held.
 void preempt_running_locked() noexcept {
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
-    if (pp->status.load(std::memory_order_relaxed) != PStatus::kRunning) continue;
-    // seq_cst: after the stop flag, against exitsyscall's curg store (Note
-    // [Stop requests and blocking calls] in sched/syscall.cpp).
-    if (G* gp = pp->curg.load(std::memory_order_seq_cst)) {
-      gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
-      flagged[i] = gp;
-    }
+    if (pp->status.load(std::memory_order_relaxed) == PStatus::kRunning) flag_curg(i, pp, true);
   }
 }
 
@@ -196,12 +202,7 @@ bool recheck_needs_lock() noexcept {
     P* pp = sched.allp[i];
     PStatus st = pp->status.load(std::memory_order_relaxed);
     if (st == PStatus::kSyscall) lock = true;
-    if (st != PStatus::kRunning || pp == caller_p) continue;
-    G* gp = pp->curg.load(std::memory_order_seq_cst);
-    if (gp != nullptr && gp != flagged[i]) {
-      gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
-      flagged[i] = gp;
-    }
+    if (st == PStatus::kRunning && pp != caller_p) flag_curg(i, pp, false);
   }
   return lock;
 }
