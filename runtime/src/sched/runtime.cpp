@@ -18,6 +18,7 @@
 #include "sched/sysmon.hpp"
 #include "stack/stack.hpp"
 #include "stw/stw.hpp"
+#include "timer/timer.hpp"
 
 namespace gmp {
 
@@ -155,6 +156,8 @@ void stop() {
     for (M* mp : sched.allm) delete mp;
     sched.allm.clear();
   }
+  // Disarm every timer first: most nodes live on the stacks unmapped below.
+  timers_drop_all();
   // Discard what never ran; unmap every stack.
   allgs.for_each([](G* gp) {
     GStatus st = gp->status.load();

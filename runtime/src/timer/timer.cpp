@@ -187,6 +187,22 @@ void timers_move(P* from, P* to) noexcept {
   a.lock.unlock();
 }
 
+int timers_drop_all() noexcept {
+  int n = 0;
+  for (PTimers& pt : timers) {
+    pt.lock.lock();
+    while (!pt.heap.empty()) {
+      TimerNode* t = pt.heap.top();
+      pt.heap.pop();
+      t->pid.store(-1, std::memory_order_relaxed);
+      n++;
+    }
+    publish_when0(pt);
+    pt.lock.unlock();
+  }
+  return n;
+}
+
 TimerStats timer_stats() noexcept {
   return TimerStats{n_fired.load(std::memory_order_relaxed), n_stolen.load(std::memory_order_relaxed)};
 }

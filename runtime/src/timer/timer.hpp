@@ -58,5 +58,12 @@ TimerStats timer_stats() noexcept;
 // another P. REQUIRES: the world is stopped.
 struct P;
 void timers_move(P* from, P* to) noexcept;
+// gmp::stop: disarms every timer of every P. The heaps outlive the runtime,
+// but the goroutines that armed most of their nodes (sleeps, select
+// timeouts: nodes on those goroutines' stacks) are discarded, so a node left
+// armed would fire into unmapped memory in the next run. A detached node
+// (gmp::after) is leaked, not run: its send would wake a discarded
+// goroutine. Returns how many were armed. REQUIRES: no M runs (all joined).
+int timers_drop_all() noexcept;
 
 }  // namespace gmp::detail

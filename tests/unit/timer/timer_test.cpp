@@ -265,4 +265,34 @@ TEST_P(TimerP, PlainThreadTimerWakesIdleRuntime) {
   gmp::stop();
 }
 
+// A goroutine asleep when the runtime stops is discarded with its stack,
+// where its timer node lives: stop disarms it, so the next run's M does not
+// fire a dangling node (it did: SIGSEGV in run_due once the old deadline
+// passed in the next run).
+TEST(TimerRestart, TimersOfDiscardedGoroutinesDoNotFireInTheNextRun) {
+  gmp::Config c;
+  c.procs = 1;
+  c.pin = false;
+  ASSERT_EQ(gmp::start(c), "");
+  gmp::Chan<int> asleep(2);
+  gmp::go([asleep] {
+    asleep.send(1);
+    gmp::sleep_for(40ms);  // still asleep at stop
+  });
+  gmp::go([asleep] {
+    asleep.send(2);
+    gmp::select(gmp::on_timeout(40ms, [] {}));  // a select's timeout node, also on its stack
+  });
+  EXPECT_EQ(*asleep.recv() + *asleep.recv(), 3);
+  gmp::stop();
+  ASSERT_EQ(gmp::start(c), "");
+  gmp::Chan<int> done;
+  gmp::go([done] {
+    for (int i = 0; i < 8; i++) gmp::sleep_for(10ms);  // polls P 0's heap past the old deadlines
+    done.send(1);
+  });
+  EXPECT_EQ(done.recv(), 1);
+  gmp::stop();
+}
+
 }  // namespace
