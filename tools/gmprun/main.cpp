@@ -38,6 +38,7 @@ void declare_options(Args& a) {
   a.option("hog-threshold", "DUR", "flag goroutines running longer than this without a safe point", "10ms");
   a.option("spin", "DUR", "how long an idle M looks for work before parking", "50us");
   a.option("timer-lead", "DUR", "at most how early an idle M wakes before a timer and spins for it (0: off)", "200us");
+  a.flag("no-lock-elision", "with one P, take channel locks with locked instructions anyway (docs/SYNC.md)");
   a.option("io", "MODE", "how goroutines do I/O: io_uring (falls back when unavailable) or blocking", "io_uring");
   a.flag("quiet", "no start banner");
   a.option("pool-config", "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
@@ -85,10 +86,14 @@ void print_banner(const gmp::Config& cfg, const std::string& workload) {
                "  Ps           %d\n"
                "  Ms           one per P, %s\n"
                "  stack        %zu KiB per goroutine (+16 KiB guard), pooled per P\n"
-               "  sysmon       hog threshold %lld ms, spin %lld us, timer lead <= %lld us\n",
+               "  sysmon       hog threshold %lld ms, spin %lld us, timer lead <= %lld us\n"
+               "  locks        %s\n",
                "0.1.0", workload.c_str(), cfg.procs, cfg.pin ? ("pinned to CPUs " + cpus).c_str() : "not pinned",
                cfg.stack_size / 1024, static_cast<long long>(cfg.hog_threshold.count() / 1'000'000),
-               static_cast<long long>(cfg.spin.count() / 1000), static_cast<long long>(cfg.timer_lead.count() / 1000));
+               static_cast<long long>(cfg.spin.count() / 1000), static_cast<long long>(cfg.timer_lead.count() / 1000),
+               gmp::sched_stats().lock_elision ? "channel locks elided (one P; docs/SYNC.md)"
+               : cfg.procs == 1 && cfg.lock_elision ? "locked (elision needs membarrier, which this kernel refuses)"
+                                                    : "locked");
 }
 
 }  // namespace
@@ -167,6 +172,7 @@ int main(int argc, char** argv) {
   if (args.has("hog-threshold")) cfg.hog_threshold = std::chrono::nanoseconds(args.duration_ns("hog-threshold"));
   if (args.has("spin")) cfg.spin = std::chrono::nanoseconds(args.duration_ns("spin"));
   if (args.has("timer-lead")) cfg.timer_lead = std::chrono::nanoseconds(args.duration_ns("timer-lead"));
+  cfg.lock_elision = !args.has("no-lock-elision");
   if (args.has("io")) {
     if (std::string err = gmp::io::set_backend(args.str("io")); !err.empty()) return bad("gmprun: --io: " + err);
   }
@@ -255,6 +261,8 @@ int main(int argc, char** argv) {
   summary.set("m_parks", st.m_parks);
   summary.set("timer_lead_wakeups", st.timer_lead_wakeups);
   summary.set("timer_lead_spin_ms", static_cast<double>(st.timer_lead_spin_ns) / 1e6);
+  summary.set("lock_elision", st.lock_elision);
+  summary.set("lock_elision_revocations", st.lock_elision_revocations);
   summary.set("hogs", st.hogs);
   rusage ru;
   getrusage(RUSAGE_SELF, &ru);

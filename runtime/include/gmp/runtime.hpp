@@ -40,6 +40,13 @@ struct Config {
   std::chrono::nanoseconds timer_lead = std::chrono::microseconds(200);
   // Print one line per hog to stderr (the counter is kept either way).
   bool report_hogs = true;
+  // With one P, channel locks taken by goroutines are plain loads and
+  // stores instead of locked instructions, until a thread that is not
+  // running goroutines (a plain thread, a gmp::blocking call) uses one of
+  // those channels: that switches it off for the process's run (one
+  // process-wide barrier; SchedStats::lock_elision_revocations).
+  // docs/SYNC.md, "One-P lock elision". No effect with more than one P.
+  bool lock_elision = true;
 };
 
 // Checks a config; returns "" if it is usable, else one line saying what is
@@ -87,6 +94,8 @@ struct SchedStats {
   std::uint64_t stacks_mapped = 0;     // stacks currently mmap'd
   std::uint64_t timer_lead_wakeups = 0;  // idle Ms that woke early for a timer and spun (Config::timer_lead)
   std::uint64_t timer_lead_spin_ns = 0;  // CPU time those spins took, in total
+  bool lock_elision = false;              // channel locks elided right now (Config::lock_elision, one P)
+  std::uint64_t lock_elision_revocations = 0;  // times a non-goroutine thread switched it off (process lifetime)
 };
 SchedStats sched_stats() noexcept;
 

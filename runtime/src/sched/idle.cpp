@@ -26,6 +26,7 @@
 #include "base/clock.hpp"
 #include "sched/sanitizer.hpp"
 #include "sched/sched.hpp"
+#include "sync/elided_lock.hpp"
 #include "sched/signals.hpp"
 #include "sched/syscall.hpp"
 #include "io/ring.hpp"
@@ -92,6 +93,7 @@ void releasep(M* mp) noexcept {
   P* pp = mp->p;
   pp->curg.store(nullptr, std::memory_order_relaxed);
   mem::on_releasep();
+  elision_lost_p();  // Note [Owner hint] (sync/elided_lock.hpp)
   mp->p = nullptr;
 }
 

@@ -16,6 +16,7 @@
 #include "sched/signals.hpp"
 #include "sched/syscall.hpp"
 #include "sched/sysmon.hpp"
+#include "sync/elided_lock.hpp"
 #include "stack/stack.hpp"
 #include "stw/stw.hpp"
 #include "timer/timer.hpp"
@@ -118,6 +119,8 @@ std::string start(const Config& cfg_in) {
   }
   signals_install();
   io_start(sched.procs_cap);
+  // Before any M runs: channels made from here on by the P's M are elided.
+  if (cfg.procs == 1 && cfg.lock_elision) elision_on();
   sched.running.store(true, std::memory_order_release);
   sysmon_start();
   for (int i = 0; i < cfg.procs; i++) newm(sched.allp[i], false);
@@ -129,6 +132,9 @@ void stop() {
   std::lock_guard<std::mutex> lk(lifecycle_mu);
   if (!sched.running.load()) return;
   GMP_CHECK(getm() == nullptr, "runtime: gmp::stop called from a goroutine or M (call it from a plain thread)");
+  // Ms exit with goroutines mid-run (and may hand the P around): no more
+  // single-owner guarantee from here.
+  elision_revoke();
   {
     std::lock_guard<std::mutex> slk(sched.lock);
     sched.stop_requested.store(1);
@@ -213,6 +219,8 @@ SchedStats sched_stats() noexcept {
   s.m_parks = sched.n_parks.load(std::memory_order_relaxed);
   s.timer_lead_wakeups = sched.n_timer_lead_wakeups.load(std::memory_order_relaxed);
   s.timer_lead_spin_ns = sched.n_timer_lead_spin_ns.load(std::memory_order_relaxed);
+  s.lock_elision = elision_enabled();
+  s.lock_elision_revocations = elision_revocations();
   s.m_unparks = sched.n_unparks.load(std::memory_order_relaxed);
   s.hogs = sched.n_hogs.load(std::memory_order_relaxed);
   s.preempt_requests = sched.n_preempt_requests.load(std::memory_order_relaxed);

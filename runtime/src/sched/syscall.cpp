@@ -32,6 +32,7 @@
 #include "io/ring.hpp"
 #include "mem/current_p.hpp"
 #include "sched/sysmon.hpp"
+#include "sync/elided_lock.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail {
@@ -215,6 +216,7 @@ std::uint64_t entersyscall() noexcept {
   // never the P's cache (two Ms would share it).
   mp->in_blocking = true;
   mem::on_releasep();
+  elision_lost_p();  // the P may be another M's before we are back (Note [Owner hint])
   // Status before token: whoever takes the P takes it by CAS of the token
   // (a stop-the-world, sysmon's retake) and then writes the status, so the
   // token must not be takeable while our kSyscall store is still to come.

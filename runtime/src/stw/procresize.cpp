@@ -25,6 +25,7 @@
 #include "io/ring.hpp"
 #include "mem/pool_state.hpp"
 #include "sched/sched.hpp"
+#include "sync/elided_lock.hpp"
 #include "stw/stw.hpp"
 #include "timer/timer.hpp"
 
@@ -84,6 +85,7 @@ std::string resize_stopped(int n) {
       sched.allp[i]->status.store(PStatus::kStopped, std::memory_order_relaxed);
     }
     std::atomic_thread_fence(std::memory_order_release);
+    elision_revoke();  // two Ps: two owners (no biased section is in flight: the world is stopped)
     sched.nprocs = n;
     return "";
   }
@@ -101,6 +103,7 @@ std::string resize_stopped(int n) {
     if (stw_caller_p() == pp) move_caller(pp, p0);
   }
   sched.nprocs = n;
+  if (n == 1 && sched.cfg.lock_elision) elision_on();  // channels made from the restart on
   return "";
 }
 

@@ -21,7 +21,7 @@ namespace gmp::detail {
 namespace {
 
 bool unlock_commit(void* arg) {
-  static_cast<SpinLock*>(arg)->unlock();
+  static_cast<ElidedLock*>(arg)->unlock();
   return true;
 }
 

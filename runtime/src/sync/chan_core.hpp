@@ -24,7 +24,7 @@
 #include "gmp/chan.hpp"
 #include "gmp/detail/wait.hpp"
 #include "sync/park.hpp"
-#include "sync/spin_lock.hpp"
+#include "sync/elided_lock.hpp"
 
 namespace gmp::detail {
 
@@ -87,7 +87,7 @@ class ChanCore {
  public:
   ChanCore(std::size_t cap, const ElemOps* ops, void* buf) noexcept : cap_(cap), ops_(ops), buf_(buf) {}
 
-  SpinLock lock;
+  ElidedLock lock;  // Note [One-P lock elision]
   const std::size_t cap_;
   const ElemOps* const ops_;
   void* const buf_;            // cap_ slots of ops_->size bytes (null if unbuffered)

@@ -69,6 +69,7 @@ struct Locks {
     }
   }
   void lock_all() noexcept {
+    for (int i = 0; i < n; i++) chans[i]->lock.prepare_multi();  // before any lock is held
     for (int i = 0; i < n; i++) chans[i]->lock.lock();
   }
   void unlock_all() noexcept {

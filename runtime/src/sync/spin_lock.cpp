@@ -27,17 +27,18 @@ bool register_membarrier() noexcept {
   return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
 }
 
-// The sleeper's side of Note [Asymmetric unlock]. The registration belongs
-// to the address space: fork() children inherit it, exec() drops it (and
-// re-runs our static initialisation). A failure here would let an unlocker
-// miss this sleeper for ever, so it must not pass silently.
+}  // namespace
+
+// The sleeper's side of Note [Asymmetric unlock], and a revoker's of Note
+// [One-P lock elision] (elided_lock.hpp). The registration belongs to the
+// address space: fork() children inherit it, exec() drops it (and re-runs
+// our static initialisation). A failure here would let an unlocker miss
+// this sleeper for ever, so it must not pass silently.
 void process_wide_fence() noexcept {
   long rc = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
   GMP_CHECK(rc == 0, "runtime: membarrier(PRIVATE_EXPEDITED) failed after it was registered: %s",
             std::strerror(errno));
 }
-
-}  // namespace
 
 bool short_lock_asymmetric = register_membarrier();
 SleeperBucket short_lock_sleepers[kSleeperBuckets];

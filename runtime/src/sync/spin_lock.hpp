@@ -67,6 +67,10 @@ inline SleeperBucket& sleeper_bucket(const ShortLockWord& w) noexcept {
 }
 static_assert(kSleeperBuckets == 64, "sleeper_bucket() takes the top 6 bits of the hash");
 
+// Every CPU running a thread of this process executes a full fence.
+// REQUIRES: short_lock_asymmetric (the registration exists).
+void process_wide_fence() noexcept;
+
 // Spins, then sleeps until the lock is taken. Out of line (spin_lock.cpp).
 void short_lock_slow(ShortLockWord& w) noexcept;
 // Wakes one sleeper waiting on the address of w (w may be freed by now).
