@@ -84,14 +84,7 @@ bool take_tagged(ShortLockWord& w) noexcept {
     if ((x & ~kBiasHeld) == g_elision.word.load(std::memory_order_acquire)) {
       if (owner) {
         set_hint(x);  // Note [Owner hint]: the next lock takes the fast path
-        std::atomic<std::uint32_t>& cs = g_elision.in_cs;
-        cs.store(cs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        std::atomic_signal_fence(std::memory_order_seq_cst);
-        if (g_elision.word.load(std::memory_order_relaxed) == x) {
-          w.store(x | kBiasHeld, std::memory_order_relaxed);
-          return true;
-        }
-        cs.store(cs.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+        if (elided_take(w, x)) return true;
         continue;  // switched off meanwhile: the word is dead now
       }
       revoke(true);

@@ -107,6 +107,24 @@ void elided_lock_slow(ShortLockWord& w) noexcept;      // any word the fast path
 void elided_prepare_slow(ShortLockWord& w) noexcept;       // prepare_multi's tagged words
 std::uint32_t elided_lock_initial_word() noexcept;
 
+// The owner's biased take of w, whose value x is the live epoch's free word:
+// counts itself in, then re-reads the switch (Note [One-P lock elision]).
+// False (counted out again) if elision went off meanwhile.
+// REQUIRES: the caller is the owner.
+inline bool elided_take(ShortLockWord& w, std::uint32_t x) noexcept {
+  std::atomic<std::uint32_t>& cs = g_elision.in_cs;
+  cs.store(cs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  // Only the compiler must keep the store above the re-read: a revoker's
+  // membarrier orders the CPU.
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (g_elision.word.load(std::memory_order_relaxed) == x) [[likely]] {
+    w.store(x | kBiasHeld, std::memory_order_relaxed);
+    return true;
+  }
+  cs.store(cs.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+  return false;
+}
+
 class ElidedLock {
  public:
   ElidedLock() noexcept : word_(initial()) {}
@@ -118,16 +136,7 @@ class ElidedLock {
     // off since): then several Ms may get here, and in_cs must keep one
     // writer, so check that the epoch is live before counting in.
     if (x == hint && x == g_elision.word.load(std::memory_order_relaxed)) [[likely]] {
-      std::atomic<std::uint32_t>& cs = g_elision.in_cs;
-      cs.store(cs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      // Only the compiler must keep the store above the re-read: a revoker's
-      // membarrier orders the CPU (Note [One-P lock elision]).
-      std::atomic_signal_fence(std::memory_order_seq_cst);
-      if (g_elision.word.load(std::memory_order_relaxed) == x) [[likely]] {
-        word_.store(x | kBiasHeld, std::memory_order_relaxed);
-        return;
-      }
-      cs.store(cs.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+      if (elided_take(word_, x)) [[likely]] return;
     } else if (x == 0) {
       std::uint32_t c = 0;
       if (word_.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
