@@ -2,6 +2,9 @@
 #include "stack/stack.hpp"
 
 #include <sys/mman.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include <atomic>
 #include <cerrno>
@@ -114,6 +117,13 @@ int stack_map(int cls, Stack* out) noexcept {
 
 void stack_unmap(Stack* s) noexcept {
   if (s->map == nullptr) return;
+#if defined(__SANITIZE_ADDRESS__)
+  // A goroutine discarded at gmp::stop never unwound its frames: their
+  // redzones are still poisoned, and the range (a slab's, or a later mmap's)
+  // will hold another goroutine's stack (gfree.cpp's stack_put does the same
+  // for stacks that are reused directly).
+  __asan_unpoison_memory_region(s->lo, s->size());
+#endif
   if (s->slab) {
     // Give the memory back but keep the address range (and its guard).
     madvise(s->lo, s->size(), MADV_DONTNEED);

@@ -181,16 +181,20 @@ TEST(LockElision, PlainThreadSelectOverElidedChannels) {
   const std::uint64_t before = gmp::detail::elision_revocations();
   gmp::Chan<gmp::Chan<int>> handoff(2);
   std::atomic<bool> stop{false};
-  gmp::go([handoff, &stop] {
+  gmp::WaitGroup wg;  // every goroutine returns before stop (a discarded one would leak its handles)
+  wg.add(3);
+  gmp::go([handoff, &stop, &wg] {
     gmp::Chan<int> a, b, ping, pong;
     EXPECT_TRUE(a.core()->lock.elided());
     handoff.send(a);
     handoff.send(b);
-    gmp::go([ping, pong] {
+    gmp::go([ping, pong, &wg] {
       while (auto v = ping.recv()) pong.send(*v);
+      wg.done();
     });
-    gmp::go([a, b] {
+    gmp::go([a, b, &wg] {
       for (int i = 0; i < kValues; i++) (i % 2 == 0 ? a : b).send(i);
+      wg.done();
     });
     long n = 0;
     while (!stop.load(std::memory_order_relaxed)) {
@@ -202,6 +206,7 @@ TEST(LockElision, PlainThreadSelectOverElidedChannels) {
     }
     ping.close();
     EXPECT_GT(n, 0);
+    wg.done();
   });
   gmp::Chan<int> a = *handoff.recv(), b = *handoff.recv();
   long sum = 0;
@@ -210,6 +215,7 @@ TEST(LockElision, PlainThreadSelectOverElidedChannels) {
                 gmp::on_recv(b, [&](std::optional<int> v) { sum += *v; }));
   }
   stop.store(true);
+  wg.wait();
   EXPECT_EQ(sum, long{kValues} * (kValues - 1) / 2);
   EXPECT_FALSE(gmp::sched_stats().lock_elision);
   EXPECT_EQ(gmp::detail::elision_revocations(), before + 1);
