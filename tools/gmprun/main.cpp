@@ -39,6 +39,8 @@ void declare_options(Args& a) {
   a.option("spin", "DUR", "how long an idle M looks for work before parking", "50us");
   a.option("timer-lead", "DUR", "at most how early an idle M wakes before a timer and spins for it (0: off)", "200us");
   a.flag("no-lock-elision", "with one P, take channel locks with locked instructions anyway (docs/SYNC.md)");
+  a.option("stw-boost", "DUR",
+           "raise an M a stop-the-world has waited this long for to SCHED_FIFO until it stops (0: off)", "20us");
   a.option("io", "MODE", "how goroutines do I/O: io_uring (falls back when unavailable) or blocking", "io_uring");
   a.flag("quiet", "no start banner");
   a.option("pool-config", "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
@@ -87,13 +89,17 @@ void print_banner(const gmp::Config& cfg, const std::string& workload) {
                "  Ms           one per P, %s\n"
                "  stack        %zu KiB per goroutine (+16 KiB guard), pooled per P\n"
                "  sysmon       hog threshold %lld ms, spin %lld us, timer lead <= %lld us\n"
-               "  locks        %s\n",
+               "  locks        %s\n"
+               "  stw boost    %s\n",
                "0.1.0", workload.c_str(), cfg.procs, cfg.pin ? ("pinned to CPUs " + cpus).c_str() : "not pinned",
                cfg.stack_size / 1024, static_cast<long long>(cfg.hog_threshold.count() / 1'000'000),
                static_cast<long long>(cfg.spin.count() / 1000), static_cast<long long>(cfg.timer_lead.count() / 1000),
                gmp::sched_stats().lock_elision ? "channel locks elided (one P; docs/SYNC.md)"
                : cfg.procs == 1 && cfg.lock_elision ? "locked (elision needs membarrier, which this kernel refuses)"
-                                                    : "locked");
+                                                    : "locked",
+               cfg.stw_boost.count() == 0
+                   ? "off"
+                   : ("SCHED_FIFO 1 after " + std::to_string(cfg.stw_boost.count() / 1000) + " us (pinned Ms)").c_str());
 }
 
 }  // namespace
@@ -173,6 +179,7 @@ int main(int argc, char** argv) {
   if (args.has("spin")) cfg.spin = std::chrono::nanoseconds(args.duration_ns("spin"));
   if (args.has("timer-lead")) cfg.timer_lead = std::chrono::nanoseconds(args.duration_ns("timer-lead"));
   cfg.lock_elision = !args.has("no-lock-elision");
+  if (args.has("stw-boost")) cfg.stw_boost = std::chrono::nanoseconds(args.duration_ns("stw-boost"));
   if (args.has("io")) {
     if (std::string err = gmp::io::set_backend(args.str("io")); !err.empty()) return bad("gmprun: --io: " + err);
   }
@@ -264,6 +271,8 @@ int main(int argc, char** argv) {
   summary.set("lock_elision", st.lock_elision);
   summary.set("lock_elision_revocations", st.lock_elision_revocations);
   summary.set("hogs", st.hogs);
+  summary.set("stw_boosts", st.stw_boosts);
+  summary.set("stw_boost_failures", st.stw_boost_failures);
   rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   summary.set("max_rss_kib", static_cast<std::int64_t>(ru.ru_maxrss));

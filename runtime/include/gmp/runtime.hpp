@@ -38,6 +38,14 @@ struct Config {
   // at most this much. 0: sleep until the deadline (docs/SCHEDULER.md,
   // "Timer lead"). Costs up to that much CPU per timer wake-up of an idle M.
   std::chrono::nanoseconds timer_lead = std::chrono::microseconds(200);
+  // A stop-the-world that has waited this long for a P whose M runs a
+  // goroutine raises that M's thread to SCHED_FIFO (priority 1) until it
+  // stops its P, for at most 2 ms: a thread of another process that holds
+  // the M's CPU for its time slice (ms) is preempted at once. Only Ms pinned
+  // to a CPU the stopper does not run on. Needs CAP_SYS_NICE or
+  // RLIMIT_RTPRIO >= 1; without, it is counted and the stop just waits
+  // (docs/STW.md, "Priority boost"). 0: off; else 1 us to 10 ms.
+  std::chrono::nanoseconds stw_boost = std::chrono::microseconds(20);
   // Print one line per hog to stderr (the counter is kept either way).
   bool report_hogs = true;
   // With one P, channel locks taken by goroutines are plain loads and
@@ -96,6 +104,8 @@ struct SchedStats {
   std::uint64_t timer_lead_spin_ns = 0;  // CPU time those spins took, in total
   bool lock_elision = false;              // channel locks elided right now (Config::lock_elision, one P)
   std::uint64_t lock_elision_revocations = 0;  // times a non-goroutine thread switched it off (process lifetime)
+  std::uint64_t stw_boosts = 0;          // Ms raised to SCHED_FIFO by a slow stop (Config::stw_boost)
+  std::uint64_t stw_boost_failures = 0;  // boosts the kernel refused (EPERM: see gmp::stw::boost_stats)
 };
 SchedStats sched_stats() noexcept;
 

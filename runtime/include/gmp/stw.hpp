@@ -94,6 +94,16 @@ std::uint64_t generation() noexcept;
 void set_hog_report_threshold(std::chrono::nanoseconds t) noexcept;
 std::uint64_t hog_reports() noexcept;
 
+// The priority boost of Ms a stop waits for (Config::stw_boost;
+// docs/STW.md, "Priority boost"). Since gmp::start.
+struct BoostStats {
+  std::uint64_t boosts = 0;    // M threads raised to SCHED_FIFO
+  std::uint64_t failures = 0;  // raises or restores the kernel refused
+  std::uint64_t expired = 0;   // boosts dropped at the 2 ms bound before their M stopped
+  bool permitted = true;       // false once a raise got EPERM: no further attempts
+};
+BoostStats boost_stats() noexcept;
+
 // ---- uses ------------------------------------------------------------------
 
 // Stops the world (kPoolSweep), recycles every P's expired txn-tier objects

@@ -22,6 +22,7 @@
 #include "io/ring.hpp"
 #include "sched/syscall.hpp"
 #include "sched/sched.hpp"
+#include "stw/boost.hpp"
 
 namespace gmp::detail {
 
@@ -57,14 +58,25 @@ P* take_idle_p_with_work(std::int64_t now) noexcept {
 bool stw_park_m(M* mp) noexcept {
   P* pp = mp->p;
   bool spin = false;
+  // A stop that waited for this M may have raised it to SCHED_FIFO: back to
+  // its own policy before anything spins (Note [STW boost] in
+  // stw/boost.cpp). Claimed after kStopped is stored; if the raise is still
+  // in flight the stopper restores it and the M parks instead of spinning.
+  BoostClaim boost = BoostClaim::kNotBoosted;
   {
     std::lock_guard<std::mutex> lk(sched.lock);
-    if (!sched.stw_waiting.load(std::memory_order_relaxed)) return true;  // restarted meanwhile
-    releasep(mp);
-    pp->searching.store(false, std::memory_order_seq_cst);
-    stw_stop_p_locked(pp);
-    spin = stw_spin_register_locked(mp, pp);
+    if (!sched.stw_waiting.load(std::memory_order_relaxed)) {
+      boost = stw_boost_claim(mp);  // restarted meanwhile: not stopped, runs on
+    } else {
+      releasep(mp);
+      pp->searching.store(false, std::memory_order_seq_cst);
+      stw_stop_p_locked(pp);
+      boost = stw_boost_claim(mp);
+      spin = boost != BoostClaim::kStopperRestores && stw_spin_register_locked(mp, pp);
+    }
   }
+  if (boost == BoostClaim::kRestore) stw_boost_restore_self(mp);
+  if (mp->p != nullptr) return true;  // restarted meanwhile
   if (mp->spinning) {
     mp->spinning = false;
     sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);

@@ -29,6 +29,7 @@
 #include "sync/elided_lock.hpp"
 #include "sched/signals.hpp"
 #include "sched/syscall.hpp"
+#include "stw/boost.hpp"
 #include "io/ring.hpp"
 #include "mem/current_p.hpp"
 #include "trace/probes.hpp"
@@ -140,6 +141,7 @@ void* m_main(void* arg) {
   char name[16];
   std::snprintf(name, sizeof name, "gmp-m%d", mp->id);
   pthread_setname_np(pthread_self(), name);
+  stw_boost_init_m(mp);
   P* pp = nullptr;
   {
     std::lock_guard<std::mutex> lk(sched.lock);

@@ -66,6 +66,15 @@ struct alignas(64) M {
   // thread (mem/current_p.cpp). Owner only.
   bool in_blocking = false;
 
+  // Stop-the-world boost (Note [STW boost] in stw/boost.cpp). tid is written
+  // once by the M at start (release) after the boost_* fields it publishes;
+  // 0 until then (the stopper skips it). boost: atomic state, the stopper
+  // and the M each move it (kBoost* values in stw/boost.cpp).
+  std::atomic<int> tid{0};
+  int boost_policy = 0;            // the thread's policy at start; read-only after tid
+  int boost_nice = 0;              // and its nice value
+  std::atomic<std::uint8_t> boost{0};
+
   void* sigstack = nullptr;  // the signal stack, for the M's life
   std::size_t sigstack_bytes = 0;
 

@@ -56,6 +56,9 @@ std::string validate(const Config& cfg) {
   if (cfg.timer_lead.count() < 0 || cfg.timer_lead.count() > 1'000'000) {
     return "timer lead must be from 0 to 1 ms";
   }
+  if (cfg.stw_boost.count() != 0 && (cfg.stw_boost.count() < 1'000 || cfg.stw_boost.count() > 10'000'000)) {
+    return "stw boost must be 0 (off) or from 1 us to 10 ms";
+  }
   if (!cfg.cpus.empty()) {
     auto allowed = affinity_cpus();
     for (int c : cfg.cpus) {
@@ -227,6 +230,9 @@ SchedStats sched_stats() noexcept {
   s.hog_moved = sched.n_hog_moved.load(std::memory_order_relaxed);
   s.global_queue_len = sched.gq_size.load(std::memory_order_relaxed);
   s.stacks_mapped = stacks_mapped();
+  const gmp::stw::BoostStats b = gmp::stw::boost_stats();
+  s.stw_boosts = b.boosts;
+  s.stw_boost_failures = b.failures;
   return s;
 }
 

@@ -63,6 +63,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 
 #include "base/check.hpp"
@@ -71,6 +72,7 @@
 #include "io/ring.hpp"
 #include "sched/sched.hpp"
 #include "sched/syscall.hpp"
+#include "stw/boost.hpp"
 #include "stw/reasons.hpp"
 #include "stw/stw.hpp"
 #include "trace/probes.hpp"
@@ -88,6 +90,8 @@ std::uint64_t cur_gen = 0;
 std::int64_t cur_t0 = 0;
 std::int64_t cur_stopping = 0;
 P* caller_p = nullptr;
+bool self_boosted = false;  // the stopper's own thread is raised (Note [STW boost])
+bool boost_open = false;    // boosts are still allowed in this stop (until kBoostMaxNs)
 
 // The syscall token of each P stopped in a blocking call (0: none). Owner
 // only (the stopper; read and cleared at start under sched.lock).
@@ -125,6 +129,11 @@ std::atomic<std::uint64_t> n_hog_reports{0};
 constexpr std::int64_t kSpinGoroutineNs = 50'000;
 constexpr std::int64_t kSpinThreadNs = 20'000;
 constexpr std::int64_t kSleepStepNs = 100'000;
+// Boosts (Note [STW boost] in stw/boost.cpp) are dropped this long after
+// the decision even if their M has not stopped, and none is made after: a
+// goroutine without a safe point must not keep other threads off its CPU.
+constexpr std::int64_t kBoostMaxNs = 2'000'000;
+constexpr std::int64_t kNever = INT64_MAX;
 // While spinning, step 3 looks for something to retry this often (without
 // the lock; it was every 64 spins, ~40 µs here, which was the whole stop
 // when a P entered a blocking call just after the first pass).
@@ -157,12 +166,24 @@ void acquire_world() noexcept {
 // stopper). Not for a plain-thread stopper: on a machine whose Ms fill the
 // CPUs the holder may be the M it displaced, and spinning only delays it
 // (measured: +50 µs on the restart's median).
+//
+// A boosted stopper (Note [STW boost] in stw/boost.cpp) that still has not
+// got the lock boosts its holder before it sleeps on it: the holder is
+// usually an M whose thread another process's thread has preempted, which
+// would keep the lock for the rest of its time slice (ms; traced).
 class SchedLock {
  public:
-  explicit SchedLock(bool spin = true) noexcept {
+  explicit SchedLock(bool spin = true, bool boost_holder = false) noexcept {
     for (int i = 0; spin && i < 256; i++) {
       if (sched.lock.try_lock()) return;
       for (int k = 0; k < 8; k++) cpu_relax();
+    }
+    if (boost_holder && boost_open) {
+      if (sched.lock.try_lock()) return;
+      // glibc records the owner's tid in the mutex; a stale read boosts an
+      // M for nothing (it is restored at the end of the wait or restart).
+      stw_boost_lock_holder(caller_p, cur_gen,
+                            __atomic_load_n(&sched.lock.native_handle()->__data.__owner, __ATOMIC_RELAXED));
     }
     sched.lock.lock();
   }
@@ -299,6 +320,7 @@ void stw_reset() noexcept {
     spinners[i].granted.store(nullptr, std::memory_order_relaxed);
   }
   syscall_reset();
+  stw_boost_reset();
   n_spin_handoffs.store(0, std::memory_order_relaxed);
   gen_counter.store(0, std::memory_order_relaxed);
   n_hog_reports.store(0, std::memory_order_relaxed);
@@ -327,12 +349,19 @@ void stop_the_world(Reason reason) noexcept {
   caller_p = mp != nullptr ? mp->p : nullptr;
   if (G* gp = getg()) gp->preempt.store(0, std::memory_order_relaxed);  // the caller must not switch while it holds the world
   cur_reason = reason;
+  // Note [STW boost]: a goroutine stopper on a pinned M runs the stop at
+  // SCHED_FIFO, so another process's thread on its CPU cannot preempt it
+  // for a time slice in the middle (raised before the decision: the
+  // syscall is not part of the pause).
+  self_boosted = caller_p != nullptr && sched.cfg.stw_boost.count() > 0 && stw_boost_raise_self(mp, caller_p);
   cur_gen = gen_counter.fetch_add(1, std::memory_order_relaxed) + 1;
   const std::int64_t t0 = nanotime();
   cur_t0 = t0;
   GMP_PROBE_STW_BEGIN(static_cast<int>(reason), cur_gen);
+  stw_boost_begin();
+  boost_open = sched.cfg.stw_boost.count() > 0 && stw_boost_permitted();
   {
-    SchedLock lk(caller_p != nullptr);
+    SchedLock lk(caller_p != nullptr, self_boosted);
     sched.stw_note.clear();
     all_stopped.store(false, std::memory_order_relaxed);
     spin_ok = caller_p != nullptr;
@@ -354,23 +383,39 @@ void stop_the_world(Reason reason) noexcept {
   const std::int64_t spin_until = t0 + (caller_p != nullptr ? kSpinGoroutineNs : kSpinThreadNs);
   std::int64_t next_check = t0 + kRecheckNs;
   bool reported = false;
+  // Note [STW boost]: from boost_at, raise the Ms of Ps still running (again
+  // every recheck, for an M that took a P meanwhile); drop them at drop_at.
+  std::int64_t boost_at = boost_open ? t0 + sched.cfg.stw_boost.count() : kNever;
+  std::int64_t drop_at = boost_open ? t0 + kBoostMaxNs : kNever;
   while (!all_stopped.load(std::memory_order_acquire)) {
     std::int64_t now = nanotime();
+    if (now >= boost_at) [[unlikely]] {
+      stw_boost_lagging(caller_p, cur_gen);
+      boost_at = now + kRecheckNs < drop_at ? now + kRecheckNs : kNever;
+    }
+    if (now >= drop_at) [[unlikely]] {
+      stw_boost_drop_all(true);
+      boost_at = drop_at = kNever;
+      boost_open = false;
+    }
     if (now < spin_until) {
       for (int i = 0; i < 16; i++) cpu_relax();
       if (now < next_check) continue;
       next_check = now + kRecheckNs;
       if (!recheck_needs_lock()) continue;
     } else {
+      std::int64_t wake = now + kSleepStepNs;
+      if (boost_at < wake) wake = boost_at;
+      if (drop_at < wake) wake = drop_at;
       stopper_asleep.store(true, std::memory_order_seq_cst);
-      if (!all_stopped.load(std::memory_order_seq_cst)) sched.stw_note.sleep(now + kSleepStepNs);
+      if (!all_stopped.load(std::memory_order_seq_cst)) sched.stw_note.sleep(wake);
       stopper_asleep.store(false, std::memory_order_relaxed);
       if (all_stopped.load(std::memory_order_acquire)) break;
       sched.stw_note.clear();
       now = nanotime();
     }
     {
-      SchedLock lk(caller_p != nullptr);
+      SchedLock lk(caller_p != nullptr, self_boosted);
       stop_syscall_ps_locked();
       preempt_running_locked();
     }
@@ -380,6 +425,7 @@ void stop_the_world(Reason reason) noexcept {
     }
   }
   const std::int64_t t1 = nanotime();
+  stw_boost_drop_all(false);  // Ms whose P stopped on another path, lock holders
   cur_stopping = t1 - t0;
   GMP_PROBE_STW_STOPPED(static_cast<int>(reason), cur_gen, cur_stopping);
 #ifndef NDEBUG
@@ -397,8 +443,10 @@ void start_the_world() noexcept {
   P* work[kMaxProcs];
   int nwork = 0;
   bool given[kMaxProcs] = {};  // handed out by the first pass
+  stw_boost_begin();  // for holders of sched.lock the restart boosts
+  boost_open = self_boosted;
   {
-    SchedLock lk(caller_p != nullptr);
+    SchedLock lk(caller_p != nullptr, self_boosted);
     sched.stw_waiting.store(false, std::memory_order_seq_cst);
     sched.stop_requested.fetch_and(~kStopRequestedStw, std::memory_order_seq_cst);
     // First the Ps stopped in a blocking call (Note [Syscall token]): a call
@@ -459,14 +507,19 @@ void start_the_world() noexcept {
       }
     }
   }
+  stw_boost_drop_all(false);
+  boost_open = false;
   for (int i = 0; i < nwork; i++) startm(work[i], false);
   const std::int64_t total = nanotime() - cur_t0;
   stw_record(cur_reason, cur_gen, static_cast<std::uint64_t>(cur_stopping), static_cast<std::uint64_t>(total));
   GMP_PROBE_STW_END(static_cast<int>(cur_reason), cur_gen, total);
   caller_p = nullptr;
   owner.store(0, std::memory_order_relaxed);
+  const bool restore_self = self_boosted;
+  self_boosted = false;
   world_mu.unlock();
   wakep();  // the global queue may hold work for an idle P
+  if (restore_self) stw_boost_restore_stopper(getm());
 }
 
 bool world_stopped() noexcept { return detail::sched.stw_waiting.load(std::memory_order_acquire); }

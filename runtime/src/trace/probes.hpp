@@ -37,7 +37,8 @@
   X(syscall_block_exit)   \
   X(stw_begin)            \
   X(stw_stopped)          \
-  X(stw_end)
+  X(stw_end)              \
+  X(stw_boost)
 
 #define GMP_PROBE_DECLARE_SEMAPHORE(name) extern "C" volatile unsigned short gmp_##name##_semaphore;
 GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
@@ -128,3 +129,7 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 // stw_end(reason, generation, total_ns): the world is started again.
 #define GMP_PROBE_STW_END(reason, gen, ns) \
   do { if (GMP_PROBE_ENABLED(stw_end)) STAP_PROBE3(gmp, stw_end, reason, gen, ns); } while (0)
+// stw_boost(generation, m_id, res): the stop raised M's thread to SCHED_FIFO
+// (res 0) or the kernel refused (res -errno). Note [STW boost].
+#define GMP_PROBE_STW_BOOST(gen, mid, res) \
+  do { if (GMP_PROBE_ENABLED(stw_boost)) STAP_PROBE3(gmp, stw_boost, gen, mid, res); } while (0)

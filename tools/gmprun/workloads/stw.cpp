@@ -104,6 +104,11 @@ void line(gmp::tools::Summary& out, gmp::stw::Reason r) {
   std::string key = gmp::stw::reason_name(r);
   for (auto& c : key) c = c == ' ' ? '_' : c;
   auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  // Stops whose total was over the 200 µs goal (to a bucket: within ~6 %).
+  std::uint64_t over = 0;
+  for (std::size_t i = 1; i < st.total.buckets.size(); i++) {
+    if (gmp::stw::Histogram::bucket_upper_ns(i - 1) >= 200'000) over += st.total.buckets[i];
+  }
   out.set(key + "_count", st.total.count);
   out.set(key + "_stopping_p50_us", us(st.stopping.quantile_ns(0.5)));
   out.set(key + "_stopping_p99_us", us(st.stopping.quantile_ns(0.99)));
@@ -111,10 +116,11 @@ void line(gmp::tools::Summary& out, gmp::stw::Reason r) {
   out.set(key + "_total_p50_us", us(st.total.quantile_ns(0.5)));
   out.set(key + "_total_p99_us", us(st.total.quantile_ns(0.99)));
   out.set(key + "_total_max_us", us(st.total.max_ns));
-  std::fprintf(stderr, "stw %-14s count %6llu  stopping p50 %7.1f p99 %7.1f max %8.1f us  total p50 %7.1f p99 %7.1f max %8.1f us\n",
+  out.set(key + "_total_over_200us", over);
+  std::fprintf(stderr, "stw %-14s count %6llu  stopping p50 %7.1f p99 %7.1f max %8.1f us  total p50 %7.1f p99 %7.1f max %8.1f us  over 200 us %llu\n",
                gmp::stw::reason_name(r), static_cast<unsigned long long>(st.total.count), us(st.stopping.quantile_ns(0.5)),
                us(st.stopping.quantile_ns(0.99)), us(st.stopping.max_ns), us(st.total.quantile_ns(0.5)),
-               us(st.total.quantile_ns(0.99)), us(st.total.max_ns));
+               us(st.total.quantile_ns(0.99)), us(st.total.max_ns), static_cast<unsigned long long>(over));
 }
 
 int stw_main(int argc, char** argv, gmp::tools::Summary& out) {
@@ -227,6 +233,13 @@ int stw_main(int argc, char** argv, gmp::tools::Summary& out) {
   out.set("io_roundtrips", io_msgs.load());
   out.set("blocking_calls", blocking_calls.load());
   out.set("stw_hog_reports", gmp::stw::hog_reports());
+  const gmp::stw::BoostStats boost = gmp::stw::boost_stats();
+  const char* boost_state = gmp::config().stw_boost.count() == 0 ? "off" : boost.permitted ? "on" : "not_permitted";
+  out.set("stw_boost", boost_state);
+  out.set("stw_boost_expired", boost.expired);
+  std::fprintf(stderr, "stw boost %s: %llu Ms raised, %llu refused, %llu dropped at the bound\n", boost_state,
+               static_cast<unsigned long long>(boost.boosts), static_cast<unsigned long long>(boost.failures),
+               static_cast<unsigned long long>(boost.expired));
   line(out, gmp::stw::Reason::kUser);
   line(out, gmp::stw::Reason::kPoolSweep);
   return 0;
