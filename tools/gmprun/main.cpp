@@ -40,7 +40,7 @@ void declare_options(Args& a) {
   a.option("timer-lead", "DUR", "at most how early an idle M wakes before a timer and spins for it (0: off)", "200us");
   a.flag("no-lock-elision", "with one P, take channel locks with locked instructions anyway (docs/SYNC.md)");
   a.option("stw-boost", "DUR",
-           "raise an M a stop-the-world has waited this long for to SCHED_FIFO until it stops (0: off)", "20us");
+           "raise an M a stop-the-world has waited this long for to SCHED_FIFO until it stops (0s: off)", "20us");
   a.option("io", "MODE", "how goroutines do I/O: io_uring (falls back when unavailable) or blocking", "io_uring");
   a.flag("quiet", "no start banner");
   a.option("pool-config", "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
