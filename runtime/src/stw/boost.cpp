@@ -38,8 +38,9 @@
 // (Config::pin false) are never raised, nor is anything on a 1-CPU machine
 // (a goroutine stopper's own P counts as stopped at once; a plain-thread
 // stopper shares the only CPU). The stopper's own raise starves only its
-// own CPU, where no M is needed while the world stops, and it is bounded
-// by the stop's own length: stop_the_world's callers do not park or block.
+// own CPU, where no M is needed while the world stops (it is not made when
+// another P shares that CPU), and it is bounded by the stop's own length:
+// stop_the_world's callers do not park or block.
 // Raises set reset-on-fork, so a process forked meanwhile is not RT.
 //
 // The state of a raised M (M::boost; the stopper and the M move it, seq_cst):
@@ -250,6 +251,12 @@ bool stw_boost_raise_self(M* mp, P* caller_p) noexcept {
     return false;
   }
   if (mp->boost_policy != SCHED_OTHER && mp->boost_policy != SCHED_BATCH) return false;
+  // Another P on this CPU (more Ps than CPUs): its M must run here to stop,
+  // and a raised stopper's 50 µs spin would keep it off.
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    if (pp != caller_p && pp->cpu == caller_p->cpu) return false;
+  }
   const int r = raise_fifo(0);
   if (r == 0) return true;
   n_failures.fetch_add(1, std::memory_order_relaxed);
