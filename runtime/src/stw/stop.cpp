@@ -384,13 +384,16 @@ void stop_the_world(Reason reason) noexcept {
   std::int64_t next_check = t0 + kRecheckNs;
   bool reported = false;
   // Note [STW boost]: from boost_at, raise the Ms of Ps still running (again
-  // every recheck, for an M that took a P meanwhile); drop them at drop_at.
+  // every recheck, for an M that took a P meanwhile; a sleeping stopper
+  // wakes for the first pass only); drop them at drop_at.
   std::int64_t boost_at = boost_open ? t0 + sched.cfg.stw_boost.count() : kNever;
   std::int64_t drop_at = boost_open ? t0 + kBoostMaxNs : kNever;
+  bool boost_passed = false;
   while (!all_stopped.load(std::memory_order_acquire)) {
     std::int64_t now = nanotime();
     if (now >= boost_at) [[unlikely]] {
       stw_boost_lagging(caller_p, cur_gen);
+      boost_passed = true;
       boost_at = now + kRecheckNs < drop_at ? now + kRecheckNs : kNever;
     }
     if (now >= drop_at) [[unlikely]] {
@@ -405,7 +408,7 @@ void stop_the_world(Reason reason) noexcept {
       if (!recheck_needs_lock()) continue;
     } else {
       std::int64_t wake = now + kSleepStepNs;
-      if (boost_at < wake) wake = boost_at;
+      if (!boost_passed && boost_at < wake) wake = boost_at;
       if (drop_at < wake) wake = drop_at;
       stopper_asleep.store(true, std::memory_order_seq_cst);
       if (!all_stopped.load(std::memory_order_seq_cst)) sched.stw_note.sleep(wake);
