@@ -60,8 +60,8 @@
 //
 // Without permission (no CAP_SYS_NICE and RLIMIT_RTPRIO 0, or a cgroup with
 // no RT runtime under CONFIG_RT_GROUP_SCHED) the kernel answers EPERM: said
-// once on stderr, counted, and no further attempt is made until the next
-// gmp::start; stops then work as before.
+// once per process on stderr, counted, and no further attempt is made until
+// the next gmp::start; stops then work as before.
 #include <errno.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -98,6 +98,9 @@ constexpr std::uint8_t kNone = 0, kBoosting = 1, kBoosted = 2, kDropWanted = 3;
 std::atomic<bool> permitted{true};
 std::atomic<std::uint64_t> n_boosts{0}, n_failures{0}, n_expired{0};
 std::atomic<bool> restore_reported{false};
+// The EPERM line is printed once per process, not per gmp::start (a test
+// binary or a service that restarts the runtime says it once).
+std::atomic<bool> eperm_reported{false};
 
 // Owner only (the stopper, serialized by world_mu):
 M* boosted[kMaxProcs];  // boosted by this stop, until dropped
@@ -159,6 +162,7 @@ bool cpu_ok(P* caller_p, int cpu) noexcept {
 }
 
 void report_eperm() noexcept {
+  if (eperm_reported.exchange(true, std::memory_order_relaxed)) return;
   errorf("runtime: stop-the-world boost not permitted (sched_setattr SCHED_FIFO: EPERM; needs CAP_SYS_NICE or "
          "RLIMIT_RTPRIO >= 1, and RT runtime in the cgroup): a stop will wait out other threads' time slices on "
          "its Ms' CPUs (Config::stw_boost = 0 turns the attempt off)");
