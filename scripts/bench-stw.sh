@@ -3,7 +3,7 @@
 # same duration, one run each (docs/BENCHMARKS.md, "Stop-the-world").
 #   scripts/bench-stw.sh [BUILD_DIR] [RATE] [DURATION] [DRIVER]
 # DRIVER: goroutine (default; like Go's runtime.GC caller) or thread.
-# The machine is shared: run it under `flock /tmp/gmp-bench.lock` and keep
+# The machine is shared: serialise it with other benchmarks (flock) and keep
 # the median of several runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
