@@ -181,9 +181,17 @@ static_assert(sizeof(FastSlot) == 32, "the inline path indexes fast[] with a shi
 
 // The part of a cache (per P or per foreign thread) the inline path uses.
 // Owner only: the M holding P `home`, or the one foreign thread holding it.
+//
+// Both inline paths find their slot as the front plus a byte offset read from
+// a table (allocate: g_inline.slot_of[size]; deallocate: the page's
+// PageMeta::slot), so neither computes a class nor tests a tier. Whatever the
+// inline path must not serve (a request above inline_max, a pool that is not
+// ready, a page of another tier or never carved) has offset 0, the `miss`
+// slot, which is all null in every front: nothing to pop and no room to push,
+// so both paths fall to their slow paths.
 struct alignas(64) FastFront {
-  // First, so that a class's slot is front + 32 * class (the inline free
-  // indexes it with one shift); each slot within one cache line.
+  FastSlot miss;  // offset 0; all null, never written
+  // Class cls's slot is at fast_slot_offset(cls), each within one cache line.
   FastSlot fast[kFrontClasses];
   std::uint32_t home = 0;              // P id, or a foreign slot; set once (set_home)
   // Owner only. Allocations left before the next sampled one: the inline
@@ -193,18 +201,33 @@ struct alignas(64) FastFront {
 };
 static_assert(std::is_standard_layout_v<FastFront>);
 inline void set_home(FastFront& f, std::uint32_t home) noexcept { f.home = home; }
-inline constexpr std::uint32_t kInfoTierMask = 0x0F00u;  // PageInfo tier (4); the fast tier is 0
+inline constexpr std::size_t kFastSlotsOffset = sizeof(FastSlot);  // offsetof(FastFront, fast): checked in pool.cpp
+// The byte offset of class cls's slot in a FastFront: what slot_of and
+// PageMeta::slot hold for a fast class (0 is the miss slot).
+constexpr std::uint16_t fast_slot_offset(int cls) noexcept {
+  return static_cast<std::uint16_t>(kFastSlotsOffset + static_cast<std::size_t>(cls) * sizeof(FastSlot));
+}
+inline FastSlot& slot_at(FastFront* f, std::uint32_t offset) noexcept {
+  return *reinterpret_cast<FastSlot*>(reinterpret_cast<char*>(f) + offset);
+}
 
 // Read-mostly process-wide view for the inline path. Relaxed atomics: init
-// stores meta and base, then reserved (release); a free of a pool pointer is
+// stores slots and base, then reserved (release); a free of a pool pointer is
 // ordered after init by however the pointer reached the freeing thread.
-// inline_max is 0 until the pool is ready and while a test resets it.
+// slot_of is all 0 (the miss slot) and inline_max 0 until the pool is ready
+// and while a test resets it.
 struct InlineView {
   std::atomic<std::uintptr_t> reserved{0};          // arena bytes; 0 = nothing is ours
   std::atomic<std::uintptr_t> base{0};              // arena base
-  std::atomic<const std::uint32_t*> meta{nullptr};  // PageMeta array as u32 words, 4 per page; info first
+  // &PageMeta[0].slot: a page's slot offset is slots[page * kPageMetaSlotStride].
+  std::atomic<const std::uint16_t*> slots{nullptr};
   std::atomic<std::uint32_t> inline_max{0};         // requests <= this take the inline path (<= 1024)
+  // slot_of[n], n <= 1024: fast_slot_offset(class_of(n)) if n <= inline_max,
+  // else 0. Indexed by the size itself, so the hit path neither rounds it nor
+  // loads inline_max.
+  std::atomic<std::uint16_t> slot_of[1024 + 1] = {};
 };
+inline constexpr std::size_t kPageMetaSlotStride = 8;  // u16 words per PageMeta (checked in pool.cpp)
 extern InlineView g_inline;
 
 // The calling thread's front as the slow path computes it: its P's cache, or
@@ -223,10 +246,10 @@ void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) n
 // REQUIRES: f is this thread's front and not &g_no_front.
 void* allocate_in_front(FastFront* f, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept;
 void deallocate_slow(void* p) noexcept;
-// A free of an arena object (page info `info`) by the owner of front f that
-// the inline path did not take: another tier, or a full magazine.
-// REQUIRES: f is this thread's front and not &g_no_front.
-void deallocate_in_front(FastFront* f, void* p, std::uint32_t info) noexcept;
+// A free of an arena object by the owner of front f that the inline path did
+// not take: another tier, or a full magazine.
+// REQUIRES: f is this thread's front and not &g_no_front; p is in the arena.
+void deallocate_in_front(FastFront* f, void* p) noexcept;
 
 // class_of(size) for 0 <= size <= 1024, indexed by (size + 15) / 16.
 consteval std::array<std::uint8_t, kInlineMaxSize / 16 + 1> make_inline_class_table() {
@@ -259,13 +282,11 @@ consteval std::array<std::uint32_t, kFrontClasses> make_front_class_sizes() {
 }
 inline constexpr std::array<std::uint32_t, kFrontClasses> kFrontClassSize = make_front_class_sizes();
 static_assert(kInlineClassOf[kInlineMaxSize / 16] == kInlineClasses - 1);
-// The same table as byte offsets of the class's FastSlot in a FastFront, so
-// the inline allocate adds it to the front without a multiply.
-inline constexpr std::size_t kFastSlotsOffset = 0;
+// The same table as byte offsets of the class's FastSlot in a FastFront
+// (publish_inline fills g_inline.slot_of from it).
 consteval std::array<std::uint16_t, kInlineMaxSize / 16 + 1> make_inline_slot_offsets() {
   std::array<std::uint16_t, kInlineMaxSize / 16 + 1> t{};
-  for (std::size_t i = 0; i < t.size(); ++i)
-    t[i] = static_cast<std::uint16_t>(kFastSlotsOffset + kInlineClassOf[i] * sizeof(FastSlot));
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = fast_slot_offset(kInlineClassOf[i]);
   return t;
 }
 inline constexpr std::array<std::uint16_t, kInlineMaxSize / 16 + 1> kInlineSlotOffset = make_inline_slot_offsets();
@@ -306,20 +327,22 @@ inline FastFront* tls_front() noexcept {
 
 namespace gmp::pool {
 
-// Hit path: one TLS read (no call), a table lookup, a pop from the class's
-// magazine and the sampling countdown (no lock prefix). Misses, every sample_every-th
-// allocation, other tiers and sizes, threads without a front: allocate_slow.
+// Hit path: one TLS read (no call), the slot's offset from a table indexed by
+// the size, a pop from the class's magazine and the sampling countdown (no
+// lock prefix). Misses, every sample_every-th allocation, sizes the inline
+// path does not serve (the miss slot), other tiers, threads without a front:
+// the slow path.
 inline void* allocate(std::size_t size, Tier tier) noexcept {
   using namespace gmp::detail::mem;
   FastFront* f = tls_front();
-  if (tier == Tier::kFast && size <= g_inline.inline_max.load(std::memory_order_relaxed)) {
-    std::size_t idx = (size + 15) >> 4;
-    FastSlot& s = *reinterpret_cast<FastSlot*>(reinterpret_cast<char*>(f) + kInlineSlotOffset[idx]);  // f->fast[class]
+  if (tier == Tier::kFast && size <= kInlineMaxSize) {
+    std::uint32_t off = g_inline.slot_of[size].load(std::memory_order_relaxed);
+    FastSlot& s = slot_at(f, off);  // f->fast[class], or f->miss
     void** t = s.top.load(std::memory_order_relaxed);
     if (t != s.base.load(std::memory_order_relaxed) && --f->sample_countdown != 0) [[likely]] {
       void* p = t[-1];
       s.top.store(t - 1, std::memory_order_relaxed);
-      GMP_POOL_UNPOISON(p, kFrontClassSize[kInlineClassOf[idx]]);
+      GMP_POOL_UNPOISON(p, kFrontClassSize[(off - kFastSlotsOffset) / sizeof(FastSlot)]);
       return p;
     }
   }
@@ -335,33 +358,30 @@ inline void* allocate_aligned(std::size_t size, std::size_t align, Tier tier) no
 
 // Hit path: a free of a fast-tier object (carved by any cache) while the
 // calling P's (or thread's) magazine for its class is under its cap: one TLS
-// read, a page-map load, a push and one owner-written counter. Other arena objects: deallocate_in_front (one
-// call); everything else (large, null, no front yet): deallocate_slow.
+// read, the page's slot offset (PageMeta::slot: its class's slot, or the miss
+// slot on a page of another tier), a push and one owner-written counter.
+// Other arena objects and full magazines: deallocate_in_front (one call);
+// everything else (large, null, no front yet): deallocate_slow.
 inline void deallocate(void* p) noexcept {
   using namespace gmp::detail::mem;
   std::uintptr_t off = reinterpret_cast<std::uintptr_t>(p) - g_inline.base.load(std::memory_order_relaxed);
   if (off < g_inline.reserved.load(std::memory_order_acquire)) {
-    std::uint32_t info = g_inline.meta.load(std::memory_order_relaxed)[(off >> kInlinePageShift) * 4];
-    // PageInfo: cls (8) | tier (4) | order (4) | home (16); fast tier = 0.
     // A fast-tier object goes to the freeing cache whoever carved it
     // (docs/POOL.md, "Ownership").
+    std::uint32_t so = g_inline.slots.load(std::memory_order_relaxed)[(off >> kInlinePageShift) * kPageMetaSlotStride];
     FastFront* f = tls_front();
-    if ((info & kInfoTierMask) == 0) [[likely]] {
-      std::uint32_t cls = info & 0xFFu;
-      FastSlot& s = f->fast[cls];
-      void** t = s.top.load(std::memory_order_relaxed);
-      if (t != s.limit) [[likely]] {
-        GMP_POOL_POISON(p, kFrontClassSize[cls]);  // a free object is poisoned whole
-        *t = p;
-        s.top.store(t + 1, std::memory_order_relaxed);
-        s.frees.add();
-        return;
-      }
+    FastSlot& s = slot_at(f, so);  // f->fast[class], or f->miss
+    void** t = s.top.load(std::memory_order_relaxed);
+    if (t != s.limit) [[likely]] {
+      GMP_POOL_POISON(p, kFrontClassSize[(so - kFastSlotsOffset) / sizeof(FastSlot)]);  // a free object is poisoned whole
+      *t = p;
+      s.top.store(t + 1, std::memory_order_relaxed);
+      s.frees.add();
+      return;
     }
-    // Txn, stable or over the cap: the slow path, minus finding the cache and
-    // the page again.
+    // Txn, stable or over the cap: the slow path, minus finding the cache.
     if (f != &g_no_front) [[likely]] {
-      deallocate_in_front(f, p, info);
+      deallocate_in_front(f, p);
       return;
     }
   }

@@ -45,7 +45,12 @@ struct PageMeta {
   std::uint32_t prev;
   std::uint8_t order;  // buddy: order of the free block headed here
   std::uint8_t flags;  // buddy: kPageFree, kPageReleased
-  std::uint16_t pad;
+  // What the inline free (gmp/pool.hpp) reads instead of info: the byte
+  // offset of the class's FastSlot in a FastFront (fast_slot_offset) on a
+  // page of a fast-tier span, 0 (the miss slot: slow path) on any other page.
+  // Written with info, under the same rule. Fast-tier spans never go back to
+  // the buddy, so a page that is not fast tier has never had a nonzero slot.
+  std::uint16_t slot;
 };
 inline constexpr std::uint8_t kPageFree = 1;      // head of a free buddy block
 inline constexpr std::uint8_t kPageReleased = 2;  // head of a 2 MiB unit given back to the kernel

@@ -47,7 +47,12 @@ std::uint32_t Central::carve(CentralList& l, TierId tier, int cls, std::uint32_t
       std::int64_t page = buddy_->alloc(order_for(sb));
       if (page < 0) break;  // exhausted: the caller falls back
       std::uint32_t info = make_info(static_cast<std::uint32_t>(cls), static_cast<std::uint32_t>(tier), 0, home);
-      for (std::size_t i = 0; i < sb / kPageSize; ++i) arena_->meta(static_cast<std::size_t>(page) + i).info = info;
+      std::uint16_t slot = tier == TierId::kFast ? fast_slot_offset(cls) : 0;
+      for (std::size_t i = 0; i < sb / kPageSize; ++i) {
+        PageMeta& m = arena_->meta(static_cast<std::size_t>(page) + i);
+        m.info = info;
+        m.slot = slot;
+      }
       l.bump = reinterpret_cast<std::uintptr_t>(arena_->page_addr(static_cast<std::size_t>(page)));
       l.bump_end = l.bump + sb;
       GMP_MEM_POISON(reinterpret_cast<void*>(l.bump), sb);

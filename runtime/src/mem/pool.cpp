@@ -35,11 +35,10 @@ PoolState& state() noexcept {
 
 // The layout the inline path in gmp/pool.hpp assumes.
 static_assert(kPageSize == std::size_t{1} << kInlinePageShift, "inline path: 4 KiB arena pages");
-static_assert(offsetof(FastFront, fast) == kFastSlotsOffset, "inline path: kInlineSlotOffset is built on this");
-static_assert(sizeof(PageMeta) == 4 * sizeof(std::uint32_t) && offsetof(PageMeta, info) == 0,
-              "inline path: PageMeta is 4 words with info first");
-static_assert(make_info(0xAB, 0, 3, 0x1234) == (0xABu | (3u << 12) | (0x1234u << 16)),
-              "inline path: PageInfo is cls (8) | tier (4) | order (4) | home (16)");
+static_assert(offsetof(FastFront, miss) == 0 && offsetof(FastFront, fast) == kFastSlotsOffset,
+              "inline path: slot offsets (fast_slot_offset) are built on this");
+static_assert(sizeof(PageMeta) == kPageMetaSlotStride * sizeof(std::uint16_t) && offsetof(PageMeta, slot) % 2 == 0,
+              "inline path: a page's slot is every kPageMetaSlotStride-th u16 from &meta(0).slot");
 
 namespace {
 
@@ -68,7 +67,8 @@ void publish_tunables(PoolState& s, const PoolConfig& c) noexcept {
 }
 
 // The largest request the inline path may serve: its class must be a fast
-// one (class size <= fast_max_size) and the request within max_size.
+// one (class size <= fast_max_size) and the request within max_size. Sizes
+// up to it get their class's slot in slot_of, the rest the miss slot.
 // REQUIRES: s.cfg_mu held, phase 1.
 void publish_inline(const PoolConfig& c) noexcept {
   std::uint32_t lim = 0;
@@ -76,11 +76,14 @@ void publish_inline(const PoolConfig& c) noexcept {
     if (kClassSize[cls] <= c.fast_max_size) lim = kClassSize[cls];
   if (lim > c.max_size) lim = c.max_size;
   g_inline.inline_max.store(lim, std::memory_order_relaxed);
+  for (std::size_t n = 0; n <= kInlineMaxSize; ++n)
+    g_inline.slot_of[n].store(n <= lim ? kInlineSlotOffset[(n + 15) / 16] : 0, std::memory_order_relaxed);
 }
 
 // REQUIRES: s.cfg_mu held; no pool object is live or being freed.
 void unpublish_inline() noexcept {
   g_inline.inline_max.store(0, std::memory_order_relaxed);
+  for (auto& o : g_inline.slot_of) o.store(0, std::memory_order_relaxed);
   g_inline.reserved.store(0, std::memory_order_relaxed);
 }
 
@@ -97,7 +100,7 @@ void init_locked(PoolState& s) {
   }
   s.buddy.init(&s.arena, s.cfg.retain_bytes);
   s.central.init(&s.arena, &s.buddy);
-  g_inline.meta.store(reinterpret_cast<const std::uint32_t*>(&s.arena.meta(0)), std::memory_order_relaxed);
+  g_inline.slots.store(&s.arena.meta(0).slot, std::memory_order_relaxed);
   g_inline.base.store(s.arena.base(), std::memory_order_relaxed);
   g_inline.reserved.store(s.arena.reserved_bytes(), std::memory_order_release);  // pairs with deallocate's acquire
   s.phase.store(1, std::memory_order_release);  // pairs with the acquire in ready()
@@ -413,8 +416,9 @@ void deallocate_slow(void* p) noexcept {
 // The inline path's f is current_cache() for this thread (Note [Inline path
 // and migrating goroutines]): an M's slot is its P's cache, a foreign
 // thread's its own.
-void deallocate_in_front(FastFront* f, void* p, std::uint32_t info) noexcept {
-  free_info(static_cast<Cache*>(f), p, info);
+void deallocate_in_front(FastFront* f, void* p) noexcept {
+  PoolState& s = state();
+  free_info(static_cast<Cache*>(f), p, s.arena.meta(s.arena.page_index(p)).info);
 }
 
 }  // namespace gmp::detail::mem

@@ -61,9 +61,24 @@ TEST_F(PoolTest, InlinePathRespectsFastMaxSizeAndTiers) {
   c.fast_max_size = 100;  // not a class boundary: 100 B is class 112 > 100, so txn
   ASSERT_EQ(reset_for_test(c, nullptr), "");
   EXPECT_EQ(g_inline.inline_max.load(), 96u);
+  // The size-indexed table: a class's slot up to inline_max, the miss slot above.
+  for (std::size_t n = 0; n <= kInlineMaxSize; ++n)
+    ASSERT_EQ(g_inline.slot_of[n].load(), n <= 96 ? fast_slot_offset(class_of(n == 0 ? 1 : n)) : 0u) << n;
   void* a = gmp::pool::allocate(100, Tier::kFast);
   void* b = gmp::pool::allocate(96, Tier::kFast);
   void* t = gmp::pool::allocate(32, Tier::kTxn);
+  // The inline free's page word: the class's slot on a fast page, the miss
+  // slot on the others.
+  auto page_slot = [](void* p) {
+    PoolState& ps = state();
+    return ps.arena.meta(ps.arena.page_index(p)).slot;
+  };
+  void* big = gmp::pool::allocate(8192, Tier::kStable);
+  EXPECT_EQ(page_slot(b), fast_slot_offset(class_of(96)));
+  EXPECT_EQ(page_slot(a), 0u);
+  EXPECT_EQ(page_slot(t), 0u);
+  EXPECT_EQ(page_slot(big), 0u);
+  gmp::pool::deallocate(big);
   auto s = st();
   EXPECT_EQ(s.tiers[1].total.hits + s.tiers[1].total.misses, 2u);  // 100 B and the txn request
   EXPECT_EQ(s.tiers[0].total.hits + s.tiers[0].total.misses, 1u);
