@@ -177,7 +177,7 @@ struct FastSlot {
   void** limit = nullptr;
   Counter frees;  // local frees pushed on the magazine (inline or not)
 };
-static_assert(sizeof(FastSlot) == 32, "the inline path indexes fast[] with a shift");
+static_assert(sizeof(FastSlot) == 32, "slot offsets (fast_slot_offset) are 32 per class and fit in 16 bits");
 
 // The part of a cache (per P or per foreign thread) the inline path uses.
 // Owner only: the M holding P `home`, or the one foreign thread holding it.
@@ -387,6 +387,9 @@ inline void deallocate(void* p) noexcept {
   }
   deallocate_slow(p);
 }
+// The size hint is not used: a free that takes its slot from it is faster
+// only when a class is freed and allocated again at once, and slower for
+// fixed sizes (docs/POOL.md, "Why the free ignores the size hint").
 inline void deallocate(void* p, std::size_t) noexcept { deallocate(p); }
 
 }  // namespace gmp::pool
