@@ -4,11 +4,12 @@
 // Note [One-P lock elision]
 // With one P only one thread runs goroutines at a time, so the channel locks
 // that goroutines take from each other only order that thread against
-// itself, and the locked instruction each one costs (~6 ns here, four per
-// ping-pong round trip: about a third of it) buys nothing. A kernel built
-// for one CPU compiles its spinlocks away for the same reason. What spoils it
-// here is everybody else: plain threads may use channels too, and so may the
-// body of a gmp::blocking call, whose M has let the P go.
+// itself, and the locked instruction each one costs (four per ping-pong
+// round trip; removing them saved ~3 ns of ~58, docs/BENCHMARKS.md) buys
+// nothing. A kernel built for one CPU compiles its spinlocks away for the
+// same reason. What spoils it here is everybody else: plain threads may use
+// channels too, and so may the body of a gmp::blocking call, whose M has let
+// the P go.
 //
 // So a channel made while elision is on, by the thread that owns the P
 // ("the owner": an M holding the P and not inside gmp::blocking; the P's
@@ -35,18 +36,18 @@
 // such a word), which matters because it may hold biased locks meanwhile.
 //
 // Epochs: elision is turned on at gmp::start with one P and by set_procs(1),
-// each time with a new epoch, and off for good by a revocation, set_procs(n >
-// 1) (under stop-the-world: no critical section is in flight) or gmp::stop.
-// A biased word of a dead epoch is never held (it was free when its epoch
-// died), so it means "free"; only words made in the live epoch are elided,
-// and a thread can only meet such a word through the channel's handle, which
-// was published after the epoch began.
+// each time with a new epoch, and off by a revocation (until one of those
+// turns it on again), set_procs(n > 1) (under stop-the-world: no critical
+// section is in flight) or gmp::stop. Only words made in the live epoch are
+// elided, and a thread can only meet such a word through the channel's
+// handle, which was published after the epoch began; a word of an older
+// epoch is a plain free word once that epoch's revocation has finished.
 //
 // Deadlock freedom: a thread that is not the owner never waits for a
 // revocation while it holds a channel lock (one channel operation takes one
-// lock; select settles every word first, prepare_multi), and the owner's critical sections run runtime code
-// only (a park holds the lock until its commit, right after the switch), so
-// in_cs always drops. Where the asymmetric barrier is unavailable elision
+// lock; select settles every word first, prepare_multi), and the owner's
+// critical sections run runtime code only (a park holds the lock until its
+// commit, right after the switch), so in_cs always drops. Where the asymmetric barrier is unavailable elision
 // stays off (Config::lock_elision, SchedStats::lock_elision_*).
 #pragma once
 
@@ -151,7 +152,8 @@ class ElidedLock {
       // and the locked path stores 1 (Note [One-P lock elision]).
       word_.store(x & ~kBiasHeld, std::memory_order_relaxed);
       std::atomic<std::uint32_t>& cs = g_elision.in_cs;
-      cs.store(cs.load(std::memory_order_relaxed) - 1, std::memory_order_release);  // after the word: a revoker reads in_cs
+      // After the word's store: a revoker that reads in_cs == 0 sees it.
+      cs.store(cs.load(std::memory_order_relaxed) - 1, std::memory_order_release);
       return;
     }
     short_unlock(word_);
