@@ -1,5 +1,6 @@
-// sync/spin_lock.hpp — the short lock inside channels, select, WaitGroup and
-// the sync primitives' wait queues (Go's runtime mutex: spin, then futex).
+// sync/spin_lock.hpp — the short lock inside channels (through ElidedLock,
+// elided_lock.hpp, which skips it with one P), select, WaitGroup and the
+// sync primitives' wait queues (Go's runtime mutex: spin, then futex).
 //
 // Held for a few loads and stores — and, when a goroutine parks, until its
 // park commit runs on the next context (Note [Deferred switch action]): that
