@@ -163,8 +163,11 @@ class ElidedLock {
   // biased word first (revokes a live one, waits out a dead one's
   // revocation) unless the caller is the owner, so that it never waits for
   // the owner while it holds a lock the owner may want.
+  // The owner's select over its own elided channels (every select with one
+  // P) stops at the hint, without the out-of-line owner check.
   void prepare_multi() noexcept {
-    if (word_.load(std::memory_order_relaxed) & kBiasTag) [[unlikely]] elided_prepare_slow(word_);
+    const std::uint32_t x = word_.load(std::memory_order_relaxed);
+    if ((x & kBiasTag) != 0 && x != elision_hint()) [[unlikely]] elided_prepare_slow(word_);
   }
 
   // True if the word is elided in the live epoch (tests).
