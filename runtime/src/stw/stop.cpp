@@ -182,8 +182,11 @@ class SchedLock {
       if (sched.lock.try_lock()) return;
       // glibc records the owner's tid in the mutex; a stale read boosts an
       // M for nothing (it is restored at the end of the wait or restart).
+      // Another libc: no holder to name, no boost.
+#if defined(__GLIBC__)
       stw_boost_lock_holder(caller_p, cur_gen,
                             __atomic_load_n(&sched.lock.native_handle()->__data.__owner, __ATOMIC_RELAXED));
+#endif
     }
     sched.lock.lock();
   }
