@@ -185,7 +185,7 @@ static_assert(sizeof(FastSlot) == 32, "slot offsets (fast_slot_offset) are 32 pe
 // Both inline paths find their slot as the front plus a byte offset read from
 // a table (allocate: g_inline.slot_of[size]; deallocate: the page's
 // PageMeta::slot), so neither computes a class nor tests a tier. Whatever the
-// inline path must not serve (a request above inline_max, a pool that is not
+// inline path must not serve (a request above its limit, a pool that is not
 // ready, a page of another tier or never carved) has offset 0, the `miss`
 // slot, which is all null in every front: nothing to pop and no room to push,
 // so both paths fall to their slow paths.
@@ -214,17 +214,17 @@ inline FastSlot& slot_at(FastFront* f, std::uint32_t offset) noexcept {
 // Read-mostly process-wide view for the inline path. Relaxed atomics: init
 // stores slots and base, then reserved (release); a free of a pool pointer is
 // ordered after init by however the pointer reached the freeing thread.
-// slot_of is all 0 (the miss slot) and inline_max 0 until the pool is ready
-// and while a test resets it.
+// slot_of is all 0 (the miss slot) until the pool is ready and while a test
+// resets it.
 struct InlineView {
   std::atomic<std::uintptr_t> reserved{0};          // arena bytes; 0 = nothing is ours
   std::atomic<std::uintptr_t> base{0};              // arena base
   // &PageMeta[0].slot: a page's slot offset is slots[page * kPageMetaSlotStride].
   std::atomic<const std::uint16_t*> slots{nullptr};
-  std::atomic<std::uint32_t> inline_max{0};         // requests <= this take the inline path (<= 1024)
-  // slot_of[n], n <= 1024: fast_slot_offset(class_of(n)) if n <= inline_max,
-  // else 0. Indexed by the size itself, so the hit path neither rounds it nor
-  // loads inline_max.
+  // slot_of[n], n <= 1024: fast_slot_offset(class_of(n)) if the inline path
+  // serves n (n up to the largest class <= fast_max_size, and <= max_size:
+  // publish_inline), else 0. Indexed by the size itself, so the hit path
+  // neither rounds it nor loads a limit.
   std::atomic<std::uint16_t> slot_of[1024 + 1] = {};
 };
 inline constexpr std::size_t kPageMetaSlotStride = 8;  // u16 words per PageMeta (checked in pool.cpp)

@@ -75,14 +75,12 @@ void publish_inline(const PoolConfig& c) noexcept {
   for (int cls = 0; cls < kInlineClasses; ++cls)
     if (kClassSize[cls] <= c.fast_max_size) lim = kClassSize[cls];
   if (lim > c.max_size) lim = c.max_size;
-  g_inline.inline_max.store(lim, std::memory_order_relaxed);
   for (std::size_t n = 0; n <= kInlineMaxSize; ++n)
     g_inline.slot_of[n].store(n <= lim ? kInlineSlotOffset[(n + 15) / 16] : 0, std::memory_order_relaxed);
 }
 
 // REQUIRES: s.cfg_mu held; no pool object is live or being freed.
 void unpublish_inline() noexcept {
-  g_inline.inline_max.store(0, std::memory_order_relaxed);
   for (auto& o : g_inline.slot_of) o.store(0, std::memory_order_relaxed);
   g_inline.reserved.store(0, std::memory_order_relaxed);
 }

@@ -60,8 +60,10 @@ TEST_F(PoolTest, InlinePathRespectsFastMaxSizeAndTiers) {
   PoolConfig c = small_config();
   c.fast_max_size = 100;  // not a class boundary: 100 B is class 112 > 100, so txn
   ASSERT_EQ(reset_for_test(c, nullptr), "");
-  EXPECT_EQ(g_inline.inline_max.load(), 96u);
-  // The size-indexed table: a class's slot up to inline_max, the miss slot above.
+  // The inline limit is 96 (the largest class <= 100): 96 is served, 97 not.
+  EXPECT_NE(g_inline.slot_of[96].load(), 0u);
+  EXPECT_EQ(g_inline.slot_of[97].load(), 0u);
+  // The size-indexed table: a class's slot up to the limit, the miss slot above.
   for (std::size_t n = 0; n <= kInlineMaxSize; ++n)
     ASSERT_EQ(g_inline.slot_of[n].load(), n <= 96 ? fast_slot_offset(class_of(n == 0 ? 1 : n)) : 0u) << n;
   void* a = gmp::pool::allocate(100, Tier::kFast);
