@@ -66,7 +66,7 @@ thread_local Cache* t_foreign_cache = nullptr;
     P* pp = mp->p;  // owner only: this M sets it, and this M is running us
     // No P, or inside gmp::blocking (the P may be another M's by now): the
     // caller uses the shared orphan cache.
-    if (pp == nullptr || mp->in_blocking) [[unlikely]] return nullptr;
+    if (!mp->owns_p()) [[unlikely]] return nullptr;
     Cache* base = g_pcache.load(std::memory_order_acquire);
     if (base == nullptr) [[unlikely]] base = state().pcache;
     Cache* c = &base[pp->id];

@@ -63,8 +63,14 @@ struct alignas(64) M {
   bool idle = false;        // on the idle list. Guarded by Sched::lock.
   // Inside a gmp::blocking call (entersyscall..exitsyscall): its P may be
   // handed to another M meanwhile, so the pool treats this M as a foreign
-  // thread (mem/current_p.cpp). Owner only.
+  // thread (mem/current_p.cpp) and channel locks as a non-owner
+  // (sync/elided_lock.hpp). Owner only.
   bool in_blocking = false;
+
+  // This M owns its P right now: it holds one and is not inside
+  // gmp::blocking (what the pool's per-P cache and one-P lock elision rely
+  // on: one such M per P). Owner only.
+  bool owns_p() const noexcept { return p != nullptr && !in_blocking; }
 
   // Stop-the-world boost (Note [STW boost] in stw/boost.cpp). tid is written
   // once by the M at start (release) after the boost_* fields it publishes;

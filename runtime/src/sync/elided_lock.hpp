@@ -78,7 +78,7 @@ extern ElisionState g_elision;
 // not inside gmp::blocking. Only meaningful while elision is on.
 inline bool elision_owner() noexcept {
   M* mp = getm();
-  return mp != nullptr && mp->p != nullptr && !mp->in_blocking;
+  return mp != nullptr && mp->owns_p();
 }
 
 // Note [Owner hint]
