@@ -144,24 +144,32 @@ void stop() {
     sched.stopping.store(true, std::memory_order_release);
     syscall_wake_waiters_locked();
   }
-  // Wake every parked M; running ones notice at their next switch.
-  std::vector<M*> ms;
-  {
-    std::lock_guard<std::mutex> slk(sched.lock);
-    ms = sched.allm;
-  }
-  for (M* mp : ms) mp->park.wakeup();
-  io_wake_all();  // Ms waiting in their P's ring
-  for (M* mp : ms) pthread_join(mp->thread, nullptr);
-  sysmon_stop();
-  io_stop();
-  // New Ms may have been created while we joined.
-  {
-    std::lock_guard<std::mutex> slk(sched.lock);
-    for (size_t i = ms.size(); i < sched.allm.size(); i++) {
-      sched.allm[i]->park.wakeup();
-      pthread_join(sched.allm[i]->thread, nullptr);
+  // Wake every parked M (running ones notice at their next switch) and
+  // join it, then any M started meanwhile (a startm that passed its
+  // stopping check, sysmon's hand-off, a stop-the-world's restart), never
+  // holding sched.lock across a join: a new M takes it first thing
+  // (m_main), so joining it under the lock deadlocked.
+  std::size_t joined = 0;
+  auto join_new_ms = [&joined] {
+    for (;;) {
+      std::vector<M*> more;
+      {
+        std::lock_guard<std::mutex> slk(sched.lock);
+        more.assign(sched.allm.begin() + static_cast<std::ptrdiff_t>(joined), sched.allm.end());
+      }
+      if (more.empty()) return;
+      for (M* mp : more) mp->park.wakeup();
+      io_wake_all();  // Ms waiting in their P's ring
+      for (M* mp : more) pthread_join(mp->thread, nullptr);
+      joined += more.size();
     }
+  };
+  join_new_ms();
+  sysmon_stop();
+  join_new_ms();  // sysmon may have started one before it stopped
+  io_stop();
+  {
+    std::lock_guard<std::mutex> slk(sched.lock);
     for (M* mp : sched.allm) delete mp;
     sched.allm.clear();
   }
