@@ -104,6 +104,44 @@ struct BoostStats {
 };
 BoostStats boost_stats() noexcept;
 
+// ---- slow stops, explained ------------------------------------------------
+// A stop whose total pause reaches the slow-stop threshold (default 200 µs,
+// the pause goal of docs/STW.md; 0 turns it off) is explained from the
+// kernel's per-thread scheduler accounting: what the thread of the P it
+// waited for last was doing meanwhile (docs/STW.md, "Slow stops explained").
+// Values are part of the USDT interface (probe stw_slow): append only.
+enum class SlowCause : std::uint8_t {
+  kMPreempted = 0,        // that M was runnable, but another thread held its CPU
+  kNoSafePoint = 1,       // that M was on its CPU: no safe point, or long in the kernel
+  kMBlocked = 2,          // neither on a CPU nor runnable: blocked in the kernel, or the host held its vCPU
+  kStopperPreempted = 3,  // the stopper itself was runnable but off its CPU
+  kSchedLock = 4,         // the stopper waited for the scheduler lock
+  kHeld = 5,              // every P stopped in time; the stopper's own work and the restart took longer
+  kUnknown = 6,           // no per-thread scheduler statistics (/proc/<pid>/task/<tid>/schedstat)
+  kCount
+};
+const char* slow_cause_name(SlowCause c) noexcept;
+struct SlowStop {
+  std::uint64_t generation = 0;
+  Reason reason = Reason::kUser;
+  std::uint64_t stopping_ns = 0, total_ns = 0;
+  SlowCause cause = SlowCause::kUnknown;
+  std::uint64_t cause_ns = 0;  // how much of the pause the cause accounts for
+  int p = -1;                  // the P stopped last (-1: none observed)
+  int m = -1;                  // its M, when observed (kSchedLock: the holder's M, if it was one)
+  int tid = 0;                 // that M's thread; for kSchedLock the lock holder's (0: unknown)
+  bool holder_sysmon = false;  // kSchedLock: the holder was sysmon's thread
+  // The observed M from the snapshot (taken when the stopper stops spinning)
+  // to the last P's stop: wall time, time on a CPU, time runnable off it.
+  std::uint64_t window_ns = 0, on_cpu_ns = 0, runnable_ns = 0;
+};
+// One line: "stop-the-world (user, generation 7) took 3870 us: ...".
+std::string describe(const SlowStop& s);
+void set_slow_stop_threshold(std::chrono::nanoseconds t) noexcept;
+// Since gmp::start: slow stops per cause, and the last 16 (oldest first).
+std::uint64_t slow_stops(SlowCause c) noexcept;
+std::vector<SlowStop> recent_slow_stops();
+
 // ---- uses ------------------------------------------------------------------
 
 // Stops the world (kPoolSweep), recycles every P's expired txn-tier objects

@@ -100,6 +100,9 @@ struct Sched {
   // CLOCK_MONOTONIC ns, refreshed by sysmon each tick (every 20 µs–10 ms):
   // for state timestamps that must not cost a clock read on the switch path.
   std::atomic<std::int64_t> coarse_now_ns{0};
+  // sysmon's thread id (0 before it runs): names it when a slow stop waited
+  // for a lock it held (Note [Slow stops explained] in stw/explain.cpp).
+  std::atomic<int> sysmon_tid{0};
   std::atomic<bool> running{false};
   std::atomic<std::uint64_t> goid_gen{0};
 

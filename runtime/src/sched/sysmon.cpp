@@ -22,6 +22,7 @@
 
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/check.hpp"
 #include "base/clock.hpp"
@@ -206,6 +207,7 @@ TickResult check_ps(std::int64_t now) noexcept {
 
 void sysmon_main() {
   pthread_setname_np(pthread_self(), "gmp-sysmon");
+  sched.sysmon_tid.store(static_cast<int>(gettid()), std::memory_order_relaxed);
   std::int64_t delay_ns = kMinDelayNs;
   int idle = 0;
   while (!sched.stopping.load(std::memory_order_acquire)) {

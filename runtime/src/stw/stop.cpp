@@ -73,6 +73,7 @@
 #include "sched/sched.hpp"
 #include "sched/syscall.hpp"
 #include "stw/boost.hpp"
+#include "stw/explain.hpp"
 #include "stw/reasons.hpp"
 #include "stw/stw.hpp"
 #include "trace/probes.hpp"
@@ -171,24 +172,33 @@ void acquire_world() noexcept {
 // got the lock boosts its holder before it sleeps on it: the holder is
 // usually an M whose thread another process's thread has preempted, which
 // would keep the lock for the rest of its time slice (ms; traced).
+//
+// The stopper (stopper = true) also tells Note [Slow stops explained] how
+// long it slept on the lock and who held it.
 class SchedLock {
  public:
-  explicit SchedLock(bool spin = true, bool boost_holder = false) noexcept {
+  explicit SchedLock(bool spin = true, bool boost_holder = false, bool stopper = false) noexcept {
     for (int i = 0; spin && i < 256; i++) {
       if (sched.lock.try_lock()) return;
       for (int k = 0; k < 8; k++) cpu_relax();
     }
-    if (boost_holder && boost_open) {
-      if (sched.lock.try_lock()) return;
-      // glibc records the owner's tid in the mutex; a stale read boosts an
-      // M for nothing (it is restored at the end of the wait or restart).
-      // Another libc: no holder to name, no boost.
-#if defined(__GLIBC__)
-      stw_boost_lock_holder(caller_p, cur_gen,
-                            __atomic_load_n(&sched.lock.native_handle()->__data.__owner, __ATOMIC_RELAXED));
-#endif
+    if (!stopper) {
+      sched.lock.lock();
+      return;
     }
+    if (sched.lock.try_lock()) return;
+    // glibc records the owner's tid in the mutex; a stale read boosts an M
+    // for nothing (it is restored at the end of the wait or restart) or
+    // names the wrong holder. Another libc: no holder to name, no boost.
+#if defined(__GLIBC__)
+    const int holder = __atomic_load_n(&sched.lock.native_handle()->__data.__owner, __ATOMIC_RELAXED);
+#else
+    const int holder = 0;
+#endif
+    if (boost_holder && boost_open) stw_boost_lock_holder(caller_p, cur_gen, holder);
+    const std::int64_t t = nanotime();
     sched.lock.lock();
+    stw_explain_lock_wait(nanotime() - t, holder);
   }
   ~SchedLock() { sched.lock.unlock(); }
   SchedLock(const SchedLock&) = delete;
@@ -272,6 +282,7 @@ void report_holder(std::int64_t waited_ns) noexcept {
 }  // namespace
 
 void stw_stop_p_locked(P* pp) noexcept {
+  stw_explain_note_last(pp->id);
   pp->m.store(nullptr, std::memory_order_relaxed);
   pp->curg.store(nullptr, std::memory_order_relaxed);
   pp->status.store(PStatus::kStopped, std::memory_order_seq_cst);
@@ -324,6 +335,7 @@ void stw_reset() noexcept {
   }
   syscall_reset();
   stw_boost_reset();
+  stw_explain_reset();
   n_spin_handoffs.store(0, std::memory_order_relaxed);
   gen_counter.store(0, std::memory_order_relaxed);
   n_hog_reports.store(0, std::memory_order_relaxed);
@@ -361,10 +373,11 @@ void stop_the_world(Reason reason) noexcept {
   const std::int64_t t0 = nanotime();
   cur_t0 = t0;
   GMP_PROBE_STW_BEGIN(static_cast<int>(reason), cur_gen);
+  stw_explain_begin();
   stw_boost_begin();
   boost_open = sched.cfg.stw_boost.count() > 0 && stw_boost_permitted();
   {
-    SchedLock lk(caller_p != nullptr, self_boosted);
+    SchedLock lk(caller_p != nullptr, self_boosted, true);
     sched.stw_note.clear();
     all_stopped.store(false, std::memory_order_relaxed);
     spin_ok = caller_p != nullptr;
@@ -410,6 +423,7 @@ void stop_the_world(Reason reason) noexcept {
       next_check = now + kRecheckNs;
       if (!recheck_needs_lock()) continue;
     } else {
+      stw_explain_snapshot(caller_p, now);  // once: Note [Slow stops explained]
       std::int64_t wake = now + kSleepStepNs;
       if (!boost_passed && boost_at < wake) wake = boost_at;
       if (drop_at < wake) wake = drop_at;
@@ -421,7 +435,7 @@ void stop_the_world(Reason reason) noexcept {
       now = nanotime();
     }
     {
-      SchedLock lk(caller_p != nullptr, self_boosted);
+      SchedLock lk(caller_p != nullptr, self_boosted, true);
       stop_syscall_ps_locked();
       preempt_running_locked();
     }
@@ -433,6 +447,7 @@ void stop_the_world(Reason reason) noexcept {
   const std::int64_t t1 = nanotime();
   stw_boost_drop_all(false);  // Ms whose P stopped on another path, lock holders
   cur_stopping = t1 - t0;
+  stw_explain_stopped(t1);
   GMP_PROBE_STW_STOPPED(static_cast<int>(reason), cur_gen, cur_stopping);
 #ifndef NDEBUG
   for (int i = 0; i < sched.nprocs; i++) {
@@ -452,7 +467,7 @@ void start_the_world() noexcept {
   stw_boost_begin();  // for holders of sched.lock the restart boosts
   boost_open = self_boosted;
   {
-    SchedLock lk(caller_p != nullptr, self_boosted);
+    SchedLock lk(caller_p != nullptr, self_boosted, true);
     sched.stw_waiting.store(false, std::memory_order_seq_cst);
     sched.stop_requested.fetch_and(~kStopRequestedStw, std::memory_order_seq_cst);
     // First the Ps stopped in a blocking call (Note [Syscall token]): a call
@@ -519,6 +534,7 @@ void start_the_world() noexcept {
   const std::int64_t total = nanotime() - cur_t0;
   stw_record(cur_reason, cur_gen, static_cast<std::uint64_t>(cur_stopping), static_cast<std::uint64_t>(total));
   GMP_PROBE_STW_END(static_cast<int>(cur_reason), cur_gen, total);
+  stw_explain_finish(cur_reason, cur_gen, cur_stopping, total);
   caller_p = nullptr;
   owner.store(0, std::memory_order_relaxed);
   const bool restore_self = self_boosted;

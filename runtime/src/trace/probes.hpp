@@ -38,7 +38,8 @@
   X(stw_begin)            \
   X(stw_stopped)          \
   X(stw_end)              \
-  X(stw_boost)
+  X(stw_boost)             \
+  X(stw_slow)
 
 #define GMP_PROBE_DECLARE_SEMAPHORE(name) extern "C" volatile unsigned short gmp_##name##_semaphore;
 GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
@@ -133,3 +134,7 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 // (res 0) or the kernel refused (res -errno). Note [STW boost].
 #define GMP_PROBE_STW_BOOST(gen, mid, res) \
   do { if (GMP_PROBE_ENABLED(stw_boost)) STAP_PROBE3(gmp, stw_boost, gen, mid, res); } while (0)
+// stw_slow(reason, generation, cause, cause_ns): a stop reached the slow-stop
+// threshold; cause: gmp::stw::SlowCause values. Note [Slow stops explained].
+#define GMP_PROBE_STW_SLOW(reason, gen, cause, ns) \
+  do { if (GMP_PROBE_ENABLED(stw_slow)) STAP_PROBE4(gmp, stw_slow, reason, gen, cause, ns); } while (0)

@@ -123,6 +123,26 @@ void line(gmp::tools::Summary& out, gmp::stw::Reason r) {
                us(st.total.quantile_ns(0.99)), us(st.total.max_ns), static_cast<unsigned long long>(over));
 }
 
+// Stops over the slow-stop threshold, by cause (docs/STW.md, "Slow stops
+// explained"), and the last few in words.
+void slow_lines(gmp::tools::Summary& out) {
+  std::uint64_t total = 0;
+  std::string by_cause;
+  for (int i = 0; i < static_cast<int>(gmp::stw::SlowCause::kCount); i++) {
+    const auto c = static_cast<gmp::stw::SlowCause>(i);
+    const std::uint64_t n = gmp::stw::slow_stops(c);
+    out.set(std::string("slow_") + gmp::stw::slow_cause_name(c), n);
+    total += n;
+    if (n > 0) by_cause += " " + std::string(gmp::stw::slow_cause_name(c)) + " " + std::to_string(n);
+  }
+  out.set("slow_stops", total);
+  std::fprintf(stderr, "stw slow stops (>= 200 us): %llu%s\n", static_cast<unsigned long long>(total),
+               by_cause.empty() ? "" : (":" + by_cause).c_str());
+  const std::vector<gmp::stw::SlowStop> recent = gmp::stw::recent_slow_stops();
+  const std::size_t from = recent.size() > 5 ? recent.size() - 5 : 0;
+  for (std::size_t i = from; i < recent.size(); i++) std::fprintf(stderr, "  %s\n", gmp::stw::describe(recent[i]).c_str());
+}
+
 int stw_main(int argc, char** argv, gmp::tools::Summary& out) {
   Options o;
   if (std::string err = parse(argc, argv, &o); !err.empty()) {
@@ -242,6 +262,7 @@ int stw_main(int argc, char** argv, gmp::tools::Summary& out) {
                static_cast<unsigned long long>(boost.expired));
   line(out, gmp::stw::Reason::kUser);
   line(out, gmp::stw::Reason::kPoolSweep);
+  slow_lines(out);
   return 0;
 }
 

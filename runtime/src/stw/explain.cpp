@@ -1,0 +1,362 @@
+// stw/explain.cpp — why a slow stop-the-world was slow, from the kernel's
+// per-thread scheduler accounting.
+//
+// Note [Slow stops explained]
+// A stop waits for each running P's goroutine to reach a safe point. When
+// that takes hundreds of µs the runtime cannot see why from the inside: the
+// M's thread may be runnable while another thread holds its CPU (a time
+// slice, a kernel thread that does not yield: docs/STW.md, "Priority
+// boost"), on its CPU without reaching a safe point (a loop without
+// gmp::preempt_point(), a long system call or page fault), or neither (blocked
+// in the kernel, or its vCPU descheduled by the host, which a guest with
+// steal-time accounting counts as neither). The kernel keeps two numbers per
+// thread that separate these: its CPU time (the thread's CPU-time clock,
+// exact even while it runs on another CPU) and its run delay, the time it
+// spent runnable on a run queue (the second field of
+// /proc/self/task/<tid>/schedstat; updated when the thread gets a CPU, so
+// exact once it has run again).
+//
+// So, once per stop, when the stopper has spun without every P stopping
+// (about to sleep: 50 µs for a goroutine stopper, 20 µs for a thread), it
+// records both numbers for the M of each P still not stopped (up to
+// kMaxMarks) and for itself, and when every P is stopped it reads them
+// again (~2 µs of system calls per thread, in the VM, only for stops that
+// were already longer than the spin). Whoever
+// stops a P notes which (under sched.lock); the P stopped last is the one
+// the stop waited for. After the restart, a stop whose total reached the
+// threshold is classified, in this order:
+//   held             the stopper's work while stopped plus the restart
+//                    took longer than stopping;
+//   sched_lock       the stopper slept on sched.lock for half of stopping;
+//   unknown          no snapshot, or the accounting could not be read;
+//   stopper_preempted the stopper was runnable but off its CPU for half of
+//                    the observed window (snapshot → every P stopped);
+//   m_preempted      the last P's M was runnable but off its CPU for half;
+//   no_safe_point    that M was on a CPU for half;
+//   m_blocked        the rest: neither.
+// Each cause is counted; the last 16 are kept (describe() makes a line of
+// one) and traced (probe stw_slow). The window starts at the snapshot, not
+// at the decision: it explains where the stop's time went after the first
+// 20-50 µs, which is all of a stop over the threshold but the first part.
+//
+// Protection: the per-stop state below is the stopper's (serialized by
+// world_mu); last_p is written under sched.lock and read by the stopper after
+// every P has stopped (all_stopped, seq_cst, set under the same lock);
+// counts are relaxed atomics; the recent ring is guarded by recent_mu.
+#include "stw/explain.hpp"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <mutex>
+
+#include "base/clock.hpp"
+#include "sched/sched.hpp"
+#include "stw/reasons.hpp"
+#include "trace/probes.hpp"
+
+namespace gmp::detail {
+
+namespace {
+
+constexpr int kCauses = static_cast<int>(gmp::stw::SlowCause::kCount);
+constexpr const char* kCauseNames[] = {
+    "m_preempted",        // kMPreempted
+    "no_safe_point",      // kNoSafePoint
+    "m_blocked",          // kMBlocked
+    "stopper_preempted",  // kStopperPreempted
+    "sched_lock",         // kSchedLock
+    "held",               // kHeld
+    "unknown",            // kUnknown
+};
+static_assert(std::size(kCauseNames) == kCauses, "stw: every SlowCause needs a name");
+
+constexpr int kMaxMarks = 8;
+constexpr int kRecent = 16;
+
+// One thread's accounting at the snapshot, then its change up to the stop.
+struct Mark {
+  int tid = 0;
+  int m_id = -1;
+  int p_id = -1;
+  clockid_t clock{};
+  std::int64_t cpu_ns = -1;    // CPU-time clock at the snapshot
+  std::int64_t delay_ns = -1;  // run delay at the snapshot
+  std::int64_t cpu_d = -1;     // changes by the end of stopping (-1: unread)
+  std::int64_t delay_d = -1;
+};
+
+// The stopper's (Protection in the Note).
+bool snapped = false;
+bool read_ok = false;  // the snapshot and the end were both read
+bool stopped = false;  // every P is stopped: later lock waits are the restart's
+std::int64_t snap_ns = 0, stopped_ns = 0;
+Mark self_mark;
+Mark marks[kMaxMarks];
+int nmarks = 0;
+std::int64_t lock_wait_ns = 0;
+int lock_holder = 0;
+
+int last_p = -1;  // under sched.lock (the Note)
+
+std::atomic<std::int64_t> threshold_ns{200'000};
+std::atomic<std::uint64_t> counts[kCauses] = {};
+std::mutex recent_mu;
+gmp::stw::SlowStop recent[kRecent];  // guarded by recent_mu
+int recent_n = 0, recent_next = 0;   // guarded by recent_mu
+
+const char* proc_root = "/proc";
+
+// The run delay of thread tid (ns), or -1.
+std::int64_t read_delay(int tid) noexcept {
+  char path[96];
+  std::snprintf(path, sizeof path, "%s/self/task/%d/schedstat", proc_root, tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[96];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  unsigned long long exec = 0, delay = 0;
+  if (std::sscanf(buf, "%llu %llu", &exec, &delay) != 2) return -1;
+  return static_cast<std::int64_t>(delay);
+}
+
+std::int64_t read_clock(clockid_t c) noexcept {
+  timespec ts;
+  if (clock_gettime(c, &ts) != 0) return -1;
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void take(Mark& k) noexcept {
+  k.cpu_ns = read_clock(k.clock);
+  k.delay_ns = read_delay(k.tid);
+}
+
+// The change since take(); false if either number could not be read.
+bool settle(Mark& k) noexcept {
+  if (k.cpu_ns < 0 || k.delay_ns < 0) return false;
+  std::int64_t cpu = read_clock(k.clock), delay = read_delay(k.tid);
+  if (cpu < 0 || delay < 0) return false;
+  k.cpu_d = cpu - k.cpu_ns;
+  k.delay_d = delay - k.delay_ns;
+  return true;
+}
+
+std::uint64_t us(std::uint64_t ns) { return (ns + 500) / 1000; }
+
+}  // namespace
+
+void stw_explain_begin() noexcept {
+  snapped = false;
+  stopped = false;
+  read_ok = false;
+  nmarks = 0;
+  lock_wait_ns = 0;
+  lock_holder = 0;
+}
+
+void stw_explain_snapshot(P* caller_p, std::int64_t now) noexcept {
+  if (snapped || threshold_ns.load(std::memory_order_relaxed) == 0) return;
+  snapped = true;
+  snap_ns = now;
+  self_mark = Mark{};
+  self_mark.tid = static_cast<int>(gettid());
+  self_mark.clock = CLOCK_THREAD_CPUTIME_ID;
+  take(self_mark);
+  for (int i = 0; i < sched.nprocs && nmarks < kMaxMarks; i++) {
+    P* pp = sched.allp[i];
+    if (pp == caller_p || pp->status.load(std::memory_order_acquire) == PStatus::kStopped) continue;
+    M* mp = pp->m.load(std::memory_order_relaxed);
+    if (mp == nullptr) continue;
+    Mark& k = marks[nmarks];
+    k = Mark{};
+    k.tid = mp->tid.load(std::memory_order_acquire);
+    if (k.tid == 0 || pthread_getcpuclockid(mp->thread, &k.clock) != 0) continue;
+    k.m_id = mp->id;
+    k.p_id = pp->id;
+    take(k);
+    nmarks++;
+  }
+}
+
+void stw_explain_lock_wait(std::int64_t ns, int holder_tid) noexcept {
+  if (stopped) return;
+  lock_wait_ns += ns;
+  if (holder_tid > 0) lock_holder = holder_tid;
+}
+
+void stw_explain_note_last(int p_id) noexcept { last_p = p_id; }
+
+void stw_explain_stopped(std::int64_t t1) noexcept {
+  stopped_ns = t1;
+  stopped = true;
+  if (!snapped) return;
+  read_ok = settle(self_mark);
+  for (int i = 0; i < nmarks; i++) read_ok = settle(marks[i]) && read_ok;
+}
+
+void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stopping_ns,
+                        std::int64_t total_ns) noexcept {
+  using gmp::stw::SlowCause;
+  const std::int64_t limit = threshold_ns.load(std::memory_order_relaxed);
+  if (limit == 0 || total_ns < limit) return;
+  gmp::stw::SlowStop s;
+  s.generation = gen;
+  s.reason = r;
+  s.stopping_ns = static_cast<std::uint64_t>(stopping_ns);
+  s.total_ns = static_cast<std::uint64_t>(total_ns);
+  s.p = last_p;
+  const Mark* k = nullptr;
+  for (int i = 0; i < nmarks; i++) {
+    if (marks[i].p_id == last_p) k = &marks[i];
+  }
+  if (k != nullptr) {
+    s.m = k->m_id;
+    s.tid = k->tid;
+  }
+  const std::int64_t window = stopped_ns - snap_ns;
+  if (total_ns - stopping_ns > stopping_ns) {
+    s.cause = SlowCause::kHeld;
+    s.cause_ns = static_cast<std::uint64_t>(total_ns - stopping_ns);
+  } else if (lock_wait_ns * 2 >= stopping_ns) {
+    s.cause = SlowCause::kSchedLock;
+    s.cause_ns = static_cast<std::uint64_t>(lock_wait_ns);
+    s.tid = lock_holder;
+    s.m = -1;
+    s.holder_sysmon = lock_holder != 0 && lock_holder == sched.sysmon_tid.load(std::memory_order_relaxed);
+    if (lock_holder != 0) {
+      std::lock_guard<std::mutex> lk(sched.lock);  // after the restart: no stop waits on it
+      for (M* mp : sched.allm) {
+        if (mp->tid.load(std::memory_order_relaxed) == lock_holder) s.m = mp->id;
+      }
+    }
+  } else if (!snapped || !read_ok || window <= 0 || k == nullptr || k->p_id != last_p) {
+    s.cause = SlowCause::kUnknown;
+    s.cause_ns = static_cast<std::uint64_t>(stopping_ns);
+  } else {
+    s.window_ns = static_cast<std::uint64_t>(window);
+    // A wait that began before the snapshot is added to the run delay
+    // whole when the thread gets its CPU: count the window's part only.
+    auto part = [&](std::int64_t d) { return static_cast<std::uint64_t>(d < 0 ? 0 : d > window ? window : d); };
+    s.on_cpu_ns = part(k->cpu_d);
+    s.runnable_ns = part(k->delay_d);
+    if (self_mark.delay_d * 2 >= window) {
+      s.cause = SlowCause::kStopperPreempted;
+      s.cause_ns = part(self_mark.delay_d);
+      s.tid = self_mark.tid;
+      s.m = -1;
+    } else if (k->delay_d * 2 >= window) {
+      s.cause = SlowCause::kMPreempted;
+      s.cause_ns = s.runnable_ns;
+    } else if (k->cpu_d * 2 >= window) {
+      s.cause = SlowCause::kNoSafePoint;
+      s.cause_ns = s.on_cpu_ns;
+    } else {
+      s.cause = SlowCause::kMBlocked;
+      const std::int64_t rest = window - static_cast<std::int64_t>(s.on_cpu_ns + s.runnable_ns);
+      s.cause_ns = static_cast<std::uint64_t>(rest > 0 ? rest : 0);
+    }
+  }
+  counts[static_cast<int>(s.cause)].fetch_add(1, std::memory_order_relaxed);
+  GMP_PROBE_STW_SLOW(static_cast<int>(r), gen, static_cast<int>(s.cause), s.cause_ns);
+  std::lock_guard<std::mutex> lk(recent_mu);
+  recent[recent_next] = s;
+  recent_next = (recent_next + 1) % kRecent;
+  if (recent_n < kRecent) recent_n++;
+}
+
+void stw_explain_reset() noexcept {
+  for (auto& c : counts) c.store(0, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lk(recent_mu);
+  recent_n = 0;
+  recent_next = 0;
+}
+
+void stw_explain_set_proc_root(const char* root) noexcept { proc_root = root; }
+
+}  // namespace gmp::detail
+
+namespace gmp::stw {
+
+const char* slow_cause_name(SlowCause c) noexcept {
+  const int i = static_cast<int>(c);
+  return i >= 0 && i < detail::kCauses ? detail::kCauseNames[i] : "?";
+}
+
+std::string describe(const SlowStop& s) {
+  using detail::us;
+  char head[160];
+  std::snprintf(head, sizeof head, "stop-the-world (%s, generation %llu) took %llu us (stopping %llu us): ",
+                reason_name(s.reason), static_cast<unsigned long long>(s.generation),
+                static_cast<unsigned long long>(us(s.total_ns)), static_cast<unsigned long long>(us(s.stopping_ns)));
+  char m[64];
+  std::snprintf(m, sizeof m, "P %d's M %d (thread %d)", s.p, s.m, s.tid);
+  char body[320];
+  const auto c = static_cast<unsigned long long>(us(s.cause_ns));
+  const auto w = static_cast<unsigned long long>(us(s.window_ns));
+  switch (s.cause) {
+    case SlowCause::kMPreempted:
+      std::snprintf(body, sizeof body, "%s was runnable but off its CPU for %llu of the last %llu us: another thread held the CPU", m, c, w);
+      break;
+    case SlowCause::kNoSafePoint:
+      std::snprintf(body, sizeof body, "%s was on a CPU for %llu of the last %llu us without reaching a safe point (a loop without gmp::preempt_point(), or a long stay in the kernel)", m, c, w);
+      break;
+    case SlowCause::kMBlocked:
+      std::snprintf(body, sizeof body, "%s was neither on a CPU nor runnable for %llu of the last %llu us: blocked in the kernel, or its vCPU held by the host", m, c, w);
+      break;
+    case SlowCause::kStopperPreempted:
+      std::snprintf(body, sizeof body, "the stopping thread (thread %d) was runnable but off its CPU for %llu of the last %llu us", s.tid, c, w);
+      break;
+    case SlowCause::kSchedLock: {
+      char who[48];
+      if (s.holder_sysmon) {
+        std::snprintf(who, sizeof who, "sysmon, thread %d", s.tid);
+      } else if (s.m >= 0) {
+        std::snprintf(who, sizeof who, "M %d, thread %d", s.m, s.tid);
+      } else {
+        std::snprintf(who, sizeof who, "thread %d", s.tid);
+      }
+      std::snprintf(body, sizeof body, "the stopper waited %llu us for the scheduler lock (held by %s)", c, who);
+      break;
+    }
+    case SlowCause::kHeld:
+      std::snprintf(body, sizeof body, "every P stopped in time; the world stayed stopped %llu us more (the stopper's own work, then the restart)", c);
+      break;
+    default:
+      if (s.m < 0) {
+        std::snprintf(body, sizeof body, "P %d, stopped last, had no running M when the stopper looked (in a blocking call, or handed to an M still waking up)", s.p);
+      } else {
+        std::snprintf(body, sizeof body, "no per-thread scheduler statistics to say why %s was late (/proc/self/task/<tid>/schedstat not readable)", m);
+      }
+      break;
+  }
+  return std::string(head) + body;
+}
+
+void set_slow_stop_threshold(std::chrono::nanoseconds t) noexcept {
+  detail::threshold_ns.store(t.count() < 0 ? 0 : t.count(), std::memory_order_relaxed);
+}
+
+std::uint64_t slow_stops(SlowCause c) noexcept {
+  const int i = static_cast<int>(c);
+  return i >= 0 && i < detail::kCauses ? detail::counts[i].load(std::memory_order_relaxed) : 0;
+}
+
+std::vector<SlowStop> recent_slow_stops() {
+  std::lock_guard<std::mutex> lk(detail::recent_mu);
+  std::vector<SlowStop> out;
+  out.reserve(static_cast<std::size_t>(detail::recent_n));
+  const int first = (detail::recent_next - detail::recent_n + detail::kRecent) % detail::kRecent;
+  for (int i = 0; i < detail::recent_n; i++) out.push_back(detail::recent[(first + i) % detail::kRecent]);
+  return out;
+}
+
+}  // namespace gmp::stw

@@ -1,0 +1,40 @@
+// stw/explain.hpp — the stopper's side of "slow stops explained" (Note [Slow
+// stops explained] in explain.cpp). Every function but stw_explain_note_last
+// and stw_explain_reset is called by the stopper only (stoppers are
+// serialized by world_mu), so the per-stop state needs no lock.
+#pragma once
+
+#include <cstdint>
+
+#include "gmp/stw.hpp"
+
+namespace gmp::detail {
+
+struct P;
+
+// At the decision: forget the previous stop.
+void stw_explain_begin() noexcept;
+// The stopper has spun without every P stopping (it is about to sleep):
+// record the scheduler accounting of the Ms of the Ps still not stopped and
+// of the stopper's own thread. Once per stop; a few system calls, only for
+// stops already longer than the spin.
+void stw_explain_snapshot(P* caller_p, std::int64_t now) noexcept;
+// The stopper slept on sched.lock for ns (its holder's tid, 0 if unknown).
+void stw_explain_lock_wait(std::int64_t ns, int holder_tid) noexcept;
+// Whoever stops a P records which one it was. REQUIRES: sched.lock held.
+void stw_explain_note_last(int p_id) noexcept;
+// Every P is stopped (t1): the end of the observed window. Reads the
+// accounting again, only when a snapshot was taken.
+void stw_explain_stopped(std::int64_t t1) noexcept;
+// After the restart: a stop at or over the threshold is classified,
+// counted, kept and traced (probe stw_slow).
+void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stopping_ns, std::int64_t total_ns) noexcept;
+// At gmp::start.
+void stw_explain_reset() noexcept;
+
+// For tests: where per-thread accounting is read from ("/proc" by default);
+// a directory without it exercises the kUnknown path. Not thread-safe: set
+// it while the runtime is stopped.
+void stw_explain_set_proc_root(const char* root) noexcept;
+
+}  // namespace gmp::detail
