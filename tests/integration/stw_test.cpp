@@ -23,6 +23,11 @@ TEST(GmprunStw, WorkloadPrintsPausesPerReason) {
   EXPECT_NE(r.out.find("user_count="), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("user_stopping_p99_us="), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("pool_sweep_total_max_us="), std::string::npos) << r.out;
+  // Slow stops, by cause (docs/STW.md, "Slow stops explained").
+  EXPECT_NE(r.out.find("stw slow stops (>= 200 us): "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" slow_stops="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" slow_m_preempted="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" slow_held="), std::string::npos) << r.out;
 }
 
 TEST(GmprunStw, BadOptionIsOneLine) {
