@@ -53,6 +53,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <mutex>
 
@@ -127,6 +128,23 @@ std::int64_t read_delay(int tid) noexcept {
   unsigned long long exec = 0, delay = 0;
   if (std::sscanf(buf, "%llu %llu", &exec, &delay) != 2) return -1;
   return static_cast<std::int64_t>(delay);
+}
+
+// The state letter of thread tid (R, S, D, ...), or '?'.
+char read_state(int tid) noexcept {
+  char path[96];
+  std::snprintf(path, sizeof path, "%s/self/task/%d/stat", proc_root, tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return '?';
+  char buf[256];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return '?';
+  buf[n] = '\0';
+  // "tid (comm) S ...": comm may hold spaces and parentheses; the state
+  // follows the last ')'.
+  const char* close_paren = std::strrchr(buf, ')');
+  return close_paren != nullptr && close_paren[1] == ' ' && close_paren[2] != '\0' ? close_paren[2] : '?';
 }
 
 std::int64_t read_clock(clockid_t c) noexcept {
@@ -271,6 +289,26 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
   recent[recent_next] = s;
   recent_next = (recent_next + 1) % kRecent;
   if (recent_n < kRecent) recent_n++;
+}
+
+bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept {
+  if (!snapped) return false;
+  for (int i = 0; i < nmarks; i++) {
+    const Mark& k = marks[i];
+    if (k.p_id != p_id || k.cpu_ns < 0 || k.delay_ns < 0) continue;
+    const std::int64_t cpu = read_clock(k.clock), delay = read_delay(k.tid);
+    if (cpu < 0 || delay < 0) return false;
+    out->m_id = k.m_id;
+    out->tid = k.tid;
+    out->window_ns = now - snap_ns;
+    out->on_cpu_ns = cpu - k.cpu_ns;
+    // The current wait is added to the run delay only when the thread gets
+    // its CPU back: a thread still waiting shows the rest as neither.
+    out->runnable_ns = delay - k.delay_ns;
+    out->state = read_state(k.tid);
+    return true;
+  }
+  return false;
 }
 
 void stw_explain_reset() noexcept {

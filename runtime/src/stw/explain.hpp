@@ -29,6 +29,15 @@ void stw_explain_stopped(std::int64_t t1) noexcept;
 // After the restart: a stop at or over the threshold is classified,
 // counted, kept and traced (probe stw_slow).
 void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stopping_ns, std::int64_t total_ns) noexcept;
+// What the M of P p_id has done since the snapshot (the hog report asks
+// before it blames the goroutine): false if there is no snapshot of it or
+// the accounting cannot be read. Stopper only.
+struct LagAccount {
+  int m_id = -1, tid = 0;
+  std::int64_t window_ns = 0, on_cpu_ns = 0, runnable_ns = 0;
+  char state = '?';  // the thread's state now (/proc .../stat): R running or runnable, S, D, ...
+};
+bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept;
 // At gmp::start.
 void stw_explain_reset() noexcept;
 

@@ -265,7 +265,25 @@ void report_holder(std::int64_t waited_ns) noexcept {
     if (st == PStatus::kStopped) continue;
     G* gp = pp->curg.load(std::memory_order_acquire);
     M* mp = pp->m.load(std::memory_order_relaxed);
-    if (gp != nullptr) {
+    // Blame the goroutine only if its M has been on a CPU (Note [Slow stops
+    // explained] in stw/explain.cpp): an M held off its CPU, or asleep in
+    // the kernel, makes no progress through any loop.
+    LagAccount lag;
+    const bool known = stw_explain_lag(pp->id, nanotime(), &lag) && lag.window_ns > 0;
+    const long long window_ms = known ? static_cast<long long>(lag.window_ns / 1'000'000) : 0;
+    if (known && lag.on_cpu_ns * 2 < lag.window_ns && (lag.state == 'R' || lag.runnable_ns * 2 >= lag.window_ns)) {
+      errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms for P %d: its M %d (thread %d) has been "
+             "runnable but off its CPU for most of the last %lld ms (on a CPU %lld ms): another thread holds the CPU",
+             gmp::stw::reason_name(cur_reason), static_cast<unsigned long long>(cur_gen),
+             static_cast<long long>(waited_ns / 1'000'000), pp->id, lag.m_id, lag.tid, window_ms,
+             static_cast<long long>(lag.on_cpu_ns / 1'000'000));
+    } else if (known && lag.on_cpu_ns * 2 < lag.window_ns) {
+      errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms for P %d: its M %d (thread %d, state %c) "
+             "has been neither on a CPU nor runnable for most of the last %lld ms: blocked in the kernel, or its vCPU "
+             "held by the host",
+             gmp::stw::reason_name(cur_reason), static_cast<unsigned long long>(cur_gen),
+             static_cast<long long>(waited_ns / 1'000'000), pp->id, lag.m_id, lag.tid, lag.state, window_ms);
+    } else if (gp != nullptr) {
       errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms for P %d: goroutine %llu (M %d) has "
              "not reached a safe point (add gmp::preempt_point() to its loop)",
              gmp::stw::reason_name(cur_reason), static_cast<unsigned long long>(cur_gen),

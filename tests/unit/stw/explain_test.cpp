@@ -127,6 +127,7 @@ class StwExplain : public ::testing::Test {
   void TearDown() override {
     gmp::stop();
     gmp::stw::set_slow_stop_threshold(200us);
+    gmp::stw::set_hog_report_threshold(10ms);
     gmp::detail::stw_explain_set_proc_root("/proc");
   }
 };
@@ -163,13 +164,11 @@ TEST_F(StwExplain, GoroutineWithoutSafePointIsNamed) {
 // requested (so the M is preempted in the goroutine's code, holding no
 // runtime lock): it is runnable, off its CPU, until the thread is done. The
 // stopper is a goroutine on the other P (its own P counts as stopped).
-TEST_F(StwExplain, MHeldOffItsCpuIsPreempted) {
-  auto cpus = two_cpus();
-  if (cpus.empty()) GTEST_SKIP() << "needs two CPUs";
+// Returns the laggard's thread id, 0 when SCHED_FIFO is not permitted.
+int stop_against_fifo_thread(const std::vector<int>& cpus, std::chrono::microseconds hold) {
   const int efd = eventfd(0, EFD_CLOEXEC);
-  ASSERT_GE(efd, 0);
-  ASSERT_EQ(gmp::start(config(true, cpus)), "");
-  gmp::stw::set_slow_stop_threshold(200us);
+  EXPECT_GE(efd, 0);
+  EXPECT_EQ(gmp::start(config(true, cpus)), "");
   std::atomic<int> lag_cpu{-1}, lag_tid{0};
   std::atomic<bool> lag_done{false};
   gmp::go([&] {
@@ -181,7 +180,7 @@ TEST_F(StwExplain, MHeldOffItsCpuIsPreempted) {
     gmp::preempt_point();
     lag_done.store(true);
   });
-  ASSERT_TRUE(wait_until([&] { return lag_cpu.load() >= 0; }));
+  EXPECT_TRUE(wait_until([&] { return lag_cpu.load() >= 0; }));
   std::atomic<int> hog_state{0};  // 1: waiting at FIFO on the laggard's CPU; -1: not permitted
   std::thread hog([&] {
     cpu_set_t set;
@@ -196,35 +195,49 @@ TEST_F(StwExplain, MHeldOffItsCpuIsPreempted) {
     }
     hog_state.store(1);
     std::uint64_t v = 0;
-    if (read(efd, &v, sizeof v) == sizeof v && v == 1) spin_for(3ms);  // that CPU is ours alone
+    if (read(efd, &v, sizeof v) == sizeof v && v == 1) spin_for(hold);  // that CPU is ours alone
   });
-  ASSERT_TRUE(wait_until([&] { return hog_state.load() != 0; }));
-  const bool permitted = hog_state.load() > 0;
+  EXPECT_TRUE(wait_until([&] { return hog_state.load() != 0; }));
   std::atomic<bool> stopped{false};
-  if (permitted) {
-    gmp::go([&] {
-      gmp::stw::stop_the_world(Reason::kUser);
-      gmp::stw::start_the_world();
-      stopped.store(true);
-    });
-    EXPECT_TRUE(wait_until([&] { return stopped.load(); }));
-  } else {
-    gmp::go([&] {  // let the laggard finish
-      gmp::stw::stop_the_world(Reason::kUser);
-      gmp::stw::start_the_world();
-    });
-  }
-  EXPECT_TRUE(wait_until([&] { return lag_done.load(); }));
+  gmp::go([&] {  // with or without the FIFO thread: the laggard needs the stop to finish
+    gmp::stw::stop_the_world(Reason::kUser);
+    gmp::stw::start_the_world();
+    stopped.store(true);
+  });
+  EXPECT_TRUE(wait_until([&] { return stopped.load() && lag_done.load(); }));
   hog.join();
   close(efd);
-  if (!permitted) GTEST_SKIP() << "SCHED_FIFO not permitted here";
+  return hog_state.load() > 0 ? lag_tid.load() : 0;
+}
+
+TEST_F(StwExplain, MHeldOffItsCpuIsPreempted) {
+  auto cpus = two_cpus();
+  if (cpus.empty()) GTEST_SKIP() << "needs two CPUs";
+  gmp::stw::set_slow_stop_threshold(200us);
+  const int lag_tid = stop_against_fifo_thread(cpus, 3ms);
+  if (lag_tid == 0) GTEST_SKIP() << "SCHED_FIFO not permitted here";
   auto recent = gmp::stw::recent_slow_stops();
   ASSERT_FALSE(recent.empty()) << "the stop behind a FIFO thread was not recorded";
   const gmp::stw::SlowStop& s = recent.back();
   expect_consistent(s);
   EXPECT_EQ(s.cause, SlowCause::kMPreempted) << gmp::stw::describe(s);
-  EXPECT_EQ(s.tid, lag_tid.load()) << gmp::stw::describe(s);
+  EXPECT_EQ(s.tid, lag_tid) << gmp::stw::describe(s);
   EXPECT_NE(gmp::stw::describe(s).find("runnable but off its CPU"), std::string::npos);
+}
+
+// The hog report does not blame a goroutine whose M cannot run.
+TEST_F(StwExplain, HogReportNamesTheMHeldOffItsCpu) {
+  auto cpus = two_cpus();
+  if (cpus.empty()) GTEST_SKIP() << "needs two CPUs";
+  gmp::stw::set_hog_report_threshold(10ms);
+  testing::internal::CaptureStderr();
+  const int lag_tid = stop_against_fifo_thread(cpus, 40ms);
+  const std::string err = testing::internal::GetCapturedStderr();
+  if (lag_tid == 0) GTEST_SKIP() << "SCHED_FIFO not permitted here";
+  EXPECT_EQ(gmp::stw::hog_reports(), 1u);
+  EXPECT_NE(err.find("(thread " + std::to_string(lag_tid) + ") has been runnable but off its CPU"), std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("has not reached a safe point"), std::string::npos) << err;
 }
 
 // Another thread holds sched.lock across the stop's first pass.
