@@ -82,11 +82,13 @@ void acquirep(M* mp, P* pp) noexcept {
     std::lock_guard<std::mutex> lk(sched.lock);
     pp->home_m = mp;
   }
-  if (sched.cfg.pin && pp->cpu >= 0 && mp->pinned_cpu != pp->cpu) {
+  if (sched.cfg.pin && pp->cpu >= 0 && mp->pinned_cpu.load(std::memory_order_relaxed) != pp->cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(pp->cpu, &set);
-    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0) mp->pinned_cpu = pp->cpu;
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0) {
+      mp->pinned_cpu.store(pp->cpu, std::memory_order_relaxed);
+    }
   }
 }
 

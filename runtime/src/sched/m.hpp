@@ -52,7 +52,9 @@ struct alignas(64) M {
   // than one G was readied). Owner only.
   bool poll_for_self = false;
   PendingAction pending;    // owner only; see above
-  int pinned_cpu = -1;      // the CPU this thread is bound to, or -1. Owner only.
+  // The CPU this thread is bound to, or -1. Written by the M (acquirep);
+  // read by a stopper deciding whether it may raise the M (Note [STW boost]).
+  std::atomic<int> pinned_cpu{-1};
   std::uint64_t rand_state = 0;  // for random victim order. Owner only.
   // ~99.9th percentile of how late this M's timed idle sleeps woke up (ns),
   // tracked with fixed steps (Note [Timer lead] in idle.cpp). Owner only.

@@ -17,7 +17,9 @@
 //     every M still running a P's goroutine: the kernel preempts the CFS
 //     task on that CPU at once and the goroutine reaches its safe point;
 //   - a raised stopper that cannot get sched.lock after its short spin
-//     raises the lock's holder (glibc's owner tid) if that is a P's M.
+//     raises the lock's holder (glibc's owner tid) if that is an M: a P's
+//     M, or one without a P (back from a blocking call, or spinning for
+//     work), found by its tid in the registry every M joins at start.
 // An M restores its own policy as it stops its P (stw_park_m), before it
 // spins for the restart: nothing spins at RT priority but the stopper
 // (which spins at most 50 µs before it sleeps), and an M whose raise is
@@ -102,6 +104,14 @@ std::atomic<bool> restore_reported{false};
 // binary or a service that restarts the runtime says it once).
 std::atomic<bool> eperm_reported{false};
 
+// Every M of this run, by start order, for the lock-holder raise (a holder
+// need not hold a P). Appended by each M as it starts (release), cleared at
+// gmp::start before any M runs; Ms beyond kMaxRegistered are never raised
+// as lock holders.
+constexpr int kMaxRegistered = 256;
+std::atomic<M*> registry[kMaxRegistered];
+std::atomic<int> n_registered{0};
+
 // Owner only (the stopper, serialized by world_mu):
 M* boosted[kMaxProcs];  // boosted by this stop, until dropped
 int nboosted = 0;
@@ -175,6 +185,10 @@ bool listed(const M* mp) noexcept {
   return false;
 }
 
+// The tail of a raise, once the caller has moved mp->boost from kNone to
+// kBoosting: the system call, then kBoosted (or the M's kDropWanted).
+void raise_claimed(M* mp, int tid, std::uint64_t gen) noexcept;
+
 void boost_m(P* caller_p, P* pp, std::uint64_t gen, int only_tid = 0) noexcept {
   M* mp = pp->m.load(std::memory_order_relaxed);
   if (mp == nullptr || listed(mp) || nboosted == kMaxProcs) return;
@@ -194,6 +208,25 @@ void boost_m(P* caller_p, P* pp, std::uint64_t gen, int only_tid = 0) noexcept {
     mp->boost.store(kNone, std::memory_order_seq_cst);
     return;
   }
+  raise_claimed(mp, tid, gen);
+}
+
+// A holder of sched.lock without a P: raised like a P's M, with the CPU it
+// is pinned to in place of its P's. It restores nothing itself (it stops
+// no P): the stopper drops it with the others.
+void boost_pless_holder(P* caller_p, M* mp, std::uint64_t gen) noexcept {
+  if (listed(mp) || nboosted == kMaxProcs) return;
+  const int tid = mp->tid.load(std::memory_order_acquire);
+  if (tid == 0) return;
+  if (mp->boost_policy != SCHED_OTHER && mp->boost_policy != SCHED_BATCH) return;
+  if (!cpu_ok(caller_p, mp->pinned_cpu.load(std::memory_order_relaxed))) return;
+  std::uint8_t s = kNone;
+  if (!mp->boost.compare_exchange_strong(s, kBoosting, std::memory_order_seq_cst)) return;
+  raise_claimed(mp, tid, gen);
+}
+
+void raise_claimed(M* mp, int tid, std::uint64_t gen) noexcept {
+  std::uint8_t s = kBoosting;
   const int r = raise_fifo(tid);
   GMP_PROBE_STW_BOOST(gen, mp->id, r);
   if (r != 0) {
@@ -204,7 +237,6 @@ void boost_m(P* caller_p, P* pp, std::uint64_t gen, int only_tid = 0) noexcept {
   }
   n_boosts.fetch_add(1, std::memory_order_relaxed);
   boosted[nboosted++] = mp;
-  s = kBoosting;
   if (!mp->boost.compare_exchange_strong(s, kBoosted, std::memory_order_seq_cst)) {
     // kDropWanted: the M stopped meanwhile and did not restore itself.
     restore(tid, mp);
@@ -224,6 +256,8 @@ void stw_boost_init_m(M* mp) noexcept {
     mp->boost_policy = -1;  // unknown: never boosted
   }
   mp->tid.store(tid, std::memory_order_release);
+  const int slot = n_registered.fetch_add(1, std::memory_order_relaxed);
+  if (slot < kMaxRegistered) registry[slot].store(mp, std::memory_order_release);
 }
 
 bool stw_boost_permitted() noexcept { return permitted.load(std::memory_order_relaxed); }
@@ -246,7 +280,20 @@ void stw_boost_lock_holder(P* caller_p, std::uint64_t gen, int owner_tid) noexce
   if (owner_tid <= 0 || !permitted.load(std::memory_order_relaxed)) return;
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
-    if (pp != caller_p) boost_m(caller_p, pp, gen, owner_tid);
+    M* mp = pp->m.load(std::memory_order_relaxed);
+    if (pp != caller_p && mp != nullptr && mp->tid.load(std::memory_order_relaxed) == owner_tid) {
+      boost_m(caller_p, pp, gen, owner_tid);
+      return;
+    }
+  }
+  // Not a P's M: one back from a blocking call, or between Ps.
+  const int n = n_registered.load(std::memory_order_acquire);
+  for (int i = 0; i < n && i < kMaxRegistered; i++) {
+    M* mp = registry[i].load(std::memory_order_acquire);
+    if (mp != nullptr && mp != getm() && mp->tid.load(std::memory_order_relaxed) == owner_tid) {
+      boost_pless_holder(caller_p, mp, gen);
+      return;
+    }
   }
 }
 
@@ -297,6 +344,8 @@ BoostClaim stw_boost_claim(M* mp) noexcept {
 void stw_boost_restore_self(M* mp) noexcept { restore(mp->tid.load(std::memory_order_relaxed), mp); }
 
 void stw_boost_reset() noexcept {
+  for (auto& r : registry) r.store(nullptr, std::memory_order_relaxed);
+  n_registered.store(0, std::memory_order_relaxed);
   permitted.store(true, std::memory_order_relaxed);
   restore_reported.store(false, std::memory_order_relaxed);
   n_boosts.store(0, std::memory_order_relaxed);

@@ -311,6 +311,11 @@ bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept {
   return false;
 }
 
+std::int64_t stw_explain_lock_waited(int* holder_tid) noexcept {
+  *holder_tid = lock_holder;
+  return lock_wait_ns;
+}
+
 void stw_explain_reset() noexcept {
   for (auto& c : counts) c.store(0, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lk(recent_mu);

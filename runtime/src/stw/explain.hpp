@@ -38,6 +38,9 @@ struct LagAccount {
   char state = '?';  // the thread's state now (/proc .../stat): R running or runnable, S, D, ...
 };
 bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept;
+// How long this stop's stopper has slept on sched.lock so far, and the
+// holder it saw (0 if unknown). Stopper only.
+std::int64_t stw_explain_lock_waited(int* holder_tid) noexcept;
 // At gmp::start.
 void stw_explain_reset() noexcept;
 

@@ -258,6 +258,15 @@ void stop_syscall_ps_locked() noexcept {
 // The hog report: once per stop, which goroutine on which P holds it.
 void report_holder(std::int64_t waited_ns) noexcept {
   n_hog_reports.fetch_add(1, std::memory_order_relaxed);
+  int holder = 0;
+  const std::int64_t lock_ns = stw_explain_lock_waited(&holder);
+  if (lock_ns * 2 >= waited_ns) {
+    errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms, %lld ms of them for the scheduler lock "
+           "(held by thread %d)",
+           gmp::stw::reason_name(cur_reason), static_cast<unsigned long long>(cur_gen),
+           static_cast<long long>(waited_ns / 1'000'000), static_cast<long long>(lock_ns / 1'000'000), holder);
+    return;
+  }
   std::lock_guard<std::mutex> lk(sched.lock);
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
@@ -269,7 +278,8 @@ void report_holder(std::int64_t waited_ns) noexcept {
     // explained] in stw/explain.cpp): an M held off its CPU, or asleep in
     // the kernel, makes no progress through any loop.
     LagAccount lag;
-    const bool known = stw_explain_lag(pp->id, nanotime(), &lag) && lag.window_ns > 0;
+    // A window under 1 ms (the snapshot came late) says too little.
+    const bool known = stw_explain_lag(pp->id, nanotime(), &lag) && lag.window_ns >= 1'000'000;
     const long long window_ms = known ? static_cast<long long>(lag.window_ns / 1'000'000) : 0;
     if (known && lag.on_cpu_ns * 2 < lag.window_ns && (lag.state == 'R' || lag.runnable_ns * 2 >= lag.window_ns)) {
       errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms for P %d: its M %d (thread %d) has been "

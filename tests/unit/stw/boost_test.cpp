@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +29,7 @@
 
 #include "../wait_until.hpp"
 #include "gmp/gmp.hpp"
+#include "sched/sched.hpp"
 
 namespace {
 
@@ -193,6 +196,113 @@ TEST(StwBoost, HogWithoutSafePointLosesTheRaiseAtTheBound) {
   ASSERT_TRUE(wait_until([&] { return finished.load() && lag.done.load(); }));
   EXPECT_EQ(rt_threads(), 0);
   gmp::stw::set_hog_report_threshold(10ms);
+  gmp::stop();
+}
+
+// A thread at this CPU time (CLOCK_THREAD_CPUTIME_ID) plus d.
+void spin_cpu_time(std::chrono::microseconds d) {
+  auto now = [] {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  };
+  const auto end = now() + d;
+  while (now() < end) {
+  }
+}
+
+// sched.lock held by an M without a P (a gmp::blocking call whose P sysmon
+// has retaken) while a nice -20 thread holds that M's CPU: the stopper
+// raises the holder through the registry of Ms, the holder runs at once,
+// releases the lock, and the stop ends long before the thread lets go.
+// Without the raise the holder gets ~1 % of its CPU for the thread's 200 ms.
+TEST(StwBoost, LockHolderWithoutAPIsRaised) {
+  auto cpus = two_cpus();
+  if (cpus.empty()) GTEST_SKIP() << "needs two CPUs";
+  if (!fifo_permitted()) GTEST_SKIP() << "SCHED_FIFO not permitted here";
+  gmp::Config c = pinned(cpus);
+  c.stw_boost = 10us;
+  ASSERT_EQ(gmp::start(c), "");
+  std::atomic<bool> go_stop{false}, stopped{false};
+  std::atomic<int> stopper_cpu{-1};
+  std::atomic<std::uint64_t> stopping_ns{0};
+  gmp::go([&] {  // the stopper, on one P for good
+    stopper_cpu.store(sched_getcpu());
+    while (!go_stop.load()) gmp::preempt_point();
+    gmp::stw::stop_the_world(Reason::kUser);
+    gmp::stw::start_the_world();
+    stopping_ns.store(gmp::stw::last_pause().stopping_ns);
+    stopped.store(true);
+  });
+  ASSERT_TRUE(wait_until([&] { return stopper_cpu.load() >= 0; }));
+  const int efd = eventfd(0, EFD_CLOEXEC);
+  ASSERT_GE(efd, 0);
+  std::atomic<int> holder_cpu{-1}, holder_m{-1}, hog_state{0};
+  std::atomic<bool> blocking_done{false};
+  gmp::go([&] {
+    gmp::blocking([&] {
+      using namespace gmp::detail;
+      M* mp = getm();
+      P* pp = mp->p;
+      holder_m.store(mp->id);
+      holder_cpu.store(sched_getcpu());
+      while (hog_state.load() == 0) {
+      }
+      // Until sysmon has retaken the P (nothing else to run, no idle P):
+      // then this M holds no P.
+      while (pp->status.load() == PStatus::kSyscall && hog_state.load() > 0) {
+      }
+      if (hog_state.load() > 0) {
+        std::lock_guard<std::mutex> lk(sched.lock);
+        go_stop.store(true);
+        const std::uint64_t one = 1;
+        (void)!write(efd, &one, sizeof one);  // the nice -20 thread takes this CPU here
+        spin_cpu_time(300us);
+      }
+      return 0;
+    });
+    blocking_done.store(true);
+  });
+  ASSERT_TRUE(wait_until([&] { return holder_cpu.load() >= 0; }));
+  std::thread hog([&] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(holder_cpu.load(), &set);
+    if (holder_cpu.load() == stopper_cpu.load() || pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0 ||
+        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -20) != 0) {
+      hog_state.store(-1);
+      return;
+    }
+    hog_state.store(1);
+    std::uint64_t v = 0;
+    if (read(efd, &v, sizeof v) != sizeof v) return;
+    const auto end = std::chrono::steady_clock::now() + 200ms;
+    while (std::chrono::steady_clock::now() < end) {
+    }
+  });
+  ASSERT_TRUE(wait_until([&] { return hog_state.load() != 0; }));
+  if (hog_state.load() < 0) {
+    go_stop.store(true);
+    hog.join();
+    ASSERT_TRUE(wait_until([&] { return stopped.load() && blocking_done.load(); }));
+    close(efd);
+    gmp::stop();
+    GTEST_SKIP() << "the two goroutines share a CPU, or nice -20 is not permitted";
+  }
+  ASSERT_TRUE(wait_until([&] { return stopped.load(); }));
+  hog.join();
+  ASSERT_TRUE(wait_until([&] { return blocking_done.load(); }));
+  close(efd);
+  // (Whether a raise was needed depends on when the kernel let the thread
+  // preempt the holder; when it did, only the raise ends the stop early.)
+  EXPECT_LT(stopping_ns.load(), 100'000'000u) << "the holder was not raised: the stop waited for the nice -20 thread";
+  // Where the lock wait is most of the stop (not always: the raised holder
+  // may release it in microseconds), the explanation names the holder M.
+  auto recent = gmp::stw::recent_slow_stops();
+  if (!recent.empty() && recent.back().cause == gmp::stw::SlowCause::kSchedLock) {
+    EXPECT_EQ(recent.back().m, holder_m.load()) << gmp::stw::describe(recent.back());
+  }
+  EXPECT_EQ(rt_threads(), 0);
   gmp::stop();
 }
 
