@@ -63,7 +63,7 @@ std::vector<int> two_cpus() {
 // Unpinned: nobody is raised, the causes stay as made. Pinned (the tests
 // with a SCHED_FIFO thread): the boost stays on so that the goroutine
 // stopper runs its stop raised (no other process's thread delays it under
-// load); the laggard's raise to FIFO 1 does not preempt a FIFO 1 thread.
+// load); the laggard's raise to FIFO 1 does not preempt the FIFO 2 thread.
 gmp::Config config(bool pin, const std::vector<int>& cpus = {}) {
   gmp::Config c;
   c.procs = 2;
@@ -163,7 +163,7 @@ TEST_F(StwExplain, GoroutineWithoutSafePointIsNamed) {
   gmp::stop();
 }
 
-// The M a stop waits for is held off its CPU by a SCHED_FIFO thread of this
+// The M a stop waits for is held off its CPU by a SCHED_FIFO 2 thread of this
 // process pinned there, woken by that M's own goroutine once the stop is
 // requested (so the M is preempted in the goroutine's code, holding no
 // runtime lock): it is runnable, off its CPU, until the thread is done. The
@@ -191,7 +191,7 @@ int stop_against_fifo_thread(const std::vector<int>& cpus, std::chrono::microsec
     CPU_ZERO(&set);
     CPU_SET(lag_cpu.load(), &set);
     sched_param sp{};
-    sp.sched_priority = 1;
+    sp.sched_priority = 2;  // above the boost's FIFO 1: a raised laggard is still held off
     if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0 ||
         sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
       hog_state.store(-1);
@@ -238,9 +238,11 @@ TEST_F(StwExplain, HogReportNamesTheMHeldOffItsCpu) {
   const int lag_tid = stop_against_fifo_thread(cpus, 40ms);
   const std::string err = testing::internal::GetCapturedStderr();
   if (lag_tid == 0) GTEST_SKIP() << "SCHED_FIFO not permitted here";
-  EXPECT_EQ(gmp::stw::hog_reports(), 1u);
+  auto recent = gmp::stw::recent_slow_stops();
+  const std::string last = recent.empty() ? std::string("no slow stop") : gmp::stw::describe(recent.back());
+  EXPECT_EQ(gmp::stw::hog_reports(), 1u) << last;
   EXPECT_NE(err.find("(thread " + std::to_string(lag_tid) + ") has been runnable but off its CPU"), std::string::npos)
-      << err;
+      << err << last;
   EXPECT_EQ(err.find("has not reached a safe point"), std::string::npos) << err;
 }
 
