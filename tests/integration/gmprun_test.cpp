@@ -91,6 +91,7 @@ INSTANTIATE_TEST_SUITE_P(
                     BadInput{"--stack-size 12Q skynet", "is not a size"}, BadInput{"--spin fast skynet", "is not a duration"},
                     BadInput{"--timer-lead 5ms skynet", "timer lead must be from 0 to 1 ms"},
                     BadInput{"--stw-boost 20ms skynet", "stw boost must be 0 (off) or from 1 us to 10 ms"},
+                    BadInput{"--stw-slow 20s skynet", "stw slow-stop threshold must be 0 (off) or from 1 us to 10 s"},
                     BadInput{"nosuchworkload", "unknown workload 'nosuchworkload'"},
                     BadInput{"./missing.so", "cannot open workload './missing.so'"},
                     BadInput{"skynet --size 1000 --div 7", "is not a power of --div"},

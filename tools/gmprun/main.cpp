@@ -41,6 +41,7 @@ void declare_options(Args& a) {
   a.flag("no-lock-elision", "with one P, take channel locks with locked instructions anyway (docs/SYNC.md)");
   a.option("stw-boost", "DUR",
            "raise an M a stop-the-world has waited this long for to SCHED_FIFO until it stops (0s: off)", "20us");
+  a.option("stw-slow", "DUR", "explain every stop-the-world whose pause reaches this (0s: off; docs/STW.md)", "200us");
   a.option("io", "MODE", "how goroutines do I/O: io_uring (falls back when unavailable) or blocking", "io_uring");
   a.flag("quiet", "no start banner");
   a.option("pool-config", "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
@@ -180,6 +181,7 @@ int main(int argc, char** argv) {
   if (args.has("timer-lead")) cfg.timer_lead = std::chrono::nanoseconds(args.duration_ns("timer-lead"));
   cfg.lock_elision = !args.has("no-lock-elision");
   if (args.has("stw-boost")) cfg.stw_boost = std::chrono::nanoseconds(args.duration_ns("stw-boost"));
+  if (args.has("stw-slow")) cfg.stw_slow = std::chrono::nanoseconds(args.duration_ns("stw-slow"));
   if (args.has("io")) {
     if (std::string err = gmp::io::set_backend(args.str("io")); !err.empty()) return bad("gmprun: --io: " + err);
   }

@@ -46,6 +46,12 @@ struct Config {
   // RLIMIT_RTPRIO >= 1; without, it is counted and the stop just waits
   // (docs/STW.md, "Priority boost"). 0: off; else 1 us to 10 ms.
   std::chrono::nanoseconds stw_boost = std::chrono::microseconds(20);
+  // A stop-the-world whose pause reaches this is explained from the
+  // kernel's per-thread accounting, counted by cause and kept
+  // (gmp::stw::recent_slow_stops; docs/STW.md, "Slow stops explained").
+  // Applied at start; gmp::stw::set_slow_stop_threshold changes it while
+  // running. 0: off; else 1 us to 10 s.
+  std::chrono::nanoseconds stw_slow = std::chrono::microseconds(200);
   // Print one line per hog to stderr (the counter is kept either way).
   bool report_hogs = true;
   // With one P, channel locks taken by goroutines are plain loads and

@@ -105,8 +105,9 @@ struct BoostStats {
 BoostStats boost_stats() noexcept;
 
 // ---- slow stops, explained ------------------------------------------------
-// A stop whose total pause reaches the slow-stop threshold (default 200 µs,
-// the pause goal of docs/STW.md; 0 turns it off) is explained from the
+// A stop whose total pause reaches the slow-stop threshold
+// (Config::stw_slow, default 200 µs, the pause goal of docs/STW.md; 0 turns
+// it off; set_slow_stop_threshold changes it while running) is explained from the
 // kernel's per-thread scheduler accounting: what the thread of the P it
 // waited for last was doing meanwhile (docs/STW.md, "Slow stops explained").
 // Values are part of the USDT interface (probe stw_slow): append only.

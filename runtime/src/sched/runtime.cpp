@@ -59,6 +59,9 @@ std::string validate(const Config& cfg) {
   if (cfg.stw_boost.count() != 0 && (cfg.stw_boost.count() < 1'000 || cfg.stw_boost.count() > 10'000'000)) {
     return "stw boost must be 0 (off) or from 1 us to 10 ms";
   }
+  if (cfg.stw_slow.count() != 0 && (cfg.stw_slow.count() < 1'000 || cfg.stw_slow.count() > 10'000'000'000)) {
+    return "stw slow-stop threshold must be 0 (off) or from 1 us to 10 s";
+  }
   if (!cfg.cpus.empty()) {
     auto allowed = affinity_cpus();
     for (int c : cfg.cpus) {
@@ -100,6 +103,7 @@ std::string start(const Config& cfg_in) {
   sched.stw_waiting.store(false);
   sched.stopwait = 0;
   stw_reset();
+  gmp::stw::set_slow_stop_threshold(cfg.stw_slow);
   sched.stopping.store(false);
   sched.stop_requested.store(0);
   sched.pidle = nullptr;

@@ -352,6 +352,30 @@ TEST_F(StwExplain, RecentKeepsTheLastSixteenAndResetsAtStart) {
   gmp::stop();
 }
 
+TEST(StwExplainNames, ConfigValidation) {
+  gmp::Config c;
+  EXPECT_EQ(c.stw_slow, std::chrono::nanoseconds(200us));
+  for (auto bad : {std::chrono::nanoseconds(-1), std::chrono::nanoseconds(999), std::chrono::nanoseconds(11s)}) {
+    c.stw_slow = bad;
+    EXPECT_EQ(gmp::validate(c), "stw slow-stop threshold must be 0 (off) or from 1 us to 10 s") << bad.count();
+  }
+  for (auto ok : {std::chrono::nanoseconds(0), std::chrono::nanoseconds(1us), std::chrono::nanoseconds(10s)}) {
+    c.stw_slow = ok;
+    EXPECT_EQ(gmp::validate(c), "") << ok.count();
+  }
+}
+
+// gmp::start applies Config::stw_slow (here: every stop is slow).
+TEST_F(StwExplain, ConfigThresholdAppliesAtStart) {
+  gmp::Config c = config(false);
+  c.stw_slow = 1us;
+  ASSERT_EQ(gmp::start(c), "");
+  gmp::stw::stop_the_world(Reason::kUser);
+  spin_for(5us);
+  gmp::stw::start_the_world();
+  EXPECT_EQ(all_slow(), 1u);
+}
+
 TEST(StwExplainNames, CauseNames) {
   EXPECT_STREQ(gmp::stw::slow_cause_name(SlowCause::kMPreempted), "m_preempted");
   EXPECT_STREQ(gmp::stw::slow_cause_name(SlowCause::kNoSafePoint), "no_safe_point");

@@ -136,7 +136,13 @@ void slow_lines(gmp::tools::Summary& out) {
     if (n > 0) by_cause += " " + std::string(gmp::stw::slow_cause_name(c)) + " " + std::to_string(n);
   }
   out.set("slow_stops", total);
-  std::fprintf(stderr, "stw slow stops (>= 200 us): %llu%s\n", static_cast<unsigned long long>(total),
+  const long long limit_us = static_cast<long long>(gmp::config().stw_slow.count() / 1000);
+  out.set("slow_threshold_us", static_cast<std::int64_t>(limit_us));
+  if (limit_us == 0) {
+    std::fprintf(stderr, "stw slow stops: not explained (--stw-slow 0s)\n");
+    return;
+  }
+  std::fprintf(stderr, "stw slow stops (>= %lld us): %llu%s\n", limit_us, static_cast<unsigned long long>(total),
                by_cause.empty() ? "" : (":" + by_cause).c_str());
   const std::vector<gmp::stw::SlowStop> recent = gmp::stw::recent_slow_stops();
   const std::size_t from = recent.size() > 5 ? recent.size() - 5 : 0;
