@@ -32,9 +32,10 @@ constexpr int kMaxPollSources = 4;
 const PollSource* poll_srcs[kMaxPollSources];
 int n_poll_srcs = 0;  // written during static init only
 
-// Takes back an idle P that has work (queues or due poll sources), for an M
-// that has none. Returns null if no idle P has any.
-P* take_idle_p_with_work(std::int64_t now) noexcept {
+// Takes back an idle P that has work (queues or due poll sources), for M
+// mp that has none; mp is its M from here (Note [P in transit] in idle.cpp).
+// Returns null if no idle P has any.
+P* take_idle_p_with_work(M* mp, std::int64_t now) noexcept {
   bool global = sched.gq_size.load(std::memory_order_seq_cst) > 0;
   for (int i = 0; i < sched.nprocs; i++) {
     P* p2 = sched.allp[i];
@@ -45,9 +46,9 @@ P* take_idle_p_with_work(std::int64_t now) noexcept {
     }
     if (!work && !global) continue;
     std::lock_guard<std::mutex> lk(sched.lock);
-    if (work && pidle_remove_locked(p2)) return p2;
-    if (P* any = pidle_get_locked()) return any;
-    return nullptr;  // every P is busy: their Ms will get to it
+    P* got = work && pidle_remove_locked(p2) ? p2 : pidle_get_locked();
+    if (got != nullptr) got->m.store(mp, std::memory_order_relaxed);
+    return got;  // null: every P is busy, their Ms will get to it
   }
   return nullptr;
 }
@@ -108,7 +109,7 @@ bool stw_park_m(M* mp) noexcept {
     if (sched.stopping.load(std::memory_order_acquire)) return false;
     // Poked (a timer on an idle P): after the restart, take an idle P with work.
     if (!sched.stw_waiting.load(std::memory_order_acquire)) {
-      if (P* p2 = take_idle_p_with_work(nanotime())) {
+      if (P* p2 = take_idle_p_with_work(mp, nanotime())) {
         acquirep(mp, p2);
         return true;
       }
@@ -226,7 +227,7 @@ top:
   }
 
   // Note [Delicate dance] and Note [Inbox hand-off].
-  if (P* p2 = take_idle_p_with_work(nanotime())) {
+  if (P* p2 = take_idle_p_with_work(mp, nanotime())) {
     acquirep(mp, p2);
     if (was_spinning) {
       mp->spinning = true;
@@ -268,7 +269,7 @@ top:
       // Another M runs it and will reap its ring: wait on the futex now.
       ring_p = nullptr;
     }
-    if (P* p2 = take_idle_p_with_work(nanotime())) {
+    if (P* p2 = take_idle_p_with_work(mp, nanotime())) {
       acquirep(mp, p2);
       goto top;
     }

@@ -13,7 +13,10 @@
 // instead of waiting (stw_take_handed_p_locked), and startm does not hand
 // a P out while a stop is pending (it stops it, as Go's handoffp does). An M
 // whose P was taken back finds nextp null and parks again; a new M does the
-// same instead of exiting.
+// same instead of exiting. An M that claims its P records itself as the P's
+// M at once, under the same lock: until its acquirep it is on its way to
+// the P's next safe point, and a stop that waits for the P can see (and
+// boost, and explain) which thread it waits for.
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -149,6 +152,7 @@ void* m_main(void* arg) {
     std::lock_guard<std::mutex> lk(sched.lock);
     pp = mp->nextp;
     mp->nextp = nullptr;
+    if (pp != nullptr) pp->m.store(mp, std::memory_order_relaxed);  // Note [P in transit]: claimed
   }
   // Its P was taken back by a stop-the-world before it ran (Note [P in
   // transit]): park like any idle M until handed one.
@@ -374,6 +378,7 @@ P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept {
     if (mp->nextp != nullptr) {  // the waker took us off the idle list
       P* pp = mp->nextp;
       mp->nextp = nullptr;
+      pp->m.store(mp, std::memory_order_relaxed);  // Note [P in transit]: claimed
       return pp;
     }
     bool stopping = sched.stopping.load(std::memory_order_relaxed);
