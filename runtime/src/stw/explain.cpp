@@ -16,28 +16,32 @@
 // /proc/self/task/<tid>/schedstat; updated when the thread gets a CPU, so
 // exact once it has run again).
 //
-// So, once per stop, when the stopper has spun without every P stopping
-// (about to sleep: 50 µs for a goroutine stopper, 20 µs for a thread), it
-// records both numbers for the M of each P still not stopped (up to
-// kMaxMarks) and for itself, and when every P is stopped it reads them
-// again (~2 µs of system calls per thread, in the VM, only for stops that
-// were already longer than the spin). Whoever
-// stops a P notes which (under sched.lock); the P stopped last is the one
-// the stop waited for. After the restart, a stop whose total reached the
+// So, once per stop, when the stop has lasted half the threshold (100 µs by
+// default) without every P stopping, the stopper records both numbers for
+// the M of each P still not stopped (up to kMaxMarks) and for itself, and
+// after the restart, if the pause reached the threshold, reads them again.
+// The first reading is inside the pause: a pread of the thread's schedstat
+// (kept open) costs ~1 µs warm but ~20 µs cold, as it is in a stop that
+// comes every few ms, plus ~3 µs for a clock; so it is taken late, while
+// the stopper would otherwise just wait, and a P that stops during it waits
+// that much longer for the stopper to notice (at most ~40 µs, only in stops
+// already half the threshold long). The second reading is outside the
+// pause. Whoever stops a P notes which (under sched.lock); the P stopped
+// last is the one the stop waited for. After the restart, a stop whose total reached the
 // threshold is classified, in this order:
 //   held             the stopper's work while stopped plus the restart
 //                    took longer than stopping;
 //   sched_lock       the stopper slept on sched.lock for half of stopping;
 //   unknown          no snapshot, or the accounting could not be read;
 //   stopper_preempted the stopper was runnable but off its CPU for half of
-//                    the observed window (snapshot → every P stopped);
+//                    the observed window (snapshot → second reading);
 //   m_preempted      the last P's M was runnable but off its CPU for half;
 //   no_safe_point    that M was on a CPU for half;
 //   m_blocked        the rest: neither.
 // Each cause is counted; the last 16 are kept (describe() makes a line of
 // one) and traced (probe stw_slow). The window starts at the snapshot, not
-// at the decision: it explains where the stop's time went after the first
-// 20-50 µs, which is all of a stop over the threshold but the first part.
+// at the decision: it explains where the stop's time went after its first
+// half-threshold, which is most of a stop over the threshold.
 //
 // Protection: the per-stop state below is the stopper's (serialized by
 // world_mu); last_p is written under sched.lock and read by the stopper after
@@ -97,7 +101,7 @@ struct Mark {
 bool snapped = false;
 bool read_ok = false;  // the snapshot and the end were both read
 bool stopped = false;  // every P is stopped: later lock waits are the restart's
-std::int64_t snap_ns = 0, stopped_ns = 0;
+std::int64_t snap_ns = 0;
 Mark self_mark;
 Mark marks[kMaxMarks];
 int nmarks = 0;
@@ -114,16 +118,49 @@ int recent_n = 0, recent_next = 0;   // guarded by recent_mu
 
 const char* proc_root = "/proc";
 
-// The run delay of thread tid (ns), or -1.
-std::int64_t read_delay(int tid) noexcept {
+// Open schedstat files by thread: opening one costs ~7 µs here (more the
+// first time for a thread), a pread of an open one ~0.5 µs, and the
+// snapshot runs inside a stop. The stopper's (serialized by world_mu);
+// closed at gmp::start and when the proc root changes; the oldest entry
+// makes room when it is full.
+struct StatFd {
+  int tid = 0;
+  int fd = -1;
+};
+constexpr int kStatFds = 32;
+StatFd stat_fds[kStatFds];
+int stat_next = 0;
+
+void close_stat_fds() noexcept {
+  for (StatFd& f : stat_fds) {
+    if (f.fd >= 0) close(f.fd);
+    f = StatFd{};
+  }
+  stat_next = 0;
+}
+
+int stat_fd(int tid) noexcept {
+  for (const StatFd& f : stat_fds) {
+    if (f.tid == tid && f.fd >= 0) return f.fd;
+  }
   char path[96];
   std::snprintf(path, sizeof path, "%s/self/task/%d/schedstat", proc_root, tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  StatFd& slot = stat_fds[stat_next];
+  stat_next = (stat_next + 1) % kStatFds;
+  if (slot.fd >= 0) close(slot.fd);
+  slot = StatFd{tid, fd};
+  return fd;
+}
+
+// The run delay of thread tid (ns), or -1.
+std::int64_t read_delay(int tid) noexcept {
+  const int fd = stat_fd(tid);
   if (fd < 0) return -1;
   char buf[96];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return -1;
+  const ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return -1;  // the thread has exited
   buf[n] = '\0';
   unsigned long long exec = 0, delay = 0;
   if (std::sscanf(buf, "%llu %llu", &exec, &delay) != 2) return -1;
@@ -146,6 +183,13 @@ char read_state(int tid) noexcept {
   const char* close_paren = std::strrchr(buf, ')');
   return close_paren != nullptr && close_paren[1] == ' ' && close_paren[2] != '\0' ? close_paren[2] : '?';
 }
+
+// The CPU-time clock of thread tid, as the kernel numbers it (the ABI
+// pthread_getcpuclockid encodes: ~tid << 3 | CPUCLOCK_PERTHREAD |
+// CPUCLOCK_SCHED). From the tid, not the M's pthread_t: the tid is
+// published by the M itself (release) before it takes a P, while pthread_t
+// is written by its creator and may not be there yet when a new M runs.
+clockid_t thread_clock(int tid) noexcept { return static_cast<clockid_t>((~static_cast<unsigned>(tid) << 3) | 6); }
 
 std::int64_t read_clock(clockid_t c) noexcept {
   timespec ts;
@@ -181,6 +225,11 @@ void stw_explain_begin() noexcept {
   lock_holder = 0;
 }
 
+std::int64_t stw_explain_snapshot_after() noexcept {
+  const std::int64_t limit = threshold_ns.load(std::memory_order_relaxed);
+  return limit == 0 ? -1 : limit / 2;
+}
+
 void stw_explain_snapshot(P* caller_p, std::int64_t now) noexcept {
   if (snapped || threshold_ns.load(std::memory_order_relaxed) == 0) return;
   snapped = true;
@@ -197,7 +246,8 @@ void stw_explain_snapshot(P* caller_p, std::int64_t now) noexcept {
     Mark& k = marks[nmarks];
     k = Mark{};
     k.tid = mp->tid.load(std::memory_order_acquire);
-    if (k.tid == 0 || pthread_getcpuclockid(mp->thread, &k.clock) != 0) continue;
+    if (k.tid == 0) continue;
+    k.clock = thread_clock(k.tid);
     k.m_id = mp->id;
     k.p_id = pp->id;
     take(k);
@@ -213,13 +263,7 @@ void stw_explain_lock_wait(std::int64_t ns, int holder_tid) noexcept {
 
 void stw_explain_note_last(int p_id) noexcept { last_p = p_id; }
 
-void stw_explain_stopped(std::int64_t t1) noexcept {
-  stopped_ns = t1;
-  stopped = true;
-  if (!snapped) return;
-  read_ok = settle(self_mark);
-  for (int i = 0; i < nmarks; i++) read_ok = settle(marks[i]) && read_ok;
-}
+void stw_explain_stopped() noexcept { stopped = true; }
 
 void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stopping_ns,
                         std::int64_t total_ns) noexcept {
@@ -240,7 +284,15 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
     s.m = k->m_id;
     s.tid = k->tid;
   }
-  const std::int64_t window = stopped_ns - snap_ns;
+  // The second reading, after the restart (outside the pause): the window
+  // runs to it, so the M's few µs of spinning for the restart count as on
+  // a CPU (Note [Slow stops explained]).
+  std::int64_t window = 0;
+  if (snapped) {
+    read_ok = settle(self_mark);
+    for (int i = 0; i < nmarks; i++) read_ok = settle(marks[i]) && read_ok;
+    window = nanotime() - snap_ns;
+  }
   if (total_ns - stopping_ns > stopping_ns) {
     s.cause = SlowCause::kHeld;
     s.cause_ns = static_cast<std::uint64_t>(total_ns - stopping_ns);
@@ -317,13 +369,17 @@ std::int64_t stw_explain_lock_waited(int* holder_tid) noexcept {
 }
 
 void stw_explain_reset() noexcept {
+  close_stat_fds();
   for (auto& c : counts) c.store(0, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lk(recent_mu);
   recent_n = 0;
   recent_next = 0;
 }
 
-void stw_explain_set_proc_root(const char* root) noexcept { proc_root = root; }
+void stw_explain_set_proc_root(const char* root) noexcept {
+  proc_root = root;
+  close_stat_fds();
+}
 
 }  // namespace gmp::detail
 

@@ -14,20 +14,23 @@ struct P;
 
 // At the decision: forget the previous stop.
 void stw_explain_begin() noexcept;
-// The stopper has spun without every P stopping (it is about to sleep):
-// record the scheduler accounting of the Ms of the Ps still not stopped and
-// of the stopper's own thread. Once per stop; a few system calls, only for
-// stops already longer than the spin.
+// When to take the snapshot, in ns after the decision (half the
+// threshold); -1 when slow stops are not explained.
+std::int64_t stw_explain_snapshot_after() noexcept;
+// The stop has lasted that long without every P stopping: record the
+// scheduler accounting of the Ms of the Ps still not stopped and of the
+// stopper's own thread. Once per stop; a few system calls (~5-40 µs), only
+// for stops already that long.
 void stw_explain_snapshot(P* caller_p, std::int64_t now) noexcept;
 // The stopper slept on sched.lock for ns (its holder's tid, 0 if unknown).
 void stw_explain_lock_wait(std::int64_t ns, int holder_tid) noexcept;
 // Whoever stops a P records which one it was. REQUIRES: sched.lock held.
 void stw_explain_note_last(int p_id) noexcept;
-// Every P is stopped (t1): the end of the observed window. Reads the
-// accounting again, only when a snapshot was taken.
-void stw_explain_stopped(std::int64_t t1) noexcept;
-// After the restart: a stop at or over the threshold is classified,
-// counted, kept and traced (probe stw_slow).
+// Every P is stopped: later lock waits belong to the restart.
+void stw_explain_stopped() noexcept;
+// After the restart: a stop at or over the threshold reads the accounting
+// again (outside the pause) and is classified, counted, kept and traced
+// (probe stw_slow).
 void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stopping_ns, std::int64_t total_ns) noexcept;
 // What the M of P p_id has done since the snapshot (the hog report asks
 // before it blames the goroutine): false if there is no snapshot of it or

@@ -425,6 +425,9 @@ void stop_the_world(Reason reason) noexcept {
   }
   // Wait for the running Ps (step 3 of the Note).
   const std::int64_t spin_until = t0 + (caller_p != nullptr ? kSpinGoroutineNs : kSpinThreadNs);
+  // Note [Slow stops explained] (stw/explain.cpp): once, this far in.
+  const std::int64_t snap_after = stw_explain_snapshot_after();
+  std::int64_t snap_at = snap_after >= 0 ? t0 + snap_after : kNever;
   std::int64_t next_check = t0 + kRecheckNs;
   bool reported = false;
   // Note [STW boost]: from boost_at, raise the Ms of Ps still running (again
@@ -435,6 +438,11 @@ void stop_the_world(Reason reason) noexcept {
   bool boost_passed = false;
   while (!all_stopped.load(std::memory_order_acquire)) {
     std::int64_t now = nanotime();
+    if (now >= snap_at) [[unlikely]] {
+      snap_at = kNever;
+      if (all_stopped.load(std::memory_order_acquire)) break;  // nothing left to observe
+      stw_explain_snapshot(caller_p, now);
+    }
     if (now >= boost_at) [[unlikely]] {
       stw_boost_lagging(caller_p, cur_gen);
       boost_passed = true;
@@ -451,7 +459,6 @@ void stop_the_world(Reason reason) noexcept {
       next_check = now + kRecheckNs;
       if (!recheck_needs_lock()) continue;
     } else {
-      stw_explain_snapshot(caller_p, now);  // once: Note [Slow stops explained]
       std::int64_t wake = now + kSleepStepNs;
       if (!boost_passed && boost_at < wake) wake = boost_at;
       if (drop_at < wake) wake = drop_at;
@@ -475,7 +482,7 @@ void stop_the_world(Reason reason) noexcept {
   const std::int64_t t1 = nanotime();
   stw_boost_drop_all(false);  // Ms whose P stopped on another path, lock holders
   cur_stopping = t1 - t0;
-  stw_explain_stopped(t1);
+  stw_explain_stopped();
   GMP_PROBE_STW_STOPPED(static_cast<int>(reason), cur_gen, cur_stopping);
 #ifndef NDEBUG
   for (int i = 0; i < sched.nprocs; i++) {
