@@ -87,7 +87,8 @@ constexpr int kRecent = 16;
 
 // One thread's accounting at the snapshot, then its change up to the stop.
 struct Mark {
-  int tid = 0;
+  int tid = 0;  // 0: the P had no M to observe (p_state says what it was)
+  char p_state = '?';
   int m_id = -1;
   int p_id = -1;
   clockid_t clock{};
@@ -242,16 +243,17 @@ void stw_explain_snapshot(P* caller_p, std::int64_t now) noexcept {
     P* pp = sched.allp[i];
     if (pp == caller_p || pp->status.load(std::memory_order_acquire) == PStatus::kStopped) continue;
     M* mp = pp->m.load(std::memory_order_relaxed);
-    if (mp == nullptr) continue;
     Mark& k = marks[nmarks];
     k = Mark{};
-    k.tid = mp->tid.load(std::memory_order_acquire);
-    if (k.tid == 0) continue;
+    k.p_id = pp->id;
+    const PStatus st = pp->status.load(std::memory_order_relaxed);
+    k.p_state = st == PStatus::kIdle ? 'i' : st == PStatus::kRunning ? 'r' : st == PStatus::kSyscall ? 's' : '?';
+    k.tid = mp != nullptr ? mp->tid.load(std::memory_order_acquire) : 0;
+    nmarks++;
+    if (k.tid == 0) continue;  // nothing to read: kept for its P's state
     k.clock = thread_clock(k.tid);
     k.m_id = mp->id;
-    k.p_id = pp->id;
     take(k);
-    nmarks++;
   }
 }
 
@@ -283,6 +285,7 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
   if (k != nullptr) {
     s.m = k->m_id;
     s.tid = k->tid;
+    s.p_state = k->tid == 0 ? k->p_state : '?';
   }
   // The second reading, after the restart (outside the pause): the window
   // runs to it, so the M's few µs of spinning for the restart count as on
@@ -290,7 +293,9 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
   std::int64_t window = 0;
   if (snapped) {
     read_ok = settle(self_mark);
-    for (int i = 0; i < nmarks; i++) read_ok = settle(marks[i]) && read_ok;
+    for (int i = 0; i < nmarks; i++) {
+      if (marks[i].tid != 0) read_ok = settle(marks[i]) && read_ok;
+    }
     window = nanotime() - snap_ns;
   }
   if (total_ns - stopping_ns > stopping_ns) {
@@ -308,7 +313,7 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
         if (mp->tid.load(std::memory_order_relaxed) == lock_holder) s.m = mp->id;
       }
     }
-  } else if (!snapped || !read_ok || window <= 0 || k == nullptr || k->p_id != last_p) {
+  } else if (!snapped || !read_ok || window <= 0 || k == nullptr || k->tid == 0) {
     s.cause = SlowCause::kUnknown;
     s.cause_ns = static_cast<std::uint64_t>(stopping_ns);
   } else {
@@ -431,7 +436,11 @@ std::string describe(const SlowStop& s) {
       break;
     default:
       if (s.m < 0) {
-        std::snprintf(body, sizeof body, "P %d, stopped last, had no running M when the stopper looked (in a blocking call, or handed to an M still waking up)", s.p);
+        const char* state = s.p_state == 'i'   ? "idle"
+                            : s.p_state == 'r' ? "running with no M yet (handed to an M still waking up)"
+                            : s.p_state == 's' ? "in a blocking call with no M recorded"
+                                               : "already stopped (it stopped during the snapshot)";
+        std::snprintf(body, sizeof body, "P %d, stopped last, had no M to observe when the stopper looked: %s", s.p, state);
       } else {
         std::snprintf(body, sizeof body, "no per-thread scheduler statistics to say why %s was late (/proc/self/task/<tid>/schedstat not readable)", m);
       }
