@@ -35,8 +35,10 @@
 //   unknown          no snapshot, or the accounting could not be read;
 //   stopper_preempted the stopper was runnable but off its CPU for half of
 //                    the observed window (snapshot → second reading);
-//   m_preempted      the last P's M was runnable but off its CPU for half;
-//   no_safe_point    that M was on a CPU for half;
+//   m_preempted      the last P's M was runnable but off its CPU for half
+//                    (and on a CPU less than 1 ms);
+//   no_safe_point    that M was on a CPU for half, or for 1 ms (a goroutine
+//                    with safe points stops within µs of getting a CPU);
 //   m_blocked        the rest: neither.
 // Each cause is counted; the last 16 are kept (describe() makes a line of
 // one) and traced (probe stw_slow). The window starts at the snapshot, not
@@ -83,6 +85,10 @@ constexpr const char* kCauseNames[] = {
 static_assert(std::size(kCauseNames) == kCauses, "stw: every SlowCause needs a name");
 
 constexpr int kMaxMarks = 8;
+// An M on a CPU this long during the window without stopping its P runs a
+// goroutine without safe points (one with them stops within microseconds
+// of getting a CPU), however long it was also held off the CPU.
+constexpr std::int64_t kNoSafePointCpuNs = 1'000'000;
 constexpr int kRecent = 16;
 
 // One thread's accounting at the snapshot, then its change up to the stop.
@@ -328,10 +334,10 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
       s.cause_ns = part(self_mark.delay_d);
       s.tid = self_mark.tid;
       s.m = -1;
-    } else if (k->delay_d * 2 >= window) {
+    } else if (k->delay_d * 2 >= window && k->cpu_d < kNoSafePointCpuNs) {
       s.cause = SlowCause::kMPreempted;
       s.cause_ns = s.runnable_ns;
-    } else if (k->cpu_d * 2 >= window) {
+    } else if (k->cpu_d * 2 >= window || k->cpu_d >= kNoSafePointCpuNs) {
       s.cause = SlowCause::kNoSafePoint;
       s.cause_ns = s.on_cpu_ns;
     } else {
@@ -366,6 +372,10 @@ bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept {
     return true;
   }
   return false;
+}
+
+bool stw_explain_lag_is_no_safe_point(const LagAccount& lag) noexcept {
+  return lag.on_cpu_ns * 2 >= lag.window_ns || lag.on_cpu_ns >= kNoSafePointCpuNs;
 }
 
 std::int64_t stw_explain_lock_waited(int* holder_tid) noexcept {

@@ -41,6 +41,9 @@ struct LagAccount {
   char state = '?';  // the thread's state now (/proc .../stat): R running or runnable, S, D, ...
 };
 bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept;
+// Whether lag shows a goroutine without safe points: its M on a CPU for
+// half the window or 1 ms (Note [Slow stops explained]).
+bool stw_explain_lag_is_no_safe_point(const LagAccount& lag) noexcept;
 // How long this stop's stopper has slept on sched.lock so far, and the
 // holder it saw (0 if unknown). Stopper only.
 std::int64_t stw_explain_lock_waited(int* holder_tid) noexcept;

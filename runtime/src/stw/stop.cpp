@@ -281,13 +281,14 @@ void report_holder(std::int64_t waited_ns) noexcept {
     // A window under 1 ms (the snapshot came late) says too little.
     const bool known = stw_explain_lag(pp->id, nanotime(), &lag) && lag.window_ns >= 1'000'000;
     const long long window_ms = known ? static_cast<long long>(lag.window_ns / 1'000'000) : 0;
-    if (known && lag.on_cpu_ns * 2 < lag.window_ns && (lag.state == 'R' || lag.runnable_ns * 2 >= lag.window_ns)) {
+    const bool at_fault = !known || stw_explain_lag_is_no_safe_point(lag);
+    if (!at_fault && (lag.state == 'R' || lag.runnable_ns * 2 >= lag.window_ns)) {
       errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms for P %d: its M %d (thread %d) has been "
              "runnable but off its CPU for most of the last %lld ms (on a CPU %lld ms): another thread holds the CPU",
              gmp::stw::reason_name(cur_reason), static_cast<unsigned long long>(cur_gen),
              static_cast<long long>(waited_ns / 1'000'000), pp->id, lag.m_id, lag.tid, window_ms,
              static_cast<long long>(lag.on_cpu_ns / 1'000'000));
-    } else if (known && lag.on_cpu_ns * 2 < lag.window_ns) {
+    } else if (!at_fault) {
       errorf("runtime: stop-the-world (%s, generation %llu) has waited %lld ms for P %d: its M %d (thread %d, state %c) "
              "has been neither on a CPU nor runnable for most of the last %lld ms: blocked in the kernel, or its vCPU "
              "held by the host",

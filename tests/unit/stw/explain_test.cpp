@@ -104,16 +104,17 @@ void expect_consistent(const gmp::stw::SlowStop& s) {
   switch (s.cause) {
     case SlowCause::kMPreempted:
       EXPECT_GE(s.runnable_ns * 2, s.window_ns);
+      EXPECT_LT(s.on_cpu_ns, 1'000'000u);
       EXPECT_EQ(s.cause_ns, s.runnable_ns);
       break;
-    case SlowCause::kNoSafePoint:
-      EXPECT_LT(s.runnable_ns * 2, s.window_ns);
-      EXPECT_GE(s.on_cpu_ns * 2, s.window_ns);
+    case SlowCause::kNoSafePoint:  // half the window on a CPU, or 1 ms
+      EXPECT_TRUE(s.on_cpu_ns * 2 >= s.window_ns || s.on_cpu_ns >= 1'000'000u) << s.on_cpu_ns << " " << s.window_ns;
       EXPECT_EQ(s.cause_ns, s.on_cpu_ns);
       break;
     case SlowCause::kMBlocked:
       EXPECT_LT(s.runnable_ns * 2, s.window_ns);
       EXPECT_LT(s.on_cpu_ns * 2, s.window_ns);
+      EXPECT_LT(s.on_cpu_ns, 1'000'000u);
       EXPECT_EQ(s.cause_ns, s.window_ns - s.on_cpu_ns - s.runnable_ns);
       break;
     default:
@@ -321,9 +322,15 @@ TEST_F(StwExplain, UnreadableAccountingIsUnknown) {
   ASSERT_EQ(gmp::start(config(false)), "");
   gmp::stw::set_slow_stop_threshold(200us);
   gmp::detail::stw_explain_set_proc_root("/nonexistent-proc");
-  gmp::stw::SlowStop s = stop_against_spinner(2ms);
+  // Under load the restart may take longer than stopping ("held" comes
+  // first): try a few stops for one that is the P's doing.
+  gmp::stw::SlowStop s;
+  for (int attempt = 0; attempt < 5; attempt++) {
+    s = stop_against_spinner(2ms);
+    ASSERT_NE(s.generation, 0u);
+    if (s.cause != SlowCause::kHeld) break;
+  }
   gmp::detail::stw_explain_set_proc_root("/proc");
-  ASSERT_NE(s.generation, 0u);
   EXPECT_EQ(s.cause, SlowCause::kUnknown) << gmp::stw::describe(s);
   EXPECT_GE(s.m, 0);
   EXPECT_NE(gmp::stw::describe(s).find("schedstat not readable"), std::string::npos) << gmp::stw::describe(s);
