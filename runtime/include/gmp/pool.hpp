@@ -101,7 +101,8 @@ std::string banner();
 // thread's M holds (written by acquirep/releasep through
 // on_acquirep/on_releasep, mem/current_p.cpp), a foreign thread's cache, or
 // &g_no_front (an M between Ps, a thread not yet seen, one past its TLS
-// destructors): magazines with nothing to pop and no room to push, so both
+// destructors): magazines with nothing to pop (the null sentinel) and no
+// room to push, so both
 // inline paths fall to the slow path, which sets the slot. The pointer is used only
 // until the call returns; pool code never switches, so the P (or thread)
 // whose cache it is stays the owner for that whole call.
@@ -157,6 +158,13 @@ struct OwnerCounter {
 using Counter = OwnerCounter<std::uint64_t>;
 static_assert(sizeof(Counter) == 8 && std::atomic<std::uint64_t>::is_always_lock_free);
 
+// The word every magazine without an array points at (FastSlot's top, base
+// and limit all g_empty_magazine + 1): it holds null, the sentinel the
+// allocate path pops when a magazine is empty. Never written: a slot whose top
+// is its limit takes no push.
+inline constinit void* g_empty_magazine[1] = {nullptr};
+inline constexpr void** kEmptyMagazine = g_empty_magazine + 1;
+
 // One fast-tier class of one cache: a magazine, i.e. a LIFO stack of
 // pointers to free objects in [base, top), at most limit - base of them (the
 // class's cap), and the count of local frees. An array, not a list threaded
@@ -167,14 +175,22 @@ static_assert(sizeof(Counter) == 8 && std::atomic<std::uint64_t>::is_always_lock
 // - objects held (fast_hits, fast_tier.cpp), so the hit path updates one
 // word (top) and the free path two (top, frees). 32 bytes.
 //
+// Invariant (the null sentinel): base[-1] is null, and no magazine entry is.
+// So the allocate path pops p = top[-1] and tests p, without loading base:
+// null means empty (top == base) and goes to the slow path with top
+// unmoved. fast_tier.cpp's arrays have one word more than the cap, the
+// sentinel, just below base; a slot with no array (a cache's slots before
+// their first refill, the miss slot, every slot of g_no_front) has top = base
+// = limit = kEmptyMagazine: nothing to pop, no room to push.
+//
 // top and base are owner-written relaxed atomics (stats read them on any
 // thread: held = top - base); limit is owner only. The array is the owner's
 // (fast_tier.cpp allocates and resizes it on a slow path); g_no_front's
-// slots are all null, so top == base (no hit) and top == limit (no free).
+// slots are never written.
 struct FastSlot {
-  std::atomic<void**> top{nullptr};
-  std::atomic<void**> base{nullptr};
-  void** limit = nullptr;
+  std::atomic<void**> top{kEmptyMagazine};
+  std::atomic<void**> base{kEmptyMagazine};
+  void** limit = kEmptyMagazine;
   Counter frees;  // local frees pushed on the magazine (inline or not)
 };
 static_assert(sizeof(FastSlot) == 32, "slot offsets (fast_slot_offset) are 32 per class and fit in 16 bits");
@@ -187,10 +203,10 @@ static_assert(sizeof(FastSlot) == 32, "slot offsets (fast_slot_offset) are 32 pe
 // PageMeta::slot), so neither computes a class nor tests a tier. Whatever the
 // inline path must not serve (a request above its limit, a pool that is not
 // ready, a page of another tier or never carved) has offset 0, the `miss`
-// slot, which is all null in every front: nothing to pop and no room to push,
-// so both paths fall to their slow paths.
+// slot, which has no array in every front (kEmptyMagazine): nothing to pop and
+// no room to push, so both paths fall to their slow paths.
 struct alignas(64) FastFront {
-  FastSlot miss;  // offset 0; all null, never written
+  FastSlot miss;  // offset 0; empty and full (kEmptyMagazine), never written
   // Class cls's slot is at fast_slot_offset(cls), each within one cache line.
   FastSlot fast[kFrontClasses];
   std::uint32_t home = 0;              // P id, or a foreign slot; set once (set_home)
@@ -236,7 +252,8 @@ extern InlineView g_inline;
 // orphan cache). Also refreshes this thread's gmp_pool_t_front.
 FastFront* fast_front() noexcept;
 // What gmp_pool_t_front holds when this thread has no front for the inline
-// path: every magazine null (empty and full at once). Never written.
+// path: no magazine has an array (kEmptyMagazine: empty and full at once).
+// Never written.
 extern FastFront g_no_front;
 // Out-of-line read of gmp_pool_t_front (never inlined nor analysed), for
 // targets without the asm in tls_front().
@@ -339,8 +356,8 @@ inline void* allocate(std::size_t size, Tier tier) noexcept {
     std::uint32_t off = g_inline.slot_of[size].load(std::memory_order_relaxed);
     FastSlot& s = slot_at(f, off);  // f->fast[class], or f->miss
     void** t = s.top.load(std::memory_order_relaxed);
-    if (t != s.base.load(std::memory_order_relaxed) && --f->sample_countdown != 0) [[likely]] {
-      void* p = t[-1];
+    void* p = t[-1];  // null: the sentinel below base (empty), the slow path refills
+    if (p != nullptr && --f->sample_countdown != 0) [[likely]] {
       s.top.store(t - 1, std::memory_order_relaxed);
       GMP_POOL_UNPOISON(p, kFrontClassSize[(off - kFastSlotsOffset) / sizeof(FastSlot)]);
       return p;

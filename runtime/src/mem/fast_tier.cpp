@@ -28,6 +28,10 @@
 namespace gmp::detail::mem {
 namespace {
 
+// Whether the magazine has an array (else top = base = limit = kEmptyMagazine;
+// a cap is at least 1).
+bool has_array(const FastSlot& m) noexcept { return m.limit != m.base.load(std::memory_order_relaxed); }
+
 std::uint32_t held(const FastSlot& m) noexcept {
   return static_cast<std::uint32_t>(m.top.load(std::memory_order_relaxed) - m.base.load(std::memory_order_relaxed));
 }
@@ -47,8 +51,10 @@ void flush_top(Cache* c, int cls, std::uint32_t n) noexcept {
 }
 
 // Makes the magazine of (c, cls) an array of `cap` entries, keeping the
-// objects it holds (those above cap go to the central list). On an
-// allocation failure the magazine keeps its array (or stays null: every
+// objects it holds (those above cap go to the central list). The array has
+// one word more, below base: the null sentinel the inline allocate path pops
+// when the magazine is empty (FastSlot). On an allocation failure the
+// magazine keeps its array (or stays without one, kEmptyMagazine: every
 // allocation then misses and every free goes to the central list).
 void fit_magazine(Cache* c, int cls, std::uint32_t cap) noexcept {
   FastSlot& m = c->fast[cls];
@@ -57,8 +63,11 @@ void fit_magazine(Cache* c, int cls, std::uint32_t cap) noexcept {
     flush_top(c, cls, n - cap);
     n = cap;
   }
-  auto* fresh = static_cast<void**>(mallocx(std::size_t{cap} * sizeof(void*), 0));
-  if (fresh == nullptr) return;
+  auto* block = static_cast<void**>(mallocx((std::size_t{cap} + 1) * sizeof(void*), 0));
+  if (block == nullptr) return;
+  block[0] = nullptr;  // the sentinel
+  void** fresh = block + 1;
+  bool had = has_array(m);
   void** old = m.base.load(std::memory_order_relaxed);
   if (n != 0) std::memcpy(fresh, old, n * sizeof(void*));
   // top = null, base, then top: a stats reader that sees the same non-null
@@ -68,7 +77,7 @@ void fit_magazine(Cache* c, int cls, std::uint32_t cap) noexcept {
   m.base.store(fresh, std::memory_order_release);
   m.top.store(fresh + n, std::memory_order_release);
   m.limit = fresh + cap;
-  if (old != nullptr) dallocx(old, 0);
+  if (had) dallocx(old - 1, 0);
 }
 
 // The class's cap as configured now; the magazine is refitted when it differs.
@@ -86,7 +95,7 @@ void refit_if_changed(Cache* c, int cls) noexcept {
   FastSlot& m = c->fast[cls];
   void** base = m.base.load(std::memory_order_relaxed);
   void* one = nullptr;
-  void** out = base != nullptr ? base : &one;  // no array (allocation failed): fetch one
+  void** out = has_array(m) ? base : &one;  // no array (allocation failed): fetch one
   std::uint32_t room = static_cast<std::uint32_t>(m.limit - base);
   std::uint32_t want = s.tun.fast_batch.load(std::memory_order_relaxed);
   if (want > room) want = room;  // room >= batch unless the array could not grow
@@ -148,10 +157,10 @@ void drain_fast(Cache* c, int cls) noexcept { flush_top(c, cls, held(c->fast[cls
 
 void free_magazines(Cache* c) noexcept {
   for (FastSlot& m : c->fast) {
-    if (void** b = m.base.load(std::memory_order_relaxed); b != nullptr) dallocx(b, 0);
-    m.top.store(nullptr, std::memory_order_relaxed);
-    m.base.store(nullptr, std::memory_order_relaxed);
-    m.limit = nullptr;
+    if (has_array(m)) dallocx(m.base.load(std::memory_order_relaxed) - 1, 0);
+    m.top.store(kEmptyMagazine, std::memory_order_relaxed);
+    m.base.store(kEmptyMagazine, std::memory_order_relaxed);
+    m.limit = kEmptyMagazine;
   }
 }
 
@@ -159,12 +168,13 @@ std::uint64_t fast_held(const Cache& c, int cls) noexcept {
   const FastSlot& m = c.fast[cls];
   // A refit (fit_magazine) moves both words; a read that straddles one sees
   // top change (to null, then into the new array) and tries again. Refits are
-  // rare; after a few failed tries the magazine is reported empty.
+  // rare; after a few failed tries the magazine is reported empty. (top is
+  // null only inside a refit: an empty slot's words are kEmptyMagazine.)
   for (int tries = 0; tries < 8; ++tries) {
     void** t1 = m.top.load(std::memory_order_acquire);  // pairs with fit_magazine's release stores
     void** b = m.base.load(std::memory_order_acquire);
     void** t2 = m.top.load(std::memory_order_relaxed);
-    if (t1 == t2 && (t1 != nullptr || b == nullptr)) return static_cast<std::uint64_t>(t1 - b);
+    if (t1 == t2 && t1 != nullptr) return static_cast<std::uint64_t>(t1 - b);
   }
   return 0;
 }

@@ -53,6 +53,55 @@ TEST_F(MagazineTest, UnderflowRefillsOneBatchAndHitsPopTheRestLifo) {
   EXPECT_EQ(s.tiers[0].classes[cls_].bytes_cached, carved(TierId::kFast));
 }
 
+// The null sentinel (FastSlot): a slot without an array is kEmptyMagazine
+// (nothing to pop: top[-1] is null; no room: top == limit), an array has a
+// null word just below base, and the inline path pops that null when the
+// magazine is empty and leaves the refill to the slow path with top unmoved.
+TEST_F(MagazineTest, AnEmptyMagazinePopsTheNullSentinelAndRefills) {
+  for (const FastFront* f : {static_cast<const FastFront*>(&g_no_front), static_cast<const FastFront*>(cache_for_test())}) {
+    for (const FastSlot* m : {&f->miss, &f->fast[cls_]}) {
+      EXPECT_EQ(m->top.load(), kEmptyMagazine);
+      EXPECT_EQ(m->base.load(), kEmptyMagazine);
+      EXPECT_EQ(m->limit, kEmptyMagazine);
+      EXPECT_EQ(m->top.load()[-1], nullptr);
+    }
+  }
+  Cache* c = cache_for_test();
+  std::vector<void*> v;
+  for (int i = 0; i < 8; ++i) v.push_back(gmp::pool::allocate(kSize, Tier::kFast));  // 1 miss, 7 hits
+  const FastSlot& m = c->fast[cls_];
+  ASSERT_NE(m.base.load(), kEmptyMagazine);
+  EXPECT_EQ(m.limit - m.base.load(), 16);  // the cap; the sentinel is below base
+  EXPECT_EQ(m.top.load(), m.base.load());  // empty
+  EXPECT_EQ(m.base.load()[-1], nullptr);
+  v.push_back(gmp::pool::allocate(kSize, Tier::kFast));  // pops the sentinel: the slow path refills
+  EXPECT_EQ(fast_held(*c, cls_), 7u);
+  auto s = st();
+  EXPECT_EQ(s.tiers[0].classes[cls_].misses, 2u);
+  EXPECT_EQ(s.tiers[0].classes[cls_].hits, 7u);
+  for (void* p : v) EXPECT_NE(p, nullptr);
+  std::set<void*> distinct(v.begin(), v.end());
+  EXPECT_EQ(distinct.size(), v.size());
+  // A refit (live cap change) moves the objects to a new array, sentinel included.
+  for (int i = 0; i < 8; ++i) v.push_back(gmp::pool::allocate(kSize, Tier::kFast));  // 7 hits, a miss: 7 held
+  PoolConfig more = current_config();
+  more.fast_capacity = 32;
+  ASSERT_EQ(apply_config(more), "");
+  for (int i = 0; i < 10; ++i) gmp::pool::deallocate(v[i]);  // full at 16; the 10th refits to 32
+  EXPECT_EQ(m.limit - m.base.load(), 32);
+  EXPECT_EQ(m.base.load()[-1], nullptr);
+  EXPECT_EQ(fast_held(*c, cls_), 17u);
+  std::vector<void*> w;
+  for (int i = 0; i < 17; ++i) w.push_back(gmp::pool::allocate(kSize, Tier::kFast));  // hits, down to the sentinel
+  EXPECT_EQ(m.top.load(), m.base.load());
+  for (void* p : w) gmp::pool::deallocate(p);
+  for (std::size_t i = 10; i < v.size(); ++i) gmp::pool::deallocate(v[i]);
+  s = st();
+  EXPECT_EQ(s.tiers[0].classes[cls_].misses, 3u);
+  EXPECT_EQ(live_objects(s.tiers[0]), 0);
+  EXPECT_EQ(s.tiers[0].classes[cls_].bytes_cached, carved(TierId::kFast));
+}
+
 TEST_F(MagazineTest, OverflowSendsTheTopBatchToTheTransferCache) {
   std::vector<void*> v;
   for (int i = 0; i < 24; ++i) v.push_back(gmp::pool::allocate(kSize, Tier::kFast));  // 3 refills, magazine empty
