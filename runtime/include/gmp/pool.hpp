@@ -158,6 +158,23 @@ struct OwnerCounter {
 using Counter = OwnerCounter<std::uint64_t>;
 static_assert(sizeof(Counter) == 8 && std::atomic<std::uint64_t>::is_always_lock_free);
 
+// Decrements an owner-written countdown with one non-locked `sub` to memory
+// (as OwnerCounter::sub: stats readers see the old or the new value) and
+// branches on the flags it sets; true when it reached 0.
+// REQUIRES: called only by the owner.
+[[gnu::always_inline]] inline bool count_down(std::atomic<std::uint32_t>& c) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__) && (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 11)
+  asm goto("subl $1, %0\n\tjz %l[zero]" : "+m"(*reinterpret_cast<std::uint32_t*>(&c)) : : "cc" : zero);
+  return false;
+zero:
+  return true;
+#else
+  std::uint32_t n = c.load(std::memory_order_relaxed) - 1;
+  c.store(n, std::memory_order_relaxed);
+  return n == 0;
+#endif
+}
+
 // The word every magazine without an array points at (FastSlot's top, base
 // and limit all g_empty_magazine + 1): it holds null, the sentinel the
 // allocate path pops when a magazine is empty. Never written: a slot whose top
@@ -167,13 +184,16 @@ inline constexpr void** kEmptyMagazine = g_empty_magazine + 1;
 
 // One fast-tier class of one cache: a magazine, i.e. a LIFO stack of
 // pointers to free objects in [base, top), at most limit - base of them (the
-// class's cap), and the count of local frees. An array, not a list threaded
-// through the objects: allocation pops without loading the next pointer out
-// of the object (no pointer chase, no load-latency chain through a batch),
-// and a free writes the pointer array, never the object. Hits are not
-// counted here: hits = frees + objects refills put in - objects flushed out
-// - objects held (fast_hits, fast_tier.cpp), so the hit path updates one
-// word (top) and the free path two (top, frees). 32 bytes.
+// class's cap), and the class's sampling countdown. An array, not a list
+// threaded through the objects: allocation pops without loading the next
+// pointer out of the object (no pointer chase, no load-latency chain through
+// a batch), and a free writes the pointer array, never the object. Neither
+// hits nor frees are counted on the hit paths: the countdown counts the
+// class's allocations (fast_taken: its completed periods, kept on the slow
+// path, plus period - countdown), hits = taken - misses, and frees = held -
+// objects refills put in + objects flushed out + hits (fast_frees,
+// fast_tier.cpp). So the hit path of an allocation updates top and the
+// countdown, in one line, and a free only top. 32 bytes.
 //
 // Invariant (the null sentinel): base[-1] is null, and no magazine entry is.
 // So the allocate path pops p = top[-1] and tests p, without loading base:
@@ -183,15 +203,23 @@ inline constexpr void** kEmptyMagazine = g_empty_magazine + 1;
 // their first refill, the miss slot, every slot of g_no_front) has top = base
 // = limit = kEmptyMagazine: nothing to pop, no room to push.
 //
-// top and base are owner-written relaxed atomics (stats read them on any
-// thread: held = top - base); limit is owner only. The array is the owner's
-// (fast_tier.cpp allocates and resizes it on a slow path); g_no_front's
-// slots are never written.
+// top, base, countdown and period are owner-written relaxed atomics (stats
+// read them on any thread: held = top - base, taken); limit is owner only.
+// The array is the owner's (fast_tier.cpp allocates and resizes it on a slow
+// path); g_no_front's slots are never written.
 struct FastSlot {
   std::atomic<void**> top{kEmptyMagazine};
   std::atomic<void**> base{kEmptyMagazine};
   void** limit = kEmptyMagazine;
-  Counter frees;  // local frees pushed on the magazine (inline or not)
+  // Allocations of the class left before its next sampled one: every
+  // allocation of the class decrements it once, the inline path on a hit
+  // (count_down) or the slow path (fast_alloc_counted). When the inline
+  // path takes it to 0 it leaves the allocation to the slow path, which
+  // samples at 0 and sets both words to stats.sample_every (UINT32_MAX for
+  // 0). So exactly every sample_every-th allocation *of each class* is timed,
+  // and period - countdown (mod 2^32) is the count in the current period.
+  std::atomic<std::uint32_t> countdown{1};
+  std::atomic<std::uint32_t> period{1};  // what countdown was last set to
 };
 static_assert(sizeof(FastSlot) == 32, "slot offsets (fast_slot_offset) are 32 per class and fit in 16 bits");
 
@@ -210,9 +238,9 @@ struct alignas(64) FastFront {
   // Class cls's slot is at fast_slot_offset(cls), each within one cache line.
   FastSlot fast[kFrontClasses];
   std::uint32_t home = 0;              // P id, or a foreign slot; set once (set_home)
-  // Owner only. Allocations left before the next sampled one: the inline
-  // path decrements it on a hit and, when that makes it 0, leaves the
-  // allocation to the slow path, which samples at 0 (alloc_entry).
+  // Owner only. The sampling countdown of the cache's allocations that are
+  // not the fast tier's (txn, stable, large, fallbacks; the slow path's
+  // alloc_with): each fast class has its own (FastSlot::countdown).
   std::uint32_t sample_countdown = 1;
 };
 static_assert(std::is_standard_layout_v<FastFront>);
@@ -345,8 +373,8 @@ inline FastFront* tls_front() noexcept {
 namespace gmp::pool {
 
 // Hit path: one TLS read (no call), the slot's offset from a table indexed by
-// the size, a pop from the class's magazine and the sampling countdown (no
-// lock prefix). Misses, every sample_every-th allocation, sizes the inline
+// the size, a pop from the class's magazine and its sampling countdown (no
+// lock prefix). Misses, every sample_every-th allocation of a class, sizes the inline
 // path does not serve (the miss slot), other tiers, threads without a front:
 // the slow path.
 inline void* allocate(std::size_t size, Tier tier) noexcept {
@@ -357,7 +385,7 @@ inline void* allocate(std::size_t size, Tier tier) noexcept {
     FastSlot& s = slot_at(f, off);  // f->fast[class], or f->miss
     void** t = s.top.load(std::memory_order_relaxed);
     void* p = t[-1];  // null: the sentinel below base (empty), the slow path refills
-    if (p != nullptr && --f->sample_countdown != 0) [[likely]] {
+    if (p != nullptr && !count_down(s.countdown)) [[likely]] {
       s.top.store(t - 1, std::memory_order_relaxed);
       GMP_POOL_UNPOISON(p, kFrontClassSize[(off - kFastSlotsOffset) / sizeof(FastSlot)]);
       return p;
@@ -376,7 +404,7 @@ inline void* allocate_aligned(std::size_t size, std::size_t align, Tier tier) no
 // Hit path: a free of a fast-tier object (carved by any cache) while the
 // calling P's (or thread's) magazine for its class is under its cap: one TLS
 // read, the page's slot offset (PageMeta::slot: its class's slot, or the miss
-// slot on a page of another tier), a push and one owner-written counter.
+// slot on a page of another tier) and a push.
 // Other arena objects and full magazines: deallocate_in_front (one call);
 // everything else (large, null, no front yet): deallocate_slow.
 inline void deallocate(void* p) noexcept {
@@ -392,8 +420,7 @@ inline void deallocate(void* p) noexcept {
     if (t != s.limit) [[likely]] {
       GMP_POOL_POISON(p, kFrontClassSize[(so - kFastSlotsOffset) / sizeof(FastSlot)]);  // a free object is poisoned whole
       *t = p;
-      s.top.store(t + 1, std::memory_order_relaxed);
-      s.frees.add();
+      s.top.store(t + 1, std::memory_order_relaxed);  // not counted: frees are derived (FastSlot)
       return;
     }
     // Txn, stable or over the cap: the slow path, minus finding the cache.

@@ -48,7 +48,7 @@ struct PoolConfig {
   std::uint64_t txn_max_class_bytes = 256 << 10;
   std::uint32_t txn_sweep_every = 64;  // frees between sweeps
   // [stats]
-  std::uint32_t sample_every = 1024;  // time every Nth allocation (0: never)
+  std::uint32_t sample_every = 1024;  // time every Nth allocation of each fast class, and of a cache's others (0: never)
   // [fault]
   double txn_leak_percent = 0;            // drill: % of txn frees leaked
   std::uint64_t detect_min_bytes = 4ull << 20;  // loss below this is never acted on

@@ -102,8 +102,11 @@ void refit_if_changed(Cache* c, int cls) noexcept {
   if (want == 0) want = 1;
   bool carved = false;
   std::uint32_t n = s.central.fetch_array(cls, want, c->home, out, &carved);
-  if (n == 0) return fallback_alloc(c, TierId::kFast, cls, kFallbackExhausted);
   ClassCounters& k = c->ctr[0][cls];
+  if (n == 0) {
+    k.taken_base.sub();  // counted down (fast_alloc_counted), but the magazine served nothing
+    return fallback_alloc(c, TierId::kFast, cls, kFallbackExhausted);
+  }
   k.misses.add();
   k.refills.add();
   k.mag_in.add(n - 1);
@@ -140,7 +143,6 @@ void* fast_alloc(Cache* c, int cls) noexcept {
 void fast_free(Cache* c, void* p, int cls) noexcept {
   GMP_MEM_POISON(p, kClassSize[cls]);
   FastSlot& m = c->fast[cls];
-  m.frees.add();
   if (m.top.load(std::memory_order_relaxed) == m.limit) [[unlikely]] fast_overflow(c, cls);
   void** t = m.top.load(std::memory_order_relaxed);
   if (t == m.limit) [[unlikely]] {  // no array: straight to the central list, as a push and a flush
@@ -179,11 +181,25 @@ std::uint64_t fast_held(const Cache& c, int cls) noexcept {
   return 0;
 }
 
-std::uint64_t fast_hits(const Cache& c, int cls, std::uint64_t held) noexcept {
-  const ClassCounters& k = c.ctr[0][cls];
-  return c.fast[cls].frees.get() + k.mag_in.get() - k.mag_out.get() - held;
+// Every allocation of the class is counted down once (FastSlot::countdown),
+// and a period's end adds its length to taken_base, so the count is
+// taken_base + period - countdown; the u32 difference is the current
+// period's count even when countdown was last set to UINT32_MAX.
+std::uint64_t fast_taken(const Cache& c, int cls) noexcept {
+  const FastSlot& m = c.fast[cls];
+  std::uint32_t in_period = m.period.load(std::memory_order_relaxed) - m.countdown.load(std::memory_order_relaxed);
+  return c.ctr[0][cls].taken_base.get() + in_period;
 }
 
-std::uint64_t fast_hits(const Cache& c, int cls) noexcept { return fast_hits(c, cls, fast_held(c, cls)); }
+std::uint64_t fast_hits(const Cache& c, int cls) noexcept { return fast_taken(c, cls) - c.ctr[0][cls].misses.get(); }
+
+// What entered the magazine (frees, refills' objects) minus what left it
+// (hits, flushes) is what it holds.
+std::uint64_t fast_frees(const Cache& c, int cls, std::uint64_t held) noexcept {
+  const ClassCounters& k = c.ctr[0][cls];
+  return held - k.mag_in.get() + k.mag_out.get() + fast_hits(c, cls);
+}
+
+std::uint64_t fast_frees(const Cache& c, int cls) noexcept { return fast_frees(c, cls, fast_held(c, cls)); }
 
 }  // namespace gmp::detail::mem

@@ -165,6 +165,29 @@ int class_for_request(std::size_t size, std::size_t align) noexcept {
   return align <= 16 ? class_of(size) : class_for(size, align);
 }
 
+// The fast class that serves a request (what alloc_in picks), or -1.
+int fast_class_for(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
+  PoolState& s = state();
+  if (tier != gmp::pool::Tier::kFast) return -1;
+  if (size == 0) size = 1;
+  if (size > s.tun.max_size.load(std::memory_order_relaxed) || align > kMaxSupportedAlign) return -1;
+  int cls = class_for_request(size, align);
+  if (cls < 0 || !ready() || kClassSize[cls] > s.tun.fast_max_size.load(std::memory_order_relaxed)) return -1;
+  return cls;
+}
+
+// The countdown's next period: stats.sample_every, or never (0).
+std::uint32_t next_sample_period() noexcept {
+  std::uint32_t every = state().tun.sample_every.load(std::memory_order_relaxed);
+  return every == 0 ? UINT32_MAX : every;
+}
+
+void record_sample(Cache* c, int tier, int cls, std::int64_t t0) noexcept {
+  std::uint64_t ns = static_cast<std::uint64_t>(nanotime() - t0);
+  c->hist[hist_bucket(ns)].add();
+  GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns);
+}
+
 void* alloc_in(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
   PoolState& s = state();
   if (size == 0) size = 1;
@@ -175,8 +198,10 @@ void* alloc_in(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier ti
   if (!ready()) [[unlikely]] return fallback_alloc(c, static_cast<TierId>(tier), cls, kFallbackNoArena);
   switch (tier) {
     case gmp::pool::Tier::kFast:
+      // (alloc_with sends these to fast_alloc_counted first; here after a
+      // live fast_max_size change between the two checks, or for the orphan.)
       if (kClassSize[cls] <= s.tun.fast_max_size.load(std::memory_order_relaxed)) [[likely]]
-        return fast_alloc(c, cls);
+        return fast_alloc_counted(c, cls);
       [[fallthrough]];
     case gmp::pool::Tier::kTxn:
       if (cls == 0) cls = 1;  // a TxnNode needs 24 bytes
@@ -190,20 +215,28 @@ void* alloc_in(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier ti
 }
 
 [[gnu::noinline]] void* alloc_sampled(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
-  std::uint32_t every = state().tun.sample_every.load(std::memory_order_relaxed);
-  c->sample_countdown = every == 0 ? UINT32_MAX : every;
+  c->sample_countdown = next_sample_period();
+  if (state().tun.sample_every.load(std::memory_order_relaxed) == 0) return alloc_in(c, size, align, tier);
   std::int64_t t0 = nanotime();
   void* p = alloc_in(c, size, align, tier);
-  std::uint64_t ns = static_cast<std::uint64_t>(nanotime() - t0);
-  c->hist[hist_bucket(ns)].add();
-  int cls = size <= kMaxClassSize ? class_of(size == 0 ? 1 : size) : -1;
-  GMP_PROBE_ALLOC_SAMPLE(static_cast<int>(tier), cls, ns);
+  record_sample(c, static_cast<int>(tier), size <= kMaxClassSize ? class_of(size == 0 ? 1 : size) : -1, t0);
   return p;
 }
 
+// Sampling: a fast-tier allocation counts down its class's countdown
+// (fast_alloc_counted; the inline path's hits too), every other allocation
+// the cache's sample_countdown.
 void* alloc_with(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
-  // 0: the inline path took this allocation's decrement and left it here.
-  if (c->sample_countdown == 0 || --c->sample_countdown == 0) [[unlikely]] return alloc_sampled(c, size, align, tier);
+  int cls = fast_class_for(size, align, tier);
+  if (cls >= 0) [[likely]] return fast_alloc_counted(c, cls);
+  if (tier == gmp::pool::Tier::kFast && size <= kInlineMaxSize && align <= 16) [[unlikely]] {
+    // The inline path may have taken a decrement for this request, to 0, from
+    // a slot_of published before a live fast_max_size change: undo it (the
+    // slow path never leaves a countdown at 0).
+    std::atomic<std::uint32_t>& cd = c->fast[class_of(size == 0 ? 1 : size)].countdown;
+    if (cd.load(std::memory_order_relaxed) == 0) cd.store(1, std::memory_order_relaxed);
+  }
+  if (--c->sample_countdown == 0) [[unlikely]] return alloc_sampled(c, size, align, tier);
   return alloc_in(c, size, align, tier);
 }
 
@@ -211,7 +244,7 @@ void* alloc_entry(std::size_t size, std::size_t align, gmp::pool::Tier tier) noe
   Cache* c = current_cache();
   if (c == nullptr) [[unlikely]] {
     std::lock_guard g(g_orphan_mu);
-    return alloc_in(orphan_cache(), size, align, tier);
+    return alloc_with(orphan_cache(), size, align, tier);
   }
   return alloc_with(c, size, align, tier);
 }
@@ -241,6 +274,28 @@ void free_in(Cache* c, void* p) noexcept {
 }
 
 }  // namespace
+
+// 0: the inline path took this allocation's decrement and left it here.
+// REQUIRES: owner.
+void* fast_alloc_counted(Cache* c, int cls) noexcept {
+  FastSlot& m = c->fast[cls];
+  std::uint32_t n = m.countdown.load(std::memory_order_relaxed);
+  if (n > 1) [[likely]] {
+    m.countdown.store(n - 1, std::memory_order_relaxed);
+    return fast_alloc(c, cls);
+  }
+  // The period's last allocation (this one): its length goes to taken_base
+  // before the new period starts, so fast_taken counts this one once.
+  c->ctr[0][cls].taken_base.add(m.period.load(std::memory_order_relaxed));
+  std::uint32_t next = next_sample_period();
+  m.period.store(next, std::memory_order_relaxed);
+  m.countdown.store(next, std::memory_order_relaxed);
+  if (state().tun.sample_every.load(std::memory_order_relaxed) == 0) return fast_alloc(c, cls);
+  std::int64_t t0 = nanotime();
+  void* p = fast_alloc(c, cls);
+  record_sample(c, static_cast<int>(TierId::kFast), cls, t0);
+  return p;
+}
 
 bool ensure_init() noexcept {
   PoolState& s = state();

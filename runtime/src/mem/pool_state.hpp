@@ -88,6 +88,10 @@ int current_p_id() noexcept;
 
 // ---- tiers (fast_tier.cpp, txn_tier.cpp, stable_tier.cpp) -------------------
 void* fast_alloc(Cache* c, int cls) noexcept;
+// fast_alloc, counted down on the class's sampling countdown (FastSlot) and
+// timed when it reaches 0 (pool.cpp). Every fast-tier allocation of the slow
+// path goes through here, so the countdown counts them all.
+void* fast_alloc_counted(Cache* c, int cls) noexcept;
 // A fast-tier object, whichever cache carved it (fast_tier.cpp, "Ownership").
 void fast_free(Cache* c, void* p, int cls) noexcept;
 // Sends every object of c's magazine for cls to the central list.
@@ -95,11 +99,14 @@ void drain_fast(Cache* c, int cls) noexcept;
 // Frees every magazine array of c. REQUIRES: c is drained or thrown away, and
 // its owner is not running pool code (reset_for_test).
 void free_magazines(Cache* c) noexcept;
-// Objects in c's magazine for cls, and its hits (derived; FastSlot). Any
-// thread: exact when c's owner is quiescent.
+// Objects in c's magazine for cls; the allocations its magazine served
+// (hits + misses), its hits and its frees (derived; FastSlot). Any thread:
+// exact when c's owner is quiescent.
 std::uint64_t fast_held(const Cache& c, int cls) noexcept;
+std::uint64_t fast_taken(const Cache& c, int cls) noexcept;
 std::uint64_t fast_hits(const Cache& c, int cls) noexcept;
-std::uint64_t fast_hits(const Cache& c, int cls, std::uint64_t held) noexcept;  // held: fast_held(c, cls)
+std::uint64_t fast_frees(const Cache& c, int cls) noexcept;
+std::uint64_t fast_frees(const Cache& c, int cls, std::uint64_t held) noexcept;  // held: fast_held(c, cls)
 void* txn_alloc(Cache* c, int cls) noexcept;
 void txn_free(Cache* c, void* p, int cls) noexcept;
 // Recycles expired txn objects (all classes) to the central lists in batches.

@@ -69,12 +69,12 @@ Stats stats(bool read_smaps) {
         r.balloc += k.block_bytes_alloc.get();
         r.bfree += k.block_bytes_free.get();
         if (t == 0) {
-          // Modulo 2^64: a cache's derived hits may "wrap" (it freed objects
-          // others allocated); the sums are exact when the owners are quiescent.
+          // Modulo 2^64: a cache's derived frees may "wrap" (it allocated
+          // objects others freed); the sums are exact when the owners are quiescent.
           std::uint64_t held = fast_held(c, cls);
           r.cached_objs += held;
-          r.hits += fast_hits(c, cls, held);
-          r.frees += c.fast[cls].frees.get();
+          r.hits += fast_hits(c, cls);
+          r.frees += fast_frees(c, cls, held);
         }
         if (t == 1) r.cached_objs += c.txn[cls].count.get() + c.remote_count[cls].get();
       }

@@ -14,9 +14,9 @@
 
 namespace gmp::detail::mem {
 
-// The fast tier's local frees are in FastSlot (gmp/pool.hpp), which the
-// inline path updates, and its hits are derived (fast_hits: frees + mag_in -
-// mag_out - held); its other counters are here.
+// The fast tier's hits and frees are derived (FastSlot in gmp/pool.hpp, which
+// the inline path updates: fast_hits = taken - misses, fast_frees = held -
+// mag_in + mag_out + hits); its other counters are here.
 struct ClassCounters {
   Counter hits;          // served from the local cache
   Counter misses;        // needed a refill (or the shared list/buddy for stable)
@@ -28,6 +28,11 @@ struct ClassCounters {
   Counter leaked;        // fault drill: txn frees not recycled
   Counter mag_in;        // fast tier: objects refills put in the magazine
   Counter mag_out;       // fast tier: objects flushed out of the magazine
+  // Fast tier: allocations the magazine served (hits + misses) in the class's
+  // completed sampling periods; fast_taken adds the current period's.
+  // Written on slow paths only (a period's end, an allocation that was
+  // counted down but fell back to jemalloc).
+  Counter taken_base;
   Counter block_bytes_alloc;  // stable buddy blocks only (variable size)
   Counter block_bytes_free;
 };

@@ -139,6 +139,45 @@ TEST_F(InlineCapTest, EveryNthAllocationIsSampledExactly) {
   EXPECT_EQ(live_objects(st().tiers[0]), 0);
 }
 
+// Each fast class counts its own allocations (FastSlot::countdown): its 1st,
+// 5th, 9th, ... are sampled whatever the other classes do, and the
+// allocations of other tiers share the cache's countdown. One countdown for
+// all would have sampled ceil(23 / 4) = 6 of these.
+TEST_F(InlineCapTest, EachClassIsSampledEveryNthOfItsOwnAllocations) {
+  std::vector<void*> v;
+  for (int i = 0; i < 10; ++i) {
+    v.push_back(gmp::pool::allocate(32, Tier::kFast));  // hits after the first, inline
+    v.push_back(gmp::pool::allocate(64, Tier::kFast));
+    if (i < 3) v.push_back(gmp::pool::allocate(32, Tier::kTxn));
+  }
+  auto s = st();
+  EXPECT_EQ(s.samples, 3u + 3u + 1u);  // 32 B: 1st, 5th, 9th; 64 B: the same; txn: 1st
+  for (int cls : {class_of(32), class_of(64)}) {
+    EXPECT_EQ(s.tiers[0].classes[cls].hits + s.tiers[0].classes[cls].misses, 10u);
+    EXPECT_EQ(fast_taken(*cache_for_test(), cls), 10u);
+  }
+  for (void* p : v) gmp::pool::deallocate(p);
+  s = st();
+  EXPECT_EQ(s.tiers[0].classes[class_of(32)].frees, 10u);
+  EXPECT_EQ(s.tiers[0].classes[class_of(64)].frees, 10u);
+  EXPECT_EQ(live_objects(s.tiers[0]), 0);
+  EXPECT_EQ(live_objects(s.tiers[1]), 0);
+}
+
+// stats.sample_every = 0 times nothing (small_config), the first allocation
+// of a class or of a cache included; the allocations are still counted.
+TEST_F(PoolTest, SampleEveryZeroSamplesNothing) {
+  std::vector<void*> v;
+  for (std::size_t n = 16; n <= 1024; n += 16) v.push_back(gmp::pool::allocate(n, Tier::kFast));
+  v.push_back(gmp::pool::allocate(64, Tier::kTxn));
+  v.push_back(gmp::pool::allocate(64, Tier::kStable));
+  auto s = st();
+  EXPECT_EQ(s.samples, 0u);
+  EXPECT_EQ(s.tiers[0].total.hits + s.tiers[0].total.misses, 64u);
+  for (void* p : v) gmp::pool::deallocate(p);
+  EXPECT_EQ(live_objects(st().tiers[0]), 0);
+}
+
 TEST_F(PoolTest, NullAndForeignPointersTakeTheSlowPath) {
   gmp::pool::deallocate(nullptr);
   void* big = gmp::pool::allocate(300 * 1024, Tier::kFast);
@@ -213,12 +252,12 @@ TEST_F(PoolTest, ForeignThreadGetsItsFrontOnFirstUseAndHitsInline) {
     Cache* mine = cache_for_test();
     ok_after = tls_front() == mine && mine->home >= kForeignHomeBase;
     const int cls = class_of(64);
-    std::uint64_t h0 = fast_hits(*mine, cls), f0 = mine->fast[cls].frees.get();
+    std::uint64_t h0 = fast_hits(*mine, cls), f0 = fast_frees(*mine, cls);
     void* second = gmp::pool::allocate(64, Tier::kFast);  // inline hit
     gmp::pool::deallocate(second);                        // inline free
     gmp::pool::deallocate(first);
     hits_delta = fast_hits(*mine, cls) - h0;
-    frees_delta = mine->fast[cls].frees.get() - f0;
+    frees_delta = fast_frees(*mine, cls) - f0;
   });
   t.join();
   EXPECT_TRUE(ok_before.load());

@@ -290,6 +290,37 @@ TEST_F(ArenaGrowthTest, GrowsByChunksThenFallsBackWithoutFailing) {
   EXPECT_EQ(s.large_bytes_in_use, 0u);
 }
 
+// A fast allocation whose refill finds no memory falls back to jemalloc: it
+// was counted down on its class's countdown but the magazine served nothing,
+// so the derived hits and frees stay exact.
+TEST_F(ArenaGrowthTest, AFastRefillWithoutMemoryFallsBackAndKeepsTheCountsExact) {
+  std::vector<void*> blocks;
+  while (st().tiers[2].total.fallbacks == 0) blocks.push_back(gmp::pool::allocate(256 * 1024, Tier::kStable));
+  const int cls = class_of(48);
+  void* p = gmp::pool::allocate(48, Tier::kFast);  // no span to carve
+  ASSERT_NE(p, nullptr);
+  void* q = gmp::pool::allocate(48, Tier::kFast);
+  auto s = st();
+  EXPECT_EQ(s.tiers[0].classes[cls].fallbacks, 2u);
+  EXPECT_EQ(s.tiers[0].classes[cls].hits, 0u);
+  EXPECT_EQ(s.tiers[0].classes[cls].misses, 0u);
+  gmp::pool::deallocate(p);
+  gmp::pool::deallocate(q);
+  for (void* b : blocks) gmp::pool::deallocate(b);
+  s = st();
+  EXPECT_EQ(s.tiers[0].classes[cls].frees, 0u);  // jemalloc's: large frees
+  EXPECT_EQ(s.large_bytes_in_use, 0u);
+  EXPECT_EQ(live_objects(s.tiers[0]), 0);
+  // Memory again: the class's next allocation is a refill, then hits.
+  std::vector<void*> v;
+  for (int i = 0; i < 5; ++i) v.push_back(gmp::pool::allocate(48, Tier::kFast));
+  s = st();
+  EXPECT_EQ(s.tiers[0].classes[cls].misses, 1u);
+  EXPECT_EQ(s.tiers[0].classes[cls].hits, 4u);
+  for (void* o : v) gmp::pool::deallocate(o);
+  EXPECT_EQ(st().tiers[0].classes[cls].frees, 5u);
+}
+
 TEST_F(PoolTest, MakePooledAndContainers) {
   struct Obj {
     int a;
