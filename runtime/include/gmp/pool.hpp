@@ -261,15 +261,16 @@ inline FastSlot& slot_at(FastFront* f, std::uint32_t offset) noexcept {
 // slot_of is all 0 (the miss slot) until the pool is ready and while a test
 // resets it.
 struct InlineView {
+  // slot_of[n], n <= 1024: fast_slot_offset(class_of(n)) if the inline path
+  // serves n (n up to the largest class <= fast_max_size, and <= max_size:
+  // publish_inline), else 0. Indexed by the size itself, so the hit path
+  // neither rounds it nor loads a limit; first, so that its address is
+  // g_inline's and the load is one instruction with the size as the index.
+  std::atomic<std::uint16_t> slot_of[1024 + 1] = {};
   std::atomic<std::uintptr_t> reserved{0};          // arena bytes; 0 = nothing is ours
   std::atomic<std::uintptr_t> base{0};              // arena base
   // &PageMeta[0].slot: a page's slot offset is slots[page * kPageMetaSlotStride].
   std::atomic<const std::uint16_t*> slots{nullptr};
-  // slot_of[n], n <= 1024: fast_slot_offset(class_of(n)) if the inline path
-  // serves n (n up to the largest class <= fast_max_size, and <= max_size:
-  // publish_inline), else 0. Indexed by the size itself, so the hit path
-  // neither rounds it nor loads a limit.
-  std::atomic<std::uint16_t> slot_of[1024 + 1] = {};
 };
 inline constexpr std::size_t kPageMetaSlotStride = 8;  // u16 words per PageMeta (checked in pool.cpp)
 extern InlineView g_inline;
