@@ -44,7 +44,7 @@ for line in sys.stdin:
     o, g = summary(ours_path), summary(go_path)
     slow = [l.strip() for l in open(ours_path) if l.startswith("  stop-the-world")]
     causes = ", ".join(f"{k[5:]} {v}" for k, v in o.items()
-                       if k.startswith("slow_") and k != "slow_stops" and v != "0") or "none"
+                       if k.startswith("slow_") and k not in ("slow_stops", "slow_threshold_us") and v != "0") or "none"
     r = dict(load=float(load), sp99=float(o["user_stopping_p99_us"]), tp99=float(o["user_total_p99_us"]),
              tmax=float(o["user_total_max_us"]), over=int(o["user_total_over_200us"]),
              gp99=float(g["pause_p99_us"]), gmax=float(g["pause_max_us"]))

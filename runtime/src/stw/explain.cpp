@@ -20,13 +20,18 @@
 // default) without every P stopping, the stopper records both numbers for
 // the M of each P still not stopped (up to kMaxMarks) and for itself, and
 // after the restart, if the pause reached the threshold, reads them again.
-// The first reading is inside the pause: a pread of the thread's schedstat
-// (kept open) costs ~1 µs warm but ~20 µs cold, as it is in a stop that
-// comes every few ms, plus ~3 µs for a clock; so it is taken late, while
-// the stopper would otherwise just wait, and a P that stops during it waits
-// that much longer for the stopper to notice (at most ~40 µs, only in stops
-// already half the threshold long). The second reading is outside the
-// pause. Whoever stops a P notes which (under sched.lock); the P stopped
+// The first reading is inside the pause, and a pread of a thread's
+// schedstat (kept open) costs ~1 µs warm but ~20 µs cold, as it is in a stop
+// that comes every few ms, plus ~3 µs for a clock: done by the stopper, a P
+// that stopped meanwhile waited that much longer to be noticed (stops of
+// 200-450 µs whose last P had stopped during the snapshot). So the stopper
+// only names the threads and wakes an observer thread (nice 19; it gets the
+// stopper's CPU once the stopper sleeps), which reads them and publishes the
+// snapshot; the stopper uses it only once it is published. A goroutine
+// stopper binds the observer to its own CPU (when it changes): left to the
+// kernel, the wake-up sometimes landed on the CPU of the very M the stop
+// waited for, held by another thread, and the snapshot came ms late. The
+// second reading is the stopper's, after the restart, outside the pause. Whoever stops a P notes which (under sched.lock); the P stopped
 // last is the one the stop waited for. After the restart, a stop whose total reached the
 // threshold is classified, in this order:
 //   held             the stopper's work while stopped plus the restart
@@ -53,6 +58,8 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,8 +69,10 @@
 #include <cstring>
 #include <iterator>
 #include <mutex>
+#include <thread>
 
 #include "base/clock.hpp"
+#include "base/futex.hpp"
 #include "sched/sched.hpp"
 #include "stw/reasons.hpp"
 #include "trace/probes.hpp"
@@ -105,15 +114,28 @@ struct Mark {
 };
 
 // The stopper's (Protection in the Note).
-bool snapped = false;
+bool snapped = false;  // a snapshot was requested in this stop
 bool read_ok = false;  // the snapshot and the end were both read
 bool stopped = false;  // every P is stopped: later lock waits are the restart's
-std::int64_t snap_ns = 0;
+std::uint64_t snap_gen = 0;
+std::int64_t lock_wait_ns = 0;
+int lock_holder = 0;
+
+// The snapshot, handed between the stopper and the observer thread: the
+// stopper writes who to observe (tid, ids, p_state, clock) and publishes
+// request_gen (release); the observer reads the clocks and run delays into
+// the same Marks and snap_ns, then publishes done_gen (release). Each side
+// touches them only while the other cannot: the stopper only when done_gen
+// == request_gen (the observer is idle), the observer only in between.
 Mark self_mark;
 Mark marks[kMaxMarks];
 int nmarks = 0;
-std::int64_t lock_wait_ns = 0;
-int lock_holder = 0;
+std::int64_t snap_ns = 0;
+std::atomic<std::uint64_t> request_gen{0}, done_gen{0};
+Note observer_note;
+std::atomic<bool> observer_quit{false};
+std::thread observer;
+int observer_cpu = -1;  // the CPU the observer is bound to (-1: any). The stopper's.
 
 int last_p = -1;  // under sched.lock (the Note)
 
@@ -223,11 +245,64 @@ std::uint64_t us(std::uint64_t ns) { return (ns + 500) / 1000; }
 
 }  // namespace
 
+namespace {
+
+// The observer thread (Note [Slow stops explained]): reads the snapshot the
+// stopper asked for, so that the stopper, inside the pause, only names the
+// threads and keeps watching for the last P (a read of a thread's schedstat
+// is ~20 µs with cold caches; done by the stopper, it delayed the end of
+// stops whose last P stopped meanwhile by that much). Nice 19: it runs on a
+// CPU nobody needs (the stopper's, asleep) and never takes one from an M.
+void observer_main() noexcept {
+  pthread_setname_np(pthread_self(), "gmp-stwobs");
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+  while (!observer_quit.load(std::memory_order_acquire)) {
+    observer_note.sleep();
+    observer_note.clear();
+    const std::uint64_t gen = request_gen.load(std::memory_order_acquire);
+    if (gen == done_gen.load(std::memory_order_relaxed)) continue;
+    snap_ns = nanotime();
+    take(self_mark);
+    for (int i = 0; i < nmarks; i++) {
+      if (marks[i].tid != 0) take(marks[i]);
+    }
+    done_gen.store(gen, std::memory_order_release);
+  }
+}
+
+// The stopper waits (briefly) for the observer's snapshot of this stop.
+bool snapshot_ready() noexcept {
+  if (!snapped) return false;
+  const std::int64_t until = nanotime() + 1'000'000;  // it has normally long been done
+  for (;;) {
+    if (done_gen.load(std::memory_order_acquire) == snap_gen) return true;
+    if (nanotime() > until) return false;
+    sched_yield();  // the observer may be waiting for this CPU
+  }
+}
+
+}  // namespace
+
+void stw_explain_start() noexcept {
+  observer_quit.store(false, std::memory_order_relaxed);
+  observer_note.clear();
+  observer_cpu = -1;
+  request_gen.store(0, std::memory_order_relaxed);
+  done_gen.store(0, std::memory_order_relaxed);
+  observer = std::thread(observer_main);
+}
+
+void stw_explain_stop() noexcept {
+  if (!observer.joinable()) return;
+  observer_quit.store(true, std::memory_order_release);
+  observer_note.wakeup();
+  observer.join();
+}
+
 void stw_explain_begin() noexcept {
   snapped = false;
   stopped = false;
   read_ok = false;
-  nmarks = 0;
   lock_wait_ns = 0;
   lock_holder = 0;
 }
@@ -237,30 +312,41 @@ std::int64_t stw_explain_snapshot_after() noexcept {
   return limit == 0 ? -1 : limit / 2;
 }
 
-void stw_explain_snapshot(P* caller_p, std::int64_t now) noexcept {
-  if (snapped || threshold_ns.load(std::memory_order_relaxed) == 0) return;
+void stw_explain_snapshot(P* caller_p, std::uint64_t gen) noexcept {
+  if (snapped || threshold_ns.load(std::memory_order_relaxed) == 0 || !observer.joinable()) return;
+  // The observer still reads an earlier stop's snapshot (it has not had a
+  // CPU since): this stop goes without one.
+  if (done_gen.load(std::memory_order_acquire) != request_gen.load(std::memory_order_relaxed)) return;
   snapped = true;
-  snap_ns = now;
+  snap_gen = gen;
   self_mark = Mark{};
   self_mark.tid = static_cast<int>(gettid());
-  self_mark.clock = CLOCK_THREAD_CPUTIME_ID;
-  take(self_mark);
+  self_mark.clock = thread_clock(self_mark.tid);
+  nmarks = 0;
   for (int i = 0; i < sched.nprocs && nmarks < kMaxMarks; i++) {
     P* pp = sched.allp[i];
     if (pp == caller_p || pp->status.load(std::memory_order_acquire) == PStatus::kStopped) continue;
     M* mp = pp->m.load(std::memory_order_relaxed);
-    Mark& k = marks[nmarks];
+    Mark& k = marks[nmarks++];
     k = Mark{};
     k.p_id = pp->id;
     const PStatus st = pp->status.load(std::memory_order_relaxed);
     k.p_state = st == PStatus::kIdle ? 'i' : st == PStatus::kRunning ? 'r' : st == PStatus::kSyscall ? 's' : '?';
     k.tid = mp != nullptr ? mp->tid.load(std::memory_order_acquire) : 0;
-    nmarks++;
     if (k.tid == 0) continue;  // nothing to read: kept for its P's state
     k.clock = thread_clock(k.tid);
     k.m_id = mp->id;
-    take(k);
   }
+  // The observer runs where the stopper is about to sleep: woken onto a CPU
+  // whose M a FIFO or kernel thread holds, it waited there for ms.
+  if (caller_p != nullptr && caller_p->cpu >= 0 && caller_p->cpu != observer_cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(caller_p->cpu, &set);
+    if (pthread_setaffinity_np(observer.native_handle(), sizeof set, &set) == 0) observer_cpu = caller_p->cpu;
+  }
+  request_gen.store(gen, std::memory_order_release);
+  observer_note.wakeup();
 }
 
 void stw_explain_lock_wait(std::int64_t ns, int holder_tid) noexcept {
@@ -285,7 +371,7 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
   s.total_ns = static_cast<std::uint64_t>(total_ns);
   s.p = last_p;
   const Mark* k = nullptr;
-  for (int i = 0; i < nmarks; i++) {
+  for (int i = 0; snapped && i < nmarks; i++) {  // this stop's names (the stopper wrote them)
     if (marks[i].p_id == last_p) k = &marks[i];
   }
   if (k != nullptr) {
@@ -297,7 +383,7 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
   // runs to it, so the M's few µs of spinning for the restart count as on
   // a CPU (Note [Slow stops explained]).
   std::int64_t window = 0;
-  if (snapped) {
+  if (snapshot_ready()) {
     read_ok = settle(self_mark);
     for (int i = 0; i < nmarks; i++) {
       if (marks[i].tid != 0) read_ok = settle(marks[i]) && read_ok;
@@ -355,7 +441,7 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
 }
 
 bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept {
-  if (!snapped) return false;
+  if (!snapped || done_gen.load(std::memory_order_acquire) != snap_gen) return false;
   for (int i = 0; i < nmarks; i++) {
     const Mark& k = marks[i];
     if (k.p_id != p_id || k.cpu_ns < 0 || k.delay_ns < 0) continue;

@@ -1,7 +1,7 @@
 // stw/explain.hpp — the stopper's side of "slow stops explained" (Note [Slow
 // stops explained] in explain.cpp). Every function but stw_explain_note_last
-// and stw_explain_reset is called by the stopper only (stoppers are
-// serialized by world_mu), so the per-stop state needs no lock.
+// and the start/stop/reset ones is called by the stopper only (stoppers are
+// serialized by world_mu); the snapshot is read by an observer thread.
 #pragma once
 
 #include <cstdint>
@@ -17,11 +17,10 @@ void stw_explain_begin() noexcept;
 // When to take the snapshot, in ns after the decision (half the
 // threshold); -1 when slow stops are not explained.
 std::int64_t stw_explain_snapshot_after() noexcept;
-// The stop has lasted that long without every P stopping: record the
-// scheduler accounting of the Ms of the Ps still not stopped and of the
-// stopper's own thread. Once per stop; a few system calls (~5-40 µs), only
-// for stops already that long.
-void stw_explain_snapshot(P* caller_p, std::int64_t now) noexcept;
+// The stop has lasted that long without every P stopping: name the Ms of
+// the Ps still not stopped (and the stopper) and ask the observer thread to
+// read their accounting. Once per stop; no system call but a futex wake-up.
+void stw_explain_snapshot(P* caller_p, std::uint64_t gen) noexcept;
 // The stopper slept on sched.lock for ns (its holder's tid, 0 if unknown).
 void stw_explain_lock_wait(std::int64_t ns, int holder_tid) noexcept;
 // Whoever stops a P records which one it was. REQUIRES: sched.lock held.
@@ -47,8 +46,11 @@ bool stw_explain_lag_is_no_safe_point(const LagAccount& lag) noexcept;
 // How long this stop's stopper has slept on sched.lock so far, and the
 // holder it saw (0 if unknown). Stopper only.
 std::int64_t stw_explain_lock_waited(int* holder_tid) noexcept;
-// At gmp::start.
+// At gmp::start, before any M runs.
 void stw_explain_reset() noexcept;
+// The observer thread: started with the runtime, joined at gmp::stop.
+void stw_explain_start() noexcept;
+void stw_explain_stop() noexcept;
 
 // For tests: where per-thread accounting is read from ("/proc" by default);
 // a directory without it exercises the kUnknown path. Not thread-safe: set

@@ -442,7 +442,7 @@ void stop_the_world(Reason reason) noexcept {
     if (now >= snap_at) [[unlikely]] {
       snap_at = kNever;
       if (all_stopped.load(std::memory_order_acquire)) break;  // nothing left to observe
-      stw_explain_snapshot(caller_p, now);
+      stw_explain_snapshot(caller_p, cur_gen);
     }
     if (now >= boost_at) [[unlikely]] {
       stw_boost_lagging(caller_p, cur_gen);
