@@ -119,6 +119,7 @@ enum class SlowCause : std::uint8_t {
   kSchedLock = 4,         // the stopper waited for the scheduler lock
   kHeld = 5,              // every P stopped in time; the stopper's own work and the restart took longer
   kUnknown = 6,           // no per-thread scheduler statistics (/proc/<pid>/task/<tid>/schedstat)
+  kStopperWakeup = 7,     // the last P stopped in time; the stopper, asleep, noticed it late
   kCount
 };
 const char* slow_cause_name(SlowCause c) noexcept;

@@ -33,6 +33,7 @@
 #include "sched/signals.hpp"
 #include "sched/syscall.hpp"
 #include "stw/boost.hpp"
+#include "stw/explain.hpp"
 #include "io/ring.hpp"
 #include "mem/current_p.hpp"
 #include "trace/probes.hpp"
@@ -147,6 +148,7 @@ void* m_main(void* arg) {
   std::snprintf(name, sizeof name, "gmp-m%d", mp->id);
   pthread_setname_np(pthread_self(), name);
   stw_boost_init_m(mp);
+  stw_explain_init_m(mp);
   P* pp = nullptr;
   {
     std::lock_guard<std::mutex> lk(sched.lock);
@@ -171,6 +173,7 @@ void* m_main(void* arg) {
       syscall_wake_waiters_locked();  // one may wait for this P to run on to its exit
     }
   }
+  stw_explain_fini_m(mp);
   signals_fini_thread(mp);
   setm(nullptr);
   return nullptr;

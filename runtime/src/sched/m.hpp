@@ -82,6 +82,11 @@ struct alignas(64) M {
   int boost_policy = 0;            // the thread's policy at start; read-only after tid
   int boost_nice = 0;              // and its nice value
   std::atomic<std::uint8_t> boost{0};
+  // This thread's /proc schedstat, opened by the M at start and closed at
+  // its exit, read by a stopper explaining a slow stop (Note [Slow stops
+  // explained] in stw/explain.cpp): the first open of a thread's file costs
+  // 10-60 µs here, too much inside a pause. -1 if it could not be opened.
+  std::atomic<int> schedstat_fd{-1};
 
   void* sigstack = nullptr;  // the signal stack, for the M's life
   std::size_t sigstack_bytes = 0;

@@ -19,7 +19,6 @@
 #include "sync/elided_lock.hpp"
 #include "stack/stack.hpp"
 #include "stw/stw.hpp"
-#include "stw/explain.hpp"
 #include "timer/timer.hpp"
 
 namespace gmp {
@@ -131,7 +130,6 @@ std::string start(const Config& cfg_in) {
   if (cfg.procs == 1 && cfg.lock_elision) elision_on();
   sched.running.store(true, std::memory_order_release);
   sysmon_start();
-  stw_explain_start();
   for (int i = 0; i < cfg.procs; i++) newm(sched.allp[i], false);
   return "";
 }
@@ -173,7 +171,6 @@ void stop() {
   join_new_ms();
   sysmon_stop();
   join_new_ms();  // sysmon may have started one before it stopped
-  stw_explain_stop();
   io_stop();
   {
     std::lock_guard<std::mutex> slk(sched.lock);

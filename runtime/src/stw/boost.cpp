@@ -22,7 +22,7 @@
 //     work), found by its tid in the registry every M joins at start.
 // An M restores its own policy as it stops its P (stw_park_m), before it
 // spins for the restart: nothing spins at RT priority but the stopper
-// (which spins at most 50 µs before it sleeps), and an M whose raise is
+// (which spins at most 500 µs before it sleeps), and an M whose raise is
 // still in flight does not spin at all. Whatever else happens to a raised
 // M (its P was stopped in a blocking call, or freed on another path, or it
 // only held the lock), the stopper restores it when every P is stopped (or

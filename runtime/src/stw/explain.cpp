@@ -20,23 +20,20 @@
 // default) without every P stopping, the stopper records both numbers for
 // the M of each P still not stopped (up to kMaxMarks) and for itself, and
 // after the restart, if the pause reached the threshold, reads them again.
-// The first reading is inside the pause, and a pread of a thread's
-// schedstat (kept open) costs ~1 µs warm but ~20 µs cold, as it is in a stop
-// that comes every few ms, plus ~3 µs for a clock: done by the stopper, a P
-// that stopped meanwhile waited that much longer to be noticed (stops of
-// 200-450 µs whose last P had stopped during the snapshot). So the stopper
-// only names the threads and wakes an observer thread (nice 19; it gets the
-// stopper's CPU once the stopper sleeps), which reads them and publishes the
-// snapshot; the stopper uses it only once it is published. A goroutine
-// stopper binds the observer to its own CPU (when it changes): left to the
-// kernel, the wake-up sometimes landed on the CPU of the very M the stop
-// waited for, held by another thread, and the snapshot came ms late. The
-// second reading is the stopper's, after the restart, outside the pause. Whoever stops a P notes which (under sched.lock); the P stopped
-// last is the one the stop waited for. After the restart, a stop whose total reached the
-// threshold is classified, in this order:
+// The first reading is inside the pause: a pread of the thread's schedstat
+// (kept open) costs ~1 µs warm but ~20 µs cold, as it is in a stop that
+// comes every few ms, plus ~3 µs for a clock; the stopper makes them one
+// at a time and looks at all_stopped between them, so a P that stops
+// meanwhile waits at most one of them to be noticed. The second reading is
+// after the restart, outside the pause. Whoever stops a P notes which, and
+// when (under sched.lock); the P stopped last is the one the stop waited
+// for. After the restart, a stop whose total reached the threshold is
+// classified, in this order:
 //   held             the stopper's work while stopped plus the restart
 //                    took longer than stopping;
 //   sched_lock       the stopper slept on sched.lock for half of stopping;
+//   stopper_wakeup   the last P stopped, and half of stopping passed before
+//                    the stopper, asleep, noticed (its futex wake-up);
 //   unknown          no snapshot, or the accounting could not be read;
 //   stopper_preempted the stopper was runnable but off its CPU for half of
 //                    the observed window (snapshot → second reading);
@@ -58,8 +55,6 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,10 +64,8 @@
 #include <cstring>
 #include <iterator>
 #include <mutex>
-#include <thread>
 
 #include "base/clock.hpp"
-#include "base/futex.hpp"
 #include "sched/sched.hpp"
 #include "stw/reasons.hpp"
 #include "trace/probes.hpp"
@@ -90,6 +83,7 @@ constexpr const char* kCauseNames[] = {
     "sched_lock",         // kSchedLock
     "held",               // kHeld
     "unknown",            // kUnknown
+    "stopper_wakeup",     // kStopperWakeup
 };
 static_assert(std::size(kCauseNames) == kCauses, "stw: every SlowCause needs a name");
 
@@ -103,6 +97,7 @@ constexpr int kRecent = 16;
 // One thread's accounting at the snapshot, then its change up to the stop.
 struct Mark {
   int tid = 0;  // 0: the P had no M to observe (p_state says what it was)
+  int fd = -1;  // the M's schedstat (M::schedstat_fd), or -1: open by path
   char p_state = '?';
   int m_id = -1;
   int p_id = -1;
@@ -114,30 +109,19 @@ struct Mark {
 };
 
 // The stopper's (Protection in the Note).
-bool snapped = false;  // a snapshot was requested in this stop
+bool snapped = false;
 bool read_ok = false;  // the snapshot and the end were both read
 bool stopped = false;  // every P is stopped: later lock waits are the restart's
-std::uint64_t snap_gen = 0;
-std::int64_t lock_wait_ns = 0;
-int lock_holder = 0;
-
-// The snapshot, handed between the stopper and the observer thread: the
-// stopper writes who to observe (tid, ids, p_state, clock) and publishes
-// request_gen (release); the observer reads the clocks and run delays into
-// the same Marks and snap_ns, then publishes done_gen (release). Each side
-// touches them only while the other cannot: the stopper only when done_gen
-// == request_gen (the observer is idle), the observer only in between.
+std::int64_t snap_ns = 0;
 Mark self_mark;
 Mark marks[kMaxMarks];
 int nmarks = 0;
-std::int64_t snap_ns = 0;
-std::atomic<std::uint64_t> request_gen{0}, done_gen{0};
-Note observer_note;
-std::atomic<bool> observer_quit{false};
-std::thread observer;
-int observer_cpu = -1;  // the CPU the observer is bound to (-1: any). The stopper's.
+std::int64_t lock_wait_ns = 0;
+int lock_holder = 0;
 
-int last_p = -1;  // under sched.lock (the Note)
+int last_p = -1;               // under sched.lock (the Note)
+std::int64_t last_stop_ns = 0;  // when it stopped; under sched.lock
+std::int64_t stopped_ns = 0;    // when the stopper saw every P stopped (the stopper's)
 
 std::atomic<std::int64_t> threshold_ns{200'000};
 std::atomic<std::uint64_t> counts[kCauses] = {};
@@ -183,9 +167,9 @@ int stat_fd(int tid) noexcept {
   return fd;
 }
 
-// The run delay of thread tid (ns), or -1.
-std::int64_t read_delay(int tid) noexcept {
-  const int fd = stat_fd(tid);
+// The run delay of thread tid (ns), or -1; own_fd: its M's open schedstat.
+std::int64_t read_delay(int tid, int own_fd) noexcept {
+  const int fd = own_fd >= 0 && std::strcmp(proc_root, "/proc") == 0 ? own_fd : stat_fd(tid);
   if (fd < 0) return -1;
   char buf[96];
   const ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
@@ -226,15 +210,11 @@ std::int64_t read_clock(clockid_t c) noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-void take(Mark& k) noexcept {
-  k.cpu_ns = read_clock(k.clock);
-  k.delay_ns = read_delay(k.tid);
-}
 
-// The change since take(); false if either number could not be read.
+// The change since the snapshot; false if either number could not be read.
 bool settle(Mark& k) noexcept {
   if (k.cpu_ns < 0 || k.delay_ns < 0) return false;
-  std::int64_t cpu = read_clock(k.clock), delay = read_delay(k.tid);
+  std::int64_t cpu = read_clock(k.clock), delay = read_delay(k.tid, k.fd);
   if (cpu < 0 || delay < 0) return false;
   k.cpu_d = cpu - k.cpu_ns;
   k.delay_d = delay - k.delay_ns;
@@ -245,64 +225,22 @@ std::uint64_t us(std::uint64_t ns) { return (ns + 500) / 1000; }
 
 }  // namespace
 
-namespace {
-
-// The observer thread (Note [Slow stops explained]): reads the snapshot the
-// stopper asked for, so that the stopper, inside the pause, only names the
-// threads and keeps watching for the last P (a read of a thread's schedstat
-// is ~20 µs with cold caches; done by the stopper, it delayed the end of
-// stops whose last P stopped meanwhile by that much). Nice 19: it runs on a
-// CPU nobody needs (the stopper's, asleep) and never takes one from an M.
-void observer_main() noexcept {
-  pthread_setname_np(pthread_self(), "gmp-stwobs");
-  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
-  while (!observer_quit.load(std::memory_order_acquire)) {
-    observer_note.sleep();
-    observer_note.clear();
-    const std::uint64_t gen = request_gen.load(std::memory_order_acquire);
-    if (gen == done_gen.load(std::memory_order_relaxed)) continue;
-    snap_ns = nanotime();
-    take(self_mark);
-    for (int i = 0; i < nmarks; i++) {
-      if (marks[i].tid != 0) take(marks[i]);
-    }
-    done_gen.store(gen, std::memory_order_release);
-  }
+void stw_explain_init_m(M* mp) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", static_cast<int>(gettid()));
+  mp->schedstat_fd.store(open(path, O_RDONLY | O_CLOEXEC), std::memory_order_relaxed);
 }
 
-// The stopper waits (briefly) for the observer's snapshot of this stop.
-bool snapshot_ready() noexcept {
-  if (!snapped) return false;
-  const std::int64_t until = nanotime() + 1'000'000;  // it has normally long been done
-  for (;;) {
-    if (done_gen.load(std::memory_order_acquire) == snap_gen) return true;
-    if (nanotime() > until) return false;
-    sched_yield();  // the observer may be waiting for this CPU
-  }
-}
-
-}  // namespace
-
-void stw_explain_start() noexcept {
-  observer_quit.store(false, std::memory_order_relaxed);
-  observer_note.clear();
-  observer_cpu = -1;
-  request_gen.store(0, std::memory_order_relaxed);
-  done_gen.store(0, std::memory_order_relaxed);
-  observer = std::thread(observer_main);
-}
-
-void stw_explain_stop() noexcept {
-  if (!observer.joinable()) return;
-  observer_quit.store(true, std::memory_order_release);
-  observer_note.wakeup();
-  observer.join();
+void stw_explain_fini_m(M* mp) noexcept {
+  const int fd = mp->schedstat_fd.exchange(-1, std::memory_order_relaxed);
+  if (fd >= 0) close(fd);
 }
 
 void stw_explain_begin() noexcept {
   snapped = false;
   stopped = false;
   read_ok = false;
+  nmarks = 0;
   lock_wait_ns = 0;
   lock_holder = 0;
 }
@@ -312,16 +250,10 @@ std::int64_t stw_explain_snapshot_after() noexcept {
   return limit == 0 ? -1 : limit / 2;
 }
 
-void stw_explain_snapshot(P* caller_p, std::uint64_t gen) noexcept {
-  if (snapped || threshold_ns.load(std::memory_order_relaxed) == 0 || !observer.joinable()) return;
-  // The observer still reads an earlier stop's snapshot (it has not had a
-  // CPU since): this stop goes without one.
-  if (done_gen.load(std::memory_order_acquire) != request_gen.load(std::memory_order_relaxed)) return;
+void stw_explain_snapshot(P* caller_p, std::int64_t now, const std::atomic<bool>& all_stopped) noexcept {
+  if (snapped || threshold_ns.load(std::memory_order_relaxed) == 0) return;
   snapped = true;
-  snap_gen = gen;
-  self_mark = Mark{};
-  self_mark.tid = static_cast<int>(gettid());
-  self_mark.clock = thread_clock(self_mark.tid);
+  snap_ns = now;
   nmarks = 0;
   for (int i = 0; i < sched.nprocs && nmarks < kMaxMarks; i++) {
     P* pp = sched.allp[i];
@@ -336,17 +268,22 @@ void stw_explain_snapshot(P* caller_p, std::uint64_t gen) noexcept {
     if (k.tid == 0) continue;  // nothing to read: kept for its P's state
     k.clock = thread_clock(k.tid);
     k.m_id = mp->id;
+    k.fd = mp->schedstat_fd.load(std::memory_order_relaxed);
   }
-  // The observer runs where the stopper is about to sleep: woken onto a CPU
-  // whose M a FIFO or kernel thread holds, it waited there for ms.
-  if (caller_p != nullptr && caller_p->cpu >= 0 && caller_p->cpu != observer_cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(caller_p->cpu, &set);
-    if (pthread_setaffinity_np(observer.native_handle(), sizeof set, &set) == 0) observer_cpu = caller_p->cpu;
+  // One system call at a time, each ~1-20 µs: the stop may end meanwhile,
+  // and then the stopper must notice at once, not after the rest.
+  self_mark = Mark{};
+  self_mark.tid = static_cast<int>(gettid());
+  self_mark.clock = thread_clock(self_mark.tid);
+  if (M* me = getm()) self_mark.fd = me->schedstat_fd.load(std::memory_order_relaxed);
+  for (int i = -1; i < nmarks; i++) {
+    Mark& k = i < 0 ? self_mark : marks[i];
+    if (k.tid == 0) continue;
+    if (all_stopped.load(std::memory_order_acquire)) break;
+    k.cpu_ns = read_clock(k.clock);
+    if (all_stopped.load(std::memory_order_acquire)) break;
+    k.delay_ns = read_delay(k.tid, k.fd);
   }
-  request_gen.store(gen, std::memory_order_release);
-  observer_note.wakeup();
 }
 
 void stw_explain_lock_wait(std::int64_t ns, int holder_tid) noexcept {
@@ -355,9 +292,15 @@ void stw_explain_lock_wait(std::int64_t ns, int holder_tid) noexcept {
   if (holder_tid > 0) lock_holder = holder_tid;
 }
 
-void stw_explain_note_last(int p_id) noexcept { last_p = p_id; }
+void stw_explain_note_last(int p_id) noexcept {
+  last_p = p_id;
+  last_stop_ns = nanotime();
+}
 
-void stw_explain_stopped() noexcept { stopped = true; }
+void stw_explain_stopped(std::int64_t t1) noexcept {
+  stopped = true;
+  stopped_ns = t1;
+}
 
 void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stopping_ns,
                         std::int64_t total_ns) noexcept {
@@ -371,7 +314,7 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
   s.total_ns = static_cast<std::uint64_t>(total_ns);
   s.p = last_p;
   const Mark* k = nullptr;
-  for (int i = 0; snapped && i < nmarks; i++) {  // this stop's names (the stopper wrote them)
+  for (int i = 0; i < nmarks; i++) {
     if (marks[i].p_id == last_p) k = &marks[i];
   }
   if (k != nullptr) {
@@ -383,7 +326,7 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
   // runs to it, so the M's few µs of spinning for the restart count as on
   // a CPU (Note [Slow stops explained]).
   std::int64_t window = 0;
-  if (snapshot_ready()) {
+  if (snapped) {
     read_ok = settle(self_mark);
     for (int i = 0; i < nmarks; i++) {
       if (marks[i].tid != 0) read_ok = settle(marks[i]) && read_ok;
@@ -405,6 +348,11 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
         if (mp->tid.load(std::memory_order_relaxed) == lock_holder) s.m = mp->id;
       }
     }
+  } else if ((stopped_ns - last_stop_ns) * 2 >= stopping_ns) {
+    // The last P stopped in time; the stopper was asleep and its wake-up
+    // (a futex wake in a VM: tens of µs, more under load) was the rest.
+    s.cause = SlowCause::kStopperWakeup;
+    s.cause_ns = static_cast<std::uint64_t>(stopped_ns - last_stop_ns);
   } else if (!snapped || !read_ok || window <= 0 || k == nullptr || k->tid == 0) {
     s.cause = SlowCause::kUnknown;
     s.cause_ns = static_cast<std::uint64_t>(stopping_ns);
@@ -441,11 +389,11 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
 }
 
 bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept {
-  if (!snapped || done_gen.load(std::memory_order_acquire) != snap_gen) return false;
+  if (!snapped) return false;
   for (int i = 0; i < nmarks; i++) {
     const Mark& k = marks[i];
     if (k.p_id != p_id || k.cpu_ns < 0 || k.delay_ns < 0) continue;
-    const std::int64_t cpu = read_clock(k.clock), delay = read_delay(k.tid);
+    const std::int64_t cpu = read_clock(k.clock), delay = read_delay(k.tid, k.fd);
     if (cpu < 0 || delay < 0) return false;
     out->m_id = k.m_id;
     out->tid = k.tid;
@@ -527,6 +475,9 @@ std::string describe(const SlowStop& s) {
       std::snprintf(body, sizeof body, "the stopper waited %llu us for the scheduler lock (held by %s)", c, who);
       break;
     }
+    case SlowCause::kStopperWakeup:
+      std::snprintf(body, sizeof body, "P %d, the last, stopped in time; the stopper, asleep, noticed it %llu us later", s.p, c);
+      break;
     case SlowCause::kHeld:
       std::snprintf(body, sizeof body, "every P stopped in time; the world stayed stopped %llu us more (the stopper's own work, then the restart)", c);
       break;

@@ -127,7 +127,11 @@ std::atomic<std::uint64_t> gen_counter{0};
 std::atomic<std::int64_t> hog_threshold_ns{10'000'000};
 std::atomic<std::uint64_t> n_hog_reports{0};
 
-constexpr std::int64_t kSpinGoroutineNs = 50'000;
+// A goroutine stopper's own P is stopped: its CPU has nothing else to do
+// for the runtime while it waits, and a sleeping stopper notices the last P
+// a futex wake-up later (tens of µs in a VM, 0.1-1 ms under load, traced
+// as "stopper_wakeup"), so it spins this long before it sleeps.
+constexpr std::int64_t kSpinGoroutineNs = 500'000;
 constexpr std::int64_t kSpinThreadNs = 20'000;
 constexpr std::int64_t kSleepStepNs = 100'000;
 // Boosts (Note [STW boost] in stw/boost.cpp) are dropped this long after
@@ -442,7 +446,7 @@ void stop_the_world(Reason reason) noexcept {
     if (now >= snap_at) [[unlikely]] {
       snap_at = kNever;
       if (all_stopped.load(std::memory_order_acquire)) break;  // nothing left to observe
-      stw_explain_snapshot(caller_p, cur_gen);
+      stw_explain_snapshot(caller_p, now, all_stopped);
     }
     if (now >= boost_at) [[unlikely]] {
       stw_boost_lagging(caller_p, cur_gen);
@@ -483,7 +487,7 @@ void stop_the_world(Reason reason) noexcept {
   const std::int64_t t1 = nanotime();
   stw_boost_drop_all(false);  // Ms whose P stopped on another path, lock holders
   cur_stopping = t1 - t0;
-  stw_explain_stopped();
+  stw_explain_stopped(t1);
   GMP_PROBE_STW_STOPPED(static_cast<int>(reason), cur_gen, cur_stopping);
 #ifndef NDEBUG
   for (int i = 0; i < sched.nprocs; i++) {

@@ -388,6 +388,7 @@ TEST(StwExplainNames, CauseNames) {
   EXPECT_STREQ(gmp::stw::slow_cause_name(SlowCause::kNoSafePoint), "no_safe_point");
   EXPECT_STREQ(gmp::stw::slow_cause_name(SlowCause::kHeld), "held");
   EXPECT_STREQ(gmp::stw::slow_cause_name(SlowCause::kUnknown), "unknown");
+  EXPECT_STREQ(gmp::stw::slow_cause_name(SlowCause::kStopperWakeup), "stopper_wakeup");
   EXPECT_STREQ(gmp::stw::slow_cause_name(SlowCause::kCount), "?");
 }
 
