@@ -303,7 +303,7 @@ bool stw_boost_raise_self(M* mp, P* caller_p) noexcept {
   }
   if (mp->boost_policy != SCHED_OTHER && mp->boost_policy != SCHED_BATCH) return false;
   // Another P on this CPU (more Ps than CPUs): its M must run here to stop,
-  // and a raised stopper's 50 µs spin would keep it off.
+  // and a raised stopper's spin (up to 500 µs) would keep it off.
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     if (pp != caller_p && pp->cpu == caller_p->cpu) return false;
