@@ -28,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include "../wait_until.hpp"
+#include "two_cpus.hpp"
 #include "gmp/gmp.hpp"
 #include "sched/sched.hpp"
 
@@ -37,18 +38,7 @@ using namespace std::chrono_literals;
 using gmp::stw::Reason;
 using gmp::testing::wait_until;
 
-// The first two CPUs of the affinity mask, or {} when there is one.
-std::vector<int> two_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; c++) {
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  }
-  if (cpus.size() < 2) cpus.clear();
-  return cpus;
-}
+using gmp::testing::two_cpus;
 
 gmp::Config pinned(const std::vector<int>& cpus) {
   gmp::Config c;

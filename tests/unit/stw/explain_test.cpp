@@ -25,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include "../wait_until.hpp"
+#include "two_cpus.hpp"
 #include "gmp/gmp.hpp"
 #include "sched/sched.hpp"
 #include "stw/explain.hpp"
@@ -47,18 +48,7 @@ std::uint64_t all_slow() {
   return n;
 }
 
-// The first two CPUs of the affinity mask, or {} when there is one.
-std::vector<int> two_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; c++) {
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  }
-  if (cpus.size() < 2) cpus.clear();
-  return cpus;
-}
+using gmp::testing::two_cpus;
 
 // Unpinned: nobody is raised, the causes stay as made. Pinned (the tests
 // with a SCHED_FIFO thread): the boost stays on so that the goroutine
