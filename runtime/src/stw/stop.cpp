@@ -21,7 +21,8 @@
 //      point ends in find_runnable), stopwait = nprocs, then stop what can be
 //      stopped without waiting (idle, syscall, the caller's P), and set the
 //      preempt flag of every running G;
-//   3. wait until stopwait == 0 (all_stopped): spin ~50 µs, then sleep on
+//   3. wait until stopwait == 0 (all_stopped): spin (500 µs raised, 50 µs
+//      for another goroutine, 20 µs for a plain thread), then sleep on
 //      stw_note in 100 µs steps; every step re-flags running Gs (an M that
 //      was on g0 may have picked a new G) and retries Ps that entered a
 //      blocking call; after the hog threshold report once which G on which
@@ -127,11 +128,15 @@ std::atomic<std::uint64_t> gen_counter{0};
 std::atomic<std::int64_t> hog_threshold_ns{10'000'000};
 std::atomic<std::uint64_t> n_hog_reports{0};
 
-// A goroutine stopper's own P is stopped: its CPU has nothing else to do
-// for the runtime while it waits, and a sleeping stopper notices the last P
-// a futex wake-up later (tens of µs in a VM, 0.1-1 ms under load, traced
-// as "stopper_wakeup"), so it spins this long before it sleeps.
-constexpr std::int64_t kSpinGoroutineNs = 500'000;
+// How long the stopper spins on all_stopped before it sleeps. A sleeping
+// stopper notices the last P a futex wake-up later (tens of µs in a VM,
+// 0.1-1 ms under load: "stopper_wakeup" in Note [Slow stops explained]).
+// A raised goroutine stopper (Note [STW boost]: pinned to a CPU no other P
+// shares) has a CPU with nothing else to do for the runtime while its own P
+// is stopped, so it spins long; any other goroutine stopper may share its
+// CPU with the M it waits for, and a plain thread competes with the Ms.
+constexpr std::int64_t kSpinRaisedNs = 500'000;
+constexpr std::int64_t kSpinGoroutineNs = 50'000;
 constexpr std::int64_t kSpinThreadNs = 20'000;
 constexpr std::int64_t kSleepStepNs = 100'000;
 // Boosts (Note [STW boost] in stw/boost.cpp) are dropped this long after
@@ -429,7 +434,8 @@ void stop_the_world(Reason reason) noexcept {
     if (--sched.stopwait == 0) all_stopped.store(true, std::memory_order_relaxed);
   }
   // Wait for the running Ps (step 3 of the Note).
-  const std::int64_t spin_until = t0 + (caller_p != nullptr ? kSpinGoroutineNs : kSpinThreadNs);
+  const std::int64_t spin_until =
+      t0 + (self_boosted ? kSpinRaisedNs : caller_p != nullptr ? kSpinGoroutineNs : kSpinThreadNs);
   // Note [Slow stops explained] (stw/explain.cpp): once, this far in.
   const std::int64_t snap_after = stw_explain_snapshot_after();
   std::int64_t snap_at = snap_after >= 0 ? t0 + snap_after : kNever;
