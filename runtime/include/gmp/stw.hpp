@@ -133,8 +133,9 @@ struct SlowStop {
   int m = -1;                  // its M, when observed (kSchedLock: the holder's M, if it was one)
   int tid = 0;                 // that M's thread; for kSchedLock the lock holder's (0: unknown)
   bool holder_sysmon = false;  // kSchedLock: the holder was sysmon's thread
-  // The last P at the snapshot when it had no M to observe: 'i' idle, 'r'
-  // running (being handed over), 's' in a blocking call; '?' otherwise.
+  // kUnknown: the last P at the snapshot when it had no M to observe ('i'
+  // idle, 'r' running but being handed over, 's' in a blocking call), or
+  // '-' when the stop ended before the snapshot was complete; '?' otherwise.
   char p_state = '?';
   // The observed M from the snapshot (taken when the stopper stops spinning)
   // to the last P's stop: wall time, time on a CPU, time runnable off it.

@@ -112,6 +112,7 @@ struct Mark {
 bool snapped = false;
 bool read_ok = false;  // the snapshot and the end were both read
 bool stopped = false;  // every P is stopped: later lock waits are the restart's
+bool snap_cut = false;  // the stop ended before the snapshot was complete
 std::int64_t snap_ns = 0;
 Mark self_mark;
 Mark marks[kMaxMarks];
@@ -276,12 +277,13 @@ void stw_explain_snapshot(P* caller_p, std::int64_t now, const std::atomic<bool>
   self_mark.tid = static_cast<int>(gettid());
   self_mark.clock = thread_clock(self_mark.tid);
   if (M* me = getm()) self_mark.fd = me->schedstat_fd.load(std::memory_order_relaxed);
-  for (int i = -1; i < nmarks; i++) {
+  snap_cut = false;
+  for (int i = -1; i < nmarks && !snap_cut; i++) {
     Mark& k = i < 0 ? self_mark : marks[i];
     if (k.tid == 0) continue;
-    if (all_stopped.load(std::memory_order_acquire)) break;
+    if ((snap_cut = all_stopped.load(std::memory_order_acquire))) break;
     k.cpu_ns = read_clock(k.clock);
-    if (all_stopped.load(std::memory_order_acquire)) break;
+    if ((snap_cut = all_stopped.load(std::memory_order_acquire))) break;
     k.delay_ns = read_delay(k.tid, k.fd);
   }
 }
@@ -356,6 +358,7 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
   } else if (!snapped || !read_ok || window <= 0 || k == nullptr || k->tid == 0) {
     s.cause = SlowCause::kUnknown;
     s.cause_ns = static_cast<std::uint64_t>(stopping_ns);
+    if (snap_cut) s.p_state = '-';
   } else {
     s.window_ns = static_cast<std::uint64_t>(window);
     // A wait that began before the snapshot is added to the run delay
@@ -482,7 +485,9 @@ std::string describe(const SlowStop& s) {
       std::snprintf(body, sizeof body, "every P stopped in time; the world stayed stopped %llu us more (the stopper's own work, then the restart)", c);
       break;
     default:
-      if (s.m < 0) {
+      if (s.p_state == '-') {
+        std::snprintf(body, sizeof body, "P %d, the last, stopped while the stopper was still taking its snapshot", s.p);
+      } else if (s.m < 0) {
         const char* state = s.p_state == 'i'   ? "idle"
                             : s.p_state == 'r' ? "running with no M yet (handed to an M still waking up)"
                             : s.p_state == 's' ? "in a blocking call with no M recorded"
