@@ -48,11 +48,7 @@ struct PTick {
 // CPU time of pp's M thread, or -1.
 std::int64_t m_cpu_ns(P* pp) noexcept {
   M* mp = pp->m.load(std::memory_order_relaxed);
-  clockid_t cid;
-  if (mp == nullptr || pthread_getcpuclockid(mp->thread, &cid) != 0) return -1;
-  timespec ts;
-  if (clock_gettime(cid, &ts) != 0) return -1;
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  return mp == nullptr ? -1 : thread_cpu_ns(mp->tid.load(std::memory_order_acquire));
 }
 
 constexpr std::int64_t kMinDelayNs = 20'000;

@@ -287,14 +287,18 @@ void stw_boost_lock_holder(P* caller_p, std::uint64_t gen, int owner_tid) noexce
     }
   }
   // Not a P's M: one back from a blocking call, or between Ps.
+  M* mp = stw_m_by_tid(owner_tid);
+  if (mp != nullptr && mp != getm()) boost_pless_holder(caller_p, mp, gen);
+}
+
+M* stw_m_by_tid(int tid) noexcept {
+  if (tid <= 0) return nullptr;
   const int n = n_registered.load(std::memory_order_acquire);
   for (int i = 0; i < n && i < kMaxRegistered; i++) {
     M* mp = registry[i].load(std::memory_order_acquire);
-    if (mp != nullptr && mp != getm() && mp->tid.load(std::memory_order_relaxed) == owner_tid) {
-      boost_pless_holder(caller_p, mp, gen);
-      return;
-    }
+    if (mp != nullptr && mp->tid.load(std::memory_order_relaxed) == tid) return mp;
   }
+  return nullptr;
 }
 
 bool stw_boost_raise_self(M* mp, P* caller_p) noexcept {

@@ -21,9 +21,12 @@ void stw_boost_begin() noexcept;
 // Raises the M of every P still running (not caller_p) that this stop has
 // not boosted yet, where that cannot starve the stopper.
 void stw_boost_lagging(P* caller_p, std::uint64_t gen) noexcept;
-// sched.lock is held by owner_tid (glibc's record; racy): if that is the M
-// of a P (not caller_p), boost it, as for a lagging M.
+// sched.lock is held by owner_tid (glibc's record; racy): if that is an M
+// (a P's, not caller_p's, or one without a P), boost it, as a lagging M.
 void stw_boost_lock_holder(P* caller_p, std::uint64_t gen, int owner_tid) noexcept;
+// The M of this run whose thread is tid (the registry every M joins at
+// start; lock-free), or null: not an M, or beyond the registry's 256.
+M* stw_m_by_tid(int tid) noexcept;
 // A goroutine stopper's own thread (mp, on the pinned P caller_p), for the
 // whole stop: true if raised; then stw_boost_restore_stopper at the end.
 bool stw_boost_raise_self(M* mp, P* caller_p) noexcept;

@@ -67,6 +67,7 @@
 
 #include "base/clock.hpp"
 #include "sched/sched.hpp"
+#include "stw/boost.hpp"
 #include "stw/reasons.hpp"
 #include "trace/probes.hpp"
 
@@ -92,6 +93,9 @@ constexpr int kMaxMarks = 8;
 // goroutine without safe points (one with them stops within microseconds
 // of getting a CPU), however long it was also held off the CPU.
 constexpr std::int64_t kNoSafePointCpuNs = 1'000'000;
+bool no_safe_point(std::int64_t on_cpu_ns, std::int64_t window_ns) noexcept {
+  return on_cpu_ns * 2 >= window_ns || on_cpu_ns >= kNoSafePointCpuNs;
+}
 constexpr int kRecent = 16;
 
 // One thread's accounting at the snapshot, then its change up to the stop.
@@ -101,7 +105,6 @@ struct Mark {
   char p_state = '?';
   int m_id = -1;
   int p_id = -1;
-  clockid_t clock{};
   std::int64_t cpu_ns = -1;    // CPU-time clock at the snapshot
   std::int64_t delay_ns = -1;  // run delay at the snapshot
   std::int64_t cpu_d = -1;     // changes by the end of stopping (-1: unread)
@@ -132,48 +135,21 @@ int recent_n = 0, recent_next = 0;   // guarded by recent_mu
 
 const char* proc_root = "/proc";
 
-// Open schedstat files by thread: opening one costs ~7 µs here (more the
-// first time for a thread), a pread of an open one ~0.5 µs, and the
-// snapshot runs inside a stop. The stopper's (serialized by world_mu);
-// closed at gmp::start and when the proc root changes; the oldest entry
-// makes room when it is full.
-struct StatFd {
-  int tid = 0;
-  int fd = -1;
-};
-constexpr int kStatFds = 32;
-StatFd stat_fds[kStatFds];
-int stat_next = 0;
-
-void close_stat_fds() noexcept {
-  for (StatFd& f : stat_fds) {
-    if (f.fd >= 0) close(f.fd);
-    f = StatFd{};
-  }
-  stat_next = 0;
-}
-
-int stat_fd(int tid) noexcept {
-  for (const StatFd& f : stat_fds) {
-    if (f.tid == tid && f.fd >= 0) return f.fd;
-  }
-  char path[96];
-  std::snprintf(path, sizeof path, "%s/self/task/%d/schedstat", proc_root, tid);
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  StatFd& slot = stat_fds[stat_next];
-  stat_next = (stat_next + 1) % kStatFds;
-  if (slot.fd >= 0) close(slot.fd);
-  slot = StatFd{tid, fd};
-  return fd;
-}
-
-// The run delay of thread tid (ns), or -1; own_fd: its M's open schedstat.
+// The run delay of thread tid (ns), or -1. own_fd: its M's schedstat,
+// opened at the M's start (M::schedstat_fd); other threads (a plain-thread
+// stopper, a test's proc root) open the file for the one read.
 std::int64_t read_delay(int tid, int own_fd) noexcept {
-  const int fd = own_fd >= 0 && std::strcmp(proc_root, "/proc") == 0 ? own_fd : stat_fd(tid);
-  if (fd < 0) return -1;
+  const bool own = own_fd >= 0 && std::strcmp(proc_root, "/proc") == 0;
+  int fd = own_fd;
+  if (!own) {
+    char path[96];
+    std::snprintf(path, sizeof path, "%s/self/task/%d/schedstat", proc_root, tid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+  }
   char buf[96];
   const ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (!own) close(fd);
   if (n <= 0) return -1;  // the thread has exited
   buf[n] = '\0';
   unsigned long long exec = 0, delay = 0;
@@ -198,24 +174,10 @@ char read_state(int tid) noexcept {
   return close_paren != nullptr && close_paren[1] == ' ' && close_paren[2] != '\0' ? close_paren[2] : '?';
 }
 
-// The CPU-time clock of thread tid, as the kernel numbers it (the ABI
-// pthread_getcpuclockid encodes: ~tid << 3 | CPUCLOCK_PERTHREAD |
-// CPUCLOCK_SCHED). From the tid, not the M's pthread_t: the tid is
-// published by the M itself (release) before it takes a P, while pthread_t
-// is written by its creator and may not be there yet when a new M runs.
-clockid_t thread_clock(int tid) noexcept { return static_cast<clockid_t>((~static_cast<unsigned>(tid) << 3) | 6); }
-
-std::int64_t read_clock(clockid_t c) noexcept {
-  timespec ts;
-  if (clock_gettime(c, &ts) != 0) return -1;
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-
 // The change since the snapshot; false if either number could not be read.
 bool settle(Mark& k) noexcept {
   if (k.cpu_ns < 0 || k.delay_ns < 0) return false;
-  std::int64_t cpu = read_clock(k.clock), delay = read_delay(k.tid, k.fd);
+  std::int64_t cpu = thread_cpu_ns(k.tid), delay = read_delay(k.tid, k.fd);
   if (cpu < 0 || delay < 0) return false;
   k.cpu_d = cpu - k.cpu_ns;
   k.delay_d = delay - k.delay_ns;
@@ -267,7 +229,6 @@ void stw_explain_snapshot(P* caller_p, std::int64_t now, const std::atomic<bool>
     k.p_state = st == PStatus::kIdle ? 'i' : st == PStatus::kRunning ? 'r' : st == PStatus::kSyscall ? 's' : '?';
     k.tid = mp != nullptr ? mp->tid.load(std::memory_order_acquire) : 0;
     if (k.tid == 0) continue;  // nothing to read: kept for its P's state
-    k.clock = thread_clock(k.tid);
     k.m_id = mp->id;
     k.fd = mp->schedstat_fd.load(std::memory_order_relaxed);
   }
@@ -275,14 +236,13 @@ void stw_explain_snapshot(P* caller_p, std::int64_t now, const std::atomic<bool>
   // and then the stopper must notice at once, not after the rest.
   self_mark = Mark{};
   self_mark.tid = static_cast<int>(gettid());
-  self_mark.clock = thread_clock(self_mark.tid);
   if (M* me = getm()) self_mark.fd = me->schedstat_fd.load(std::memory_order_relaxed);
   snap_cut = false;
   for (int i = -1; i < nmarks && !snap_cut; i++) {
     Mark& k = i < 0 ? self_mark : marks[i];
     if (k.tid == 0) continue;
     if ((snap_cut = all_stopped.load(std::memory_order_acquire))) break;
-    k.cpu_ns = read_clock(k.clock);
+    k.cpu_ns = thread_cpu_ns(k.tid);
     if ((snap_cut = all_stopped.load(std::memory_order_acquire))) break;
     k.delay_ns = read_delay(k.tid, k.fd);
   }
@@ -344,12 +304,7 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
     s.tid = lock_holder;
     s.m = -1;
     s.holder_sysmon = lock_holder != 0 && lock_holder == sched.sysmon_tid.load(std::memory_order_relaxed);
-    if (lock_holder != 0) {
-      std::lock_guard<std::mutex> lk(sched.lock);  // after the restart: no stop waits on it
-      for (M* mp : sched.allm) {
-        if (mp->tid.load(std::memory_order_relaxed) == lock_holder) s.m = mp->id;
-      }
-    }
+    if (M* holder = stw_m_by_tid(lock_holder)) s.m = holder->id;
   } else if ((stopped_ns - last_stop_ns) * 2 >= stopping_ns) {
     // The last P stopped in time; the stopper was asleep and its wake-up
     // (a futex wake in a VM: tens of µs, more under load) was the rest.
@@ -371,12 +326,12 @@ void stw_explain_finish(gmp::stw::Reason r, std::uint64_t gen, std::int64_t stop
       s.cause_ns = part(self_mark.delay_d);
       s.tid = self_mark.tid;
       s.m = -1;
-    } else if (k->delay_d * 2 >= window && k->cpu_d < kNoSafePointCpuNs) {
-      s.cause = SlowCause::kMPreempted;
-      s.cause_ns = s.runnable_ns;
-    } else if (k->cpu_d * 2 >= window || k->cpu_d >= kNoSafePointCpuNs) {
+    } else if (no_safe_point(k->cpu_d, window)) {
       s.cause = SlowCause::kNoSafePoint;
       s.cause_ns = s.on_cpu_ns;
+    } else if (k->delay_d * 2 >= window) {
+      s.cause = SlowCause::kMPreempted;
+      s.cause_ns = s.runnable_ns;
     } else {
       s.cause = SlowCause::kMBlocked;
       const std::int64_t rest = window - static_cast<std::int64_t>(s.on_cpu_ns + s.runnable_ns);
@@ -396,7 +351,7 @@ bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept {
   for (int i = 0; i < nmarks; i++) {
     const Mark& k = marks[i];
     if (k.p_id != p_id || k.cpu_ns < 0 || k.delay_ns < 0) continue;
-    const std::int64_t cpu = read_clock(k.clock), delay = read_delay(k.tid, k.fd);
+    const std::int64_t cpu = thread_cpu_ns(k.tid), delay = read_delay(k.tid, k.fd);
     if (cpu < 0 || delay < 0) return false;
     out->m_id = k.m_id;
     out->tid = k.tid;
@@ -412,7 +367,7 @@ bool stw_explain_lag(int p_id, std::int64_t now, LagAccount* out) noexcept {
 }
 
 bool stw_explain_lag_is_no_safe_point(const LagAccount& lag) noexcept {
-  return lag.on_cpu_ns * 2 >= lag.window_ns || lag.on_cpu_ns >= kNoSafePointCpuNs;
+  return no_safe_point(lag.on_cpu_ns, lag.window_ns);
 }
 
 std::int64_t stw_explain_lock_waited(int* holder_tid) noexcept {
@@ -421,17 +376,13 @@ std::int64_t stw_explain_lock_waited(int* holder_tid) noexcept {
 }
 
 void stw_explain_reset() noexcept {
-  close_stat_fds();
   for (auto& c : counts) c.store(0, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lk(recent_mu);
   recent_n = 0;
   recent_next = 0;
 }
 
-void stw_explain_set_proc_root(const char* root) noexcept {
-  proc_root = root;
-  close_stat_fds();
-}
+void stw_explain_set_proc_root(const char* root) noexcept { proc_root = root; }
 
 }  // namespace gmp::detail
 
