@@ -102,6 +102,16 @@ struct Laggard {
       done.store(true);
     });
   }
+  // A goroutine (on the other P) tells the laggard a stop is coming, stops
+  // the world once and restarts it, then sets *finished.
+  void stop_once_from_a_goroutine(std::atomic<bool>* finished) {
+    gmp::go([this, finished] {
+      stop_requested.store(true);
+      gmp::stw::stop_the_world(Reason::kUser);
+      gmp::stw::start_the_world();
+      finished->store(true);
+    });
+  }
 };
 
 TEST(StwBoost, ConfigValidation) {
@@ -172,12 +182,7 @@ TEST(StwBoost, HogWithoutSafePointLosesTheRaiseAtTheBound) {
   lag.start(0ms);
   ASSERT_TRUE(wait_until([&] { return lag.tid.load() != 0; }));
   std::atomic<bool> finished{false};
-  gmp::go([&] {
-    lag.stop_requested.store(true);
-    gmp::stw::stop_the_world(Reason::kUser);
-    gmp::stw::start_the_world();
-    finished.store(true);
-  });
+  lag.stop_once_from_a_goroutine(&finished);
   ASSERT_TRUE(wait_until([&] { return gmp::stw::boost_stats().expired >= 1; }));
   EXPECT_TRUE(lag.saw_fifo.load());
   EXPECT_FALSE(finished.load());
@@ -423,12 +428,7 @@ TEST(StwBoost, RtprioLimitWithoutCapabilityRaisesAndRestores) {
     lag.start(5000ms);
     if (!wait_until([&] { return lag.tid.load() != 0; })) return 11;
     std::atomic<bool> finished{false};
-    gmp::go([&] {
-      lag.stop_requested.store(true);
-      gmp::stw::stop_the_world(Reason::kUser);
-      gmp::stw::start_the_world();
-      finished.store(true);
-    });
+    lag.stop_once_from_a_goroutine(&finished);
     if (!wait_until([&] { return finished.load() && lag.done.load(); })) return 12;
     if (!lag.saw_fifo.load()) return 13;
     auto b = gmp::stw::boost_stats();
