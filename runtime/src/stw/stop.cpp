@@ -182,11 +182,17 @@ void acquire_world() noexcept {
 // usually an M whose thread another process's thread has preempted, which
 // would keep the lock for the rest of its time slice (ms; traced).
 //
-// The stopper (stopper = true) also tells Note [Slow stops explained] how
-// long it slept on the lock and who held it.
+// The stopper also tells Note [Slow stops explained] how long it slept on
+// the lock and who held it.
+enum class LockBy { kM, kStopper };
 class SchedLock {
  public:
-  explicit SchedLock(bool spin = true, bool boost_holder = false, bool stopper = false) noexcept {
+  // kM: an M (it has its CPU: spin first). kStopper: the thread that holds
+  // the world (spins when it is a goroutine, boosts the holder when it is
+  // raised itself), from the stopper's own state.
+  explicit SchedLock(LockBy by = LockBy::kM) noexcept {
+    const bool stopper = by == LockBy::kStopper;
+    const bool spin = !stopper || caller_p != nullptr;
     for (int i = 0; spin && i < 256; i++) {
       if (sched.lock.try_lock()) return;
       for (int k = 0; k < 8; k++) cpu_relax();
@@ -204,7 +210,7 @@ class SchedLock {
 #else
     const int holder = 0;
 #endif
-    if (boost_holder && boost_open) stw_boost_lock_holder(caller_p, cur_gen, holder);
+    if (self_boosted && boost_open) stw_boost_lock_holder(caller_p, cur_gen, holder);
     const std::int64_t t = nanotime();
     sched.lock.lock();
     stw_explain_lock_wait(nanotime() - t, holder);
@@ -415,7 +421,7 @@ void stop_the_world(Reason reason) noexcept {
   stw_boost_begin();
   boost_open = sched.cfg.stw_boost.count() > 0 && stw_boost_permitted();
   {
-    SchedLock lk(caller_p != nullptr, self_boosted, true);
+    SchedLock lk(LockBy::kStopper);
     sched.stw_note.clear();
     all_stopped.store(false, std::memory_order_relaxed);
     spin_ok = caller_p != nullptr;
@@ -481,7 +487,7 @@ void stop_the_world(Reason reason) noexcept {
       now = nanotime();
     }
     {
-      SchedLock lk(caller_p != nullptr, self_boosted, true);
+      SchedLock lk(LockBy::kStopper);
       stop_syscall_ps_locked();
       preempt_running_locked();
     }
@@ -513,7 +519,7 @@ void start_the_world() noexcept {
   stw_boost_begin();  // for holders of sched.lock the restart boosts
   boost_open = self_boosted;
   {
-    SchedLock lk(caller_p != nullptr, self_boosted, true);
+    SchedLock lk(LockBy::kStopper);
     sched.stw_waiting.store(false, std::memory_order_seq_cst);
     sched.stop_requested.fetch_and(~kStopRequestedStw, std::memory_order_seq_cst);
     // First the Ps stopped in a blocking call (Note [Syscall token]): a call
