@@ -46,9 +46,8 @@ P* take_idle_p_with_work(M* mp, std::int64_t now) noexcept {
     }
     if (!work && !global) continue;
     std::lock_guard<std::mutex> lk(sched.lock);
-    P* got = work && pidle_remove_locked(p2) ? p2 : pidle_get_locked();
-    if (got != nullptr) got->m.store(mp, std::memory_order_relaxed);
-    return got;  // null: every P is busy, their Ms will get to it
+    if (work && pidle_remove_locked(p2, mp)) return p2;
+    return pidle_get_locked(mp);  // null: every P is busy, their Ms will get to it
   }
   return nullptr;
 }
@@ -260,7 +259,7 @@ top:
       bool got;
       {
         std::lock_guard<std::mutex> lk(sched.lock);
-        got = pidle_remove_locked(last);
+        got = pidle_remove_locked(last, mp);
       }
       if (got) {
         acquirep(mp, last);

@@ -13,10 +13,12 @@
 // instead of waiting (stw_take_handed_p_locked), and startm does not hand
 // a P out while a stop is pending (it stops it, as Go's handoffp does). An M
 // whose P was taken back finds nextp null and parks again; a new M does the
-// same instead of exiting. An M that claims its P records itself as the P's
-// M at once, under the same lock: until its acquirep it is on its way to
-// the P's next safe point, and a stop that waits for the P can see (and
-// boost, and explain) which thread it waits for.
+// same instead of exiting. Whoever hands a P to an M (handoff_locked) or
+// takes one off the idle list for an M (pidle_get_locked,
+// pidle_remove_locked) records that M as the P's M at once, under the same
+// lock: until its acquirep the M is on its way to the P's next safe point,
+// and a stop that waits for the P can see (and boost, and explain) which
+// thread it waits for.
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -54,27 +56,34 @@ void pidle_put_locked(P* pp) noexcept {
   sched.npidle.fetch_add(1, std::memory_order_seq_cst);
 }
 
-P* pidle_get_locked() noexcept {
+P* pidle_get_locked(M* to) noexcept {
   P* pp = sched.pidle;
   if (pp == nullptr) return nullptr;
   sched.pidle = pp->idle_link;
   pp->idle_link = nullptr;
+  pp->m.store(to, std::memory_order_relaxed);
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
   return pp;
 }
 
-bool pidle_remove_locked(P* pp) noexcept {
+bool pidle_remove_locked(P* pp, M* to) noexcept {
   for (P** link = &sched.pidle; *link != nullptr; link = &(*link)->idle_link) {
     if (*link == pp) {
       *link = pp->idle_link;
       pp->idle_link = nullptr;
+      pp->m.store(to, std::memory_order_relaxed);
       pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
       sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
       return true;
     }
   }
   return false;
+}
+
+void handoff_locked(M* mp, P* pp) noexcept {
+  mp->nextp = pp;
+  pp->m.store(mp, std::memory_order_relaxed);
 }
 
 void acquirep(M* mp, P* pp) noexcept {
@@ -154,7 +163,6 @@ void* m_main(void* arg) {
     std::lock_guard<std::mutex> lk(sched.lock);
     pp = mp->nextp;
     mp->nextp = nullptr;
-    if (pp != nullptr) pp->m.store(mp, std::memory_order_relaxed);  // Note [P in transit]: claimed
   }
   // Its P was taken back by a stop-the-world before it ran (Note [P in
   // transit]): park like any idle M until handed one.
@@ -186,7 +194,7 @@ M* newm(P* pp, bool spinning) noexcept {
   {
     std::lock_guard<std::mutex> lk(sched.lock);
     mp->id = static_cast<int>(sched.allm.size());
-    mp->nextp = pp;
+    if (pp != nullptr) handoff_locked(mp, pp);
     mp->spinning = spinning;
     mp->rand_state = 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(mp->id + 1);
     sched.allm.push_back(mp);
@@ -220,7 +228,7 @@ void startm(P* pp, bool spinning) noexcept {
     return;
   }
   if (pp == nullptr) {
-    pp = pidle_get_locked();
+    pp = pidle_get_locked(nullptr);
     if (pp == nullptr) {
       lk.unlock();
       if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
@@ -240,7 +248,7 @@ void startm(P* pp, bool spinning) noexcept {
     newm(pp, spinning);
     return;
   }
-  mp->nextp = pp;
+  handoff_locked(mp, pp);
   mp->spinning = spinning;
   lk.unlock();
   sched.n_unparks.fetch_add(1, std::memory_order_relaxed);
@@ -277,7 +285,7 @@ void wakep_idle() noexcept {
 void wake_idle_p(P* pp) noexcept {
   {
     std::lock_guard<std::mutex> lk(sched.lock);
-    if (!pidle_remove_locked(pp)) return;  // someone took it: its M checks the inbox
+    if (!pidle_remove_locked(pp, nullptr)) return;  // someone took it: its M checks the inbox
   }
   startm(pp, false);
 }
@@ -381,7 +389,6 @@ P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept {
     if (mp->nextp != nullptr) {  // the waker took us off the idle list
       P* pp = mp->nextp;
       mp->nextp = nullptr;
-      pp->m.store(mp, std::memory_order_relaxed);  // Note [P in transit]: claimed
       return pp;
     }
     bool stopping = sched.stopping.load(std::memory_order_relaxed);

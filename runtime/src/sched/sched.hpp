@@ -237,10 +237,15 @@ inline void wakep() noexcept {
 void startm(P* pp, bool spinning) noexcept;
 // Takes pp off the idle list and starts an M on it, if it is still idle.
 void wake_idle_p(P* pp) noexcept;
-// pidle: REQUIRES sched.lock.
+// pidle: REQUIRES sched.lock. A P taken off the list records `to` as its
+// M at once (null: the caller stops it or hands it on with handoff_locked;
+// Note [P in transit] in idle.cpp).
 void pidle_put_locked(P* pp) noexcept;
-P* pidle_get_locked() noexcept;
-bool pidle_remove_locked(P* pp) noexcept;
+P* pidle_get_locked(M* to) noexcept;
+bool pidle_remove_locked(P* pp, M* to) noexcept;
+// Hands pp to the parked or new M mp through mp->nextp and records mp as
+// pp's M. REQUIRES sched.lock.
+void handoff_locked(M* mp, P* pp) noexcept;
 // Binds pp to mp (pinning the thread to pp's CPU if configured).
 void acquirep(M* mp, P* pp) noexcept;
 void releasep(M* mp) noexcept;

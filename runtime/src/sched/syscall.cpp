@@ -272,8 +272,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
   w.mp = mp;
   {
     std::lock_guard<std::mutex> lk(sched.lock);
-    np = pidle_get_locked();
-    if (np != nullptr) np->m.store(mp, std::memory_order_relaxed);  // Note [P in transit] (idle.cpp)
+    np = pidle_get_locked(mp);
     if (np == nullptr) {
       w.next = waiters;
       waiters = &w;

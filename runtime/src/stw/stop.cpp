@@ -430,7 +430,7 @@ void stop_the_world(Reason reason) noexcept {
     sched.stopwait = sched.nprocs + 1;  // +1 until the first pass is done
     for (int i = 0; i < sched.nprocs; i++) flagged[i] = nullptr;
     if (caller_p != nullptr) stw_stop_p_locked(caller_p);
-    while (P* pp = pidle_get_locked()) stw_stop_p_locked(pp);
+    while (P* pp = pidle_get_locked(nullptr)) stw_stop_p_locked(pp);
     // Ps handed to an M or a syscall waiter that is not running yet (Note
     // [P in transit] in sched/idle.cpp).
     while (P* pp = stw_take_handed_p_locked()) stw_stop_p_locked(pp);

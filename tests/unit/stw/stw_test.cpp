@@ -331,12 +331,12 @@ TEST(Stw, PHandedToAnMThatHasNotRunIsTakenBack) {
   M* mp = nullptr;
   {
     std::lock_guard<std::mutex> lk(sched.lock);
-    P* pp = pidle_get_locked();
+    P* pp = pidle_get_locked(nullptr);
     mp = sched.midle;
     sched.midle = mp->idle_link;
     mp->idle_link = nullptr;
     mp->idle = false;
-    mp->nextp = pp;  // as startm does, but no wake-up
+    handoff_locked(mp, pp);  // as startm does, but no wake-up
   }
   std::atomic<bool> stopped{false}, restart{false};
   std::thread stopper([&] {  // the thread that stops the world restarts it
