@@ -61,7 +61,7 @@ P* pidle_get_locked(M* to) noexcept {
   if (pp == nullptr) return nullptr;
   sched.pidle = pp->idle_link;
   pp->idle_link = nullptr;
-  pp->m.store(to, std::memory_order_relaxed);
+  pp->m.store(to, std::memory_order_release);  // as in handoff_locked
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
   return pp;
@@ -72,7 +72,7 @@ bool pidle_remove_locked(P* pp, M* to) noexcept {
     if (*link == pp) {
       *link = pp->idle_link;
       pp->idle_link = nullptr;
-      pp->m.store(to, std::memory_order_relaxed);
+      pp->m.store(to, std::memory_order_release);  // as in handoff_locked
       pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
       sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
       return true;
@@ -83,7 +83,10 @@ bool pidle_remove_locked(P* pp, M* to) noexcept {
 
 void handoff_locked(M* mp, P* pp) noexcept {
   mp->nextp = pp;
-  pp->m.store(mp, std::memory_order_relaxed);
+  // Release: mp may be new (newm), and racy readers of P::m that look into
+  // the M (the stopper's boost and slow-stop snapshot, sysmon) load with
+  // acquire.
+  pp->m.store(mp, std::memory_order_release);
 }
 
 void acquirep(M* mp, P* pp) noexcept {

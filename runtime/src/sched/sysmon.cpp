@@ -47,7 +47,7 @@ struct PTick {
 
 // CPU time of pp's M thread, or -1.
 std::int64_t m_cpu_ns(P* pp) noexcept {
-  M* mp = pp->m.load(std::memory_order_relaxed);
+  M* mp = pp->m.load(std::memory_order_acquire);
   return mp == nullptr ? -1 : thread_cpu_ns(mp->tid.load(std::memory_order_acquire));
 }
 

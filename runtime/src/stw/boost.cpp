@@ -190,7 +190,7 @@ bool listed(const M* mp) noexcept {
 void raise_claimed(M* mp, int tid, std::uint64_t gen) noexcept;
 
 void boost_m(P* caller_p, P* pp, std::uint64_t gen, int only_tid = 0) noexcept {
-  M* mp = pp->m.load(std::memory_order_relaxed);
+  M* mp = pp->m.load(std::memory_order_acquire);
   if (mp == nullptr || listed(mp) || nboosted == kMaxProcs) return;
   if (only_tid != 0 && mp->tid.load(std::memory_order_relaxed) != only_tid) return;
   const int tid = mp->tid.load(std::memory_order_acquire);
@@ -280,7 +280,7 @@ void stw_boost_lock_holder(P* caller_p, std::uint64_t gen, int owner_tid) noexce
   if (owner_tid <= 0 || !permitted.load(std::memory_order_relaxed)) return;
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
-    M* mp = pp->m.load(std::memory_order_relaxed);
+    M* mp = pp->m.load(std::memory_order_acquire);
     if (pp != caller_p && mp != nullptr && mp->tid.load(std::memory_order_relaxed) == owner_tid) {
       boost_m(caller_p, pp, gen, owner_tid);
       return;

@@ -221,7 +221,7 @@ void stw_explain_snapshot(P* caller_p, std::int64_t now, const std::atomic<bool>
   for (int i = 0; i < sched.nprocs && nmarks < kMaxMarks; i++) {
     P* pp = sched.allp[i];
     if (pp == caller_p || pp->status.load(std::memory_order_acquire) == PStatus::kStopped) continue;
-    M* mp = pp->m.load(std::memory_order_relaxed);
+    M* mp = pp->m.load(std::memory_order_acquire);
     Mark& k = marks[nmarks++];
     k = Mark{};
     k.p_id = pp->id;
