@@ -36,7 +36,9 @@ inline constexpr std::size_t kMaxAlign = 64;              // larger: jemalloc (a
 [[nodiscard]] inline void* allocate_aligned(std::size_t size, std::size_t align, Tier tier = Tier::kFast) noexcept;
 // REQUIRES: p came from allocate*/make_pooled/Allocator, or is null.
 inline void deallocate(void* p) noexcept;
-inline void deallocate(void* p, std::size_t size) noexcept;  // size: as allocated (a hint)
+// size: as allocated, or any other value (a hint: checked, a wrong one costs
+// only speed).
+inline void deallocate(void* p, std::size_t size) noexcept;
 
 // Recycles the calling P's (or thread's) expired txn objects now.
 void sweep() noexcept;
@@ -77,6 +79,9 @@ struct Stats {
   std::uint64_t degrade_events = 0;
   std::uint64_t samples = 0, p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
   std::string init_error;
+  // Why the inline free has no slot map and takes the slow path ("" when it
+  // has one; runtime/src/mem/slot_map.hpp).
+  std::string slot_map_error;
 };
 // Totals over every P and thread. read_smaps: also read /proc/self/smaps.
 Stats stats(bool read_smaps = true);
@@ -228,7 +233,7 @@ static_assert(sizeof(FastSlot) == 32, "slot offsets (fast_slot_offset) are 32 pe
 //
 // Both inline paths find their slot as the front plus a byte offset read from
 // a table (allocate: g_inline.slot_of[size]; deallocate: the page's
-// PageMeta::slot), so neither computes a class nor tests a tier. Whatever the
+// entry in the slot map), so neither computes a class nor tests a tier. Whatever the
 // inline path must not serve (a request above its limit, a pool that is not
 // ready, a page of another tier or never carved) has offset 0, the `miss`
 // slot, which has no array in every front (kEmptyMagazine): nothing to pop and
@@ -247,7 +252,7 @@ static_assert(std::is_standard_layout_v<FastFront>);
 inline void set_home(FastFront& f, std::uint32_t home) noexcept { f.home = home; }
 inline constexpr std::size_t kFastSlotsOffset = sizeof(FastSlot);  // offsetof(FastFront, fast): checked in pool.cpp
 // The byte offset of class cls's slot in a FastFront: what slot_of and
-// PageMeta::slot hold for a fast class (0 is the miss slot).
+// the slot map hold for a fast class (0 is the miss slot).
 constexpr std::uint16_t fast_slot_offset(int cls) noexcept {
   return static_cast<std::uint16_t>(kFastSlotsOffset + static_cast<std::size_t>(cls) * sizeof(FastSlot));
 }
@@ -255,11 +260,11 @@ inline FastSlot& slot_at(FastFront* f, std::uint32_t offset) noexcept {
   return *reinterpret_cast<FastSlot*>(reinterpret_cast<char*>(f) + offset);
 }
 
-// Read-mostly process-wide view for the inline path. Relaxed atomics: init
-// stores slots and base, then reserved (release); a free of a pool pointer is
-// ordered after init by however the pointer reached the freeing thread.
-// slot_of is all 0 (the miss slot) until the pool is ready and while a test
-// resets it.
+// Read-mostly process-wide view for the inline path. Relaxed atomics but
+// slot_map (init stores it with release once the arena's entries are open;
+// a free of a pool pointer is ordered after init by however the pointer
+// reached the freeing thread anyway). slot_of is all 0 (the miss slot) and
+// slot_map null until the pool is ready and while a test resets it.
 struct InlineView {
   // slot_of[n], n <= 1024: fast_slot_offset(class_of(n)) if the inline path
   // serves n (n up to the largest class <= fast_max_size, and <= max_size:
@@ -267,12 +272,13 @@ struct InlineView {
   // neither rounds it nor loads a limit; first, so that its address is
   // g_inline's and the load is one instruction with the size as the index.
   std::atomic<std::uint16_t> slot_of[1024 + 1] = {};
-  std::atomic<std::uintptr_t> reserved{0};          // arena bytes; 0 = nothing is ours
-  std::atomic<std::uintptr_t> base{0};              // arena base
-  // &PageMeta[0].slot: a page's slot offset is slots[page * kPageMetaSlotStride].
-  std::atomic<const std::uint16_t*> slots{nullptr};
+  // The slot map (Note [The slot map], runtime/src/mem/slot_map.hpp): for
+  // every 4 KiB page below 2^kInlineAddressBits, slot_map[p >> 12] is the
+  // slot offset of the page's class on a page of a fast-tier span and 0 (the
+  // miss slot) on every other page, ours or not. Null: every free goes slow.
+  std::atomic<const std::uint16_t*> slot_map{nullptr};
 };
-inline constexpr std::size_t kPageMetaSlotStride = 8;  // u16 words per PageMeta (checked in pool.cpp)
+inline constexpr int kInlineAddressBits = 47;  // REQUIRES: a freed pointer is below 2^47 (slot_map.hpp)
 extern InlineView g_inline;
 
 // The calling thread's front as the slow path computes it: its P's cache, or
@@ -292,9 +298,9 @@ void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) n
 // REQUIRES: f is this thread's front and not &g_no_front.
 void* allocate_in_front(FastFront* f, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept;
 void deallocate_slow(void* p) noexcept;
-// A free of an arena object by the owner of front f that the inline path did
-// not take: another tier, or a full magazine.
-// REQUIRES: f is this thread's front and not &g_no_front; p is in the arena.
+// A free by the owner of front f that the inline path did not take: an arena
+// object of another tier, a full magazine, a large object, null.
+// REQUIRES: f is this thread's front and not &g_no_front.
 void deallocate_in_front(FastFront* f, void* p) noexcept;
 
 // The inline paths' exits to the slow path, as cold out-of-line calls: the
@@ -418,18 +424,18 @@ inline void* allocate_aligned(std::size_t size, std::size_t align, Tier tier) no
 }
 
 // Hit path: a free of a fast-tier object (carved by any cache) while the
-// calling P's (or thread's) magazine for its class is under its cap: one TLS
-// read, the page's slot offset (PageMeta::slot: its class's slot, or the miss
-// slot on a page of another tier) and a push.
-// Other arena objects and full magazines: deallocate_in_front (one call);
-// everything else (large, null, no front yet): deallocate_slow.
+// calling P's (or thread's) magazine for its class is under its cap: the
+// page's slot offset from the slot map (its class's slot, or the miss slot on
+// any page that is not a fast-tier span's: no range check), one TLS read and
+// a push. Everything else (other tiers, full magazines, large objects, null):
+// deallocate_in_front (one call); no front yet or no slot map: deallocate_slow.
 inline void deallocate(void* p) noexcept {
   using namespace gmp::detail::mem;
-  std::uintptr_t off = reinterpret_cast<std::uintptr_t>(p) - g_inline.base.load(std::memory_order_relaxed);
-  if (off < g_inline.reserved.load(std::memory_order_acquire)) {
+  const std::uint16_t* map = g_inline.slot_map.load(std::memory_order_acquire);
+  if (map != nullptr) [[likely]] {
     // A fast-tier object goes to the freeing cache whoever carved it
     // (docs/POOL.md, "Ownership").
-    std::uint32_t so = g_inline.slots.load(std::memory_order_relaxed)[(off >> kInlinePageShift) * kPageMetaSlotStride];
+    std::uint32_t so = map[reinterpret_cast<std::uintptr_t>(p) >> kInlinePageShift];
     FastFront* f = tls_front();
     FastSlot& s = slot_at(f, so);  // f->fast[class], or f->miss
     void** t = s.top.load(std::memory_order_relaxed);
@@ -439,16 +445,43 @@ inline void deallocate(void* p) noexcept {
       s.top.store(t + 1, std::memory_order_relaxed);  // not counted: frees are derived (FastSlot)
       return;
     }
-    // Txn, stable or over the cap: the slow path, minus finding the cache.
+    // Txn, stable, large, null or over the cap: the slow path, minus finding the cache.
     deallocate_miss(f, p);
     return;
   }
   deallocate_slow(p);
 }
-// The size hint is not used: a free that takes its slot from it is faster
-// only when a class is freed and allocated again at once, and slower for
-// fixed sizes (docs/POOL.md, "Why the free ignores the size hint").
-inline void deallocate(void* p, std::size_t) noexcept { deallocate(p); }
+// The size hint gives the slot: slot_of[size], confirmed by the page's entry
+// in the slot map, so a wrong hint costs the unsized free and nothing else.
+// The push's addresses then come from the size, not from a load of the
+// slot map through p: the next allocation need not wait for them (an
+// allocation's `top` load may wait on the address of an earlier free's
+// `top` store; without the hint that address comes at the end of a chain of
+// loads, top -> t[-1] -> the slot map). docs/POOL.md, "The sized free".
+inline void deallocate(void* p, std::size_t size) noexcept {
+  using namespace gmp::detail::mem;
+  if (size <= kInlineMaxSize) {
+    std::uint32_t off = g_inline.slot_of[size].load(std::memory_order_relaxed);
+    const std::uint16_t* map = g_inline.slot_map.load(std::memory_order_acquire);
+    // off == 0 (a size the inline path does not serve) matches the pages of
+    // other tiers and the addresses outside the arena: the miss slot, whose
+    // magazine is full, so those go to the slow path below.
+    if (map != nullptr && map[reinterpret_cast<std::uintptr_t>(p) >> kInlinePageShift] == off) [[likely]] {
+      FastFront* f = tls_front();
+      FastSlot& s = slot_at(f, off);
+      void** t = s.top.load(std::memory_order_relaxed);
+      if (t != s.limit) [[likely]] {
+        GMP_POOL_POISON(p, kFrontClassSize[(off - kFastSlotsOffset) / sizeof(FastSlot)]);
+        *t = p;
+        s.top.store(t + 1, std::memory_order_relaxed);
+        return;
+      }
+      deallocate_miss(f, p);
+      return;
+    }
+  }
+  deallocate(p);  // a size above the inline limit, or a hint of another class
+}
 
 }  // namespace gmp::pool
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/check.hpp"
+#include "mem/slot_map.hpp"
 
 namespace gmp::detail::mem {
 
@@ -76,7 +77,16 @@ std::string Arena::init(const ArenaOptions& opt, PageSource* src) {
   return "";
 }
 
+int Arena::attach_slot_map(std::uint16_t* map) noexcept {
+  GMP_CHECK(base_ != 0 && slot_map_ == nullptr, "runtime: pool slot map attached twice or before init");
+  int rc = open_slot_range(system_page_source(), map, base_, reserved_);
+  if (rc == 0) slot_map_ = map;
+  return rc;
+}
+
 void Arena::destroy() noexcept {
+  if (slot_map_ != nullptr) close_slot_range(system_page_source(), slot_map_, base_, reserved_);
+  slot_map_ = nullptr;
   if (meta_ != nullptr) src_->unmap(meta_, meta_len_);
   if (map_lo_ != 0) src_->unmap(reinterpret_cast<void*>(map_lo_), map_len_);
   meta_ = nullptr;

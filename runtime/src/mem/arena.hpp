@@ -45,12 +45,6 @@ struct PageMeta {
   std::uint32_t prev;
   std::uint8_t order;  // buddy: order of the free block headed here
   std::uint8_t flags;  // buddy: kPageFree, kPageReleased
-  // What the inline free (gmp/pool.hpp) reads instead of info: the byte
-  // offset of the class's FastSlot in a FastFront (fast_slot_offset) on a
-  // page of a fast-tier span, 0 (the miss slot: slow path) on any other page.
-  // Written with info, under the same rule. Fast-tier spans never go back to
-  // the buddy, so a page that is not fast tier has never had a nonzero slot.
-  std::uint16_t slot;
 };
 inline constexpr std::uint8_t kPageFree = 1;      // head of a free buddy block
 inline constexpr std::uint8_t kPageReleased = 2;  // head of a 2 MiB unit given back to the kernel
@@ -93,6 +87,24 @@ class Arena {
   }
   PageMeta& meta(std::size_t idx) noexcept { return meta_[idx]; }
 
+  // The slot map (Note [The slot map], slot_map.hpp): attach opens its
+  // entries for the whole reservation (returns 0 or -errno; on failure the
+  // arena works without it), destroy closes them.
+  // REQUIRES (attach): initialised, no map attached.
+  int attach_slot_map(std::uint16_t* map) noexcept;
+  const std::uint16_t* slot_map() const noexcept { return slot_map_; }
+  // What the inline free reads for pages [page, page + n): the byte offset of
+  // the class's FastSlot in a FastFront (fast_slot_offset) on the pages of a
+  // fast-tier span, 0 (the miss slot) on any other page. Written with the
+  // pages' info, under the same rule (PageMeta). Fast-tier spans never go
+  // back to the buddy, so a page that is not fast tier has never had a
+  // nonzero slot. No-op without a map.
+  void set_slot(std::size_t page, std::size_t n, std::uint16_t slot) noexcept {
+    if (slot_map_ == nullptr) return;
+    std::uint16_t* e = slot_map_ + (base_ >> kInlinePageShift) + page;
+    for (std::size_t i = 0; i < n; ++i) e[i] = slot;
+  }
+
   // Commits the next chunk; returns its first page index and sets *npages,
   // or returns -1 when max_bytes is reached or the kernel refuses.
   // REQUIRES: the buddy lock (grow is serialised by its only caller).
@@ -123,6 +135,7 @@ class Arena {
   std::uintptr_t map_lo_ = 0;    // the raw reservation (for destroy)
   std::size_t map_len_ = 0;
   PageMeta* meta_ = nullptr;     // set once at init
+  std::uint16_t* slot_map_ = nullptr;  // set once after init (attach_slot_map), null without a map
   std::size_t meta_len_ = 0;
   HugeMode want_ = HugeMode::kAuto;
   HugeMode mode_ = HugeMode::kOff;

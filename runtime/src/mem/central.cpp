@@ -48,11 +48,8 @@ std::uint32_t Central::carve(CentralList& l, TierId tier, int cls, std::uint32_t
       if (page < 0) break;  // exhausted: the caller falls back
       std::uint32_t info = make_info(static_cast<std::uint32_t>(cls), static_cast<std::uint32_t>(tier), 0, home);
       std::uint16_t slot = tier == TierId::kFast ? fast_slot_offset(cls) : 0;
-      for (std::size_t i = 0; i < sb / kPageSize; ++i) {
-        PageMeta& m = arena_->meta(static_cast<std::size_t>(page) + i);
-        m.info = info;
-        m.slot = slot;
-      }
+      for (std::size_t i = 0; i < sb / kPageSize; ++i) arena_->meta(static_cast<std::size_t>(page) + i).info = info;
+      arena_->set_slot(static_cast<std::size_t>(page), sb / kPageSize, slot);
       l.bump = reinterpret_cast<std::uintptr_t>(arena_->page_addr(static_cast<std::size_t>(page)));
       l.bump_end = l.bump + sb;
       GMP_MEM_POISON(reinterpret_cast<void*>(l.bump), sb);

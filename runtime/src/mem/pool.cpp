@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <new>
 
 #include "base/check.hpp"
@@ -16,6 +17,7 @@
 #include "gmp/pool.hpp"
 #include "mem/pool_state.hpp"
 #include "mem/pool_test_hooks.hpp"
+#include "mem/slot_map.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail::mem {
@@ -37,8 +39,6 @@ PoolState& state() noexcept {
 static_assert(kPageSize == std::size_t{1} << kInlinePageShift, "inline path: 4 KiB arena pages");
 static_assert(offsetof(FastFront, miss) == 0 && offsetof(FastFront, fast) == kFastSlotsOffset,
               "inline path: slot offsets (fast_slot_offset) are built on this");
-static_assert(sizeof(PageMeta) == kPageMetaSlotStride * sizeof(std::uint16_t) && offsetof(PageMeta, slot) % 2 == 0,
-              "inline path: a page's slot is every kPageMetaSlotStride-th u16 from &meta(0).slot");
 
 namespace {
 
@@ -82,7 +82,35 @@ void publish_inline(const PoolConfig& c) noexcept {
 // REQUIRES: s.cfg_mu held; no pool object is live or being freed.
 void unpublish_inline() noexcept {
   for (auto& o : g_inline.slot_of) o.store(0, std::memory_order_relaxed);
-  g_inline.reserved.store(0, std::memory_order_relaxed);
+  g_inline.slot_map.store(nullptr, std::memory_order_relaxed);
+}
+
+// Reserves the process's slot map on the first init (a failure is retried at
+// the next one) and opens its entries for the arena. The map is the kernel's,
+// never s.src: a faked kernel fakes the arena only.
+// REQUIRES: s.cfg_mu held; the arena initialised.
+void attach_slot_map(PoolState& s) {
+  if (s.slot_map_off_for_test) {
+    s.slot_map_error = "slot map turned off by a test; inline frees take the slow path";
+    return;
+  }
+  if (s.slot_map == nullptr) {
+    std::string why;
+    s.slot_map = map_slot_map(system_page_source(), &why);
+    s.slot_map_error = why;
+    if (s.slot_map == nullptr) {
+      errorf("gmp pool: %s", why.c_str());
+      return;
+    }
+  }
+  int rc = s.arena.attach_slot_map(s.slot_map);
+  if (rc != 0) {
+    s.slot_map_error = std::string("cannot open the slot map for the arena: ") + std::strerror(-rc) +
+                       "; inline frees take the slow path";
+    errorf("gmp pool: %s", s.slot_map_error.c_str());
+    return;
+  }
+  s.slot_map_error.clear();
 }
 
 // REQUIRES: s.cfg_mu held, phase 0.
@@ -98,9 +126,10 @@ void init_locked(PoolState& s) {
   }
   s.buddy.init(&s.arena, s.cfg.retain_bytes);
   s.central.init(&s.arena, &s.buddy);
-  g_inline.slots.store(&s.arena.meta(0).slot, std::memory_order_relaxed);
-  g_inline.base.store(s.arena.base(), std::memory_order_relaxed);
-  g_inline.reserved.store(s.arena.reserved_bytes(), std::memory_order_release);  // pairs with deallocate's acquire
+  attach_slot_map(s);
+  // Pairs with deallocate's acquire (the map's entries for the arena are
+  // writable and zero before any free can find a pool pointer in it).
+  g_inline.slot_map.store(s.arena.slot_map(), std::memory_order_release);
   s.phase.store(1, std::memory_order_release);  // pairs with the acquire in ready()
   publish_inline(s.cfg);
 }
@@ -365,7 +394,7 @@ void check_txn_growth() noexcept {
 
 // ---- test hooks (mem/pool_test_hooks.hpp) ------------------------------------
 
-std::string reset_for_test(const PoolConfig& cfg, PageSource* src) {
+std::string reset_for_test(const PoolConfig& cfg, PageSource* src, bool without_slot_map) {
   PoolState& s = state();
   std::lock_guard g(s.cfg_mu);
   unpublish_inline();
@@ -386,6 +415,7 @@ std::string reset_for_test(const PoolConfig& cfg, PageSource* src) {
   s.txn_degraded.store(false);
   s.degrade_events.store(0);
   s.init_error.clear();
+  s.slot_map_off_for_test = without_slot_map;
   s.cfg = cfg;
   s.src = src;
   s.phase.store(0);
@@ -470,8 +500,8 @@ void deallocate_slow(void* p) noexcept {
 // and migrating goroutines]): an M's slot is its P's cache, a foreign
 // thread's its own.
 void deallocate_in_front(FastFront* f, void* p) noexcept {
-  PoolState& s = state();
-  free_info(static_cast<Cache*>(f), p, s.arena.meta(s.arena.page_index(p)).info);
+  if (p == nullptr) return;
+  free_in(static_cast<Cache*>(f), p);
 }
 
 }  // namespace gmp::detail::mem

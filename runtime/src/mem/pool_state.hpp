@@ -45,6 +45,12 @@ struct PoolState {
   PoolConfig cfg;           // GMP_GUARDED_BY(cfg_mu)
   std::string init_error;   // GMP_GUARDED_BY(cfg_mu); set once when phase becomes 2
   PageSource* src = nullptr;  // GMP_GUARDED_BY(cfg_mu); before init only
+  // The process's slot map (Note [The slot map]): reserved at the first init
+  // and never unmapped (frees may run during exit); null while it could not
+  // be, slot_map_error saying why. GMP_GUARDED_BY(cfg_mu).
+  std::uint16_t* slot_map = nullptr;
+  std::string slot_map_error;
+  bool slot_map_off_for_test = false;  // GMP_GUARDED_BY(cfg_mu); reset_for_test_without_slot_map
   Arena arena;
   Buddy buddy;
   Central central;

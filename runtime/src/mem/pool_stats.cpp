@@ -135,6 +135,7 @@ Stats stats(bool read_smaps) {
   {
     std::lock_guard g(s.cfg_mu);
     out.init_error = s.init_error;
+    out.slot_map_error = s.slot_map_error;
   }
   if (up) {
     out.hugepage_mode = huge_mode_name(s.arena.mode());
@@ -169,6 +170,7 @@ std::string banner() {
     std::snprintf(buf, sizeof buf, "pool: hugepages=%s coverage=%.1f%% arena=%.0f MiB committed of %.0f MiB reserved",
                   st.hugepage_mode.c_str(), st.hugepage_coverage * 100, st.arena_committed / 1048576.0,
                   st.arena_reserved / 1048576.0);
+    if (!st.slot_map_error.empty()) return std::string(buf) + "; " + st.slot_map_error;
   }
   return buf;
 }

@@ -10,9 +10,10 @@
 namespace gmp::detail::mem {
 
 // Throws the pool away and starts a new one with cfg over src (null: the
-// kernel). Returns the init error or "". REQUIRES: no live pool objects, no
-// other thread using the pool.
-std::string reset_for_test(const PoolConfig& cfg, PageSource* src);
+// kernel). Returns the init error or "". without_slot_map: the new pool runs
+// as if the slot map could not be had (every inline free takes the slow
+// path). REQUIRES: no live pool objects, no other thread using the pool.
+std::string reset_for_test(const PoolConfig& cfg, PageSource* src, bool without_slot_map = false);
 // The calling thread's cache.
 Cache* cache_for_test() noexcept;
 // Applies a config (the +15 % rule when running). Returns "" or why not.

@@ -18,7 +18,6 @@ void* stable_alloc(Cache* c, std::size_t size, int cls) noexcept {
     if (page < 0) return fallback_alloc(c, TierId::kStable, cls, kFallbackExhausted);
     PageMeta& m = s.arena.meta(static_cast<std::size_t>(page));
     m.info = make_info(kInfoBlock, 2, static_cast<std::uint32_t>(order), c->home);
-    m.slot = 0;  // not fast tier: the inline free goes slow
     void* p = s.arena.page_addr(static_cast<std::size_t>(page));
     std::size_t bytes = kPageSize << order;
     GMP_MEM_UNPOISON(p, bytes);

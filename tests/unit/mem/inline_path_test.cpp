@@ -71,10 +71,7 @@ TEST_F(PoolTest, InlinePathRespectsFastMaxSizeAndTiers) {
   void* t = gmp::pool::allocate(32, Tier::kTxn);
   // The inline free's page word: the class's slot on a fast page, the miss
   // slot on the others.
-  auto page_slot = [](void* p) {
-    PoolState& ps = state();
-    return ps.arena.meta(ps.arena.page_index(p)).slot;
-  };
+  auto page_slot = [](void* p) { return g_inline.slot_map.load()[reinterpret_cast<std::uintptr_t>(p) >> kInlinePageShift]; };
   void* big = gmp::pool::allocate(8192, Tier::kStable);
   EXPECT_EQ(page_slot(b), fast_slot_offset(class_of(96)));
   EXPECT_EQ(page_slot(a), 0u);
@@ -189,6 +186,36 @@ TEST_F(PoolTest, NullAndForeignPointersTakeTheSlowPath) {
   EXPECT_EQ(s.large_frees, 1u);
   EXPECT_EQ(s.tiers[2].total.bytes_in_use, 0u);
   EXPECT_EQ(s.tiers[0].total.frees, 0u);
+}
+
+// deallocate(p, size) takes its slot from the size and confirms it with the
+// page's entry in the slot map: any wrong hint still frees into the right
+// class (or tier), exactly once.
+TEST_F(PoolTest, SizedFreeWithAWrongHintIsExact) {
+  void* a = gmp::pool::allocate(48, Tier::kFast);
+  void* b = gmp::pool::allocate(48, Tier::kFast);
+  void* c = gmp::pool::allocate(48, Tier::kFast);
+  void* d = gmp::pool::allocate(48, Tier::kFast);
+  void* t = gmp::pool::allocate(48, Tier::kTxn);
+  gmp::pool::deallocate(a, 200);     // another inline class
+  gmp::pool::deallocate(b, 5000);    // above the inline limit
+  gmp::pool::deallocate(c, 0);       // the 16 B class
+  gmp::pool::deallocate(d, 48);      // right
+  gmp::pool::deallocate(t, 48);      // right size, other tier
+  gmp::pool::deallocate(nullptr, 48);
+  auto s = st();
+  const auto& k = s.tiers[0].classes[class_of(48)];
+  EXPECT_EQ(k.frees, 4u);
+  EXPECT_EQ(k.bytes_in_use, 0u);
+  EXPECT_EQ(s.tiers[0].classes[class_of(200)].frees, 0u);
+  EXPECT_EQ(s.tiers[0].classes[class_of(16)].frees, 0u);
+  EXPECT_EQ(live_objects(s.tiers[1]), 0);
+  // All four went to the 48 B magazine, LIFO.
+  EXPECT_EQ(gmp::pool::allocate(48, Tier::kFast), d);
+  EXPECT_EQ(gmp::pool::allocate(48, Tier::kFast), c);
+  EXPECT_EQ(gmp::pool::allocate(48, Tier::kFast), b);
+  EXPECT_EQ(gmp::pool::allocate(48, Tier::kFast), a);
+  for (void* p : {a, b, c, d}) gmp::pool::deallocate(p, 48);
 }
 
 // Goroutines allocate on one P, yield (a switch point: they may resume on
