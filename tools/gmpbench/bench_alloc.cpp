@@ -18,7 +18,8 @@
 // with one P (the per-P cache, what runtime code gets). "floor" is an
 // allocator that does nothing (a static buffer) through the same function
 // pointers: what the loop and two indirect calls cost on this machine, the
-// least any function-pointer row can show. One process per allocator, with
+// least any function-pointer row can show; "floor-inline" the same with
+// nothing called (the loop alone, sizes still computed). One process per allocator, with
 // larson-like and xmalloc-like workloads: scripts/bench-alloc.sh.
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
