@@ -50,7 +50,7 @@ struct PoolState {
   // be, slot_map_error saying why. GMP_GUARDED_BY(cfg_mu).
   std::uint16_t* slot_map = nullptr;
   std::string slot_map_error;
-  bool slot_map_off_for_test = false;  // GMP_GUARDED_BY(cfg_mu); reset_for_test_without_slot_map
+  bool slot_map_off_for_test = false;  // GMP_GUARDED_BY(cfg_mu); reset_for_test(..., without_slot_map)
   Arena arena;
   Buddy buddy;
   Central central;
