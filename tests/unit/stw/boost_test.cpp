@@ -346,7 +346,20 @@ TEST(StwBoost, StopsCompleteAgainstAPinnedCpuHog) {
   waitpid(hog, nullptr, 0);
   EXPECT_TRUE(completed) << stops.load() << " of 50 stops";
   EXPECT_TRUE(wait_until([&] { return busy_done.load() == 2; }));
-  EXPECT_EQ(gmp::stw::hog_reports(), 0u);
+  // The goroutines reach safe points every few hundred iterations, so no
+  // stop waits 10 ms (a hog report) on them. The machine can still hold a
+  // raised M off its CPU that long (another test's process in the kernel
+  // under ctest -j2, the host): then the stop must say so, not blame a
+  // goroutine or the runtime.
+  for (const gmp::stw::SlowStop& s : gmp::stw::recent_slow_stops()) {
+    if (s.stopping_ns < 10'000'000) continue;
+    EXPECT_TRUE(s.cause == gmp::stw::SlowCause::kMPreempted || s.cause == gmp::stw::SlowCause::kMBlocked ||
+                s.cause == gmp::stw::SlowCause::kStopperPreempted)
+        << gmp::stw::describe(s);
+  }
+  EXPECT_LE(gmp::stw::hog_reports(), gmp::stw::slow_stops(gmp::stw::SlowCause::kMPreempted) +
+                                          gmp::stw::slow_stops(gmp::stw::SlowCause::kMBlocked) +
+                                          gmp::stw::slow_stops(gmp::stw::SlowCause::kStopperPreempted));
   EXPECT_EQ(rt_threads(), 0);
   gmp::stop();
 }
