@@ -58,6 +58,9 @@ struct PoolState {
   std::atomic<bool> txn_degraded{false};
   std::atomic<std::uint64_t> degrade_events{0};
   std::atomic<std::uint64_t> lost_bytes_at_degrade{0};
+  // Carved txn bytes when a check first saw a loss over the thresholds; 0:
+  // no loss pending confirmation (Note [Loss detection under a racy scan]).
+  std::atomic<std::uint64_t> txn_loss_seen_at{0};
   Cache pcache[kMaxPools];  // indexed by P id; owner: the M holding that P
   // Foreign-thread caches: created on a thread's first use, parked on exit
   // (lists flushed) and handed to the next foreign thread. Never freed, so

@@ -46,6 +46,48 @@ TEST(FaultDrill, LeakedTxnFreesAreDetectedAndTheTierDegrades) {
   gmp::pool::deallocate(f);
 }
 
+// Note [Loss detection under a racy scan]: one scan that sees a loss (here
+// faked: frees added to this cache's counters, as a scan held off its CPU
+// between two caches would see them) marks the tier suspect and does not
+// degrade it; a check without the loss clears the mark; a loss larger than
+// everything carved is ignored; a loss seen again after more carving
+// degrades.
+TEST(FaultDrill, OneMisreadDoesNotDegrade) {
+  PoolConfig c = small_config();
+  c.detect_min_bytes = 1u << 20;
+  c.detect_lost_fraction = 0.2;
+  ASSERT_EQ(reset_for_test(c, nullptr), "");
+  PoolState& ps = state();
+  const int cls = class_of(1024);
+  std::vector<void*> v;
+  for (int i = 0; i < 4000; ++i) v.push_back(gmp::pool::allocate(1024, Tier::kTxn));  // ~4 MiB carved, live
+  ClassCounters& k = cache_for_test()->ctr[1][cls];
+  auto carved_txn = [&] { return ps.central.list(TierId::kTxn, cls).carved_bytes.load(); };
+  const std::uint64_t misread = 2000;  // 2 MB of objects "freed" but nowhere cached: over both thresholds
+  k.frees.add(misread);
+  check_txn_growth();
+  EXPECT_FALSE(ps.txn_degraded.load());
+  EXPECT_EQ(ps.txn_loss_seen_at.load(), carved_txn());
+  check_txn_growth();  // no carving since: not a second sighting
+  EXPECT_FALSE(ps.txn_degraded.load());
+  k.frees.sub(misread);
+  check_txn_growth();  // the loss is gone: the mark too
+  EXPECT_EQ(ps.txn_loss_seen_at.load(), 0u);
+  k.frees.add(1'000'000);  // 1 GB "lost" of ~4 MB carved: a misread, not even a mark
+  check_txn_growth();
+  EXPECT_EQ(ps.txn_loss_seen_at.load(), 0u);
+  EXPECT_FALSE(ps.txn_degraded.load());
+  k.frees.sub(1'000'000);
+  // A loss that persists across carving degrades.
+  k.frees.add(misread);
+  check_txn_growth();
+  for (int i = 0; i < 2000; ++i) v.push_back(gmp::pool::allocate(1024, Tier::kTxn));  // carves, and checks
+  EXPECT_TRUE(ps.txn_degraded.load());
+  EXPECT_EQ(ps.degrade_events.load(), 1u);
+  k.frees.sub(misread);
+  for (void* p : v) gmp::pool::deallocate(p);
+}
+
 TEST(FaultDrill, NoLeakNoDegrade) {
   PoolConfig c = small_config();
   c.detect_min_bytes = 1u << 20;
