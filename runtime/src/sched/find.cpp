@@ -156,50 +156,72 @@ top:
     goto top;
   }
   P* pp = mp->p;
+  // Note [Waiters before the run queue]
+  // A goroutine whose P was retaken during gmp::blocking waits on its M for
+  // a P (exitsyscall). A P gives itself to a waiter when it goes idle, but a
+  // P that always has a runnable goroutine never does: a busy goroutine with
+  // safe points on one P kept a waiter out for 20 s (FileIo
+  // OperationIsSubmittedWhileABusyGoroutineHoldsTheP, ~1 run in 30 under
+  // ctest -j2, when the call outlived a sysmon tick). So whenever this M looks
+  // for its next goroutine and an M waits, the P goes to the waiter, with
+  // its run queue, and this M parks (Go puts the returning goroutine on the
+  // global queue instead; here it keeps its M). One relaxed load per
+  // schedule.
+  if (syscall_waiters() > 0) [[unlikely]] {
+    std::unique_lock<std::mutex> lk(sched.lock);
+    if (!sched.stopping.load(std::memory_order_relaxed) && syscall_waiter_can_take_locked()) {
+      releasep(mp);
+      syscall_waiter_take_locked(pp);  // succeeds: checked under this lock
+      lk.unlock();
+      goto released;
+    }
+  }
   pp->searching.store(true, std::memory_order_seq_cst);
 
   if (G* gp = runq_get(pp, inherit)) return gp;
   if (sched.gq_size.load(std::memory_order_relaxed) > 0) {
     if (G* gp = globrunq_get(pp, 0)) return gp;
   }
-  std::int64_t now = nanotime();
-  if (n_poll_srcs > 0) {
-    // This M runs the first G its timers and ring ready, at once: waking
-    // another M for it (ready()'s wakep) would put a futex or eventfd
-    // syscall, several microseconds in a VM, between a due timer and its
-    // goroutine. Only when more than one is readied may another P help.
-    mp->poll_for_self = true;
-    int n = poll_sources(pp, now);
-    mp->poll_for_self = false;
-    if (n > 1) wakep();
-    if (n > 0) {
-      if (G* gp = runq_get(pp, inherit)) return gp;
-    }
-  }
-
-  // Steal and spin, if the spinning budget allows (Note [Spinning Ms]).
-  int busy = sched.nprocs - sched.npidle.load(std::memory_order_relaxed);
-  if (mp->spinning || 2 * sched.nmspinning.load(std::memory_order_relaxed) < busy) {
-    if (!mp->spinning) {
-      mp->spinning = true;
-      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
-    }
-    if (G* gp = steal_work(mp, pp, inherit)) return gp;
-    // Bounded spin: a parked M costs tens of µs to wake in a VM, so stay
-    // around for Config::spin in case work arrives; never spin unbounded.
-    const std::int64_t until = now + sched.cfg.spin.count();
-    while (nanotime() < until) {
-      for (int i = 0; i < 32; i++) cpu_relax();
-      if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
-      if (sched.stw_waiting.load(std::memory_order_relaxed)) goto top;
-      if (!pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0) goto top;
-      for (int i = 0; i < sched.nprocs; i++) {
-        P* p2 = sched.allp[i];
-        if (p2 != pp && p2->runq.size() > 0) goto top;
+  {  // scope of now and busy: `goto released` above jumps past them
+    std::int64_t now = nanotime();
+    if (n_poll_srcs > 0) {
+      // This M runs the first G its timers and ring ready, at once: waking
+      // another M for it (ready()'s wakep) would put a futex or eventfd
+      // syscall, several microseconds in a VM, between a due timer and its
+      // goroutine. Only when more than one is readied may another P help.
+      mp->poll_for_self = true;
+      int n = poll_sources(pp, now);
+      mp->poll_for_self = false;
+      if (n > 1) wakep();
+      if (n > 0) {
+        if (G* gp = runq_get(pp, inherit)) return gp;
       }
-      if (n_poll_srcs > 0) {
-        std::int64_t d = poll_sources_deadline(pp);
-        if (d >= 0 && d <= nanotime()) goto top;
+    }
+
+    // Steal and spin, if the spinning budget allows (Note [Spinning Ms]).
+    int busy = sched.nprocs - sched.npidle.load(std::memory_order_relaxed);
+    if (mp->spinning || 2 * sched.nmspinning.load(std::memory_order_relaxed) < busy) {
+      if (!mp->spinning) {
+        mp->spinning = true;
+        sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+      }
+      if (G* gp = steal_work(mp, pp, inherit)) return gp;
+      // Bounded spin: a parked M costs tens of µs to wake in a VM, so stay
+      // around for Config::spin in case work arrives; never spin unbounded.
+      const std::int64_t until = now + sched.cfg.spin.count();
+      while (nanotime() < until) {
+        for (int i = 0; i < 32; i++) cpu_relax();
+        if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
+        if (sched.stw_waiting.load(std::memory_order_relaxed)) goto top;
+        if (!pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0) goto top;
+        for (int i = 0; i < sched.nprocs; i++) {
+          P* p2 = sched.allp[i];
+          if (p2 != pp && p2->runq.size() > 0) goto top;
+        }
+        if (n_poll_srcs > 0) {
+          std::int64_t d = poll_sources_deadline(pp);
+          if (d >= 0 && d <= nanotime()) goto top;
+        }
       }
     }
   }
@@ -218,6 +240,7 @@ top:
     // A goroutine back from gmp::blocking without a P gets this one first.
     if (!syscall_waiter_take_locked(pp)) pidle_put_locked(pp);
   }
+released:
   pp->searching.store(false, std::memory_order_seq_cst);
   bool was_spinning = mp->spinning;
   if (was_spinning) {

@@ -58,7 +58,6 @@ SysWaiter* waiters = nullptr;  // guarded by sched.lock
 // on its way; Note [P in transit] in idle.cpp), linked by next. Guarded by
 // sched.lock.
 SysWaiter* granted = nullptr;
-std::atomic<int> n_waiters{0};  // written under sched.lock, read anywhere: a waiter is work
 
 constexpr std::int64_t kForceRetakeNs = 10'000'000;
 
@@ -84,7 +83,7 @@ void retake(std::int64_t now) noexcept {
     }
     P* pp = sched.allp[i];
     bool work = !pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0 ||
-                io_inflight(pp) > 0 || n_waiters.load(std::memory_order_relaxed) > 0;
+                io_inflight(pp) > 0 || syscall_n_waiters.load(std::memory_order_relaxed) > 0;
     if (!work) {
       std::int64_t d = poll_sources_deadline(pp);
       work = d >= 0 && d <= now;
@@ -126,7 +125,7 @@ void flag_if_stw_pending(G* gp) noexcept {
 void waiter_take_locked(SysWaiter** link, P* pp) noexcept {
   SysWaiter* w = *link;
   *link = w->next;
-  n_waiters.fetch_sub(1, std::memory_order_relaxed);
+  syscall_n_waiters.fetch_sub(1, std::memory_order_relaxed);
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   pp->m.store(w->mp, std::memory_order_relaxed);
   w->got = pp;
@@ -137,10 +136,13 @@ void waiter_take_locked(SysWaiter** link, P* pp) noexcept {
 
 }  // namespace
 
-bool syscall_waiter_take_locked(P* pp) noexcept {
-  if (waiters == nullptr) return false;
+bool syscall_waiter_can_take_locked() noexcept {
   // While the world stops a waiter gets no P: start_the_world hands them out.
-  if (sched.stw_waiting.load(std::memory_order_relaxed)) return false;
+  return waiters != nullptr && !sched.stw_waiting.load(std::memory_order_relaxed);
+}
+
+bool syscall_waiter_take_locked(P* pp) noexcept {
+  if (!syscall_waiter_can_take_locked()) return false;
   waiter_take_locked(&waiters, pp);
   return true;
 }
@@ -153,7 +155,7 @@ P* syscall_waiter_revoke_locked() noexcept {
   w->got = nullptr;
   w->next = waiters;
   waiters = w;
-  n_waiters.fetch_add(1, std::memory_order_relaxed);
+  syscall_n_waiters.fetch_add(1, std::memory_order_relaxed);
   return pp;
 }
 
@@ -161,7 +163,7 @@ void syscall_wake_waiters_locked() noexcept {
   for (SysWaiter* w = waiters; w != nullptr; w = w->next) w->note.wakeup();
 }
 
-int syscall_waiters() noexcept { return n_waiters.load(std::memory_order_relaxed); }
+std::atomic<int> syscall_n_waiters{0};
 
 void syscall_reset() noexcept {
   for (SysState& s : sys_state) {
@@ -235,7 +237,7 @@ std::uint64_t entersyscallblock() noexcept {
   int pid = static_cast<int>(tok >> 48) - 1;
   P* pp = sched.allp[pid];
   bool work = !pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0 ||
-              io_inflight(pp) > 0 || n_waiters.load(std::memory_order_relaxed) > 0;
+              io_inflight(pp) > 0 || syscall_n_waiters.load(std::memory_order_relaxed) > 0;
   // The call will block: give the P away now (to an M if there is work,
   // else to a waiter or the idle list) rather than after sysmon's ticks.
   std::uint64_t want = tok;
@@ -276,7 +278,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
     if (np == nullptr) {
       w.next = waiters;
       waiters = &w;
-      n_waiters.fetch_add(1, std::memory_order_relaxed);
+      syscall_n_waiters.fetch_add(1, std::memory_order_relaxed);
     }
   }
   if (np == nullptr) {
@@ -305,7 +307,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
         for (SysWaiter** l = &waiters; *l != nullptr; l = &(*l)->next) {
           if (*l == &w) {
             *l = w.next;
-            n_waiters.fetch_sub(1, std::memory_order_relaxed);
+            syscall_n_waiters.fetch_sub(1, std::memory_order_relaxed);
             break;
           }
         }

@@ -1,6 +1,8 @@
 // sched/syscall.hpp — gmp::blocking internals (see syscall.cpp).
 #pragma once
 
+#include <atomic>
+
 #include "sched/sched.hpp"
 
 namespace gmp::detail {
@@ -9,6 +11,9 @@ namespace gmp::detail {
 // P, if one waits. Returns true if pp was taken (it is then running).
 // REQUIRES: sched.lock held; pp not on the idle list.
 bool syscall_waiter_take_locked(P* pp) noexcept;
+// Whether syscall_waiter_take_locked would take a P now.
+// REQUIRES: sched.lock held.
+bool syscall_waiter_can_take_locked() noexcept;
 // The same for one M: if mp waits (its call returned while a stop-the-world
 // held its P), hands it pp. REQUIRES: as above.
 bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept;
@@ -23,7 +28,10 @@ void syscall_wake_waiters_locked() noexcept;
 // left by a call that ended as the runtime stopped would otherwise let
 // sysmon "retake" the new runtime's P of that id while it idles.
 void syscall_reset() noexcept;
-// Ms whose goroutine came back from gmp::blocking and waits for a P (tests).
-int syscall_waiters() noexcept;
+// Ms whose goroutine came back from gmp::blocking and waits for a P: a
+// waiter is work (retake, find_runnable). Written under sched.lock, read
+// anywhere (relaxed).
+extern std::atomic<int> syscall_n_waiters;
+inline int syscall_waiters() noexcept { return syscall_n_waiters.load(std::memory_order_relaxed); }
 
 }  // namespace gmp::detail

@@ -64,10 +64,12 @@ TEST(Blocking, WaiterFinishesWhenTheRuntimeStops) {
   });
   ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
   // Queued work: sysmon hands the P to another M, which runs this goroutine
-  // until the runtime stops.
+  // until the runtime stops, without a safe point, so its M never looks for
+  // another goroutine and never hands the P to the waiter (a goroutine with
+  // safe points would: WaiterGetsThePFromABusyGoroutine).
   gmp::go([&] {
     busy_running.store(true);
-    while (!gmp::detail::sched.stopping.load(std::memory_order_relaxed)) gmp::preempt_point();
+    while (!gmp::detail::sched.stopping.load(std::memory_order_relaxed)) asm volatile("" ::: "memory");
   });
   ASSERT_TRUE(wait_until([&] { return busy_running.load(); }));
   release.store(true);
@@ -75,6 +77,36 @@ TEST(Blocking, WaiterFinishesWhenTheRuntimeStops) {
   EXPECT_FALSE(returned.load());
   gmp::stop();
   EXPECT_TRUE(returned.load());
+  EXPECT_EQ(gmp::detail::syscall_waiters(), 0);
+}
+
+// Note [Waiters before the run queue] (sched/find.cpp): the P held by a
+// busy goroutine with safe points goes to a goroutine back from
+// gmp::blocking at the busy one's next switch (sysmon's time slice), not
+// when the busy one ends. Before, the waiter waited for the P to go idle:
+// here, until quit.
+TEST(Blocking, WaiterGetsThePFromABusyGoroutine) {
+  ASSERT_EQ(gmp::start(one_p()), "");
+  std::atomic<bool> release{false}, in_call{false}, returned{false}, busy_running{false}, quit{false};
+  gmp::go([&] {
+    gmp::blocking([&] {
+      in_call.store(true);
+      while (!release.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      return 0;
+    });
+    returned.store(true);
+  });
+  ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
+  gmp::go([&] {
+    busy_running.store(true);
+    while (!quit.load(std::memory_order_relaxed)) gmp::preempt_point();
+  });
+  ASSERT_TRUE(wait_until([&] { return busy_running.load(); }));
+  release.store(true);
+  EXPECT_TRUE(wait_until([&] { return returned.load(); })) << "the waiter never got the P";
+  EXPECT_FALSE(quit.load());
+  quit.store(true);
+  gmp::stop();
   EXPECT_EQ(gmp::detail::syscall_waiters(), 0);
 }
 
