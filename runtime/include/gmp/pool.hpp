@@ -388,6 +388,23 @@ inline FastFront* tls_front() noexcept {
 #endif
 }
 
+// Both inline frees' push: p onto this thread's magazine at slot offset off
+// (a fast class's, or the miss slot, whose magazine takes no push), else the
+// slow path minus finding the cache. A free object is poisoned whole; the
+// push is not counted (frees are derived, FastSlot).
+[[gnu::always_inline]] inline void push_free(void* p, std::uint32_t off) noexcept {
+  FastFront* f = tls_front();
+  FastSlot& s = slot_at(f, off);  // f->fast[class], or f->miss
+  void** t = s.top.load(std::memory_order_relaxed);
+  if (t != s.limit) [[likely]] {
+    GMP_POOL_POISON(p, kFrontClassSize[(off - kFastSlotsOffset) / sizeof(FastSlot)]);
+    *t = p;
+    s.top.store(t + 1, std::memory_order_relaxed);
+    return;
+  }
+  deallocate_miss(f, p);  // txn, stable, large, null or over the cap
+}
+
 }  // namespace gmp::detail::mem
 
 namespace gmp::pool {
@@ -435,18 +452,7 @@ inline void deallocate(void* p) noexcept {
   if (map != nullptr) [[likely]] {
     // A fast-tier object goes to the freeing cache whoever carved it
     // (docs/POOL.md, "Ownership").
-    std::uint32_t so = map[reinterpret_cast<std::uintptr_t>(p) >> kInlinePageShift];
-    FastFront* f = tls_front();
-    FastSlot& s = slot_at(f, so);  // f->fast[class], or f->miss
-    void** t = s.top.load(std::memory_order_relaxed);
-    if (t != s.limit) [[likely]] {
-      GMP_POOL_POISON(p, kFrontClassSize[(so - kFastSlotsOffset) / sizeof(FastSlot)]);  // a free object is poisoned whole
-      *t = p;
-      s.top.store(t + 1, std::memory_order_relaxed);  // not counted: frees are derived (FastSlot)
-      return;
-    }
-    // Txn, stable, large, null or over the cap: the slow path, minus finding the cache.
-    deallocate_miss(f, p);
+    push_free(p, map[reinterpret_cast<std::uintptr_t>(p) >> kInlinePageShift]);
     return;
   }
   deallocate_slow(p);
@@ -467,16 +473,7 @@ inline void deallocate(void* p, std::size_t size) noexcept {
     // other tiers and the addresses outside the arena: the miss slot, whose
     // magazine is full, so those go to the slow path below.
     if (map != nullptr && map[reinterpret_cast<std::uintptr_t>(p) >> kInlinePageShift] == off) [[likely]] {
-      FastFront* f = tls_front();
-      FastSlot& s = slot_at(f, off);
-      void** t = s.top.load(std::memory_order_relaxed);
-      if (t != s.limit) [[likely]] {
-        GMP_POOL_POISON(p, kFrontClassSize[(off - kFastSlotsOffset) / sizeof(FastSlot)]);
-        *t = p;
-        s.top.store(t + 1, std::memory_order_relaxed);
-        return;
-      }
-      deallocate_miss(f, p);
+      push_free(p, off);
       return;
     }
   }
