@@ -48,35 +48,50 @@ TEST(Blocking, EnteringACallIsASafePoint) {
   gmp::stop();
 }
 
+// A goroutine in gmp::blocking until release, then returned; and a busy
+// goroutine queued behind it on the only P (sysmon hands the P to another
+// M, which runs it): busy(spin) runs spin() until it returns false.
+struct CallBehindBusy {
+  std::atomic<bool> release{false}, in_call{false}, returned{false}, busy_running{false};
+
+  template <class Spin>
+  void start(Spin spin) {
+    gmp::go([this] {
+      gmp::blocking([this] {
+        in_call.store(true);
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        return 0;
+      });
+      returned.store(true);
+    });
+    ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
+    gmp::go([this, spin] {
+      busy_running.store(true);
+      while (spin()) {
+      }
+    });
+    ASSERT_TRUE(wait_until([&] { return busy_running.load(); }));
+    release.store(true);
+  }
+};
+
 // The runtime stops while a goroutine back from a blocking call waits for a
 // P that a busy goroutine holds: the waiter is woken (it no longer polls),
 // runs on once that P is let go, and gmp::stop returns.
 TEST(Blocking, WaiterFinishesWhenTheRuntimeStops) {
   ASSERT_EQ(gmp::start(one_p()), "");
-  std::atomic<bool> release{false}, in_call{false}, returned{false}, busy_running{false};
-  gmp::go([&] {
-    gmp::blocking([&] {
-      in_call.store(true);
-      while (!release.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
-      return 0;
-    });
-    returned.store(true);
+  CallBehindBusy c;
+  // The busy goroutine runs until the runtime stops, without a safe point,
+  // so its M never looks for another goroutine and never hands the P to the
+  // waiter (a goroutine with safe points would: WaiterGetsThePFromABusyGoroutine).
+  c.start([] {
+    asm volatile("" ::: "memory");
+    return !gmp::detail::sched.stopping.load(std::memory_order_relaxed);
   });
-  ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
-  // Queued work: sysmon hands the P to another M, which runs this goroutine
-  // until the runtime stops, without a safe point, so its M never looks for
-  // another goroutine and never hands the P to the waiter (a goroutine with
-  // safe points would: WaiterGetsThePFromABusyGoroutine).
-  gmp::go([&] {
-    busy_running.store(true);
-    while (!gmp::detail::sched.stopping.load(std::memory_order_relaxed)) asm volatile("" ::: "memory");
-  });
-  ASSERT_TRUE(wait_until([&] { return busy_running.load(); }));
-  release.store(true);
   ASSERT_TRUE(wait_until([&] { return gmp::detail::syscall_waiters() == 1; }));
-  EXPECT_FALSE(returned.load());
+  EXPECT_FALSE(c.returned.load());
   gmp::stop();
-  EXPECT_TRUE(returned.load());
+  EXPECT_TRUE(c.returned.load());
   EXPECT_EQ(gmp::detail::syscall_waiters(), 0);
 }
 
@@ -87,23 +102,13 @@ TEST(Blocking, WaiterFinishesWhenTheRuntimeStops) {
 // here, until quit.
 TEST(Blocking, WaiterGetsThePFromABusyGoroutine) {
   ASSERT_EQ(gmp::start(one_p()), "");
-  std::atomic<bool> release{false}, in_call{false}, returned{false}, busy_running{false}, quit{false};
-  gmp::go([&] {
-    gmp::blocking([&] {
-      in_call.store(true);
-      while (!release.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
-      return 0;
-    });
-    returned.store(true);
+  std::atomic<bool> quit{false};
+  CallBehindBusy c;
+  c.start([&quit] {
+    gmp::preempt_point();
+    return !quit.load(std::memory_order_relaxed);
   });
-  ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
-  gmp::go([&] {
-    busy_running.store(true);
-    while (!quit.load(std::memory_order_relaxed)) gmp::preempt_point();
-  });
-  ASSERT_TRUE(wait_until([&] { return busy_running.load(); }));
-  release.store(true);
-  EXPECT_TRUE(wait_until([&] { return returned.load(); })) << "the waiter never got the P";
+  EXPECT_TRUE(wait_until([&] { return c.returned.load(); })) << "the waiter never got the P";
   EXPECT_FALSE(quit.load());
   quit.store(true);
   gmp::stop();
