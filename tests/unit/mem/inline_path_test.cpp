@@ -175,6 +175,44 @@ TEST_F(PoolTest, SampleEveryZeroSamplesNothing) {
   EXPECT_EQ(live_objects(st().tiers[0]), 0);
 }
 
+// A long sampling period (more allocations than a u16 holds) with objects
+// kept live across its ends: exactly every sample_every-th allocation of the
+// class is timed, and every allocation and free is counted once, with
+// sampling and without it (0: the countdown set to UINT32_MAX).
+TEST_F(PoolTest, LongSamplingPeriodsAreExact) {
+  constexpr std::uint64_t kEvery = 70000;
+  for (std::uint32_t every : {static_cast<std::uint32_t>(kEvery), 0u}) {
+    PoolConfig c = small_config();
+    c.sample_every = every;
+    ASSERT_EQ(reset_for_test(c, nullptr), "");
+    const std::uint64_t allocs = 2 * kEvery + 2;
+    // Allocation n (from 1) is timed iff n % kEvery == 1: checked past
+    // 2^16, just before the 2nd sample and at it.
+    auto samples_after = [&](std::uint64_t n) { return every == 0 ? 0 : (n + kEvery - 1) / kEvery; };
+    std::vector<void*> keep;
+    for (std::uint64_t n = 1; n <= allocs; ++n) {
+      void* p = gmp::pool::allocate(32, Tier::kFast);
+      ASSERT_NE(p, nullptr);
+      if (n % 1000 == 0) {
+        keep.push_back(p);  // some stay live across the periods' ends
+      } else {
+        gmp::pool::deallocate(p, 32);
+      }
+      if (n == 65537 || n == kEvery || n == kEvery + 1) ASSERT_EQ(st().samples, samples_after(n)) << every << " at " << n;
+    }
+    auto s = st();
+    const auto& k = s.tiers[0].classes[class_of(32)];
+    EXPECT_EQ(s.samples, samples_after(allocs)) << every;
+    EXPECT_EQ(k.hits + k.misses, allocs) << every;
+    EXPECT_EQ(fast_taken(*cache_for_test(), class_of(32)), allocs) << every;
+    EXPECT_EQ(k.bytes_in_use, keep.size() * 32) << every;
+    for (void* p : keep) gmp::pool::deallocate(p, 32);
+    s = st();
+    EXPECT_EQ(s.tiers[0].classes[class_of(32)].frees, allocs) << every;
+    EXPECT_EQ(live_objects(s.tiers[0]), 0) << every;
+  }
+}
+
 TEST_F(PoolTest, NullAndForeignPointersTakeTheSlowPath) {
   gmp::pool::deallocate(nullptr);
   void* big = gmp::pool::allocate(300 * 1024, Tier::kFast);
