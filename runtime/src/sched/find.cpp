@@ -148,6 +148,75 @@ void steal_poll_sources(P* thief, P* victim) noexcept {
   }
 }
 
+namespace {
+
+// Note [Parking an M without a P]
+// What an M does once it has given its P back (find_runnable found no work,
+// or handed the P to a syscall waiter): stop spinning, take an idle P that
+// has work if there is one (Note [Delicate dance]), else park until handed
+// a P or until `last`'s next deadline, waiting in last's ring while last
+// stays idle. True: this M holds a P again and should look for work; false:
+// the runtime is stopping.
+// REQUIRES: mp holds no P; last is the P it gave back.
+bool park_without_p(M* mp, P* last) noexcept {
+  last->searching.store(false, std::memory_order_seq_cst);
+  bool was_spinning = mp->spinning;
+  if (was_spinning) {
+    mp->spinning = false;
+    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+  }
+
+  // Note [Delicate dance] and Note [Inbox hand-off].
+  if (P* p2 = take_idle_p_with_work(mp, nanotime())) {
+    acquirep(mp, p2);
+    if (was_spinning) {
+      mp->spinning = true;
+      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+    }
+    return true;
+  }
+
+  // Park until handed a P, or until the last P's next deadline (timers).
+  // While the last P stays idle its M waits in that P's io_uring, so that a
+  // completion for it wakes us (Note [Idle M in its ring] in io/ring.cpp).
+  P* ring_p = io_ring_waitable(last) ? last : nullptr;
+  for (;;) {
+    // Once another M has taken `last`, its owner reaps its ring and runs its
+    // timers: waiting there would only wake us for its completions, and two
+    // Ms could end up in one ring while another idle P had none.
+    const bool last_idle = last->status.load(std::memory_order_seq_cst) == PStatus::kIdle;
+    if (!last_idle) ring_p = nullptr;
+    std::int64_t deadline = last_idle && n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
+    P* np = stopm_in_ring(mp, deadline, ring_p);
+    if (np != nullptr) {
+      acquirep(mp, np);
+      return true;
+    }
+    if (sched.stopping.load(std::memory_order_acquire)) return false;
+    // Deadline passed or poked: take our P back if it still idles with due work.
+    std::int64_t d = n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
+    if (d >= 0 && d <= nanotime()) {
+      bool got;
+      {
+        std::lock_guard<std::mutex> lk(sched.lock);
+        got = pidle_remove_locked(last, mp);
+      }
+      if (got) {
+        acquirep(mp, last);
+        return true;
+      }
+      // Another M runs it and will reap its ring: wait on the futex now.
+      ring_p = nullptr;
+    }
+    if (P* p2 = take_idle_p_with_work(mp, nanotime())) {
+      acquirep(mp, p2);
+      return true;
+    }
+  }
+}
+
+}  // namespace
+
 G* find_runnable(M* mp, bool* inherit) noexcept {
 top:
   if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
@@ -173,7 +242,8 @@ top:
       releasep(mp);
       syscall_waiter_take_locked(pp);  // succeeds: checked under this lock
       lk.unlock();
-      goto released;
+      if (!park_without_p(mp, pp)) return nullptr;
+      goto top;
     }
   }
   pp->searching.store(true, std::memory_order_seq_cst);
@@ -182,46 +252,44 @@ top:
   if (sched.gq_size.load(std::memory_order_relaxed) > 0) {
     if (G* gp = globrunq_get(pp, 0)) return gp;
   }
-  {  // scope of now and busy: `goto released` above jumps past them
-    std::int64_t now = nanotime();
-    if (n_poll_srcs > 0) {
-      // This M runs the first G its timers and ring ready, at once: waking
-      // another M for it (ready()'s wakep) would put a futex or eventfd
-      // syscall, several microseconds in a VM, between a due timer and its
-      // goroutine. Only when more than one is readied may another P help.
-      mp->poll_for_self = true;
-      int n = poll_sources(pp, now);
-      mp->poll_for_self = false;
-      if (n > 1) wakep();
-      if (n > 0) {
-        if (G* gp = runq_get(pp, inherit)) return gp;
-      }
+  std::int64_t now = nanotime();
+  if (n_poll_srcs > 0) {
+    // This M runs the first G its timers and ring ready, at once: waking
+    // another M for it (ready()'s wakep) would put a futex or eventfd
+    // syscall, several microseconds in a VM, between a due timer and its
+    // goroutine. Only when more than one is readied may another P help.
+    mp->poll_for_self = true;
+    int n = poll_sources(pp, now);
+    mp->poll_for_self = false;
+    if (n > 1) wakep();
+    if (n > 0) {
+      if (G* gp = runq_get(pp, inherit)) return gp;
     }
+  }
 
-    // Steal and spin, if the spinning budget allows (Note [Spinning Ms]).
-    int busy = sched.nprocs - sched.npidle.load(std::memory_order_relaxed);
-    if (mp->spinning || 2 * sched.nmspinning.load(std::memory_order_relaxed) < busy) {
-      if (!mp->spinning) {
-        mp->spinning = true;
-        sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+  // Steal and spin, if the spinning budget allows (Note [Spinning Ms]).
+  int busy = sched.nprocs - sched.npidle.load(std::memory_order_relaxed);
+  if (mp->spinning || 2 * sched.nmspinning.load(std::memory_order_relaxed) < busy) {
+    if (!mp->spinning) {
+      mp->spinning = true;
+      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+    }
+    if (G* gp = steal_work(mp, pp, inherit)) return gp;
+    // Bounded spin: a parked M costs tens of µs to wake in a VM, so stay
+    // around for Config::spin in case work arrives; never spin unbounded.
+    const std::int64_t until = now + sched.cfg.spin.count();
+    while (nanotime() < until) {
+      for (int i = 0; i < 32; i++) cpu_relax();
+      if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
+      if (sched.stw_waiting.load(std::memory_order_relaxed)) goto top;
+      if (!pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0) goto top;
+      for (int i = 0; i < sched.nprocs; i++) {
+        P* p2 = sched.allp[i];
+        if (p2 != pp && p2->runq.size() > 0) goto top;
       }
-      if (G* gp = steal_work(mp, pp, inherit)) return gp;
-      // Bounded spin: a parked M costs tens of µs to wake in a VM, so stay
-      // around for Config::spin in case work arrives; never spin unbounded.
-      const std::int64_t until = now + sched.cfg.spin.count();
-      while (nanotime() < until) {
-        for (int i = 0; i < 32; i++) cpu_relax();
-        if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
-        if (sched.stw_waiting.load(std::memory_order_relaxed)) goto top;
-        if (!pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0) goto top;
-        for (int i = 0; i < sched.nprocs; i++) {
-          P* p2 = sched.allp[i];
-          if (p2 != pp && p2->runq.size() > 0) goto top;
-        }
-        if (n_poll_srcs > 0) {
-          std::int64_t d = poll_sources_deadline(pp);
-          if (d >= 0 && d <= nanotime()) goto top;
-        }
+      if (n_poll_srcs > 0) {
+        std::int64_t d = poll_sources_deadline(pp);
+        if (d >= 0 && d <= nanotime()) goto top;
       }
     }
   }
@@ -240,62 +308,8 @@ top:
     // A goroutine back from gmp::blocking without a P gets this one first.
     if (!syscall_waiter_take_locked(pp)) pidle_put_locked(pp);
   }
-released:
-  pp->searching.store(false, std::memory_order_seq_cst);
-  bool was_spinning = mp->spinning;
-  if (was_spinning) {
-    mp->spinning = false;
-    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
-  }
-
-  // Note [Delicate dance] and Note [Inbox hand-off].
-  if (P* p2 = take_idle_p_with_work(mp, nanotime())) {
-    acquirep(mp, p2);
-    if (was_spinning) {
-      mp->spinning = true;
-      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
-    }
-    goto top;
-  }
-
-  // Park until handed a P, or until the last P's next deadline (timers).
-  // While the last P stays idle its M waits in that P's io_uring, so that a
-  // completion for it wakes us (Note [Idle M in its ring] in io/ring.cpp).
-  P* last = pp;
-  P* ring_p = io_ring_waitable(last) ? last : nullptr;
-  for (;;) {
-    // Once another M has taken `last`, its owner reaps its ring and runs its
-    // timers: waiting there would only wake us for its completions, and two
-    // Ms could end up in one ring while another idle P had none.
-    const bool last_idle = last->status.load(std::memory_order_seq_cst) == PStatus::kIdle;
-    if (!last_idle) ring_p = nullptr;
-    std::int64_t deadline = last_idle && n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
-    P* np = stopm_in_ring(mp, deadline, ring_p);
-    if (np != nullptr) {
-      acquirep(mp, np);
-      goto top;
-    }
-    if (sched.stopping.load(std::memory_order_acquire)) return nullptr;
-    // Deadline passed or poked: take our P back if it still idles with due work.
-    std::int64_t d = n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
-    if (d >= 0 && d <= nanotime()) {
-      bool got;
-      {
-        std::lock_guard<std::mutex> lk(sched.lock);
-        got = pidle_remove_locked(last, mp);
-      }
-      if (got) {
-        acquirep(mp, last);
-        goto top;
-      }
-      // Another M runs it and will reap its ring: wait on the futex now.
-      ring_p = nullptr;
-    }
-    if (P* p2 = take_idle_p_with_work(mp, nanotime())) {
-      acquirep(mp, p2);
-      goto top;
-    }
-  }
+  if (!park_without_p(mp, pp)) return nullptr;
+  goto top;
 }
 
 }  // namespace gmp::detail
