@@ -2,11 +2,9 @@
 # One command from a fresh Debian 12 machine (as root): install what gmprt
 # needs, build it, and pass the tests:
 #   1. the normal build and every ctest test (unit, integration, stress);
-#   2. an AddressSanitizer + UBSan build running the scheduler, pool, sync,
-#      timer and stop-the-world unit tests;
-#   3. a ThreadSanitizer build running the scheduler, sync and
-#      stop-the-world unit tests (GMP_TSAN=0 skips it; the timer/io tests
-#      assert bounds too tight for TSan's slowdown).
+#   2. an AddressSanitizer + UBSan build running every unit test binary
+#      (scheduler, pool, sync, timer, I/O, stop-the-world);
+#   3. a ThreadSanitizer build running the same (GMP_TSAN=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -16,23 +14,23 @@ bash scripts/build.sh build
 echo "== tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 300
 
-echo "== AddressSanitizer + UBSan: scheduler, pool, sync, timer and stop-the-world unit tests"
+echo "== AddressSanitizer + UBSan: every unit test binary"
 bash scripts/build.sh build-asan -DGMP_SANITIZE=address,undefined -DGMP_BUILD_BENCH=OFF -DGMP_BUILD_BPF=OFF
 # The runtime reports goroutine stack overflows itself; ASan must let it.
 # detect_leaks=0: goroutines discarded by stop() leak their closures' heap
 # state by design (docs/SCHEDULER.md); LeakSanitizer would flag those.
 export ASAN_OPTIONS="detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-for t in unit_sched unit_mem unit_sync unit_timer unit_stw; do
+for t in unit_sched unit_mem unit_sync unit_timer unit_io unit_stw; do
   echo "-- $t (asan+ubsan)"
   build-asan/bin/$t --gtest_brief=1
 done
 
 if [ "${GMP_TSAN:-1}" != 0 ]; then
-  echo "== ThreadSanitizer: scheduler, sync and stop-the-world unit tests"
+  echo "== ThreadSanitizer: every unit test binary"
   bash scripts/build.sh build-tsan -DGMP_SANITIZE=thread -DGMP_BUILD_BENCH=OFF -DGMP_BUILD_BPF=OFF
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-  for t in unit_sched unit_sync unit_stw; do
+  for t in unit_sched unit_mem unit_sync unit_timer unit_io unit_stw; do
     echo "-- $t (tsan)"
     build-tsan/bin/$t --gtest_brief=1
   done
