@@ -235,7 +235,11 @@ top:
   // for its next goroutine and an M waits, the P goes to the waiter, with
   // its run queue, and this M parks (Go puts the returning goroutine on the
   // global queue instead; here it keeps its M). One relaxed load per
-  // schedule.
+  // schedule. The waiter's goroutine runs on the P's current time slice,
+  // which counts time in blocking calls (sysmon.cpp), so goroutines looping
+  // on calls do not pass the Ps between them for longer than a slice while
+  // others queue. (Making the waiter yield to a non-empty queue at once
+  // halved gmprun stw's blocking calls and tripled its stop p99.)
   if (syscall_waiters() > 0) [[unlikely]] {
     std::unique_lock<std::mutex> lk(sched.lock);
     if (!sched.stopping.load(std::memory_order_relaxed) && syscall_waiter_can_take_locked()) {

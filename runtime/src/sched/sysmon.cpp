@@ -98,8 +98,8 @@ struct TickResult {
 //
 // Two clocks per P (Go has only the first):
 //   - the time slice: schedtick unchanged for hog_threshold (a chain of
-//     runnext hand-offs shares one slice) -> ask the running G to yield at
-//     its next safe point;
+//     runnext hand-offs shares one slice; time in blocking calls that keep
+//     the P counts) -> ask the running G to yield at its next safe point;
 //   - the hog clock: no switch at all on the P for hog_threshold, and no
 //     yield within a grace (threshold/10) after the request, and its M's
 //     thread on a CPU for at least half of a further tenth (thread CPU clock) -> the
@@ -112,10 +112,19 @@ TickResult check_ps(std::int64_t now) noexcept {
     P* pp = sched.allp[i];
     PTick& t = ticks[i];
     G* gp = pp->curg.load(std::memory_order_acquire);
-    bool running = pp->status.load(std::memory_order_relaxed) == PStatus::kRunning && gp != nullptr;
+    PStatus st = pp->status.load(std::memory_order_relaxed);
+    bool running = st == PStatus::kRunning && gp != nullptr;
+    // The slice also runs while the G is in a blocking call that keeps its
+    // P (Go's sysretake): a G looping on short calls keeps its P on their
+    // fast path and reaches no other safe point; entering its next call is
+    // one, so it yields there once its slice is over. (Before, finding the
+    // P in a call restarted the slice: such a G kept its P indefinitely, and
+    // what was queued behind it waited for a retake —
+    // Blocking.GoroutineLoopingOnCallsSharesItsP.)
+    bool sliced = (running || st == PStatus::kSyscall) && gp != nullptr;
     std::uint32_t tick = pp->schedtick.load(std::memory_order_relaxed);
     std::uint64_t sw = pp->n_switches.load(std::memory_order_relaxed);
-    if (!running || tick != t.schedtick) {
+    if (!sliced || tick != t.schedtick) {
       t.schedtick = tick;
       t.tick_since_ns = now;
       t.slice_flagged = false;

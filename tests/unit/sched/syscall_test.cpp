@@ -4,6 +4,7 @@
 //
 // No timing assertions: these run two at a time on two cores.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -113,6 +114,62 @@ TEST(Blocking, WaiterGetsThePFromABusyGoroutine) {
   quit.store(true);
   gmp::stop();
   EXPECT_EQ(gmp::detail::syscall_waiters(), 0);
+}
+
+// A goroutine that loops on short blocking calls keeps its P through the
+// calls' fast path and passes no other safe point: sysmon's time slice still
+// ends for it (the slice counts the time its P spends in calls), and it
+// yields at its next call, so the goroutine queued behind it runs. Before,
+// the slice clock restarted whenever sysmon found the P in a call, so the
+// queued goroutine ran only when sysmon happened to retake the P.
+TEST(Blocking, GoroutineLoopingOnCallsSharesItsP) {
+  ASSERT_EQ(gmp::start(one_p()), "");
+  std::atomic<bool> quit{false}, looping{false}, queued_ran{false};
+  std::atomic<std::uint64_t> calls{0};
+  gmp::go([&] {
+    while (!quit.load(std::memory_order_relaxed)) {
+      gmp::blocking([] { return 0; });
+      calls.fetch_add(1, std::memory_order_relaxed);
+      looping.store(true, std::memory_order_relaxed);
+    }
+  });
+  ASSERT_TRUE(wait_until([&] { return looping.load(); }));
+  gmp::go([&] { queued_ran.store(true); });  // from a thread: the global queue
+  EXPECT_TRUE(wait_until([&] { return queued_ran.load(); }, std::chrono::seconds(10)))
+      << "the queued goroutine never ran; " << calls.load() << " calls";
+  quit.store(true);
+  gmp::stop();
+}
+
+// Two goroutines looping on blocking calls long enough for sysmon to retake
+// their Ps, and goroutines queued behind them: a goroutine back from its
+// call whose P was taken gets one first (Note [Waiters before the run
+// queue]), on that P's current time slice, which counts the time in calls;
+// so the Ps do not pass from one looping goroutine to the other for longer
+// than a slice while the queued ones wait. (Before the slice counted calls,
+// Stw.StopsWhilePsChangeHandsLoseNothing took 150-230 s in one TSan run out
+// of three, its stopper queued behind two such goroutines.)
+TEST(Blocking, GoroutinesLoopingOnCallsDoNotStarveTheQueue) {
+  gmp::Config c = one_p();
+  c.procs = 2;
+  ASSERT_EQ(gmp::start(c), "");
+  std::atomic<bool> quit{false};
+  std::atomic<int> looping{0};
+  for (int i = 0; i < 2; i++) {
+    gmp::go([&] {
+      looping.fetch_add(1);
+      while (!quit.load(std::memory_order_relaxed)) gmp::blocking([] { return usleep(100); });
+    });
+  }
+  ASSERT_TRUE(wait_until([&] { return looping.load() == 2; }));
+  std::atomic<int> ran{0};
+  for (int round = 0; round < 50; round++) {
+    gmp::go([&] { ran.fetch_add(1); });
+    ASSERT_TRUE(wait_until([&] { return ran.load() == round + 1; }, std::chrono::seconds(10)))
+        << "round " << round << ": the queued goroutine never ran";
+  }
+  quit.store(true);
+  gmp::stop();
 }
 
 }  // namespace
