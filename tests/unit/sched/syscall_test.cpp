@@ -4,7 +4,6 @@
 //
 // No timing assertions: these run two at a time on two cores.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -137,37 +136,6 @@ TEST(Blocking, GoroutineLoopingOnCallsSharesItsP) {
   gmp::go([&] { queued_ran.store(true); });  // from a thread: the global queue
   EXPECT_TRUE(wait_until([&] { return queued_ran.load(); }, std::chrono::seconds(10)))
       << "the queued goroutine never ran; " << calls.load() << " calls";
-  quit.store(true);
-  gmp::stop();
-}
-
-// Two goroutines looping on blocking calls long enough for sysmon to retake
-// their Ps, and goroutines queued behind them: a goroutine back from its
-// call whose P was taken gets one first (Note [Waiters before the run
-// queue]), on that P's current time slice, which counts the time in calls;
-// so the Ps do not pass from one looping goroutine to the other for longer
-// than a slice while the queued ones wait. (Before the slice counted calls,
-// Stw.StopsWhilePsChangeHandsLoseNothing took 150-230 s in one TSan run out
-// of three, its stopper queued behind two such goroutines.)
-TEST(Blocking, GoroutinesLoopingOnCallsDoNotStarveTheQueue) {
-  gmp::Config c = one_p();
-  c.procs = 2;
-  ASSERT_EQ(gmp::start(c), "");
-  std::atomic<bool> quit{false};
-  std::atomic<int> looping{0};
-  for (int i = 0; i < 2; i++) {
-    gmp::go([&] {
-      looping.fetch_add(1);
-      while (!quit.load(std::memory_order_relaxed)) gmp::blocking([] { return usleep(100); });
-    });
-  }
-  ASSERT_TRUE(wait_until([&] { return looping.load() == 2; }));
-  std::atomic<int> ran{0};
-  for (int round = 0; round < 50; round++) {
-    gmp::go([&] { ran.fetch_add(1); });
-    ASSERT_TRUE(wait_until([&] { return ran.load() == round + 1; }, std::chrono::seconds(10)))
-        << "round " << round << ": the queued goroutine never ran";
-  }
   quit.store(true);
   gmp::stop();
 }
