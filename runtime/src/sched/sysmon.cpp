@@ -121,7 +121,7 @@ TickResult check_ps(std::int64_t now) noexcept {
     // P in a call restarted the slice: such a G kept its P indefinitely, and
     // what was queued behind it waited for a retake —
     // Blocking.GoroutineLoopingOnCallsSharesItsP.)
-    bool sliced = (running || st == PStatus::kSyscall) && gp != nullptr;
+    bool sliced = (st == PStatus::kRunning || st == PStatus::kSyscall) && gp != nullptr;
     std::uint32_t tick = pp->schedtick.load(std::memory_order_relaxed);
     std::uint64_t sw = pp->n_switches.load(std::memory_order_relaxed);
     if (!sliced || tick != t.schedtick) {
