@@ -2,13 +2,10 @@
 // --check-config exit codes, and a process whose address space is too small
 // for the slot map (RLIMIT_AS), which must say so and run correctly.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <string>
 
+#include "../temp_file.hpp"
 #include "run_gmprun.hpp"
 
 namespace {
@@ -17,23 +14,7 @@ using gmp_it::gmprun;
 using gmp_it::gmprun_path;
 using gmp_it::Result;
 using gmp_it::sh;
-
-// A config file with TEXT, removed when the test ends.
-class TempConfig {
- public:
-  explicit TempConfig(const std::string& text) {
-    char p[] = "/tmp/gmp_pool_cliXXXXXX";
-    int fd = mkstemp(p);
-    if (fd >= 0) close(fd);
-    path_ = p;
-    std::ofstream(path_) << text;
-  }
-  ~TempConfig() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using gmp::testing::TempFile;
 
 TEST(PoolCli, AllocStormReportsTiersLatencyHugepagesAndRss) {
   Result r = gmprun("--procs 2 alloc-storm --duration 300ms");
@@ -48,14 +29,14 @@ TEST(PoolCli, AllocStormReportsTiersLatencyHugepagesAndRss) {
 }
 
 TEST(PoolCli, CheckConfigExitsZeroOnAValidFile) {
-  TempConfig c("[txn]\nttl_ms = 50\n[fast]\nbatch = 16\n");
+  TempFile c("[txn]\nttl_ms = 50\n[fast]\nbatch = 16\n", "gmp_pool_cli");
   Result r = gmprun("--check-config " + c.path());
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find(c.path() + ": ok"), std::string::npos) << r.out;
 }
 
 TEST(PoolCli, CheckConfigExitsTwoWithOneLineNamingFileLineAndKey) {
-  TempConfig c("[txn]\nttl_ms = 50\nttl_secs = 1\n");
+  TempFile c("[txn]\nttl_ms = 50\nttl_secs = 1\n", "gmp_pool_cli");
   Result r = gmprun("--check-config " + c.path());
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find(c.path() + ":3"), std::string::npos) << r.out;

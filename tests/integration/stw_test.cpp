@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "../temp_file.hpp"
 #include "run_gmprun.hpp"
 
 namespace {
@@ -46,20 +47,12 @@ TEST(GmprunStw, SigquitDumpsGoroutinesAndRunGoesOn) {
 }
 
 TEST(GmprunStw, SighupReloadsPoolConfigAndRefusesABadOne) {
-  char path[] = "/tmp/gmp_stw_hupXXXXXX";
-  int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  close(fd);
-  {
-    std::ofstream f(path);
-    f << "[txn]\nttl_ms = 50\n";
-  }
-  std::string p = path;
+  gmp::testing::TempFile config("[txn]\nttl_ms = 50\n", "gmp_stw_hup");
+  const std::string& p = config.path();
   Result r = sh(gmprun() + " --procs 2 --quiet --pool-config " + p +
                 " stw --rate 10 --duration 2s & pid=$!; sleep 0.4; printf \"[txn]\\nttl_ms = 40\\n\" > " + p +
                 "; kill -HUP $pid; sleep 0.4; printf \"[txn]\\nttl_ms = 400\\n\" > " + p +
                 "; kill -HUP $pid; wait $pid");
-  std::remove(path);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("gmprun: SIGHUP: reloaded " + p), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("gmprun: SIGHUP: kept the old config: " + p), std::string::npos) << r.out;

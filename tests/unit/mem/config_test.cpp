@@ -3,6 +3,7 @@
 #include <fstream>
 #include <string>
 
+#include "../../temp_file.hpp"
 #include "pool_fixture.hpp"
 
 namespace gmp::detail::mem {
@@ -137,23 +138,12 @@ TEST(Config, LiveChangeGrowingMemoryOver15PercentIsRefusedWithPrediction) {
 
 TEST(Config, LoadConfigFromAFileAppliesIt) {
   ASSERT_EQ(reset_for_test(small_config(), nullptr), "");
-  char path[] = "/tmp/gmp_pool_cfgXXXXXX";
-  int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  close(fd);
-  {
-    std::ofstream f(path);
-    f << "[txn]\nttl_ms = 30\n";
-  }
-  EXPECT_EQ(gmp::pool::load_config(path), "");
+  gmp::testing::TempFile file("[txn]\nttl_ms = 30\n", "gmp_pool_cfg");
+  EXPECT_EQ(gmp::pool::load_config(file.path()), "");
   EXPECT_EQ(state().tun.txn_ttl_ns.load(), 30'000'000);
-  {
-    std::ofstream f(path);
-    f << "[txn]\nttl_ms = 300\n";
-  }
-  std::string err = gmp::pool::load_config(path);
-  EXPECT_EQ(err.rfind(std::string(path) + ":2: txn.ttl_ms:", 0), 0u) << err;
-  std::remove(path);
+  file.write("[txn]\nttl_ms = 300\n");
+  std::string err = gmp::pool::load_config(file.path());
+  EXPECT_EQ(err.rfind(file.path() + ":2: txn.ttl_ms:", 0), 0u) << err;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../../temp_file.hpp"
 #include "../wait_until.hpp"
 #include "gmp/gmp.hpp"
 #include "io/ring.hpp"
@@ -621,38 +622,28 @@ TEST(Dump, ListsEveryGoroutineWithStateAndWaitReason) {
   ch.close();
 }
 
-std::string write_file(const std::string& body) {
-  char path[] = "/tmp/gmp_stw_cfgXXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return "";
-  close(fd);
-  std::ofstream f(path);
-  f << body;
-  return path;
-}
-
 TEST(Reload, AcceptedAndRefused) {
   Runtime rt(2);
   ASSERT_EQ(gmp::pool::init(), "");
   void* p = gmp::pool::allocate(64, gmp::pool::Tier::kTxn);
   gmp::pool::deallocate(p);
-  std::string ok = write_file("[txn]\nttl_ms = 40\n");
+  using gmp::testing::TempFile;
+  TempFile ok_file("[txn]\nttl_ms = 40\n", "gmp_stw_cfg");
+  const std::string& ok = ok_file.path();
   EXPECT_EQ(gmp::stw::reload_config(ok), "");
   EXPECT_EQ(gmp::stw::pause_stats(Reason::kConfigReload).total.count, 1u);
   // Invalid: refused before stopping anything.
-  std::string bad = write_file("[txn]\nttl_ms = 300\n");
-  std::string err = gmp::stw::reload_config(bad);
+  TempFile bad("[txn]\nttl_ms = 300\n", "gmp_stw_cfg");
+  std::string err = gmp::stw::reload_config(bad.path());
   EXPECT_NE(err.find("txn.ttl_ms"), std::string::npos) << err;
   EXPECT_EQ(gmp::stw::pause_stats(Reason::kConfigReload).total.count, 1u);
   // Growing pool memory by more than 15 %: refused under the stop, old config kept.
-  std::string big = write_file(
-      "[txn]\ncapacity = 200000\nmax_class_bytes = 4000000000\n[fast]\ncapacity = 100000\nmax_class_bytes = 4000000000\n");
-  err = gmp::stw::reload_config(big);
+  TempFile big(
+      "[txn]\ncapacity = 200000\nmax_class_bytes = 4000000000\n[fast]\ncapacity = 100000\nmax_class_bytes = 4000000000\n",
+      "gmp_stw_cfg");
+  err = gmp::stw::reload_config(big.path());
   EXPECT_NE(err.find("change refused"), std::string::npos) << "[" << err << "]";
   EXPECT_EQ(gmp::stw::reload_config(ok), "");
-  std::remove(ok.c_str());
-  std::remove(bad.c_str());
-  std::remove(big.c_str());
 }
 
 TEST(Sweep, ReclaimsExpiredTxnObjects) {
