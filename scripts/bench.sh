@@ -8,7 +8,7 @@
 #   BUILD_DIR=build-rel scripts/bench.sh
 #
 # What runs (definitions: tools/gmpbench/bench_sched.cpp and
-# tests/bench/go/sched/sched_test.go, after reference/scheduler.md §11):
+# tests/bench/go/sched/sched_test.go, docs/BENCH-DEFINITIONS.md):
 #   gmpbench (ours + Boost.Fiber, Google Benchmark, --benchmark_repetitions),
 #   go test -bench (tests/bench/go/sched, -count), and the 1M-parked-goroutine
 #   RSS programs (gmp_parked_rss and tests/bench/go/parked_rss), RSS_REPS times.

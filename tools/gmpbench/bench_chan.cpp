@@ -1,6 +1,6 @@
 // bench_chan.cpp — channel, select, mutex and timer benchmarks of gmprt and
 // Boost.Fiber in one binary (Go peer: tests/bench/go/chan/chan_test.go; the
-// joined table: scripts/bench-chan.sh). Definitions (reference/scheduler.md §11):
+// joined table: scripts/bench-chan.sh). Definitions (docs/BENCH-DEFINITIONS.md):
 //   ChanPingPong/P   B3: main <-> echo goroutine over two unbuffered
 //                    channels; one op = one round trip; P = 1 or 2.
 //   ChanProdCons/cap Go's ChanProdCons{0,10,100}: `procs` producer/consumer

@@ -2,17 +2,17 @@
 // side by side in one binary (the Go peers are tests/bench/go/sched; the
 // table that joins them is printed by scripts/bench.sh).
 //
-// What is measured (definitions as in reference/scheduler.md §11):
+// What is measured (definitions: docs/BENCH-DEFINITIONS.md):
 //   YieldPair      B2: two goroutines on one P each yield K/2 times; one op
 //                  is one G→G switch (Go: runtime.Gosched at GOMAXPROCS=1).
 //   SpawnJoin      B4: a goroutine spawns one goroutine and joins it, K times
 //                  (create + first run + exit + join), at 2 Ps. Two flavours:
 //                  gmp::spawn(...).join() and gmp::go + WaitGroup (the exact
 //                  shape of the Go peer: go f(); wg.Wait()).
-//   Skynet1M       B8/§11.3: the 10-wide tree of 1,111,111 goroutines summing
+//   Skynet1M       B8 (skynet): the 10-wide tree of 1,111,111 goroutines summing
 //                  0..999999 (checked: 499999500000), at 2 Ps; one op is one
 //                  goroutine of the tree.
-//   WakeCrossP     our own definition (§11.4 "cross-P wake latency"): two
+//   WakeCrossP     docs/BENCH-DEFINITIONS.md, WakeCrossP: two
 //                  long-lived goroutines on different Ps of a 2-P runtime. The
 //                  waker never yields (it busy-waits), so the wakee can only
 //                  run on its own P. Per sample the wakee parks

@@ -3,7 +3,7 @@
 // Every mmap/mprotect/madvise the arena makes goes through a PageSource so
 // that tests can fake a kernel without hugetlb pages, without THP, or one
 // that records every release (tcmalloc's "OS calls behind a seam"). Methods
-// return 0 or -errno (the kernel boundary convention, STYLE.md).
+// return 0 or -errno (the kernel boundary convention: -errno, never errno).
 #pragma once
 
 #include <cstddef>

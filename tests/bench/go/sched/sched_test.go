@@ -1,12 +1,12 @@
 // Package sched holds the Go 1.19 peers of tools/gmpbench/bench_sched.cpp,
-// the same definitions (reference/scheduler.md §11), for the side-by-side
+// the same definitions (docs/BENCH-DEFINITIONS.md), for the side-by-side
 // table printed by scripts/bench.sh. Standard library only.
 //
 //	BenchmarkYieldPair      B2: GOMAXPROCS=1, two goroutines each call
 //	                        runtime.Gosched b.N/2 times; one op = one switch.
 //	BenchmarkSpawnJoin      B4: wg.Add(1); go func(){ wg.Done() }(); wg.Wait()
 //	                        b.N times, at GOMAXPROCS=2.
-//	BenchmarkSkynet1M       §11.3, the canonical channel version (unbuffered
+//	BenchmarkSkynet1M       B8 skynet, the canonical channel version (unbuffered
 //	                        result channels); one op = one goroutine of the
 //	                        1,111,111 in the tree; checked sum.
 //	BenchmarkSkynet1MWaitGroup  the same tree written like ours (a WaitGroup
