@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
+echo "== source checks"
+python3 scripts/check-notes.py
+
 echo "== build (RelWithDebInfo)"
 bash scripts/build.sh build
 echo "== tests"

@@ -141,8 +141,8 @@ Result<int> poll(int fd, short events, OpOptions o = {}) noexcept;
 Result<void> sleep_until(Deadline d, CancelToken* cancel = nullptr) noexcept;
 
 // How the runtime does I/O: "io_uring" or "blocking", with the reason and the
-// detected kernel features, for banners ("io_uring (ring per P, 4096 entries;
-// kernel: single-issuer defer-taskrun coop-taskrun ext-arg msg-ring; using: …)").
+// detected kernel features, for banners ("io_uring, one ring per P (1024 SQ /
+// 8192 CQ); kernel: single-issuer defer-taskrun …; using: coop-taskrun …").
 std::string backend_description();
 // True when operations go through io_uring (false: the blocking fallback).
 bool uring_enabled() noexcept;

@@ -23,8 +23,9 @@ struct Config {
   // CPUs to run on, in P order (P i runs on cpus[i % cpus.size()]).
   // Empty: the CPUs of the process's affinity mask.
   std::vector<int> cpus;
-  // Virtual size of a goroutine stack, rounded up to a page; a guard page
-  // below it is added. Only touched pages cost memory.
+  // Usable size of a goroutine stack, rounded up to its size class (a power
+  // of two from 16 KiB to 8 MiB); a 16 KiB guard below it is added. Only
+  // touched pages cost memory.
   std::size_t stack_size = 256 * 1024;
   // sysmon flags a goroutine that runs longer than this without reaching a
   // safe point, and moves the rest of its P's queue to other Ps.

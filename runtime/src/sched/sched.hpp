@@ -19,7 +19,7 @@
 //
 // Spinning Ms (looking for work while holding a P) are at most half the busy
 // Ps; when work is submitted and no M spins while a P is idle, one is woken
-// (wakep). See Note [Delicate dance] in idle.cpp for why no wake-up is lost.
+// (wakep). See Note [Delicate dance] in find.cpp for why no wake-up is lost.
 #pragma once
 
 #include <atomic>
@@ -77,7 +77,7 @@ struct Sched {
   P* pidle = nullptr;                 // GMP_GUARDED_BY(lock)
   std::atomic<int> npidle{0};         // written under lock, read anywhere
   M* midle = nullptr;                 // GMP_GUARDED_BY(lock)
-  std::atomic<int> nmspinning{0};     // see Note [Spinning Ms] in idle.cpp
+  std::atomic<int> nmspinning{0};     // see Note [Spinning Ms] in find.cpp
 
   // The global run queue: a FIFO of Gs linked by sched_link.
   G* gq_head = nullptr;               // GMP_GUARDED_BY(lock)
