@@ -22,7 +22,7 @@ struct Config {
   bool pin = true;
   // CPUs to run on, in P order (P i runs on cpus[i % cpus.size()]).
   // Empty: the CPUs of the process's affinity mask.
-  std::vector<int> cpus;
+  std::vector<int> cpus{};  // {}: designated initializers may leave it out (-Wextra)
   // Usable size of a goroutine stack, rounded up to its size class (a power
   // of two from 16 KiB to 8 MiB); a 16 KiB guard below it is added. Only
   // touched pages cost memory.
