@@ -14,7 +14,7 @@
 #include <cstdint>
 
 #include "mem/arena.hpp"
-#include "mem/spin_lock.hpp"
+#include "mem/yield_lock.hpp"
 
 namespace gmp::detail::mem {
 
@@ -48,7 +48,7 @@ class Buddy {
   void add_range(std::size_t first, std::size_t npages) noexcept;
 
   Arena* arena_ = nullptr;
-  SpinLock mu_;
+  YieldLock mu_;
   std::uint32_t head_[kMaxOrder + 1];  // GMP_GUARDED_BY(mu_)
   std::uint32_t tail_[kMaxOrder + 1];  // GMP_GUARDED_BY(mu_)
   std::size_t nfree_pages_ = 0;        // GMP_GUARDED_BY(mu_)

@@ -27,7 +27,7 @@
 #include "mem/buddy.hpp"
 #include "mem/object_link.hpp"
 #include "mem/size_class.hpp"
-#include "mem/spin_lock.hpp"
+#include "mem/yield_lock.hpp"
 
 namespace gmp::detail::mem {
 
@@ -53,7 +53,7 @@ static_assert(xfer_max_cap(16) == kXferMaxCap && xfer_max_cap(64) == kXferMaxCap
               xfer_max_cap(256 * 1024) == kXferMinCap);
 
 struct alignas(64) CentralList {
-  SpinLock mu;
+  YieldLock mu;
   void* head = nullptr;         // GMP_GUARDED_BY(mu)
   void** xfer = nullptr;        // xfer_cap entries or null (fast tier only); GMP_GUARDED_BY(mu)
   std::uint32_t xfer_n = 0;     // objects in xfer[0, xfer_n); GMP_GUARDED_BY(mu)

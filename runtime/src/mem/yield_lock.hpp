@@ -1,4 +1,6 @@
-// mem/spin_lock.hpp — the lock of the pool's shared lists.
+// mem/yield_lock.hpp — the lock of the pool's shared lists (YieldLock: spin,
+// then yield the thread; not sync/spin_lock.hpp's SpinLock, which sleeps on a
+// futex and has an asymmetric unlock).
 //
 // Critical sections under it are a few dozen instructions (splice a batch,
 // carve a span), so a test-and-test-and-set lock beats a futex mutex; after
@@ -14,7 +16,7 @@
 
 namespace gmp::detail::mem {
 
-class SpinLock {
+class YieldLock {
  public:
   void lock() noexcept {
     for (int spins = 0;; ++spins) {
