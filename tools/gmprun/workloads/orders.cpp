@@ -31,8 +31,8 @@ void generator(Shard& s, const GenConfig& g, const World& w, std::uint32_t shard
   Rng rng(g.seed * 0x9E3779B97F4A7C15ull + s.id + 1);
   std::vector<std::uint32_t> syms;
   for (std::uint32_t i = s.id; i < w.u.symbols; i += shards) syms.push_back(i);
-  std::array<Recent, 256> recent{};
-  std::uint64_t nrecent = 0, seq = 0;
+  Flow flow;
+  std::uint64_t seq = 0;
   const std::uint64_t id_base = static_cast<std::uint64_t>(s.id + 1) << 48;
   auto gap = [&] { return -std::log(rng.unit()) * g.mean_gap_ns; };
   double next = static_cast<double>(g.start) + gap();
@@ -53,7 +53,7 @@ void generator(Shard& s, const GenConfig& g, const World& w, std::uint32_t shard
       Batch* b = new_batch(n, s.id);
       Msg* m = b->msgs();
       for (std::uint32_t i = 0; i < n; i++) {
-        make_order(rng, g, w, syms, id_base | ++seq, recent, nrecent, m[i]);
+        make_order(rng, g, w, syms, id_base | ++seq, flow, m[i]);
         m[i].t_intended = due[i];
       }
       b->n = n;
@@ -104,7 +104,7 @@ void declare(Args& a) {
   a.option("accounts", "N", "accounts (risk limits and positions per account and symbol)", "1024");
   a.option("shards", "N", "pipelines, each owning symbols s % N (0: one per P)", "0");
   a.option("subscribers", "N", "fill subscriber goroutines per shard", "1");
-  a.option("cancel", "PCT", "percent of messages that cancel a recent order", "10");
+  a.option("cancel", "PCT", "percent of messages that cancel one of the 256 newest orders (besides the oldest, at 2048 live)", "10");
   a.option("market", "PCT", "percent of messages that are market orders", "5");
   a.option("malformed", "PCT", "percent of messages with a corrupted field (rejected at parse)", "0.1");
   a.option("over-limit", "PCT", "percent of orders that break a risk limit (qty or price band)", "0.5");

@@ -32,7 +32,7 @@ void declare(Args& a) {
   a.option("conns", "N", "connections (one sender and one reader goroutine each)", "1");
   a.option("symbols", "N", "symbols to trade (as the server's --symbols)", "64");
   a.option("accounts", "N", "accounts to trade from (as the server's --accounts)", "1024");
-  a.option("cancel", "PCT", "percent of messages that cancel a recent order", "10");
+  a.option("cancel", "PCT", "percent of messages that cancel one of the 256 newest orders (besides the oldest, at 2048 live)", "10");
   a.option("market", "PCT", "percent of messages that are market orders", "5");
   a.option("malformed", "PCT", "percent of messages with a corrupted field (the server rejects them)", "0.1");
   a.option("over-limit", "PCT", "percent of orders that break a risk limit", "0.5");
@@ -109,8 +109,8 @@ void sender(Conn& c, const Options& o, GenConfig g, std::uint32_t index) {
   w.u = orders::Universe{o.symbols, o.accounts};
   std::vector<std::uint32_t> syms;
   for (std::uint32_t i = 0; i < o.symbols; i++) syms.push_back(i);
-  std::array<Recent, 256> recent{};
-  std::uint64_t nrecent = 0, seq = 0, sent = 0;
+  Flow flow;
+  std::uint64_t seq = 0, sent = 0;
   // Ids below 2^40, as the protocol asks: 10 bits of connection, 30 of sequence.
   const std::uint64_t id_base = static_cast<std::uint64_t>(index + 1) << 30;
   auto gap = [&] { return -std::log(rng.unit()) * g.mean_gap_ns; };
@@ -133,7 +133,7 @@ void sender(Conn& c, const Options& o, GenConfig g, std::uint32_t index) {
     std::uint32_t n = 0;
     while (n < kMaxBatch && next < static_cast<double>(g.end) && static_cast<std::int64_t>(next) <= now) {
       m = Msg();
-      make_order(rng, g, w, syms, id_base | ++seq, recent, nrecent, m);
+      make_order(rng, g, w, syms, id_base | ++seq, flow, m);
       // Stamp the intended time into the frame's sent_ns (last 8 bytes).
       std::uint64_t stamp = static_cast<std::uint64_t>(next);
       for (int k = 0; k < 8; k++) m.frame[m.frame_len - 8 + k] = static_cast<std::uint8_t>(stamp >> (8 * k));

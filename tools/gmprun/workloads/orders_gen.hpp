@@ -49,23 +49,62 @@ struct World {
   std::int64_t reference(std::uint32_t sym) const { return risk != nullptr ? risk->reference(sym) : base_price; }
 };
 
-struct Recent {  // limit orders a cancel may name
+struct Recent {  // a limit order the generator sent
   std::uint64_t id;
   std::uint32_t account, symbol;
+  bool gone;  // a cancel for it was sent
 };
 
-// One message: a cancel of a recent limit order, a market or a limit order
+// The limit orders a generator keeps alive, oldest first. When kLive of them
+// are outstanding, the next message cancels the oldest: each book then holds
+// a bounded number of orders (most orders in real markets end cancelled),
+// so a run's figures do not depend on how long it ran. Random cancels
+// (--cancel) pick among the newest 256.
+struct Flow {
+  static constexpr std::uint64_t kLive = 2048;
+  std::array<Recent, kLive> live{};
+  std::uint64_t head = 0, count = 0;  // the oldest is live[head % kLive]
+
+  void push(const Recent& r) { live[(head + count++) % kLive] = r; }
+  bool full() const { return count == kLive; }
+  // The oldest not yet cancelled, removed; nullptr when none is left.
+  const Recent* pop_oldest() {
+    while (count > 0) {
+      const Recent* r = &live[head++ % kLive];
+      count--;
+      if (!r->gone) return r;
+    }
+    return nullptr;
+  }
+  Recent* pick_recent(Rng& rng) {
+    if (count == 0) return nullptr;
+    std::uint64_t k = rng.below(std::min<std::uint64_t>(count, 256));
+    return &live[(head + count - 1 - k) % kLive];
+  }
+};
+
+// One message: a cancel of the oldest live order (when kLive are), of a
+// recent one, a market or a limit order
 // priced around the reference, sometimes over a risk limit or with a
 // corrupted field, as the percentages in g say. Writes m.order, m.is_cancel
 // and the encoded frame (its sent_ns is 0: the caller stamps it).
 inline void make_order(Rng& rng, const GenConfig& g, const World& w, const std::vector<std::uint32_t>& syms,
-                       std::uint64_t id, std::array<Recent, 256>& recent, std::uint64_t& nrecent, Msg& m) {
+                       std::uint64_t id, Flow& flow, Msg& m) {
   const orders::Universe& u = w.u;
   std::uint32_t sym = syms[rng.below(syms.size())];
   auto acct = static_cast<std::uint32_t>(rng.below(u.accounts));
   double r = rng.unit();
-  if (r <= g.cancel && nrecent > 0) {
-    const Recent& c = recent[rng.below(std::min<std::uint64_t>(nrecent, recent.size()))];
+  const Recent* target = nullptr;
+  if (flow.full()) {
+    target = flow.pop_oldest();
+  } else if (r <= g.cancel) {
+    if (Recent* c = flow.pick_recent(rng); c != nullptr) {
+      c->gone = true;
+      target = c;
+    }
+  }
+  if (target != nullptr) {
+    const Recent& c = *target;
     m.order = Order{c.id, c.account, c.symbol, 0, 0, Side::kBuy, Kind::kCancel};
     m.is_cancel = true;
     m.frame_len = static_cast<std::uint8_t>(orders::proto::encode_cancel(m.frame, m.order, 0));
@@ -82,7 +121,7 @@ inline void make_order(Rng& rng, const GenConfig& g, const World& w, const std::
       // Around the reference: mostly resting near the top, some crossing.
       auto off = static_cast<std::int64_t>(rng.below(10)) - 2;
       o.price = o.side == Side::kBuy ? ref - off : ref + off;
-      recent[nrecent++ % recent.size()] = Recent{o.id, o.account, o.symbol};
+      flow.push(Recent{o.id, o.account, o.symbol, false});
     }
     if (rng.unit() <= g.over_limit) {  // breaks a risk limit on purpose
       if (o.kind == Kind::kLimit && rng.below(2) == 0) {

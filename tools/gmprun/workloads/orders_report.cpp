@@ -115,7 +115,6 @@ bool report(Pipeline& p, const RunTotals& t, Summary& out) {
   expect(status[static_cast<int>(Status::kRejected)] == rejected_all,
          "rejects reported " + std::to_string(status[static_cast<int>(Status::kRejected)]) + " != counted " +
              std::to_string(rejected_all));
-  expect(t.unsent == 0, std::to_string(t.unsent) + " orders were never sent: the pipeline fell too far behind");
 
   if (!t.tcp) out.set("rate_asked", t.rate_asked);
   out.set("rate_offered", offered);

@@ -165,6 +165,41 @@ func decode(f []byte) (Order, int, bool) {
 type recent struct {
 	id              uint64
 	account, symbol uint32
+	gone            bool
+}
+
+// flow: the limit orders a generator keeps alive, oldest first (as Flow in
+// orders_gen.hpp): at liveMax outstanding, the next message cancels the oldest.
+const liveMax = 2048
+
+type flow struct {
+	live        [liveMax]recent
+	head, count int
+}
+
+func (f *flow) push(r recent) { f.live[(f.head+f.count)%liveMax] = r; f.count++ }
+func (f *flow) full() bool    { return f.count == liveMax }
+func (f *flow) popOldest() *recent {
+	for f.count > 0 {
+		r := &f.live[f.head%liveMax]
+		f.head++
+		f.count--
+		if !r.gone {
+			return r
+		}
+	}
+	return nil
+}
+func (f *flow) pickRecent(rng *rand.Rand) *recent {
+	if f.count == 0 {
+		return nil
+	}
+	n := f.count
+	if n > 256 {
+		n = 256
+	}
+	k := rng.Intn(n)
+	return &f.live[(f.head+f.count-1-k)%liveMax]
 }
 
 func generator(s *shard, c *config, r *Risk, start, end, giveUp int64, sent, unsent, batches *uint64) {
@@ -173,8 +208,8 @@ func generator(s *shard, c *config, r *Risk, start, end, giveUp int64, sent, uns
 	for i := s.id; i < c.symbols; i += c.shards {
 		syms = append(syms, uint32(i))
 	}
-	var rec [256]recent
-	var nrec, seq uint64
+	fl := &flow{}
+	var seq uint64
 	idBase := uint64(s.id+1) << 48
 	meanGap := 1e9 * float64(c.shards) / c.rate
 	gap := func() float64 { return rng.ExpFloat64() * meanGap }
@@ -201,7 +236,7 @@ func generator(s *shard, c *config, r *Risk, start, end, giveUp int64, sent, uns
 			b.Msgs = append(b.Msgs, Msg{TIntended: int64(next)})
 			m := &b.Msgs[len(b.Msgs)-1]
 			seq++
-			makeOrder(rng, c, r, syms, idBase|seq, &rec, &nrec, m)
+			makeOrder(rng, c, r, syms, idBase|seq, fl, m)
 			next += gap()
 		}
 		b.TSent = nowNs()
@@ -212,16 +247,21 @@ func generator(s *shard, c *config, r *Risk, start, end, giveUp int64, sent, uns
 	close(s.parseIn)
 }
 
-func makeOrder(rng *rand.Rand, c *config, r *Risk, syms []uint32, id uint64, rec *[256]recent, nrec *uint64, m *Msg) {
+func makeOrder(rng *rand.Rand, c *config, r *Risk, syms []uint32, id uint64, fl *flow, m *Msg) {
 	sym := syms[rng.Intn(len(syms))]
 	acct := uint32(rng.Intn(c.accounts))
 	x := rng.Float64()
-	if x <= c.cancel && *nrec > 0 {
-		n := *nrec
-		if n > 256 {
-			n = 256
+	var target *recent
+	if fl.full() {
+		target = fl.popOldest()
+	} else if x <= c.cancel {
+		if t := fl.pickRecent(rng); t != nil {
+			t.gone = true
+			target = t
 		}
-		t := rec[rng.Intn(int(n))]
+	}
+	if target != nil {
+		t := *target
 		m.Order = Order{ID: t.id, Account: t.account, Symbol: t.symbol, Side: sideBuy, Kind: kindCancel}
 		m.IsCancel = true
 		m.FrameLen = uint8(encodeCancel(m.Frame[:], &m.Order))
@@ -241,8 +281,7 @@ func makeOrder(rng *rand.Rand, c *config, r *Risk, syms []uint32, id uint64, rec
 			} else {
 				o.Price = ref + off
 			}
-			rec[*nrec%256] = recent{o.ID, o.Account, o.Symbol}
-			*nrec++
+			fl.push(recent{id: o.ID, account: o.Account, symbol: o.Symbol})
 		}
 		if rng.Float64() <= c.overLimit {
 			if o.Kind == kindLimit && rng.Intn(2) == 0 {
