@@ -8,7 +8,7 @@
 namespace orders {
 
 namespace {
-constexpr std::size_t kInitialSlots = 1024;  // power of two
+constexpr std::size_t kInitialSlots = 64;  // power of two; grows at half full
 inline std::size_t hash_id(std::uint64_t id) noexcept {
   return static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ull) >> 20);
 }
