@@ -7,9 +7,12 @@
 // stamps each order with its intended send time and hands on, in one
 // batch, every order whose time has come. Latency is measured from the
 // intended time, so a generator that falls behind (or a pipeline that
-// pushes back) shows up as latency, never as fewer samples. While the next
-// order is due within --spin the generator yields in a loop (the pipeline's
-// goroutines run in between); further off, it sleeps on a timer.
+// pushes back) shows up as latency, never as fewer samples. The generator
+// sleeps on a timer until the next order's time (the runtime's timer lead
+// spins an idle M through the last stretch); with --spin it yields in a loop
+// instead when the next order is that close. On a shared machine sleeping
+// wins by far: a thread that never sleeps uses up its CPU share and then
+// waits out other processes' time slices (docs/ORDERS.md).
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -109,7 +112,7 @@ void declare(Args& a) {
   a.option("malformed", "PCT", "percent of messages with a corrupted field (rejected at parse)", "0.1");
   a.option("over-limit", "PCT", "percent of orders that break a risk limit (qty or price band)", "0.5");
   a.option("tick-every", "DUR", "market-data tick period per shard (moves reference prices)", "1ms");
-  a.option("spin", "DUR", "the generator yields in a loop when the next order is due within this; else sleeps", "200us");
+  a.option("spin", "DUR", "yield in a loop when the next order is due within this, else sleep on a timer (0: always sleep)", "0s");
   a.option("seed", "N", "random seed (same seed, same order flow)", "1");
   a.option("listen", "ADDR", "serve the pipeline over TCP at HOST:PORT instead of generating (orders-client sends)", "");
 }

@@ -36,7 +36,7 @@ void declare(Args& a) {
   a.option("market", "PCT", "percent of messages that are market orders", "5");
   a.option("malformed", "PCT", "percent of messages with a corrupted field (the server rejects them)", "0.1");
   a.option("over-limit", "PCT", "percent of orders that break a risk limit", "0.5");
-  a.option("spin", "DUR", "yield in a loop when the next order is due within this; else sleep", "200us");
+  a.option("spin", "DUR", "yield in a loop when the next order is due within this, else sleep on a timer (0: always sleep)", "0s");
   a.option("drain", "DUR", "after the last send, wait at most this long for the reports", "5s");
   a.option("bad-frame-after", "N", "send a frame with a bad length after N orders (tests the server's close)", "0");
   a.option("seed", "N", "random seed", "1");

@@ -498,7 +498,7 @@ func main() {
 	flag.Float64Var(&c.rate, "rate", 127000, "orders per second, Poisson arrivals (open loop)")
 	flag.DurationVar(&c.duration, "duration", 2*time.Second, "how long to generate orders")
 	flag.DurationVar(&c.warmup, "warmup", 100*time.Millisecond, "not in the latency figures")
-	flag.DurationVar(&c.spin, "spin", 200*time.Microsecond, "Gosched in a loop when the next order is due within this")
+	flag.DurationVar(&c.spin, "spin", 0, "Gosched in a loop when the next order is due within this, else time.Sleep (0: always sleep)")
 	flag.DurationVar(&c.tickEvery, "tick-every", time.Millisecond, "market-data tick period per shard")
 	flag.IntVar(&c.symbols, "symbols", 64, "symbols")
 	flag.IntVar(&c.accounts, "accounts", 1024, "accounts")
