@@ -54,7 +54,6 @@ TEST(Orders, OpenLoopPipelinePassesItsChecks) {
   EXPECT_GT(num(r.out, "orders", "latency_samples"), 0u) << r.out;
   EXPECT_NE(field(r.out, "orders", "lat_p99_us"), "") << r.out;
   EXPECT_NE(field(r.out, "orders", "pool_hit_txn"), "") << r.out;
-  EXPECT_EQ(field(r.out, "orders", "unsent"), "0") << r.out;
 }
 
 TEST(Orders, OneShardAndManySubscribersToo) {

@@ -42,7 +42,14 @@ struct Session {
   std::uint64_t bytes_out = 0, write_errors = 0;
 };
 
-void deliver_to_session(Batch* b) { b->session->out.send(b); }
+// The session lives until its writer has written this batch (in_flight), so
+// reading b->session is safe; the copied handle keeps the channel alive
+// through the whole send, even once the writer has taken b and the session
+// is being torn down.
+void deliver_to_session(Batch* b) {
+  gmp::Chan<Batch*> out = b->session->out;
+  out.send(b);
+}
 
 namespace {
 
