@@ -56,6 +56,21 @@ TEST(Orders, OpenLoopPipelinePassesItsChecks) {
   EXPECT_NE(field(r.out, "orders", "pool_hit_txn"), "") << r.out;
 }
 
+// scripts/run.sh ends with scripts/orders_reading.py on the run's output.
+TEST(Orders, PlainReadingSaysWhatHappened) {
+  std::string log = "/tmp/gmp_orders_reading_" + std::to_string(getpid()) + ".txt";
+  auto r = sh(gmp_it::gmprun_path() + " --quiet orders --duration 300ms --rate 10000 >" + log +
+              " 2>&1; python3 " + std::string(GMP_SOURCE_DIR) + "/scripts/orders_reading.py " + log +
+              "; echo reading_rc=$?; rm -f " + log);
+  EXPECT_NE(r.out.find("What happened:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("orders/s were asked for"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Every order is accounted for"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("reading_rc=0"), std::string::npos) << r.out;
+  auto none = sh("echo nothing | python3 " + std::string(GMP_SOURCE_DIR) + "/scripts/orders_reading.py; echo rc=$?");
+  EXPECT_NE(none.out.find("No summary line"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("rc=1"), std::string::npos) << none.out;
+}
+
 TEST(Orders, OneShardAndManySubscribersToo) {
   auto r = gmprun("--quiet --procs 1 orders --duration 300ms --warmup 0s --rate 10000 --shards 1 --subscribers 3 --symbols 5");
   ASSERT_EQ(r.status, 0) << r.out;

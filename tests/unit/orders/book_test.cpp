@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -168,6 +169,46 @@ TEST(Book, RandomFlowKeepsInvariantsAndConservesQuantity) {
   EXPECT_GT(r.fills.size(), 1000u);
   EXPECT_GT(b.resting_orders(), 1000u);  // the index grew past its first size
   EXPECT_EQ(b.check(), "");
+}
+
+}  // namespace
+
+// Breaks one invariant at a time, so that check() is seen to catch each.
+struct BookTestPeer {
+  static void set_level_qty(Book& b, std::uint64_t qty) { b.bids_.back().qty = qty; }
+  static void swap_levels(Book& b) { std::swap(b.bids_[0], b.bids_[1]); }
+  static void cross(Book& b) { b.asks_.back().price = b.bids_.back().price; b.asks_.back().head->price = b.asks_.back().price; }
+  static void drop_from_index(Book& b, std::uint64_t id) { b.index_erase(id); }
+  static void zero_order(Book& b) { b.bids_.back().head->qty = 0; }
+};
+
+namespace {
+
+TEST(Book, CheckCatchesEachBrokenInvariant) {
+  auto fresh = [] {
+    auto b = std::make_unique<Book>(7);
+    Recorder r;
+    b->submit(limit(1, Side::kBuy, 100, 5), r);
+    b->submit(limit(2, Side::kBuy, 99, 5), r);
+    b->submit(limit(3, Side::kSell, 101, 5), r);
+    return b;
+  };
+  auto b = fresh();
+  ASSERT_EQ(b->check(), "");
+  BookTestPeer::set_level_qty(*b, 6);
+  EXPECT_NE(b->check().find("says qty 6"), std::string::npos) << b->check();
+  b = fresh();
+  BookTestPeer::swap_levels(*b);
+  EXPECT_NE(b->check().find("out of order"), std::string::npos) << b->check();
+  b = fresh();
+  BookTestPeer::cross(*b);
+  EXPECT_NE(b->check().find("crossed"), std::string::npos) << b->check();
+  b = fresh();
+  BookTestPeer::drop_from_index(*b, 2);
+  EXPECT_NE(b->check().find("not in the id index"), std::string::npos) << b->check();
+  b = fresh();
+  BookTestPeer::zero_order(*b);
+  EXPECT_NE(b->check().find("qty 0"), std::string::npos) << b->check();
 }
 
 }  // namespace

@@ -136,4 +136,26 @@ TEST(Engine, RandomFlowConservesAcrossSymbols) {
 }
 
 }  // namespace
+
+struct EngineTestPeer {
+  static Tally& tally(Engine& e) { return e.t_; }
+};
+
+namespace {
+
+TEST(Engine, CheckCatchesALostOrderOrUnits) {
+  Risk r(kU, Limits{}, 1000);
+  Engine e(r, 0, 1);
+  Count sink;
+  e.apply(limit(1, 3, Side::kSell, 1000, 10), sink);
+  e.apply(limit(2, 4, Side::kBuy, 1000, 4), sink);
+  ASSERT_EQ(e.check(), "");
+  EngineTestPeer::tally(e).filled++;  // one order counted twice
+  EXPECT_NE(e.check().find("orders not conserved"), std::string::npos) << e.check();
+  EngineTestPeer::tally(e).filled--;
+  EngineTestPeer::tally(e).fill_qty++;  // a unit traded out of nowhere
+  EXPECT_NE(e.check().find("quantity not conserved"), std::string::npos) << e.check();
+}
+
+}  // namespace
 }  // namespace orders

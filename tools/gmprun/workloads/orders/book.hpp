@@ -74,6 +74,8 @@ class Book {
   std::string check() const;
 
  private:
+  friend struct BookTestPeer;  // tests/unit/orders: breaks invariants on purpose
+
   struct Resting {
     std::uint64_t id;
     std::int64_t price;

@@ -64,6 +64,7 @@ class Engine {
   std::string check() const;
 
  private:
+  friend struct EngineTestPeer;  // tests/unit/orders: breaks the tally on purpose
   class Forward;
   Risk& risk_;
   std::vector<gmp::pooled_ptr<Book>> books_;  // by symbol; null where not owned
