@@ -1,0 +1,3 @@
+module gmprt/bench/orders
+
+go 1.19

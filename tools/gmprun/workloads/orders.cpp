@@ -1,0 +1,249 @@
+// workloads/orders.cpp — `gmprun orders`: the order-matching pipeline
+// (orders_pipeline.hpp) under open-loop load, or serving TCP clients with
+// --listen (orders_listen.cpp). docs/ORDERS.md.
+//
+// Open loop: per shard, one generator draws Poisson arrivals at rate/shards
+// (the sum of independent Poisson streams is Poisson at the whole rate),
+// stamps each order with its intended send time and hands on, in one
+// batch, every order whose time has come. Latency is measured from the
+// intended time, so a generator that falls behind (or a pipeline that
+// pushes back) shows up as latency, never as fewer samples. The generator
+// sleeps on a timer until the next order's time (the runtime's timer lead
+// spins an idle M through the last stretch); with --spin it yields in a loop
+// instead when the next order is that close. On a shared machine sleeping
+// wins by far: a thread that never sleeps uses up its CPU share and then
+// waits out other processes' time slices (docs/ORDERS.md).
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "common/args.hpp"
+#include "orders_gen.hpp"
+#include "orders_pipeline.hpp"
+#include "orders_report.hpp"
+#include "workload.hpp"
+
+namespace gmp::tools::orders_wl {
+namespace {
+
+struct GenResult {
+  std::uint64_t sent = 0, unsent = 0, batches = 0;
+};
+
+void generator(Shard& s, const GenConfig& g, const World& w, std::uint32_t shards, GenResult& res) {
+  Rng rng(g.seed * 0x9E3779B97F4A7C15ull + s.id + 1);
+  std::vector<std::uint32_t> syms;
+  for (std::uint32_t i = s.id; i < w.u.symbols; i += shards) syms.push_back(i);
+  Flow flow;
+  std::uint64_t seq = 0;
+  const std::uint64_t id_base = static_cast<std::uint64_t>(s.id + 1) << 48;
+  auto gap = [&] { return -std::log(rng.unit()) * g.mean_gap_ns; };
+  double next = static_cast<double>(g.start) + gap();
+  std::array<std::int64_t, kMaxBatch> due{};
+  while (next < static_cast<double>(g.end)) {
+    std::int64_t now = now_ns();
+    if (now > g.give_up) {  // the pipeline cannot keep up: count what was never sent
+      for (; next < static_cast<double>(g.end); next += gap()) res.unsent++;
+      break;
+    }
+    auto t = static_cast<std::int64_t>(next);
+    if (t <= now) {
+      std::uint32_t n = 0;
+      while (n < kMaxBatch && next < static_cast<double>(g.end) && static_cast<std::int64_t>(next) <= now) {
+        due[n++] = static_cast<std::int64_t>(next);
+        next += gap();
+      }
+      Batch* b = new_batch(n, s.id);
+      Msg* m = b->msgs();
+      for (std::uint32_t i = 0; i < n; i++) {
+        make_order(rng, g, w, syms, id_base | ++seq, flow, m[i]);
+        m[i].t_intended = due[i];
+      }
+      b->n = n;
+      b->t_sent = now_ns();
+      s.parse_in.send(b);
+      res.sent += n;
+      res.batches++;
+      continue;
+    }
+    if (t - now > g.spin_ns) {
+      gmp::sleep_until(gmp::TimePoint(std::chrono::nanoseconds(t - g.spin_ns / 2)));
+    } else {
+      gmp::yield();
+    }
+  }
+  s.parse_in.close();
+}
+
+// Moves a few reference prices of the shard's symbols every period (a
+// bounded random walk), through the risk stage's channel.
+void ticker(Pipeline& p, Shard& s, std::int64_t period_ns, std::int64_t base, const std::atomic<bool>& stop,
+            std::uint64_t seed) {
+  Rng rng(seed + 77 * (s.id + 1));
+  std::uint32_t shards = p.shards(), symbols = p.risk().universe().symbols, cursor = s.id;
+  while (!stop.load(std::memory_order_acquire)) {
+    gmp::sleep_for(std::chrono::nanoseconds(period_ns));
+    if (stop.load(std::memory_order_acquire)) break;
+    void* mem = gmp::pool::allocate(sizeof(Tick), gmp::pool::Tier::kFast);
+    if (mem == nullptr) break;
+    auto* t = ::new (mem) Tick();
+    for (; t->n < t->symbol.size() && t->n * shards < symbols; t->n++) {
+      std::int64_t px = p.risk().reference(cursor) + static_cast<std::int64_t>(rng.below(3)) - 1;
+      t->symbol[t->n] = cursor;
+      t->price[t->n] = std::clamp(px, base / 2, base * 2);
+      cursor += shards;
+      if (cursor >= symbols) cursor = s.id;
+    }
+    s.risk_in.send(Item{nullptr, t});
+  }
+  p.risk_sender_done(s.id);
+}
+
+void declare(Args& a) {
+  a.option("rate", "N", "orders per second, Poisson arrivals (open loop)", "127000");
+  a.option("duration", "DUR", "how long to generate orders (with --listen: serve; default until a signal)", "2s");
+  a.option("warmup", "DUR", "orders intended in this first part are processed but not in the latency figures", "100ms");
+  a.option("symbols", "N", "symbols (one book each), sharded across the shards", "64");
+  a.option("accounts", "N", "accounts (risk limits and positions per account and symbol)", "1024");
+  a.option("shards", "N", "pipelines, each owning symbols s % N (0: one per P)", "0");
+  a.option("subscribers", "N", "fill subscriber goroutines per shard", "1");
+  a.option("cancel", "PCT", "percent of messages that cancel one of the 256 newest orders (besides the oldest, at 2048 live)", "10");
+  a.option("market", "PCT", "percent of messages that are market orders", "5");
+  a.option("malformed", "PCT", "percent of messages with a corrupted field (rejected at parse)", "0.1");
+  a.option("over-limit", "PCT", "percent of orders that break a risk limit (qty or price band)", "0.5");
+  a.option("tick-every", "DUR", "market-data tick period per shard (moves reference prices)", "1ms");
+  a.option("spin", "DUR", "yield in a loop when the next order is due within this, else sleep on a timer (0: always sleep)", "0s");
+  a.option("seed", "N", "random seed (same seed, same order flow)", "1");
+  a.option("listen", "ADDR", "serve the pipeline over TCP at HOST:PORT instead of generating (orders-client sends)", "");
+}
+
+std::string help() {
+  Args a("orders");
+  declare(a);
+  return a.help();
+}
+
+struct Options {
+  double rate = 0;
+  std::int64_t duration = 0, warmup = 0, tick = 0, spin = 0;
+  std::uint32_t symbols = 0, accounts = 0, shards = 0, subscribers = 0;
+  double cancel = 0, market = 0, malformed = 0, over_limit = 0;
+  std::uint64_t seed = 1;
+  std::string listen;
+};
+
+// "" or the one-line error.
+std::string parse(int argc, char** argv, Options* o) {
+  Args a("orders");
+  declare(a);
+  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
+  o->rate = a.f64("rate", 1, 1e9);
+  o->listen = a.str("listen");
+  o->duration = (o->listen.empty() || a.has("duration")) ? a.duration_ns("duration") : 0;
+  o->warmup = a.duration_ns("warmup");
+  o->tick = a.duration_ns("tick-every");
+  o->spin = a.duration_ns("spin");
+  o->symbols = static_cast<std::uint32_t>(a.i64("symbols", 1, 1 << 16));
+  o->accounts = static_cast<std::uint32_t>(a.i64("accounts", 1, 1 << 20));
+  o->shards = static_cast<std::uint32_t>(a.i64("shards", 0, 256));
+  o->subscribers = static_cast<std::uint32_t>(a.i64("subscribers", 1, 64));
+  o->cancel = a.f64("cancel", 0, 100) / 100;
+  o->market = a.f64("market", 0, 100) / 100;
+  o->malformed = a.f64("malformed", 0, 100) / 100;
+  o->over_limit = a.f64("over-limit", 0, 100) / 100;
+  o->seed = static_cast<std::uint64_t>(a.i64("seed", 0, INT64_MAX));
+  if (!a.error().empty()) return a.error();
+  if (o->listen.empty() && o->duration <= 0) return "orders: --duration must be more than 0 (like 2s)";
+  if (o->tick <= 0) return "orders: --tick-every must be more than 0 (like 1ms)";
+  if (o->cancel + o->market > 1) return "orders: --cancel plus --market is over 100 percent";
+  if (static_cast<std::uint64_t>(o->accounts) * o->symbols > (1u << 24))
+    return "orders: --accounts x --symbols is over 16777216 (the risk table holds a position for each pair)";
+  if (!o->listen.empty()) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (std::string err = split_host_port(o->listen, &host, &port); !err.empty()) return "orders: --listen " + err;
+  }
+  return "";
+}
+
+std::string check(int argc, char** argv) {
+  Options o;
+  return parse(argc, argv, &o);
+}
+
+int orders_main(int argc, char** argv, Summary& out) {
+  Options o;
+  if (std::string err = parse(argc, argv, &o); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 2;
+  }
+  std::uint32_t shards = o.shards != 0 ? o.shards : static_cast<std::uint32_t>(gmp::procs());
+  shards = std::min(shards, o.symbols);
+  orders::Universe u{o.symbols, o.accounts};
+  constexpr std::int64_t kBasePrice = 10'000;
+  orders::Risk risk(u, orders::Limits{}, kBasePrice);
+
+  PipelineConfig pc;
+  pc.universe = u;
+  pc.shards = shards;
+  pc.subscribers = o.subscribers;
+  if (!o.listen.empty()) pc.deliver = deliver_to_session;
+  Pipeline p(pc, risk);  // books and tables first: the schedule starts after
+  std::int64_t start = now_ns() + 2'000'000;  // the stages are up by then
+  p.set_measure_from(start + o.warmup);
+  std::atomic<bool> stop_ticks{false};
+  for (std::uint32_t i = 0; i < shards; i++) p.add_risk_sender(i, 1);
+  p.start();
+  for (std::uint32_t i = 0; i < shards; i++) {
+    gmp::go([&p, i, &o, &stop_ticks] { ticker(p, p.shard(i), o.tick, kBasePrice, stop_ticks, o.seed); });
+  }
+
+  RunTotals totals;
+  totals.rate_asked = o.rate;
+  totals.start_ns = start;
+  if (!o.listen.empty()) {
+    int rc = serve(o.listen, o.duration, p, totals, out);
+    stop_ticks.store(true, std::memory_order_release);
+    p.wait();
+    if (rc != 0) return rc;
+  } else {
+    GenConfig g;
+    g.mean_gap_ns = 1e9 * shards / o.rate;
+    g.start = start;
+    g.end = start + o.duration;
+    g.give_up = g.end + std::max<std::int64_t>(o.duration, 1'000'000'000);
+    g.spin_ns = o.spin;
+    g.cancel = o.cancel;
+    g.market = o.market;
+    g.malformed = o.malformed;
+    g.over_limit = o.over_limit;
+    g.seed = o.seed;
+    World w{u, &risk, kBasePrice, orders::Limits{}.max_qty};
+    std::vector<GenResult> res(shards);
+    gmp::WaitGroup gens;
+    gens.add(shards);
+    for (std::uint32_t i = 0; i < shards; i++) {
+      gmp::go([&, i] {
+        generator(p.shard(i), g, w, shards, res[i]);
+        gens.done();
+      });
+    }
+    gens.wait();
+    stop_ticks.store(true, std::memory_order_release);
+    p.wait();
+    for (const GenResult& r : res) {
+      totals.generated += r.sent;
+      totals.unsent += r.unsent;
+      totals.batches += r.batches;
+    }
+    totals.end_ns = g.end;
+  }
+  return report(p, totals, out) ? 0 : 1;
+}
+
+const gmp::tools::WorkloadRegistration reg{
+    {"orders", "order-matching pipeline: open-loop orders (or TCP with --listen) through risk and books",
+     help, orders_main, check}};
+
+}  // namespace
+}  // namespace gmp::tools::orders_wl
