@@ -14,7 +14,9 @@
 //     switches only, and no other P can reap a P's ring (the timer module's
 //     own hook also has an idle P steal overdue timers, where one exists);
 //   - wakes a P when some P sits on queued work while Ps idle and no M spins
-//     (a G parked in an empty runnext does not wake anyone by itself).
+//     (a G parked in an empty runnext does not wake anyone by itself);
+//   - reports a deadlock when nothing can run or wake anything (Note
+//     [Deadlock] in deadlock.cpp).
 #include "sched/sysmon.hpp"
 
 #include <mutex>
@@ -26,6 +28,7 @@
 
 #include "base/check.hpp"
 #include "base/clock.hpp"
+#include "sched/deadlock.hpp"
 #include "sched/sched.hpp"
 #include "trace/probes.hpp"
 
@@ -220,6 +223,7 @@ void sysmon_main() {
     sched.coarse_now_ns.store(now, std::memory_order_relaxed);
     TickResult r = check_ps(now);
     for (int i = 0; i < n_hooks; i++) hooks[i].fn(now);
+    if (!r.acted && !r.syscall) check_deadlock(now);
     // As Go's sysmon: tick fast while there is something to do (a hog to
     // confirm, a P to wake, a P in a blocking call to retake), back off
     // (doubling after 50 quiet ticks, up to 10 ms) when there is not. A VM
