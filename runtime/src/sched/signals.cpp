@@ -180,6 +180,8 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
 
 }  // namespace
 
+bool crash_in_progress() noexcept { return crashing_tid.load(std::memory_order_relaxed) != 0; }
+
 void signals_install() noexcept {
   if (installed) return;
   // backtrace() loads libgcc on first use, which is not safe in a handler.

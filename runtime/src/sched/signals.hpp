@@ -15,5 +15,7 @@ void signals_uninstall() noexcept;
 // Gives the calling M its signal stack, for the M's whole life.
 void signals_init_thread(M* mp) noexcept;
 void signals_fini_thread(M* mp) noexcept;
+// A crash report is being written: other reports (sysmon's) hold theirs.
+bool crash_in_progress() noexcept;
 
 }  // namespace gmp::detail
