@@ -66,7 +66,7 @@ int dump_goroutines(int fd, bool /*all*/, const G* skip) noexcept {
   auto write_g = [&](G* gp) {
     GStatus st = gp->status.load(std::memory_order_relaxed);
     if (st == GStatus::kIdle || st == GStatus::kDead || gp->is_g0 || gp == skip) return;
-    char buf[512];
+    char buf[1024];
     int n = 0;
     WaitReason wr = gp->wait_reason.load(std::memory_order_relaxed);
     std::int64_t since = gp->state_since_ns.load(std::memory_order_relaxed);
@@ -83,7 +83,11 @@ int dump_goroutines(int fd, bool /*all*/, const G* skip) noexcept {
     if (lp != nullptr) n += std::snprintf(buf + n, sizeof buf - n, ", P %d", lp->id);
     n += std::snprintf(buf + n, sizeof buf - n, "]:\n");
     Dl_info info;
-    if (gp->creator_pc != nullptr && dladdr(gp->creator_pc, &info) != 0 && info.dli_sname != nullptr) {
+    char where[384];
+    if (gp->creator_pc != nullptr && tb.ok() && tb.symbolize(gp->creator_pc, where, sizeof where)) {
+      n += std::snprintf(buf + n, sizeof buf - n, "created by %s (goroutine %llu)\n", where,
+                         static_cast<unsigned long long>(gp->parent_id));
+    } else if (gp->creator_pc != nullptr && dladdr(gp->creator_pc, &info) != 0 && info.dli_sname != nullptr) {
       n += std::snprintf(buf + n, sizeof buf - n, "created by %s+0x%lx (goroutine %llu)\n", info.dli_sname,
                          static_cast<unsigned long>(reinterpret_cast<std::uintptr_t>(gp->creator_pc) -
                                                     reinterpret_cast<std::uintptr_t>(info.dli_saddr)),

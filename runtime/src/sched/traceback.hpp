@@ -2,6 +2,7 @@
 // goroutine dumps and crash reports (traceback.cpp).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace gmp::detail {
@@ -43,6 +44,8 @@ class Traceback {
   //             file:line +0xoff (module)
   // Returns the number of frames, or -1 when no unwinder could be set up.
   int write(int fd, const UnwindStart& start, int max_frames = 64) noexcept;
+  // "function at file:line" (or "function+0xoff") for a return address.
+  bool symbolize(const void* pc, char* buf, std::size_t size) noexcept;
 
  private:
   void* dwfl_ = nullptr;  // Dwfl*
