@@ -46,12 +46,16 @@ namespace gmp::detail {
 namespace {
 
 constexpr std::int64_t kConfirmNs = 100'000'000;
+// At most one /proc read per this (sysmon ticks every 10 ms when idle; a
+// program whose goroutines all wait for its main thread is idle for long).
+constexpr std::int64_t kThreadCountEveryNs = 25'000'000;
 
 std::atomic<int> n_plain_waiting{0};
 std::atomic<int> n_no_wakers{0};
 
 // Sysmon only.
 std::int64_t candidate_since = -1;
+std::int64_t last_count_ns = 0;
 std::uint64_t candidate_sig = 0;
 
 struct NoWakerMark {
@@ -107,13 +111,18 @@ bool all_asleep() noexcept {
 PlainWait::PlainWait() noexcept { n_plain_waiting.fetch_add(1, std::memory_order_seq_cst); }
 PlainWait::~PlainWait() { n_plain_waiting.fetch_sub(1, std::memory_order_seq_cst); }
 
-void deadlock_reset() noexcept { candidate_since = -1; }
+void deadlock_reset() noexcept {
+  candidate_since = -1;
+  last_count_ns = 0;
+}
 
 void check_deadlock(std::int64_t now) noexcept {
   if (!all_asleep()) {
     candidate_since = -1;
     return;
   }
+  if (now - last_count_ns < kThreadCountEveryNs) return;
+  last_count_ns = now;
   const int known = sched.mcount.load() + 1 /* sysmon */ + n_plain_waiting.load() + n_no_wakers.load();
   if (process_threads() != known || !all_asleep()) {
     candidate_since = -1;
