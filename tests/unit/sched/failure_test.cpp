@@ -363,18 +363,19 @@ TEST(RawBlockingCall, IsReportedAndItsPsQueueMoved) {
   ASSERT_EQ(pipe(fd), 0);
   std::atomic<int> ran{0};
   std::atomic<bool> blocked{false};
-  // Keep both Ps busy with goroutines that yield, so that the reader's P
-  // has a queue behind it.
+  // The reader spawns goroutines that yield onto its own P just before it
+  // blocks: its P has a queue behind it (another P steals at most half of
+  // it, and then has work of its own).
   std::atomic<bool> stop{false};
-  for (int i = 0; i < 4; i++) {
-    gmp::go([&] {
-      while (!stop.load()) {
-        ran.fetch_add(1);
-        gmp::yield();
-      }
-    });
-  }
   gmp::go([&] {
+    for (int i = 0; i < 6; i++) {
+      gmp::go([&] {
+        while (!stop.load()) {
+          ran.fetch_add(1);
+          gmp::yield();
+        }
+      });
+    }
     blocked.store(true);
     char b;
     (void)!::read(fd[0], &b, 1);
