@@ -232,8 +232,13 @@ bool stop_runtime(std::int64_t bound_ns) {
           if (bound_ns >= 0 && now - t0 >= bound_ns) return false;
           std::int64_t until = now + kStopRecheckNs;
           if (bound_ns >= 0 && until > t0 + bound_ns) until = t0 + bound_ns;
-          timespec ts{static_cast<time_t>(until / 1'000'000'000), static_cast<long>(until % 1'000'000'000)};
-          if (pthread_clockjoin_np(mp->thread, nullptr, CLOCK_MONOTONIC, &ts) == 0) break;
+          // pthread_timedjoin_np, not clockjoin: sanitizers know it as a join.
+          timespec ts;
+          clock_gettime(CLOCK_REALTIME, &ts);
+          const std::int64_t abs = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec + (until - now);
+          ts.tv_sec = static_cast<time_t>(abs / 1'000'000'000);
+          ts.tv_nsec = static_cast<long>(abs % 1'000'000'000);
+          if (pthread_timedjoin_np(mp->thread, nullptr, &ts) == 0) break;
           {
             std::lock_guard<std::mutex> slk(sched.lock);
             flag_running_gs_locked();
@@ -248,9 +253,21 @@ bool stop_runtime(std::int64_t bound_ns) {
       }
     }
   };
-  if (!join_new_ms()) return false;
+  // Giving up: still join sysmon and every M that has finished (all but
+  // the stuck ones), so that no finished thread is left unjoined.
+  auto give_up = [&joined] {
+    sysmon_stop();
+    std::vector<M*> rest;
+    {
+      std::lock_guard<std::mutex> slk(sched.lock);
+      rest.assign(sched.allm.begin() + static_cast<std::ptrdiff_t>(joined), sched.allm.end());
+    }
+    for (M* mp : rest) (void)pthread_tryjoin_np(mp->thread, nullptr);
+    return false;
+  };
+  if (!join_new_ms()) return give_up();
   sysmon_stop();
-  if (!join_new_ms()) return false;  // sysmon may have started one before it stopped
+  if (!join_new_ms()) return give_up();  // sysmon may have started one before it stopped
   io_stop();
   {
     std::lock_guard<std::mutex> slk(sched.lock);
