@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -318,10 +320,36 @@ class Spinner {
   std::atomic<bool> running_{false}, stop_{false}, done_{false};
 };
 
+// Without bounded stops these would wait for ever: a watchdog turns that
+// into a failure with a message (and ends the binary: the stop cannot be
+// undone).
 class BoundedStop : public testing::Test {
  protected:
-  void SetUp() override { ASSERT_EQ(gmp::start({.procs = 2, .pin = false, .report_hogs = false}), ""); }
-  void TearDown() override { gmp::stop(); }
+  void SetUp() override {
+    watchdog_ = std::thread([this] {
+      std::unique_lock<std::mutex> lk(mu_);
+      if (!cv_.wait_for(lk, 60s, [this] { return done_; })) {
+        std::fprintf(stderr, "BoundedStop: the test has not finished in 60 s: a stop waits for ever\n");
+        std::_Exit(1);
+      }
+    });
+    ASSERT_EQ(gmp::start({.procs = 2, .pin = false, .report_hogs = false}), "");
+  }
+  void TearDown() override {
+    gmp::stop();
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    watchdog_.join();
+  }
+
+ private:
+  std::thread watchdog_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
 };
 
 TEST_F(BoundedStop, DumpProceedsPastAGoroutineWithoutASafePoint) {
