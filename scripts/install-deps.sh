@@ -8,6 +8,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config git
   # runtime
   liburing-dev libjemalloc-dev systemtap-sdt-dev libtomlplusplus-dev
+  libdw-dev  # symbolized stacks in crash reports and goroutine dumps
   # observability
   libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev prometheus-cpp-dev
   # tests and benchmarks

@@ -5,8 +5,9 @@
 // WORKLOAD is a built-in (workloads/) or a path to a shared object exporting
 // `extern "C" int gmp_main(int argc, char** argv)`, which runs as the first
 // goroutine. A start banner goes to stderr; at exit one logfmt summary line
-// goes to stdout. Exit status: the workload's (0 ok, 1 failed), 2 for bad
-// usage.
+// goes to stdout. Exit status (docs/FAILURES.md, "Exit status"): the
+// workload's own, except 2 (gmprun's bad usage) and 70 (a fatal runtime
+// error), which a workload's status never reads as.
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "common/args.hpp"
 #include "common/summary.hpp"
 #include "gmp/gmp.hpp"
+#include "sched/exit.hpp"
 #include "workload.hpp"
 
 namespace {
@@ -66,7 +68,9 @@ std::string usage(const Args& a) {
     if (name.size() < 16) name.resize(16, ' ');
     s += name + w.summary + "\n";
   }
-  s += "\nexit status: 0 the workload succeeded, 1 it failed, 2 bad usage or bad workload.\n";
+  s += "\nexit status: the workload's own (0 ok); 2 bad usage or bad workload; 70 a fatal runtime error\n"
+       "(deadlock, stack overflow); 128+N killed by signal N (a crash report precedes it). A workload\n"
+       "status of 2 or 70, or outside 1-255, exits 1 (the summary's exit_code keeps it).\n";
   return s;
 }
 
@@ -76,6 +80,15 @@ int bad(const std::string& msg) {
 }
 
 using GmpMain = int (*)(int, char**);
+
+// gmprun's status for a workload that returned rc: rc itself, unless it
+// would read as gmprun's own (2 bad usage, 70 fatal runtime error) or is
+// not an exit status (outside 0-255): then 1, "failed".
+int exit_status(int rc) {
+  if (rc == 0) return 0;
+  if (rc < 1 || rc > 255 || rc == 2 || rc == gmp::detail::kFatalExitStatus) return 1;
+  return rc;
+}
 
 void print_banner(const gmp::Config& cfg, const std::string& workload) {
   std::string cpus;
@@ -121,6 +134,7 @@ class SignalThread {
   }
   void start(std::string pool_config) {
     th_ = std::thread([this, path = std::move(pool_config)] {
+      gmp::thread_wakes_no_goroutine();  // a deadlock is still one while it waits here
       for (;;) {
         int sig = 0;
         if (sigwait(&set_, &sig) != 0 || sig == SIGUSR2) return;
@@ -256,10 +270,12 @@ int main(int argc, char** argv) {
   gmp::SchedStats st = gmp::sched_stats();
   int procs = gmp::config().procs;
   signals.stop();
-  gmp::stop();
 
   // A built-in returns 2 after printing its one-line usage error.
-  if (rc == 2 && builtin != nullptr) return 2;
+  if (rc == 2 && builtin != nullptr) {
+    gmp::try_stop(gmp::detail::kExitGrace);
+    return 2;
+  }
   summary.set("ok", rc == 0);
   summary.set("exit_code", rc);
   summary.set("procs", procs);
@@ -280,5 +296,11 @@ int main(int argc, char** argv) {
   summary.set("max_rss_kib", static_cast<std::int64_t>(ru.ru_maxrss));
   std::printf("%s\n", summary.line().c_str());
   std::fflush(stdout);
-  return rc == 0 ? 0 : (rc == 2 ? 2 : 1);
+  const int status = exit_status(rc);
+  if (status != rc) std::fprintf(stderr, "gmprun: the workload returned %d; exiting %d\n", rc, status);
+  // The program ends when main returns, whatever the other goroutines do:
+  // if they cannot be stopped in time, returning exits without them
+  // (gmp::try_stop).
+  gmp::try_stop(gmp::detail::kExitGrace);
+  return status;
 }

@@ -72,16 +72,36 @@ std::string validate(const Config& cfg);
 // REQUIRES: the runtime is not running.
 std::string start(const Config& cfg = {});
 
-// Stops the runtime: Ms finish the goroutine they are running (at its next
-// switch), then exit. Goroutines still parked or queued are discarded: their
-// closures are destroyed, their stacks unmapped.
+// Stops the runtime: every M finishes the goroutine it is running (at its
+// next safe point: running goroutines are asked to yield), then exits.
+// Goroutines still parked or queued are discarded: their closures are
+// destroyed, their stacks unmapped. An M that does not come back (its
+// goroutine loops without a safe point, or blocks in the kernel) is waited
+// for, and named on stderr after 1 s.
 // REQUIRES: called from a thread that is not an M of this runtime.
 void stop();
 
+// Like stop(), but gives up when some M has not finished within `grace`:
+// returns false, and the runtime is left stopping, neither usable nor
+// restartable. End the process then: returning from main or exit() ends it
+// at once with that status, stdio flushed (docs/FAILURES.md, "Exit").
+bool try_stop(std::chrono::nanoseconds grace);
+
 // Starts the runtime, runs `main_fn` as the first goroutine, waits for it to
-// return, stops the runtime and returns what main_fn returned. If start fails
-// it prints the reason to stderr and returns 2.
+// return, stops the runtime and returns what main_fn returned. As in Go, the
+// program ends when main returns: if the other goroutines cannot be stopped
+// within 2 s (a loop without a safe point, a blocking system call), the
+// process exits with main_fn's status (stdio flushed) instead of
+// returning. If start fails it prints the reason to stderr and returns 2.
 int run(const Config& cfg, std::function<int()> main_fn);
+
+// Deadlock detection ("fatal error: all goroutines are asleep - deadlock!",
+// docs/FAILURES.md) counts every thread of the process that is not one of
+// the runtime's, and is not blocked in a runtime wait, as one that might
+// still wake a goroutine, and reports nothing while one exists. A plain
+// thread that never will (a signal-handling or logging thread) says so
+// here; it holds until the thread ends.
+void thread_wakes_no_goroutine() noexcept;
 
 bool running() noexcept;
 

@@ -46,6 +46,16 @@ const char* reason_name(Reason r) noexcept;
 // REQUIRES: the runtime is running. Callable from a goroutine or a plain
 // thread (not from g0, a signal handler or a timer callback).
 void stop_the_world(Reason reason) noexcept;
+// Like stop_the_world, but waits at most `bound` for running Ps to reach a
+// safe point. Returns "" when every P stopped; else one line naming the
+// goroutine (P, M, how long it has run) that did not, and the caller holds
+// a partly stopped world: those Ps still run. Either way the caller calls
+// start_the_world(). The dump, reload_config and set_procs use it with a
+// 1 s bound (docs/FAILURES.md, "A goroutine that never yields").
+std::string try_stop_the_world(Reason reason, std::chrono::nanoseconds bound);
+// The bound of what a user triggers from outside (SIGQUIT, SIGHUP,
+// set_procs).
+inline constexpr std::chrono::seconds kStopBound{1};
 // REQUIRES: the caller stopped the world.
 void start_the_world() noexcept;
 // True while the world is stopped (or stopping).
@@ -160,13 +170,16 @@ SweepResult sweep_pools() noexcept;
 
 // Validates the pool config file and applies it under stop-the-world
 // (kConfigReload). Returns "" or the reason it was refused; a refused change
-// (invalid, or growing pool memory by more than 15 %) keeps the old config.
+// (invalid, growing pool memory by more than 15 %, or a goroutine that does
+// not reach a safe point within kStopBound) keeps the old config.
 std::string reload_config(const std::string& path);
 
 // Stops the world (kGoroutineDump) and writes every goroutine (id, state,
-// wait reason, time in that state, P/M, creation site) and every P to fd,
-// without allocating from the pool. Returns the number of goroutines
-// written, or -1.
+// wait reason, time in that state, P/M, creation site, and the stack where
+// it waits) and every P to fd, without allocating from the pool. A
+// goroutine that does not reach a safe point within kStopBound does not
+// hold it up: the dump says so and shows it running. Returns the number of
+// goroutines written, or -1.
 int dump_goroutines(int fd) noexcept;
 
 }  // namespace stw

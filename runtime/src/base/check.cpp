@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "sched/dump.hpp"
+#include "sched/exit.hpp"
 
 namespace gmp::detail {
 
@@ -41,8 +42,9 @@ void fatal(const char* fmt, ...) noexcept {
   bool has_prefix = fmt[0] == 'r' && fmt[1] == 'u' && fmt[2] == 'n' && fmt[7] == ':';
   vwrite_line(has_prefix ? nullptr : "runtime: ", fmt, ap);
   va_end(ap);
+  errorf("%s", "");
   dump_goroutines(STDERR_FILENO, /*all=*/true);
-  std::abort();
+  fatal_exit();
 }
 
 }  // namespace gmp::detail

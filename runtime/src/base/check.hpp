@@ -1,7 +1,8 @@
 // base/check.hpp — fatal errors for broken invariants (Go's throw).
 //
 // GMP_CHECK is always on: a broken invariant in a scheduler is never safe to
-// continue past. fatal() prints "runtime: <msg>", a goroutine dump, and aborts.
+// continue past. fatal() prints "runtime: <msg>", a goroutine dump, and ends
+// the process with the fatal status, 70 (sched/exit.hpp; docs/FAILURES.md).
 // It allocates nothing from the runtime's pools and is usable on any stack.
 #pragma once
 

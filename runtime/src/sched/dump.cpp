@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "sched/allgs.hpp"
 #include "sched/sched.hpp"
+#include "sched/traceback.hpp"
 
 namespace gmp::detail {
 
@@ -55,15 +57,16 @@ void dump_sched(int fd) noexcept {
   (void)r;
 }
 
-int dump_goroutines(int fd, bool /*all*/) noexcept {
+int dump_goroutines(int fd, bool /*all*/, const G* skip) noexcept {
   // State timestamps come from sysmon's coarse clock (≤ 10 ms behind): so
   // does "now", so that a G that just changed state shows 0 ms, not less.
   const std::int64_t now = sched.coarse_now_ns.load(std::memory_order_relaxed);
   int count = 0;
+  Traceback tb;  // Note [Walking a goroutine's stack] in traceback.cpp
   auto write_g = [&](G* gp) {
     GStatus st = gp->status.load(std::memory_order_relaxed);
-    if (st == GStatus::kIdle || st == GStatus::kDead || gp->is_g0) return;
-    char buf[512];
+    if (st == GStatus::kIdle || st == GStatus::kDead || gp->is_g0 || gp == skip) return;
+    char buf[1024];
     int n = 0;
     WaitReason wr = gp->wait_reason.load(std::memory_order_relaxed);
     std::int64_t since = gp->state_since_ns.load(std::memory_order_relaxed);
@@ -80,7 +83,11 @@ int dump_goroutines(int fd, bool /*all*/) noexcept {
     if (lp != nullptr) n += std::snprintf(buf + n, sizeof buf - n, ", P %d", lp->id);
     n += std::snprintf(buf + n, sizeof buf - n, "]:\n");
     Dl_info info;
-    if (gp->creator_pc != nullptr && dladdr(gp->creator_pc, &info) != 0 && info.dli_sname != nullptr) {
+    char where[384];
+    if (gp->creator_pc != nullptr && tb.ok() && tb.symbolize(gp->creator_pc, where, sizeof where)) {
+      n += std::snprintf(buf + n, sizeof buf - n, "created by %s (goroutine %llu)\n", where,
+                         static_cast<unsigned long long>(gp->parent_id));
+    } else if (gp->creator_pc != nullptr && dladdr(gp->creator_pc, &info) != 0 && info.dli_sname != nullptr) {
       n += std::snprintf(buf + n, sizeof buf - n, "created by %s+0x%lx (goroutine %llu)\n", info.dli_sname,
                          static_cast<unsigned long>(reinterpret_cast<std::uintptr_t>(gp->creator_pc) -
                                                     reinterpret_cast<std::uintptr_t>(info.dli_saddr)),
@@ -90,8 +97,22 @@ int dump_goroutines(int fd, bool /*all*/) noexcept {
                          static_cast<unsigned long long>(gp->parent_id));
     }
     if (n > static_cast<int>(sizeof buf) - 2) n = sizeof buf - 2;
-    buf[n++] = '\n';
     ssize_t r = ::write(fd, buf, n);
+    // Where it waits: its saved context (a running G's stack changes under
+    // us, and one that never ran has none).
+    UnwindStart start;
+    auto say = [fd](const char* m) {
+      ssize_t w = ::write(fd, m, std::strlen(m));
+      (void)w;
+    };
+    if (st == GStatus::kRunning) {
+      say("\t(running: its stack is not read while it runs)\n");
+    } else if (!gp->started) {
+      say("\t(not started yet)\n");
+    } else if (!tb.ok() || !unwind_start_parked(gp, &start) || tb.write(fd, start) <= 0) {
+      say("\t(stack not available)\n");
+    }
+    r = ::write(fd, "\n", 1);
     (void)r;
     count++;
   };

@@ -3,11 +3,19 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <time.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <new>
 
 #include "base/check.hpp"
+#include "base/clock.hpp"
+#include "sched/dump.hpp"
+#include "sched/deadlock.hpp"
+#include "sched/exit.hpp"
 #include "gmp/go.hpp"
 #include "base/futex.hpp"
 #include "sched/allgs.hpp"
@@ -125,6 +133,8 @@ std::string start(const Config& cfg_in) {
     sched.allp[i] = pp;
   }
   signals_install();
+  exit_hook_install();
+  deadlock_reset();
   io_start(sched.procs_cap);
   // Before any M runs: channels made from here on by the P's M are elided.
   if (cfg.procs == 1 && cfg.lock_elision) elision_on();
@@ -134,10 +144,59 @@ std::string start(const Config& cfg_in) {
   return "";
 }
 
-void stop() {
+namespace {
+
+// Note [Stopping with goroutines still running]
+// gmp::stop asks every M to finish: parked Ms are woken, and the goroutine
+// each running M runs is asked to yield (its preempt flag, re-set every
+// 10 ms for a G an M picked up meanwhile), so a loop with safe points
+// (gmp::preempt_point, any runtime call) lets its M see the stop at once.
+// An M can still not come back: its goroutine loops without a safe point,
+// sits in a raw blocking system call, or in a gmp::blocking call that does
+// not return. gmp::stop then waits for it (and says so once, after
+// kStopReportNs: never a silent hang); try_stop gives up at its bound and
+// leaves the runtime stopping: its memory stays, since those Ms still use
+// it, and the process must end (return from main or exit(): the exit hook
+// in exit.cpp ends it without running destructors those Ms could race).
+// gmp::run and gmprun do that, as a Go program exits when main returns
+// whatever its other goroutines are doing.
+constexpr std::int64_t kStopReportNs = 1'000'000'000;
+constexpr std::int64_t kStopRecheckNs = 10'000'000;
+
+void flag_running_gs_locked() {
+  using namespace detail;
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    if (G* gp = pp->curg.load(std::memory_order_acquire)) gp->preempt.store(kPreemptYield, std::memory_order_relaxed);
+  }
+}
+
+// One line naming an M that has not exited and what its P runs.
+void report_unstopped(detail::M* mp, std::int64_t waited_ns) {
+  using namespace detail;
+  std::lock_guard<std::mutex> slk(sched.lock);
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    if (pp->m.load(std::memory_order_relaxed) != mp) continue;
+    G* gp = pp->curg.load(std::memory_order_acquire);
+    if (gp != nullptr) {
+      errorf("runtime: gmp::stop has waited %lld ms for M %d: goroutine %llu on P %d (%s) has not reached a safe point",
+             static_cast<long long>(waited_ns / 1'000'000), mp->id, static_cast<unsigned long long>(g_id_relaxed(gp)),
+             pp->id, pstatus_name(pp->status.load(std::memory_order_relaxed)));
+      return;
+    }
+  }
+  errorf("runtime: gmp::stop has waited %lld ms for M %d (in a blocking call or the kernel, without a P)",
+         static_cast<long long>(waited_ns / 1'000'000), mp->id);
+}
+
+// Stops the runtime (Note [Stopping with goroutines still running]).
+// bound_ns < 0: waits as long as it takes. Returns false when an M has not
+// exited within bound_ns; the runtime is then left stopping.
+bool stop_runtime(std::int64_t bound_ns) {
   using namespace detail;
   std::lock_guard<std::mutex> lk(lifecycle_mu);
-  if (!sched.running.load()) return;
+  if (!sched.running.load()) return true;
   GMP_CHECK(getm() == nullptr, "runtime: gmp::stop called from a goroutine or M (call it from a plain thread)");
   // Ms exit with goroutines mid-run (and may hand the P around): no more
   // single-owner guarantee from here.
@@ -147,30 +206,68 @@ void stop() {
     sched.stop_requested.store(1);
     sched.stopping.store(true, std::memory_order_release);
     syscall_wake_waiters_locked();
+    flag_running_gs_locked();
   }
+  const std::int64_t t0 = nanotime();
   // Wake every parked M (running ones notice at their next switch) and
   // join it, then any M started meanwhile (a startm that passed its
   // stopping check, sysmon's hand-off, a stop-the-world's restart), never
   // holding sched.lock across a join: a new M takes it first thing
   // (m_main), so joining it under the lock deadlocked.
   std::size_t joined = 0;
-  auto join_new_ms = [&joined] {
+  bool reported = false;
+  auto join_new_ms = [&]() -> bool {
     for (;;) {
       std::vector<M*> more;
       {
         std::lock_guard<std::mutex> slk(sched.lock);
         more.assign(sched.allm.begin() + static_cast<std::ptrdiff_t>(joined), sched.allm.end());
       }
-      if (more.empty()) return;
+      if (more.empty()) return true;
       for (M* mp : more) mp->park.wakeup();
       io_wake_all();  // Ms waiting in their P's ring
-      for (M* mp : more) pthread_join(mp->thread, nullptr);
-      joined += more.size();
+      for (M* mp : more) {
+        for (;;) {
+          std::int64_t now = nanotime();
+          if (bound_ns >= 0 && now - t0 >= bound_ns) return false;
+          std::int64_t until = now + kStopRecheckNs;
+          if (bound_ns >= 0 && until > t0 + bound_ns) until = t0 + bound_ns;
+          // pthread_timedjoin_np, not clockjoin: sanitizers know it as a join.
+          timespec ts;
+          clock_gettime(CLOCK_REALTIME, &ts);
+          const std::int64_t abs = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec + (until - now);
+          ts.tv_sec = static_cast<time_t>(abs / 1'000'000'000);
+          ts.tv_nsec = static_cast<long>(abs % 1'000'000'000);
+          if (pthread_timedjoin_np(mp->thread, nullptr, &ts) == 0) break;
+          {
+            std::lock_guard<std::mutex> slk(sched.lock);
+            flag_running_gs_locked();
+          }
+          io_wake_all();
+          if (!reported && nanotime() - t0 >= kStopReportNs && bound_ns < 0) {
+            reported = true;
+            report_unstopped(mp, nanotime() - t0);
+          }
+        }
+        joined++;
+      }
     }
   };
-  join_new_ms();
+  // Giving up: still join sysmon and every M that has finished (all but
+  // the stuck ones), so that no finished thread is left unjoined.
+  auto give_up = [&joined] {
+    sysmon_stop();
+    std::vector<M*> rest;
+    {
+      std::lock_guard<std::mutex> slk(sched.lock);
+      rest.assign(sched.allm.begin() + static_cast<std::ptrdiff_t>(joined), sched.allm.end());
+    }
+    for (M* mp : rest) (void)pthread_tryjoin_np(mp->thread, nullptr);
+    return false;
+  };
+  if (!join_new_ms()) return give_up();
   sysmon_stop();
-  join_new_ms();  // sysmon may have started one before it stopped
+  if (!join_new_ms()) return give_up();  // sysmon may have started one before it stopped
   io_stop();
   {
     std::lock_guard<std::mutex> slk(sched.lock);
@@ -194,7 +291,14 @@ void stop() {
   sched.allp_len = 0;
   signals_uninstall();
   sched.running.store(false, std::memory_order_release);
+  return true;
 }
+
+}  // namespace
+
+void stop() { stop_runtime(-1); }
+
+bool try_stop(std::chrono::nanoseconds grace) { return stop_runtime(grace.count() < 0 ? 0 : grace.count()); }
 
 int run(const Config& cfg, std::function<int()> main_fn) {
   if (std::string err = start(cfg); !err.empty()) {
@@ -207,8 +311,16 @@ int run(const Config& cfg, std::function<int()> main_fn) {
     rc = main_fn();
     done.wakeup();
   });
-  done.sleep();
-  stop();
+  {
+    detail::PlainWait pw;  // this thread cannot wake a goroutine meanwhile (deadlock.cpp)
+    done.sleep();
+  }
+  // When main returns the program ends (Note [Stopping with goroutines
+  // still running]): if the others cannot be stopped in time, exit.
+  if (!try_stop(detail::kExitGrace)) {
+    std::fflush(nullptr);
+    std::exit(rc);
+  }
   return rc;
 }
 

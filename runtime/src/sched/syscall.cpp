@@ -164,6 +164,7 @@ void syscall_wake_waiters_locked() noexcept {
 }
 
 std::atomic<int> syscall_n_waiters{0};
+std::atomic<int> syscall_n_blocking{0};
 
 void syscall_reset() noexcept {
   for (SysState& s : sys_state) {
@@ -217,6 +218,7 @@ std::uint64_t entersyscall() noexcept {
   // M: from here to exitsyscall this M uses the pool as a foreign thread,
   // never the P's cache (two Ms would share it).
   mp->in_blocking = true;
+  syscall_n_blocking.fetch_add(1, std::memory_order_relaxed);
   mem::on_releasep();
   elision_lost_p();  // the P may be another M's before we are back (Note [Owner hint])
   // Status before token: whoever takes the P takes it by CAS of the token
@@ -256,6 +258,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
   M* mp = getm();
   G* gp = mp->curg;
   mp->in_blocking = false;
+  syscall_n_blocking.fetch_sub(1, std::memory_order_relaxed);
   std::uint64_t want = tok;
   if (s.token.compare_exchange_strong(want, 0, std::memory_order_acq_rel)) {
     // curg first: a stop-the-world may have stopped the P meanwhile, cleared

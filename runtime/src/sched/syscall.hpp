@@ -32,6 +32,9 @@ void syscall_reset() noexcept;
 // waiter is work (retake, find_runnable). Written under sched.lock, read
 // anywhere (relaxed).
 extern std::atomic<int> syscall_n_waiters;
+// Ms inside gmp::blocking (entersyscall..exitsyscall), P or not: a call
+// that may yet wake a goroutine (deadlock.cpp). Relaxed.
+extern std::atomic<int> syscall_n_blocking;
 inline int syscall_waiters() noexcept { return syscall_n_waiters.load(std::memory_order_relaxed); }
 
 }  // namespace gmp::detail

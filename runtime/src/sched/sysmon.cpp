@@ -14,19 +14,29 @@
 //     switches only, and no other P can reap a P's ring (the timer module's
 //     own hook also has an idle P steal overdue timers, where one exists);
 //   - wakes a P when some P sits on queued work while Ps idle and no M spins
-//     (a G parked in an empty runnext does not wake anyone by itself).
+//     (a G parked in an empty runnext does not wake anyone by itself);
+//   - reports a deadlock when nothing can run or wake anything (Note
+//     [Deadlock] in deadlock.cpp);
+//   - reports a goroutine asleep in a raw blocking system call while its P
+//     has queued work, and moves that work (Note [Raw blocking calls]).
 #include "sched/sysmon.hpp"
 
 #include <mutex>
 #include <thread>
 
+#include <cstdio>
+#include <cstring>
+
+#include <fcntl.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/check.hpp"
 #include "base/clock.hpp"
+#include "sched/deadlock.hpp"
 #include "sched/sched.hpp"
+#include "sched/signals.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail {
@@ -49,6 +59,45 @@ struct PTick {
 std::int64_t m_cpu_ns(P* pp) noexcept {
   M* mp = pp->m.load(std::memory_order_acquire);
   return mp == nullptr ? -1 : thread_cpu_ns(mp->tid.load(std::memory_order_acquire));
+}
+
+// Note [Raw blocking calls]
+// A goroutine that calls read(2) (or any blocking system call) directly,
+// not through gmp::blocking or gmp::io, keeps its P while its M sleeps in
+// the kernel: nothing else runs on that P meanwhile. The hog clock sees a
+// P without a switch; the CPU-time check then finds its M off the CPU, and
+// its state in /proc ('S' or 'D': asleep, not runnable 'R') tells a blocked
+// call from an M the kernel merely preempted. If the P has queued work,
+// sysmon reports it once per call, counts it as a hog, and moves the P's
+// queue to the global queue for other Ps (not the P itself: the M still
+// owns it and carries on with it when the call returns). With one P there
+// is nowhere to move it: the report says so.
+
+// The state letter of pp's M thread (/proc/self/task/TID/stat), or '?'.
+char m_state(P* pp) noexcept {
+  M* mp = pp->m.load(std::memory_order_acquire);
+  const int tid = mp == nullptr ? 0 : mp->tid.load(std::memory_order_acquire);
+  if (tid <= 0) return '?';
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return '?';
+  char buf[512];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return '?';
+  buf[n] = '\0';
+  const char* paren = std::strrchr(buf, ')');
+  return paren != nullptr && paren[1] == ' ' ? paren[2] : '?';
+}
+
+int m_id(P* pp) noexcept {
+  M* mp = pp->m.load(std::memory_order_acquire);
+  return mp == nullptr ? -1 : mp->id;
+}
+
+bool has_queued_work(P* pp) noexcept {
+  return !pp->runq.empty() || !pp->inbox.empty() || sched.gq_size.load(std::memory_order_relaxed) > 0;
 }
 
 constexpr std::int64_t kMinDelayNs = 20'000;
@@ -165,9 +214,27 @@ TickResult check_ps(std::int64_t now) noexcept {
           sched.n_hogs.fetch_add(1, std::memory_order_relaxed);
           std::uint32_t moved = move_queue(pp);
           sched.n_hog_moved.fetch_add(moved, std::memory_order_relaxed);
-          if (sched.cfg.report_hogs) {
+          if (sched.cfg.report_hogs && !crash_in_progress()) {
             errorf("runtime: goroutine %llu has run %lld ms on P %d without a safe point; moved %u queued goroutines to other Ps",
                    static_cast<unsigned long long>(g_id_relaxed(gp)), static_cast<long long>(ran / 1'000'000), pp->id, moved);
+          }
+          if (moved > 0) wakep();
+        } else if (char state = m_state(pp); (state == 'S' || state == 'D') && has_queued_work(pp)) {
+          // Asleep in the kernel, not runnable: a raw blocking system call
+          // (Note [Raw blocking calls]). Reported like a hog.
+          t.hog_flagged = true;
+          std::int64_t ran = now - t.switch_since_ns;
+          sched.n_hogs.fetch_add(1, std::memory_order_relaxed);
+          std::uint32_t moved = move_queue(pp);
+          sched.n_hog_moved.fetch_add(moved, std::memory_order_relaxed);
+          if (sched.cfg.report_hogs && !crash_in_progress()) {
+            errorf("runtime: goroutine %llu has been blocked in the kernel for %lld ms on P %d (M %d), not in "
+                   "gmp::blocking; %s",
+                   static_cast<unsigned long long>(g_id_relaxed(gp)), static_cast<long long>(ran / 1'000'000), pp->id,
+                   m_id(pp),
+                   sched.nprocs == 1 ? "the goroutines queued on its P wait for it (no other P to move them to)"
+                   : moved > 0       ? "moved its P's queued goroutines to other Ps"
+                                     : "nothing was queued on its P");
           }
           if (moved > 0) wakep();
         } else {
@@ -220,6 +287,7 @@ void sysmon_main() {
     sched.coarse_now_ns.store(now, std::memory_order_relaxed);
     TickResult r = check_ps(now);
     for (int i = 0; i < n_hooks; i++) hooks[i].fn(now);
+    if (!r.acted && !r.syscall && !crash_in_progress()) check_deadlock(now);
     // As Go's sysmon: tick fast while there is something to do (a hog to
     // confirm, a P to wake, a P in a blocking call to retake), back off
     // (doubling after 50 quiet ticks, up to 10 ms) when there is not. A VM

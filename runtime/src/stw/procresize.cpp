@@ -122,7 +122,11 @@ std::string set_procs(int n) {
   }
   std::string err;
   for (int attempt = 0; attempt < 1000; attempt++) {
-    stw::stop_the_world(stw::Reason::kProcResize);
+    // Every P must stop (Note [Bounded stops] in stop.cpp).
+    if (std::string why = stw::try_stop_the_world(stw::Reason::kProcResize, stw::kStopBound); !why.empty()) {
+      stw::start_the_world();
+      return "set_procs: " + why;
+    }
     err = resize_stopped(n);
     stw::start_the_world();
     if (err.empty()) return "";

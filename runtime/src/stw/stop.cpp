@@ -45,6 +45,21 @@
 // Nested: the thread that holds the world may stop it again; only the
 // outermost start restarts it.
 //
+// Note [Bounded stops]
+// A goroutine that reaches no safe point (a loop without runtime calls, a
+// raw blocking system call) keeps its P running, so a stop that waits for
+// it waits for ever. What a user triggers from outside (SIGQUIT's dump,
+// SIGHUP's config reload, gmp::set_procs) stops with try_stop_the_world:
+// at its bound the stopper stops waiting and holds the world as it is, the
+// Ps stopped so far stopped and the others still running, and says which
+// goroutine on which P did not stop. A dump proceeds like that (the running
+// goroutine is shown as running, its stack unread); a reload or resize,
+// which needs every P, restarts the world and fails with that line. The
+// restart leaves a P that is still running alone (its M never stopped);
+// should it stop meanwhile, it is stopped like any other and restarted.
+// Unbounded stop_the_world (the program's own) still waits, reporting the
+// goroutine it waits for after the hog threshold.
+//
 // Note [Stopped Ms spin for the restart]
 // A goroutine stopper's pause lasts microseconds, while waking a parked M
 // costs tens of µs in a VM (futex wake, IPI, vCPU wake-up), and the
@@ -65,7 +80,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
+#include <string>
 
 #include "base/check.hpp"
 #include "base/clock.hpp"
@@ -390,7 +407,12 @@ void stw_reset() noexcept {
 
 namespace gmp::stw {
 
-void stop_the_world(Reason reason) noexcept {
+namespace {
+
+// Stops the world; gives up waiting for running Ps at bound_ns after the
+// decision (kNever: waits for ever) and returns false, the world then held
+// with those Ps still running (Note [Bounded stops]).
+bool stop_impl(Reason reason, std::int64_t bound_ns) noexcept {
   using namespace detail;
   GMP_CHECK(sched.running.load(std::memory_order_acquire), "runtime: stop_the_world while the runtime is not running");
   M* mp = getm();
@@ -398,7 +420,7 @@ void stop_the_world(Reason reason) noexcept {
   const std::uintptr_t me = self_id();
   if (owner.load(std::memory_order_relaxed) == me) {
     depth++;  // nested: the world is already stopped by us
-    return;
+    return true;
   }
   acquire_world();
   owner.store(self_id(), std::memory_order_relaxed);  // not `me`: yielding may have moved us
@@ -452,9 +474,15 @@ void stop_the_world(Reason reason) noexcept {
   // wakes for the first pass only); drop them at drop_at.
   std::int64_t boost_at = boost_open ? t0 + sched.cfg.stw_boost.count() : kNever;
   std::int64_t drop_at = boost_open ? t0 + kBoostMaxNs : kNever;
+  const std::int64_t give_up_at = bound_ns == kNever ? kNever : t0 + bound_ns;
   bool boost_passed = false;
+  bool gave_up = false;
   while (!all_stopped.load(std::memory_order_acquire)) {
     std::int64_t now = nanotime();
+    if (now >= give_up_at) [[unlikely]] {
+      gave_up = true;
+      break;
+    }
     if (now >= snap_at) [[unlikely]] {
       snap_at = kNever;
       if (all_stopped.load(std::memory_order_acquire)) break;  // nothing left to observe
@@ -479,6 +507,7 @@ void stop_the_world(Reason reason) noexcept {
       std::int64_t wake = now + kSleepStepNs;
       if (!boost_passed && boost_at < wake) wake = boost_at;
       if (drop_at < wake) wake = drop_at;
+      if (give_up_at < wake) wake = give_up_at;
       stopper_asleep.store(true, std::memory_order_seq_cst);
       if (!all_stopped.load(std::memory_order_seq_cst)) sched.stw_note.sleep(wake);
       stopper_asleep.store(false, std::memory_order_relaxed);
@@ -502,10 +531,42 @@ void stop_the_world(Reason reason) noexcept {
   stw_explain_stopped(t1);
   GMP_PROBE_STW_STOPPED(static_cast<int>(reason), cur_gen, cur_stopping);
 #ifndef NDEBUG
-  for (int i = 0; i < sched.nprocs; i++) {
+  for (int i = 0; i < sched.nprocs && !gave_up; i++) {
     GMP_CHECK(sched.allp[i]->status.load() == PStatus::kStopped, "runtime: P %d not stopped after stop_the_world", i);
   }
 #endif
+  return !gave_up;
+}
+
+}  // namespace
+
+void stop_the_world(Reason reason) noexcept { stop_impl(reason, detail::kNever); }
+
+std::string try_stop_the_world(Reason reason, std::chrono::nanoseconds bound) {
+  using namespace detail;
+  if (stop_impl(reason, bound.count() < 0 ? 0 : bound.count())) return "";
+  std::string why;
+  std::lock_guard<std::mutex> lk(sched.lock);
+  const std::int64_t now = nanotime();
+  for (int i = 0; i < sched.nprocs; i++) {
+    P* pp = sched.allp[i];
+    if (pp->status.load(std::memory_order_relaxed) == PStatus::kStopped) continue;
+    G* gp = pp->curg.load(std::memory_order_acquire);
+    M* mp = pp->m.load(std::memory_order_relaxed);
+    char buf[256];
+    if (gp != nullptr) {
+      const std::int64_t since = gp->state_since_ns.load(std::memory_order_relaxed);
+      std::snprintf(buf, sizeof buf, "goroutine %llu on P %d (M %d, running %lld ms) has not reached a safe point",
+                    static_cast<unsigned long long>(g_id_relaxed(gp)), pp->id, mp != nullptr ? mp->id : -1,
+                    since > 0 && now > since ? static_cast<long long>((now - since) / 1'000'000) : 0LL);
+    } else {
+      std::snprintf(buf, sizeof buf, "P %d (M %d) has not stopped", pp->id, mp != nullptr ? mp->id : -1);
+    }
+    why += (why.empty() ? "" : "; ") + std::string(buf);
+  }
+  if (why.empty()) why = "a P stopped only as the bound passed";
+  return "stop-the-world (" + std::string(reason_name(reason)) + ") gave up after " +
+         std::to_string(bound.count() / 1'000'000) + " ms: " + why;
 }
 
 void start_the_world() noexcept {
@@ -557,6 +618,8 @@ void start_the_world() noexcept {
       M* spinner = spinners[i].m;  // cleared whoever gets the P: that M gives up
       spinners[i].m = nullptr;
       if (given[i]) continue;
+      // A stop that gave up (Note [Bounded stops]): this P still runs.
+      if (pp->status.load(std::memory_order_relaxed) != PStatus::kStopped) continue;
       if (spinner != nullptr) {
         // Its M still spins for the restart: hand the P straight back, work
         // or not (it looks for work and idles the P itself, as any M does).

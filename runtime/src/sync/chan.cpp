@@ -70,6 +70,7 @@ bool park_on(ChanCore* c, WaitQ& q, void* elem, WaitReason reason) noexcept {
 }  // namespace
 
 ChanResult chan_send(ChanCore* c, void* elem, bool block) noexcept {
+  safe_point();
   c->lock.lock();
   if (c->closed.load(std::memory_order_relaxed)) {
     c->lock.unlock();
@@ -91,6 +92,7 @@ ChanResult chan_send(ChanCore* c, void* elem, bool block) noexcept {
 }
 
 ChanResult chan_recv(ChanCore* c, void* out, bool block) noexcept {
+  safe_point();
   // Fast fail for a non-blocking receive on an empty open buffered channel
   // (Go does the same lock-free check: not-ready observed at one instant;
   // cap > 0 and qcount == 0 means no sender waits).

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gmp/detail/wait.hpp"
+#include "gmp/go.hpp"
 #include "sched/sched.hpp"
 
 namespace gmp::detail {
@@ -21,6 +22,16 @@ inline void park_waiter(Waiter& w, WaitReason reason, bool (*commit)(void*), voi
     return;
   }
   wait_thread(w, commit, arg);
+}
+
+// A safe point for runtime calls that do not park (a channel operation that
+// completes at once, a select with a ready case or a default): yields if
+// sysmon, a stop-the-world or gmp::stop asked the running goroutine to, as
+// gmp::preempt_point() does (gmp/stw.hpp: any runtime call is one). Two
+// loads when nobody asked; nothing on a plain thread.
+inline void safe_point() noexcept {
+  G* gp = getg();
+  if (gp != nullptr && gp->preempt.load(std::memory_order_relaxed) != 0) [[unlikely]] preempt_slow();
 }
 
 inline void wake_waiter(Waiter& w) noexcept {

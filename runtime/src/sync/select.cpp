@@ -116,6 +116,7 @@ int finish(int r, int n) noexcept {
 std::int64_t monotonic_ns() noexcept { return nanotime(); }
 
 int select_impl(SelectCase* cases, int n, bool has_default, std::int64_t deadline_ns, bool* recv_ok) noexcept {
+  safe_point();
   GMP_CHECK(n <= kMaxCases, "runtime: select with %d channel cases (at most %d)", n, kMaxCases);
   *recv_ok = false;
   if (n == 0) {

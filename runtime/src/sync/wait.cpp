@@ -4,6 +4,7 @@
 
 #include "base/check.hpp"
 #include "base/futex.hpp"
+#include "sched/deadlock.hpp"
 #include "sched/sched.hpp"
 #include "sync/park.hpp"
 
@@ -30,6 +31,7 @@ void wait_thread(Waiter& w, bool (*commit)(void*), void* arg) noexcept {
   w.g = nullptr;
   w.woken.store(0, std::memory_order_relaxed);
   if (!commit(arg)) return;
+  PlainWait pw;  // cannot wake a goroutine meanwhile (Note [Deadlock] in sched/deadlock.cpp)
   while (w.woken.load(std::memory_order_acquire) == 0) futex_wait(&w.woken, 0);
 }
 
