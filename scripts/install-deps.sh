@@ -9,7 +9,7 @@ pkgs=(
   # runtime
   liburing-dev libjemalloc-dev systemtap-sdt-dev libtomlplusplus-dev
   # observability
-  libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev prometheus-cpp-dev
+  libbpf-dev bpftool clang llvm libelf-dev libdw-dev zlib1g-dev prometheus-cpp-dev bpftrace
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3
   # peers for side-by-side runs
