@@ -311,7 +311,7 @@ int run(Cli& c) {
   signal(SIGTERM, on_signal);
 
   using clock = std::chrono::steady_clock;
-  auto t0 = clock::now(), last = t0;
+  auto t0 = clock::now(), last = t0, last_roles = t0;
   std::vector<Section> before(units.size());
   std::string why = "interrupted";
   int child_status = -1;
@@ -330,6 +330,10 @@ int run(Cli& c) {
       usleep(100000);
     }
     double el = std::chrono::duration<double>(clock::now() - t0).count();
+    if (clock::now() - last_roles > std::chrono::milliseconds(250)) {
+      thread_roles(t.pid);  // remembered for the report after the target exits
+      last_roles = clock::now();
+    }
     if (t.launched) {
       int st = 0;
       if (waitpid(t.pid, &st, WNOHANG) == t.pid) {

@@ -116,7 +116,8 @@ std::string role_of(const std::string& comm) {
   return "other";
 }
 
-std::map<int, std::string> thread_roles(pid_t pid) {
+namespace {
+std::map<int, std::string> live_threads(pid_t pid) {
   std::map<int, std::string> out;
   std::string dir = "/proc/" + std::to_string(pid) + "/task";
   DIR* d = opendir(dir.c_str());
@@ -129,6 +130,17 @@ std::map<int, std::string> thread_roles(pid_t pid) {
     out[std::atoi(e->d_name)] = role_of(comm) == "other" ? "other:" + comm : role_of(comm);
   }
   closedir(d);
+  return out;
+}
+}  // namespace
+
+std::map<int, std::string> thread_roles(pid_t pid) {
+  // Threads that exited keep the role they were last seen with (the final
+  // report of a target that has exited still names its Ms): the tool calls
+  // this every few hundred ms while it traces.
+  static std::map<pid_t, std::map<int, std::string>> seen;
+  std::map<int, std::string>& out = seen[pid];
+  for (auto& [tid, role] : live_threads(pid)) out[tid] = role;
   return out;
 }
 
@@ -155,7 +167,7 @@ Failure check_environment() {
 
 Header read_header(const Target& t) {
   Header h;
-  for (const auto& [tid, role] : thread_roles(t.pid)) {
+  for (const auto& [tid, role] : live_threads(t.pid)) {
     h.threads++;
     if (role.rfind("M ", 0) == 0) h.ms++;
   }
