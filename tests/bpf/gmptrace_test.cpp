@@ -69,15 +69,25 @@ TEST(Gmptrace, StwPausesEqualTheRuntimesOwnCounts) {
 
 TEST(Gmptrace, RunqDelaySamplesEqualTheRuntimesOwn) {
   REQUIRE_BPF();
-  auto r = capture(kTrace + " runq -- " + kRun + " --procs 2 pingpong --count 20000");
+  // Every sample through the probe (--runq-every 1), then the default (1 in 128).
+  auto r = capture(kTrace + " --runq-every 1 runq -- " + kRun + " --procs 2 pingpong --count 20000");
   ASSERT_EQ(r.status, 0) << r.out;
   auto rt = summary(r.out, "workload=pingpong");
   auto tr = summary(r.out, "runq_delay_count=");
   ASSERT_FALSE(rt.empty() || tr.empty()) << r.out;
   EXPECT_GT(num(rt, "sched_latency_samples"), 1000u);
+  EXPECT_EQ(num(rt, "sched_latency_probed"), num(rt, "sched_latency_samples"));
   EXPECT_EQ(num(tr, "runq_delay_count"), num(rt, "sched_latency_samples"));
   double s = static_cast<double>(num(rt, "sched_latency_sum_ns"));
   EXPECT_NEAR(static_cast<double>(num(tr, "runq_delay_sum")), s, 0.05 * s);
+  auto d = capture(kTrace + " runq -- " + kRun + " --procs 2 pingpong --count 100000");
+  ASSERT_EQ(d.status, 0) << d.out;
+  rt = summary(d.out, "workload=pingpong");
+  tr = summary(d.out, "runq_delay_count=");
+  EXPECT_GT(num(rt, "sched_latency_probed"), 50u);
+  EXPECT_LT(num(rt, "sched_latency_probed") * 100, num(rt, "sched_latency_samples"));
+  EXPECT_EQ(num(tr, "runq_delay_count"), num(rt, "sched_latency_probed"));
+  EXPECT_EQ(num(tr, "runq_delay_sum"), num(rt, "sched_latency_probed_sum_ns"));
 }
 
 TEST(Gmptrace, AllocSamplesEqualThePoolsAndSlowStacksAreSymbolized) {

@@ -61,7 +61,8 @@ std::string usage() {
       "  --stacks          alloc: count the user stacks of slow allocations (symbolized, demangled)\n"
       "  --malloc          alloc: also time libc malloc and jemalloc mallocx (uprobe + uretprobe per call)\n"
       "  --malloc-every N  ... time one call in N per CPU (default 64; every call still traps)\n"
-      "  --runq-every N    -- CMD only: the runtime stamps one run-queue transition in N (default 8)\n"
+      "  --runq-every N    -- CMD only: one run-queue sample in N per P reaches the tracer (default 128;\n"
+      "                    the runtime samples one transition in 8 of each G: 1 in 1024 by default)\n"
       "  --ring-bytes N    size of each event ring (power of two, >= 4096; default per ring)\n"
       "  -v                libbpf's own messages on stderr\n"
       "  -h, --help        this text\n"
@@ -205,7 +206,7 @@ int parse(int argc, char** argv, Cli* c) {
     return bad(c->cmd.empty() ? "give a target: -p PID or -- CMD ARGS..." : "give -p PID or -- CMD, not both");
   if (runq_every > 0) {
     if (c->cmd.empty()) return bad("--runq-every applies to -- CMD (a running process keeps its own period)");
-    setenv("GMP_SCHED_LATENCY_EVERY", std::to_string(runq_every).c_str(), 1);
+    setenv("GMP_SCHED_LATENCY_PROBE_EVERY", std::to_string(runq_every).c_str(), 1);
   }
   if ((c->opt.stacks || c->opt.malloc_probes) && !c->units.empty()) {
     bool alloc = false;

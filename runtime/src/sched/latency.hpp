@@ -2,10 +2,12 @@
 // it runs, measured by the runtime itself and sampled the way Go's tracking
 // is (runtime2.go, gTrackingPeriod): one transition in `every` of each G is
 // stamped when it is made runnable; when that G next starts running, the
-// interval goes into its P's plain bucket counts and, if a tracer listens,
-// through the sched_latency probe. A probe on every switch would cost a
-// tracer 10-40x a 50 ns switch; this costs one counter per transition and a
-// clock read per sample.
+// interval goes into its P's plain bucket counts. While a tracer listens, one
+// of those samples in `probe_every` per P also goes through the
+// sched_latency probe: a probe hit costs a tracer 1-20 us (a uprobe trap;
+// ~20 us measured in this project's VM), so a probe on every switch would
+// cost 20-400x a 50 ns switch. Untraced, this costs one counter per
+// transition and a clock read per sample.
 //
 // Rejected: stamping every transition with the coarse clock (sysmon's
 // coarse_now_ns, ~ms resolution) — free, but useless for µs latencies.
@@ -25,6 +27,10 @@ namespace gmp::detail {
 // GMP_SCHED_LATENCY_EVERY in the environment at start sets it (1..65536,
 // default 8); set_sched_latency_every changes it while running.
 extern std::atomic<std::uint32_t> g_sched_latency_every;
+// One sample in this many per P fires the probe while it is attached (1..,
+// default 128: with every = 8, one transition in 1024 reaches the tracer).
+// GMP_SCHED_LATENCY_PROBE_EVERY in the environment at start sets it.
+extern std::atomic<std::uint32_t> g_sched_latency_probe_every;
 void set_sched_latency_every(std::uint32_t every) noexcept;
 void sched_latency_init_from_env() noexcept;
 
@@ -53,7 +59,15 @@ inline void sched_latency_on_run(P* pp, G* gp) noexcept {
   auto& slot = pp->sched_lat[sched_latency_slot(ns)];
   slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   pp->sched_lat_sum_ns.store(pp->sched_lat_sum_ns.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
-  GMP_PROBE_SCHED_LATENCY(gp->id, pp->id, ns, g_sched_latency_every.load(std::memory_order_relaxed));
+  if (GMP_PROBE_ENABLED(sched_latency)) [[unlikely]] {
+    std::uint32_t pe = g_sched_latency_probe_every.load(std::memory_order_relaxed);
+    if (++pp->sched_lat_probe_tick < pe) return;
+    pp->sched_lat_probe_tick = 0;
+    pp->sched_lat_probed.store(pp->sched_lat_probed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    pp->sched_lat_probed_ns.store(pp->sched_lat_probed_ns.load(std::memory_order_relaxed) + ns,
+                                  std::memory_order_relaxed);
+    GMP_PROBE_SCHED_LATENCY(gp->id, pp->id, ns, g_sched_latency_every.load(std::memory_order_relaxed) * pe);
+  }
 }
 
 // Totals over every P since start: the runtime's own measurement, for
@@ -65,6 +79,9 @@ struct SchedLatencyHist {
   std::uint64_t sum_ns = 0;
   std::uint64_t slots[GMP_HIST_SLOTS] = {};  // slot i: 2^(i-1) < ns <= 2^i
   std::uint32_t every = 0;
+  // The samples that went through the probe (while a tracer listened).
+  std::uint64_t probed = 0, probed_sum_ns = 0;
+  std::uint32_t probe_every = 0;
 };
 SchedLatencyHist sched_latency_snapshot() noexcept;
 

@@ -75,6 +75,9 @@ struct alignas(64) P {
   // Sampled scheduling latency (sched/latency.hpp): log2 slots and the sum.
   std::atomic<std::uint64_t> sched_lat[GMP_HIST_SLOTS] = {};
   std::atomic<std::uint64_t> sched_lat_sum_ns{0};
+  std::atomic<std::uint64_t> sched_lat_probed{0};     // ... of which went through the probe
+  std::atomic<std::uint64_t> sched_lat_probed_ns{0};
+  std::uint32_t sched_lat_probe_tick = 0;             // owner only
 };
 
 }  // namespace gmp::detail

@@ -82,6 +82,8 @@ int pingpong_main(int argc, char** argv, gmp::tools::Summary& out) {
   gmp::detail::SchedLatencyHist lat = gmp::detail::sched_latency_snapshot();
   out.set("sched_latency_samples", lat.count);
   out.set("sched_latency_sum_ns", lat.sum_ns);
+  out.set("sched_latency_probed", lat.probed);
+  out.set("sched_latency_probed_sum_ns", lat.probed_sum_ns);
   if (!ok) {
     std::fprintf(stderr, "pingpong: a value came back wrong or the echo goroutine lost one\n");
     return 1;
