@@ -140,9 +140,12 @@ TEST(Gmptrace, BpftraceSeesTheSamePauses) {
     std::ofstream f(bt_file + ".bt");
     f << "usdt:" << kRun << ":gmp:stw_end { printf(\"BT %d %d\\n\", arg1, arg2); }\n";
   }
-  auto r = gmp_it::sh(kRun + " --procs 2 stw --rate 100 --duration 6s >/dev/null 2>&1 & p=$!; sleep 1; "
-                      "bpftrace " + bt_file + ".bt -p $p > " + bt_file + " 2>&1 & b=$!; sleep 2; " + kTrace +
-                      " -f json -d 2 -p $p stw; kill -INT $b; wait $b; cat " + bt_file + "; wait $p");
+  // bpftrace prints "Attaching 1 probe..." once attached: gmptrace starts
+  // after that (a deadline, not a sleep, so a loaded machine only waits longer).
+  auto r = gmp_it::sh(kRun + " --procs 2 stw --rate 100 --duration 60s >/dev/null 2>&1 & p=$!; "
+                      "bpftrace " + bt_file + ".bt -p $p > " + bt_file + " 2>&1 & b=$!; "
+                      "for i in $(seq 600); do grep -q Attaching " + bt_file + " && break; sleep 0.1; done; " +
+                      kTrace + " -f json -d 2 -p $p stw; kill -INT $b; wait $b; kill $p; wait $p; cat " + bt_file);
   std::remove(bt_file.c_str());
   std::remove((bt_file + ".bt").c_str());
   std::map<std::string, std::string> bt, gt;
