@@ -14,7 +14,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct cache_key);
-	__type(value, __u64);
+	__type(value, struct cache_val);
 } counts SEC(".maps");
 
 SEC("perf_event")
@@ -25,12 +25,16 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	struct cache_key k = {.tid = (__u32)pt, .event = (__u32)bpf_get_attach_cookie(ctx)};
 	__u64 period = ctx->sample_period;
-	__u64 *v = bpf_map_lookup_elem(&counts, &k);
-	if (v) {
-		__sync_fetch_and_add(v, period);
-	} else {
-		bpf_map_update_elem(&counts, &k, &period, BPF_NOEXIST);
+	struct cache_val *v = bpf_map_lookup_elem(&counts, &k);
+	if (!v) {
+		struct cache_val z = {};
+		bpf_get_current_comm(z.comm, sizeof(z.comm));
+		bpf_map_update_elem(&counts, &k, &z, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&counts, &k);
+		if (!v)
+			return 0;
 	}
+	__sync_fetch_and_add(&v->count, period);
 	return 0;
 }
 

@@ -17,5 +17,9 @@ struct cache_key {
 	unsigned int tid;
 	unsigned int event;
 };
+struct cache_val {
+	unsigned long long count;
+	char comm[16]; /* the thread's name (its role) */
+};
 
 #endif

@@ -63,8 +63,10 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 			__sync_fetch_and_add(&t->offcpu_ns, d);
 			gmp_hist_add(&offcpu_hist, d);
 		}
-		if (t)
+		if (t) {
 			t->last_cpu = bpf_get_smp_processor_id();
+			BPF_CORE_READ_STR_INTO(&t->comm, next, comm);
+		}
 		struct ts_pair n = {.out = 0, .in = now};
 		bpf_map_update_elem(&stamps, &tid, &n, BPF_ANY);
 	}

@@ -11,6 +11,7 @@ struct offcpu_thread {
 	unsigned long long involuntary; /* ... while still runnable (preempted) */
 	unsigned long long migrations;  /* sched_migrate_task */
 	unsigned long long last_cpu;
+	char comm[16];                  /* the thread's name when last switched in (its role) */
 };
 
 #endif

@@ -71,6 +71,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	}
 	__sync_fetch_and_add(&v->count, 1);
 	__sync_fetch_and_add(&v->ns, d);
+	bpf_get_current_comm(v->comm, sizeof(v->comm));
 	if (ret < 0)
 		__sync_fetch_and_add(&v->errors, 1);
 	return 0;

@@ -13,6 +13,7 @@ struct sys_val {
 	unsigned long long count;
 	unsigned long long ns;
 	unsigned long long errors; /* returned < 0 */
+	char comm[16];             /* the thread's name (its role) */
 };
 struct syscalls_data {
 	struct gmp_hist blocking;            /* gmp::blocking spans, ns (enter -> exit of the same G) */

@@ -107,12 +107,12 @@ class CacheUnit final : public Unit {
     cache_key key{}, next{};
     cache_key* prev = nullptr;
     while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-      std::uint64_t v = 0;
+      cache_val v{};
       if (bpf_map_lookup_elem(fd, &next, &v) == 0) {
-        total[next.event] += v;
-        auto it = roles.find(static_cast<int>(next.tid));
-        std::string role = it == roles.end() ? "exited" : it->second;
-        by_role[{role.rfind("M ", 0) == 0 ? "M" : (role.rfind("other", 0) == 0 ? "other" : role), next.event}] += v;
+        total[next.event] += v.count;
+        std::string role = role_for(roles, static_cast<int>(next.tid), v.comm);
+        by_role[{role.rfind("M ", 0) == 0 ? "M" : (role.rfind("other", 0) == 0 ? "other" : role), next.event}] +=
+            v.count;
       }
       key = next;
       prev = &key;

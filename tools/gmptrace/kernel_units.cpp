@@ -17,12 +17,19 @@
 
 namespace gmp::trace {
 
-namespace {
-
-std::string role_for(const std::map<int, std::string>& roles, int tid) {
+// The role of a thread: from the name the kernel side recorded, else from
+// /proc (remembered), else "exited".
+std::string role_for(const std::map<int, std::string>& roles, int tid, const char* comm) {
+  if (comm != nullptr && comm[0] != '\0') {
+    std::string c(comm, strnlen(comm, 16));
+    std::string r = role_of(c);
+    return r == "other" ? "other:" + c : r;
+  }
   auto it = roles.find(tid);
   return it != roles.end() ? it->second : "exited";
 }
+
+namespace {
 
 void attach_prog(bpf_program* p, const char* unit, const std::string& where, std::vector<AttachResult>* out,
                  std::vector<bpf_link*>* links) {
@@ -90,7 +97,7 @@ class OffcpuUnit final : public Unit {
     }
     std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.first < b.first; });
     for (const auto& [tid, v] : rows) {
-      std::string role = role_for(roles, static_cast<int>(tid));
+      std::string role = role_for(roles, static_cast<int>(tid), v.comm);
       std::string group = role.rfind("M ", 0) == 0 ? "M" : (role.rfind("other", 0) == 0 ? "other" : role);
       off_by_role[group] += v.offcpu_ns;
       invol[group] += v.involuntary;
@@ -106,6 +113,10 @@ class OffcpuUnit final : public Unit {
       s.counters.push_back({"involuntary_switches", {{"role", g}}, invol[g]});
       s.counters.push_back({"migrations", {{"role", g}}, migr[g]});
     }
+    if (migr["M"] != 0)
+      s.note = "Ms migrated " + std::to_string(migr["M"]) +
+               " times between CPUs (pinning moves an M once as it starts; more means an M is not pinned "
+               "or was moved: see the threads table)";
     s.hists.push_back(to_hist(skel_->bss->offcpu_hist, "offcpu_interval", "ns", {}));
     s.tables.push_back(std::move(tb));
     return s;
@@ -159,7 +170,7 @@ class SyscallsUnit final : public Unit {
     while (bpf_map_get_next_key(fd, prev, &next) == 0) {
       sys_val v{};
       if (bpf_map_lookup_elem(fd, &next, &v) == 0) {
-        std::string role = role_for(roles, static_cast<int>(next.tid));
+        std::string role = role_for(roles, static_cast<int>(next.tid), v.comm);
         std::string group = role.rfind("M ", 0) == 0 ? "M" : (role.rfind("other", 0) == 0 ? "other" : role);
         Agg& a = by_role_call[{group, syscall_name(next.nr)}];
         a.count += v.count;

@@ -320,7 +320,7 @@ int run(Cli& c) {
     for (auto& r : rings) {
       std::uint64_t now = percpu_sum(r.drops_fd);
       std::uint64_t n = std::string(scope) == "total" ? now : now - r.last;
-      if (n != 0 || std::string(scope) == "total") out->lost(scope, r.name, n, now);
+      out->lost(scope, r.name, n, now);
       r.last = now;
     }
   };

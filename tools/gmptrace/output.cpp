@@ -81,8 +81,12 @@ class TextOutput final : public Output {
     std::fflush(f_);
   }
   void lost(const char* scope, const std::string& ring, std::uint64_t n, std::uint64_t total) override {
-    std::fprintf(f_, "  lost %llu events on ring %s this %s (%llu in total): raise --ring-bytes or --min-us\n",
-                 static_cast<unsigned long long>(n), ring.c_str(), scope, static_cast<unsigned long long>(total));
+    if (std::string(scope) == "total")
+      std::fprintf(f_, "  ring %s: %llu events lost in total%s\n", ring.c_str(), static_cast<unsigned long long>(total),
+                   total ? " (raise --ring-bytes or --min-us)" : "");
+    else if (n != 0)
+      std::fprintf(f_, "  ring %s: %llu events lost this interval (%llu in total)\n", ring.c_str(),
+                   static_cast<unsigned long long>(n), static_cast<unsigned long long>(total));
   }
   void end(const std::string& why, const std::vector<Section>& totals) override {
     std::fprintf(f_, "\nDetached (%s).\n%s\n", why.c_str(), summary_line(totals).c_str());

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,5 +76,8 @@ std::string attach_usdt(bpf_program* prog, const Target& t, const char* probe, c
                         std::vector<AttachResult>* out, std::vector<bpf_link*>* links);
 Hist to_hist(const ::gmp_hist& h, std::string name, std::string unit, Labels labels);
 std::uint64_t percpu_sum(int map_fd);
+// A thread's role from the name the kernel side recorded (comm, 16 bytes,
+// may be empty), else from the remembered /proc view, else "exited".
+std::string role_for(const std::map<int, std::string>& roles, int tid, const char* comm);
 
 }  // namespace gmp::trace
