@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 
 #include "gmptrace/cache_unit.hpp"
 #include "gmptrace/unit.hpp"
@@ -19,6 +20,7 @@ int hw_present(perf_event_attr* a, pid_t pid, int cpu, int group, unsigned long 
   if (a->type == PERF_TYPE_HARDWARE) {  // what a PMU would give: a counter that opens
     a->type = PERF_TYPE_SOFTWARE;
     a->config = PERF_COUNT_SW_CPU_CLOCK;
+    a->sample_period = 1'000'000;  // every ms of CPU (a cache-miss period of 1000 ns would swamp the CPU)
   }
   return static_cast<int>(syscall(SYS_perf_event_open, a, pid, cpu, group, flags));
 }
@@ -44,9 +46,10 @@ Section run_with(PerfEventOpenFn fn, std::vector<AttachResult>* res) {
   auto u = make_unit("cache");
   EXPECT_EQ(u->load(t, Options{}), "");
   u->attach(t, res);
-  // Burn some CPU in this process so the samples land here.
+  // Burn 100 ms of this thread's CPU so samples land here.
   volatile std::uint64_t x = 0;
-  for (int i = 0; i < 20'000'000; i++) x = x + static_cast<std::uint64_t>(i);
+  std::clock_t c0 = std::clock();
+  while (std::clock() - c0 < CLOCKS_PER_SEC / 10) x = x + 1;
   Section s = u->snapshot(t);
   set_perf_event_open(nullptr);
   return s;
