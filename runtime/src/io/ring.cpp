@@ -148,7 +148,7 @@ int reap(Ring* r, bool* rearm) noexcept {
       if (--op->pending == 0) {
         inflight_remove(r, op);
         io_counters.completed.fetch_add(1, std::memory_order_relaxed);
-        GMP_PROBE_IO_COMPLETE(static_cast<int>(op->op), op->res, r->id);
+        GMP_PROBE_IO_COMPLETE(static_cast<int>(op->op), op->res, r->id, op->seq);
         wake(op->w);
         readied++;
       }

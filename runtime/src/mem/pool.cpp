@@ -211,10 +211,10 @@ std::uint32_t next_sample_period() noexcept {
   return every == 0 ? UINT32_MAX : every;
 }
 
-void record_sample(Cache* c, int tier, int cls, std::int64_t t0) noexcept {
+void record_sample(Cache* c, int tier, int cls, std::size_t bytes, std::int64_t t0) noexcept {
   std::uint64_t ns = static_cast<std::uint64_t>(nanotime() - t0);
   c->hist[hist_bucket(ns)].add();
-  GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns);
+  GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns, bytes);
 }
 
 void* alloc_in(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
@@ -248,7 +248,7 @@ void* alloc_in(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier ti
   if (state().tun.sample_every.load(std::memory_order_relaxed) == 0) return alloc_in(c, size, align, tier);
   std::int64_t t0 = nanotime();
   void* p = alloc_in(c, size, align, tier);
-  record_sample(c, static_cast<int>(tier), size <= kMaxClassSize ? class_of(size == 0 ? 1 : size) : -1, t0);
+  record_sample(c, static_cast<int>(tier), size <= kMaxClassSize ? class_of(size == 0 ? 1 : size) : -1, size, t0);
   return p;
 }
 
@@ -322,7 +322,7 @@ void* fast_alloc_counted(Cache* c, int cls) noexcept {
   if (state().tun.sample_every.load(std::memory_order_relaxed) == 0) return fast_alloc(c, cls);
   std::int64_t t0 = nanotime();
   void* p = fast_alloc(c, cls);
-  record_sample(c, static_cast<int>(TierId::kFast), cls, t0);
+  record_sample(c, static_cast<int>(TierId::kFast), cls, kClassSize[cls], t0);
   return p;
 }
 

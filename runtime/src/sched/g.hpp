@@ -104,6 +104,13 @@ struct alignas(64) G {
 
   bool is_g0 = false;  // an M's scheduling context (its thread stack)
 
+  // Scheduling-latency sampling (sched/latency.hpp): transitions to runnable
+  // since the last stamp, and when the stamped one happened (0: not
+  // stamped). Written by whoever makes the G runnable (it owns the G then),
+  // read by the M that runs it; the run queue between them orders the two.
+  std::uint32_t lat_tick = 0;
+  std::int64_t runnable_at_ns = 0;
+
   static constexpr std::size_t kInlineClosure = 128;
   alignas(16) unsigned char closure_buf[kInlineClosure];
 };

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "gmp/probes_abi.h"
 #include "sched/run_queue.hpp"
 #include "stack/stack.hpp"
 
@@ -71,6 +72,12 @@ struct alignas(64) P {
   std::atomic<std::uint64_t> n_stolen{0};
   std::atomic<std::uint64_t> n_created{0};
   std::atomic<std::uint64_t> n_exited{0};
+  // Sampled scheduling latency (sched/latency.hpp): log2 slots and the sum.
+  std::atomic<std::uint64_t> sched_lat[GMP_HIST_SLOTS] = {};
+  std::atomic<std::uint64_t> sched_lat_sum_ns{0};
+  std::atomic<std::uint64_t> sched_lat_probed{0};     // ... of which went through the probe
+  std::atomic<std::uint64_t> sched_lat_probed_ns{0};
+  std::uint32_t sched_lat_probe_tick = 0;             // owner only
 };
 
 }  // namespace gmp::detail

@@ -48,6 +48,7 @@
 #include "gmp/go.hpp"
 #include "base/check.hpp"
 #include "base/clock.hpp"
+#include "sched/latency.hpp"
 #include "sched/sanitizer.hpp"
 #include "sched/sched.hpp"
 #include "trace/probes.hpp"
@@ -123,6 +124,7 @@ void g_entry(void* from) noexcept;
     next->last_p.store(pp, std::memory_order_relaxed);
     pp->curg.store(next, std::memory_order_release);  // pairs with sysmon/STW acquire loads
     GMP_PROBE_G_RUN(next->id, pp->id, mp->id);
+    sched_latency_on_run(pp, next);
   } else if (pp != nullptr) {
     pp->curg.store(nullptr, std::memory_order_relaxed);
   }
@@ -152,6 +154,7 @@ void finish_switch(G* prev) noexcept {
       if (!act.commit(act.arg)) {
         // The wait was satisfied before it began: run prev next.
         prev->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+        sched_latency_mark_runnable(prev);
         prev->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
         if (runq_put(mp->p, prev, true)) wakep();
       }
@@ -291,6 +294,7 @@ G* g_new(std::size_t closure_size, std::size_t closure_align, const SpawnOptions
   gp->last_p.store(pp, std::memory_order_relaxed);
   gp->wait_reason.store(WaitReason::kNone, std::memory_order_relaxed);
   gp->started = false;
+  gp->runnable_at_ns = 0;  // a descriptor discarded by stop() may carry a stamp
   return gp;
 }
 
@@ -301,6 +305,7 @@ void g_start(G* gp, void (*run)(void*), void (*destroy)(void*)) noexcept {
   gp->destroy = destroy;
   gp->state_since_ns.store(sched.coarse_now_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
   gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  sched_latency_mark_runnable(gp);
   sched.n_live.fetch_add(1, std::memory_order_relaxed);
   M* mp = getm();
   P* pp = mp != nullptr ? mp->p : nullptr;
@@ -334,6 +339,7 @@ void ready(G* gp) noexcept {
             static_cast<unsigned long long>(gp->id), gstatus_name(st));
   gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
   gp->state_since_ns.store(sched.coarse_now_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  sched_latency_mark_runnable(gp);
   M* mp = getm();
   P* pp = mp != nullptr ? mp->p : nullptr;
   if (GMP_PROBE_ENABLED(g_ready)) {
@@ -414,6 +420,7 @@ void yield() noexcept {
     return;  // nothing else to run here
   }
   cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  sched_latency_mark_runnable(cur);
   schedule_from_g(PendingKind::kYield, nullptr, nullptr);
 }
 
@@ -446,6 +453,7 @@ void preempt_slow() noexcept {
   }
   end_slice(mp->p);
   cur->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  sched_latency_mark_runnable(cur);
   // Asked by a stop-the-world: stay on this P (its queue restarts with it)
   // rather than go to the global queue as a hog does.
   schedule_from_g(stw ? PendingKind::kYield : PendingKind::kPreempt, nullptr, nullptr);

@@ -6,10 +6,19 @@
 // it, so a probe nobody listens to costs one load and a predicted branch.
 // Operands are registers or constants only (STAP_SDT_ARG_CONSTRAINT=nr, set by
 // the build) because libbpf 1.1 cannot parse indexed memory operands.
+// The values probes carry and the probe-set version live in the C header
+// gmp/probes_abi.h, shared with bpf/; probes.cpp checks the C++ enums
+// against it. With GMP_PROBES_OFF (CMake -DGMP_PROBES=OFF) every probe
+// compiles to nothing and GMP_PROBE_ENABLED is false: the baseline for
+// measuring what present-but-unattached probes cost.
 #pragma once
 
+#include "gmp/probes_abi.h"
+
+#ifndef GMP_PROBES_OFF
 #define _SDT_HAS_SEMAPHORES 1
 #include <sys/sdt.h>
+#endif
 
 // GMP_PROBE_LIST(X): X(name) for every probe. probes.cpp defines one
 // semaphore per entry; tests check each name appears in the ELF notes.
@@ -38,14 +47,25 @@
   X(stw_begin)            \
   X(stw_stopped)          \
   X(stw_end)              \
-  X(stw_boost)             \
-  X(stw_slow)
+  X(stw_boost)            \
+  X(stw_slow)             \
+  X(sched_latency)
 
 #define GMP_PROBE_DECLARE_SEMAPHORE(name) extern "C" volatile unsigned short gmp_##name##_semaphore;
 GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 #undef GMP_PROBE_DECLARE_SEMAPHORE
 
+#ifdef GMP_PROBES_OFF
+#define GMP_PROBE_ENABLED(name) false
+#undef STAP_PROBE2
+#undef STAP_PROBE3
+#undef STAP_PROBE4
+#define STAP_PROBE2(p, n, a, b) ((void)(a), (void)(b))
+#define STAP_PROBE3(p, n, a, b, c) ((void)(a), (void)(b), (void)(c))
+#define STAP_PROBE4(p, n, a, b, c, d) ((void)(a), (void)(b), (void)(c), (void)(d))
+#else
 #define GMP_PROBE_ENABLED(name) __builtin_expect(gmp_##name##_semaphore != 0, 0)
+#endif
 
 // g_create(goid, parent_goid, stack_bytes)
 #define GMP_PROBE_G_CREATE(goid, parent, stack) \
@@ -77,9 +97,10 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 #define GMP_PROBE_STACK_OVERFLOW(goid, stack, addr) \
   do { if (GMP_PROBE_ENABLED(stack_overflow)) STAP_PROBE3(gmp, stack_overflow, goid, stack, addr); } while (0)
 // Memory pool (docs/PROBES.md, "Memory pool"). tier: 0 fast, 1 txn, 2 stable.
-// alloc_sample(tier, size_class, ns): every Nth allocation (stats.sample_every), timed.
-#define GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns) \
-  do { if (GMP_PROBE_ENABLED(alloc_sample)) STAP_PROBE3(gmp, alloc_sample, tier, cls, ns); } while (0)
+// alloc_sample(tier, size_class, ns, bytes): every Nth allocation
+// (stats.sample_every), timed; bytes = the class's object size (v2).
+#define GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns, bytes) \
+  do { if (GMP_PROBE_ENABLED(alloc_sample)) STAP_PROBE4(gmp, alloc_sample, tier, cls, ns, bytes); } while (0)
 // pool_refill(tier, size_class, count): a per-P cache took a batch from a central list.
 #define GMP_PROBE_POOL_REFILL(tier, cls, n) \
   do { if (GMP_PROBE_ENABLED(pool_refill)) STAP_PROBE3(gmp, pool_refill, tier, cls, n); } while (0)
@@ -108,9 +129,10 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 // io_submit(op, seq, p_id): an operation (io::Op value) is queued on P's ring.
 #define GMP_PROBE_IO_SUBMIT(op, seq, pid) \
   do { if (GMP_PROBE_ENABLED(io_submit)) STAP_PROBE3(gmp, io_submit, op, seq, pid); } while (0)
-// io_complete(op, res, p_id): its last CQE was reaped; res is the kernel result.
-#define GMP_PROBE_IO_COMPLETE(op, res, pid) \
-  do { if (GMP_PROBE_ENABLED(io_complete)) STAP_PROBE3(gmp, io_complete, op, res, pid); } while (0)
+// io_complete(op, res, p_id, seq): its last CQE was reaped; res is the kernel
+// result; seq pairs it with its io_submit (v2).
+#define GMP_PROBE_IO_COMPLETE(op, res, pid, seq) \
+  do { if (GMP_PROBE_ENABLED(io_complete)) STAP_PROBE4(gmp, io_complete, op, res, pid, seq); } while (0)
 // syscall_block_enter(goid, p_id): gmp::blocking starts; the P is "in syscall".
 #define GMP_PROBE_SYSCALL_BLOCK_ENTER(goid, pid) \
   do { if (GMP_PROBE_ENABLED(syscall_block_enter)) STAP_PROBE2(gmp, syscall_block_enter, goid, pid); } while (0)
@@ -138,3 +160,11 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 // threshold; cause: gmp::stw::SlowCause values. Note [Slow stops explained].
 #define GMP_PROBE_STW_SLOW(reason, gen, cause, ns) \
   do { if (GMP_PROBE_ENABLED(stw_slow)) STAP_PROBE4(gmp, stw_slow, reason, gen, cause, ns); } while (0)
+
+// ---- scheduling latency (docs/PROBES.md "Scheduling latency") ---------------
+// sched_latency(goid, p_id, ns, every): a G that was made runnable starts
+// running on p_id after ns nanoseconds. Sampled: one transition in `every` of
+// each G is stamped (sched/latency.hpp), so attaching costs a probe hit per
+// `every` switches, not one per switch.
+#define GMP_PROBE_SCHED_LATENCY(goid, pid, ns, every) \
+  do { if (GMP_PROBE_ENABLED(sched_latency)) STAP_PROBE4(gmp, sched_latency, goid, pid, ns, every); } while (0)

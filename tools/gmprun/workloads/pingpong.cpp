@@ -6,6 +6,7 @@
 
 #include "common/args.hpp"
 #include "gmp/gmp.hpp"
+#include "sched/latency.hpp"
 #include "workload.hpp"
 
 namespace {
@@ -76,6 +77,13 @@ int pingpong_main(int argc, char** argv, gmp::tools::Summary& out) {
   out.set("round_trips", o.count);
   out.set("best_ms", best_ns / 1e6);
   out.set("ns_per_roundtrip", best_ns / static_cast<double>(o.count));
+  // The runtime's own sampled scheduling latency (sched/latency.hpp), the
+  // figure gmptrace's runq unit reports from the sched_latency probe.
+  gmp::detail::SchedLatencyHist lat = gmp::detail::sched_latency_snapshot();
+  out.set("sched_latency_samples", lat.count);
+  out.set("sched_latency_sum_ns", lat.sum_ns);
+  out.set("sched_latency_probed", lat.probed);
+  out.set("sched_latency_probed_sum_ns", lat.probed_sum_ns);
   if (!ok) {
     std::fprintf(stderr, "pingpong: a value came back wrong or the echo goroutine lost one\n");
     return 1;

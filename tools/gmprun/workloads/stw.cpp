@@ -117,6 +117,7 @@ void line(gmp::tools::Summary& out, gmp::stw::Reason r) {
   out.set(key + "_total_p99_us", us(st.total.quantile_ns(0.99)));
   out.set(key + "_total_max_us", us(st.total.max_ns));
   out.set(key + "_total_over_200us", over);
+  out.set(key + "_total_sum_ns", st.total.sum_ns);  // gmptrace's stw_total sum agrees (tests/bpf)
   std::fprintf(stderr, "stw %-14s count %6llu  stopping p50 %7.1f p99 %7.1f max %8.1f us  total p50 %7.1f p99 %7.1f max %8.1f us  over 200 us %llu\n",
                gmp::stw::reason_name(r), static_cast<unsigned long long>(st.total.count), us(st.stopping.quantile_ns(0.5)),
                us(st.stopping.quantile_ns(0.99)), us(st.stopping.max_ns), us(st.total.quantile_ns(0.5)),

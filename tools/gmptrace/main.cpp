@@ -1,0 +1,396 @@
+// gmptrace — traces a running gmprt process (or one it starts) with the CO-RE
+// BPF programs of bpf/: allocation latency, stop-the-world pauses,
+// run-queue delay, off-CPU time, system calls, io_uring latency and cache /
+// software perf events. docs/TRACING.md is the reference.
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gmp/probes_abi.h"
+#include "gmptrace/output.hpp"
+#include "gmptrace/target.hpp"
+#include "gmptrace/unit.hpp"
+
+namespace gmp::trace {
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+struct Cli {
+  pid_t pid = -1;
+  std::vector<std::string> cmd;
+  double interval_s = 0;  // 0: totals only at the end
+  double duration_s = 0;  // 0: until Ctrl-C or the target exits
+  bool json = false;
+  bool list = false;
+  std::string list_target;
+  std::vector<std::string> units;
+  Options opt;
+};
+
+std::string usage() {
+  std::string u =
+      "Usage: gmptrace [-p PID | -- CMD ARGS...] [-i SECONDS] [-d SECONDS] [-f text|json] [--min-us N]\n"
+      "                [--stacks] [--malloc] [--malloc-every N] [--runq-every N] [--ring-bytes N] [-v] [WHAT...]\n"
+      "       gmptrace list [PID|BINARY]\n"
+      "\n"
+      "Traces a gmprt process with CO-RE BPF programs on its USDT probes (provider gmp, probe set " +
+      std::to_string(GMP_PROBES_VERSION) +
+      ")\nand on kernel tracepoints. Histograms are kept in the kernel; slow events stream through ring\n"
+      "buffers whose lost events are counted and reported. Detaching leaves the target as fast as before.\n"
+      "\n"
+      "Options:\n"
+      "  -p PID            trace a running process (the probes are found in /proc/PID/exe or a mapped library)\n"
+      "  -- CMD ARGS...    start CMD, attach before it runs, trace it until it exits\n"
+      "  -i SECONDS        print an interval view every SECONDS (default: totals at the end only)\n"
+      "  -d SECONDS        stop after SECONDS\n"
+      "  -f text|json      output format (default text; json: one object per line, docs/TRACING.md)\n"
+      "  --min-us N        slow-event threshold for alloc, runq, io, blocking (default 1000; 0: every sample)\n"
+      "  --stacks          alloc: count the user stacks of slow allocations (symbolized, demangled)\n"
+      "  --malloc          alloc: also time libc malloc and jemalloc mallocx (uprobe + uretprobe per call)\n"
+      "  --malloc-every N  ... time one call in N per CPU (default 64; every call still traps)\n"
+      "  --runq-every N    -- CMD only: one run-queue sample in N per P reaches the tracer (default 128;\n"
+      "                    the runtime samples one transition in 8 of each G: 1 in 1024 by default)\n"
+      "  --ring-bytes N    size of each event ring (power of two, >= 4096; default per ring)\n"
+      "  -v                libbpf's own messages on stderr\n"
+      "  -h, --help        this text\n"
+      "\n"
+      "WHAT (default: the ones marked *, cheap enough to leave on):\n";
+  for (const auto& u2 : unit_catalog())
+    u += std::string("  ") + (u2.default_on ? "*" : " ") + " " + u2.name + std::string(9 - std::strlen(u2.name), ' ') +
+         u2.what + "\n";
+  u += "\n"
+       "Probes (provider gmp; arguments in order; docs/PROBES.md):\n"
+       "  g_create(goid, parent_goid, stack_bytes)  g_run(goid, p, m)  g_park(goid, wait_reason, p)\n"
+       "  g_ready(goid, waker_goid, p)  g_exit(goid, p)  p_steal(thief_p, victim_p, count)  m_park(m, p)\n"
+       "  m_unpark(m, p)  preempt_request(goid, p, ran_ns)  stack_overflow(goid, stack_bytes, fault_addr)\n"
+       "  alloc_sample(tier, class, ns, bytes)  pool_refill(tier, class, count)  pool_flush(tier, class, count)\n"
+       "  pool_fallback(tier, class, reason)  timer_fire(p, late_ns, stolen)  select_wake(goid, case, ncases)\n"
+       "  mutex_starving(addr, waited_ns)  io_submit(op, seq, p)  io_complete(op, res, p, seq)\n"
+       "  syscall_block_enter(goid, p)  syscall_block_exit(goid, p, handed_off)  stw_begin(reason, gen, 0)\n"
+       "  stw_stopped(reason, gen, stopping_ns)  stw_end(reason, gen, total_ns)  stw_boost(gen, m, res)\n"
+       "  stw_slow(reason, gen, cause, cause_ns)  sched_latency(goid, p, ns, every)\n"
+       "\n"
+       "Fields:\n"
+       "  stw       stw_pauses{reason}, stw_stopping/stw_total{reason} (ns: decision -> all stopped / restarted),\n"
+       "            stw_slow{cause}; events: pause (reason, generation, tid, stopping_ns, total_ns),\n"
+       "            slow (reason, generation, cause, cause_ns)\n"
+       "  alloc     alloc_samples{tier}, alloc_latency{tier} and alloc_latency_by_class{tier,class_le_bytes} (ns),\n"
+       "            alloc_object_size{tier} (bytes), pool_refills/_objects, pool_flushes/_objects,\n"
+       "            pool_fallbacks{tier}, pool_fallback_reason{reason}, alloc_slow, malloc_latency{fn} (--malloc),\n"
+       "            alloc_slow_stacks (--stacks: count, avg_ns, frames); events: slow_alloc (tier, class, bytes,\n"
+       "            tid, ns, stack)\n"
+       "  runq      runq_delay{sampled_every} (ns, runnable -> running), runq_slow, steals, stolen_goroutines,\n"
+       "            preemptions, preempted_after (ns); events: slow_wait (goid, p, tid, ns)\n"
+       "  offcpu    offcpu_ns/involuntary_switches/migrations{role}, offcpu_interval (ns), table threads\n"
+       "            (tid, role, on/off-CPU ms, switches, involuntary, migrations, last cpu)\n"
+       "  syscalls  syscalls/syscall_ns{role}, table top_syscalls (role, syscall, count, total_us, errors),\n"
+       "            blocking_span (ns), blocking_handoffs, blocking_unpaired; events: slow_blocking\n"
+       "  io        io_submits/io_errors{op}, io_latency{op} (ns), io_unpaired; events: slow_op (op, seq, p, res, ns)\n"
+       "  cache     cache_events_supported{event} (0: no PMU, the note says why), perf_events{event} for each\n"
+       "            event that could be opened (cpu-clock-ns in ns), table by_role\n"
+       "  every unit: lost{ring} records; roles are M n (gmp-mN threads), sysmon, other\n"
+       "Histograms: log2 slots with round-up, slot i holds (2^(i-1), 2^i]; sums and counts are exact.\n"
+       "\n"
+       "Exit codes: 0 done; 1 error; 2 bad usage; 3 not root / no CAP_BPF+CAP_PERFMON; 4 no kernel BTF;\n"
+       "  5 BPF unavailable; 6 target not running; 7 not a gmprt process; 8 probe-set version mismatch;\n"
+       "  9 no program could attach (a program that cannot attach is reported and the rest go on).\n"
+       "\n"
+       "Examples:\n"
+       "  gmptrace -p $(pidof gmprun) -i 1 stw runq\n"
+       "  gmptrace -f json --stacks --min-us 50 alloc -- gmprun alloc-storm --duration 2s\n"
+       "  gmptrace list build/bin/gmprun\n";
+  return u;
+}
+
+int bad(const std::string& msg) {
+  std::fprintf(stderr, "gmptrace: %s (see gmptrace --help)\n", msg.c_str());
+  return kExitUsage;
+}
+
+bool parse_num(const std::string& s, double lo, double hi, double* out) {
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || errno != 0 || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+int parse(int argc, char** argv, Cli* c) {
+  int i = 1;
+  if (argc > 1 && std::strcmp(argv[1], "list") == 0) {
+    c->list = true;
+    if (argc > 3) return bad("list takes at most one PID or BINARY, got " + std::to_string(argc - 2));
+    if (argc == 3) c->list_target = argv[2];
+    return -1;
+  }
+  int runq_every = -1;
+  for (; i < argc; i++) {
+    std::string a = argv[i];
+    auto value = [&](const char* what) -> const char* {
+      if (i + 1 >= argc) return nullptr;
+      (void)what;
+      return argv[++i];
+    };
+    double v = 0;
+    if (a == "-h" || a == "--help") {
+      std::fputs(usage().c_str(), stdout);
+      std::exit(0);
+    } else if (a == "--") {
+      for (i++; i < argc; i++) c->cmd.push_back(argv[i]);
+      break;
+    } else if (a == "-p") {
+      const char* s = value("PID");
+      if (s == nullptr || !parse_num(s, 1, 4194304, &v) || v != static_cast<pid_t>(v))
+        return bad("-p needs a process id (a positive integer), got '" + std::string(s ? s : "") + "'");
+      c->pid = static_cast<pid_t>(v);
+    } else if (a == "-i" || a == "-d") {
+      const char* s = value("SECONDS");
+      if (s == nullptr || !parse_num(s, 0.01, 1e6, &v))
+        return bad(a + " needs seconds between 0.01 and 1e6, got '" + std::string(s ? s : "") + "'");
+      (a == "-i" ? c->interval_s : c->duration_s) = v;
+    } else if (a == "-f") {
+      const char* s = value("FORMAT");
+      std::string f = s ? s : "";
+      if (f != "text" && f != "json") return bad("-f takes text or json, got '" + f + "'");
+      c->json = f == "json";
+    } else if (a == "--min-us") {
+      const char* s = value("N");
+      if (s == nullptr || !parse_num(s, 0, 1e9, &v))
+        return bad("--min-us needs microseconds (0..1e9), got '" + std::string(s ? s : "") + "'");
+      c->opt.min_ns = v == 0 ? 1 : static_cast<std::uint64_t>(v * 1000);
+    } else if (a == "--malloc-every") {
+      const char* s = value("N");
+      if (s == nullptr || !parse_num(s, 1, 1e6, &v))
+        return bad("--malloc-every needs a count 1..1000000, got '" + std::string(s ? s : "") + "'");
+      c->opt.malloc_every = static_cast<std::uint32_t>(v);
+    } else if (a == "--runq-every") {
+      const char* s = value("N");
+      if (s == nullptr || !parse_num(s, 1, 65536, &v))
+        return bad("--runq-every needs a count 1..65536, got '" + std::string(s ? s : "") + "'");
+      runq_every = static_cast<int>(v);
+    } else if (a == "--ring-bytes") {
+      const char* s = value("N");
+      if (s == nullptr || !parse_num(s, 4096, 1 << 30, &v) || (static_cast<std::uint64_t>(v) & (static_cast<std::uint64_t>(v) - 1)) != 0)
+        return bad("--ring-bytes needs a power of two from 4096 to 2^30, got '" + std::string(s ? s : "") + "'");
+      c->opt.ring_bytes = static_cast<std::uint32_t>(v);
+    } else if (a == "--stacks") {
+      c->opt.stacks = true;
+    } else if (a == "--malloc") {
+      c->opt.malloc_probes = true;
+    } else if (a == "-v") {
+      c->opt.verbose = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return bad("unknown option '" + a + "'");
+    } else {
+      bool known = false;
+      for (const auto& u : unit_catalog()) known |= a == u.name;
+      if (!known) return bad("unknown WHAT '" + a + "': one of alloc stw runq offcpu syscalls io cache");
+      c->units.push_back(a);
+    }
+  }
+  if ((c->pid > 0) == !c->cmd.empty())
+    return bad(c->cmd.empty() ? "give a target: -p PID or -- CMD ARGS..." : "give -p PID or -- CMD, not both");
+  if (runq_every > 0) {
+    if (c->cmd.empty()) return bad("--runq-every applies to -- CMD (a running process keeps its own period)");
+    setenv("GMP_SCHED_LATENCY_PROBE_EVERY", std::to_string(runq_every).c_str(), 1);
+  }
+  if ((c->opt.stacks || c->opt.malloc_probes) && !c->units.empty()) {
+    bool alloc = false;
+    for (const auto& u : c->units) alloc |= u == "alloc";
+    if (!alloc) return bad("--stacks and --malloc belong to alloc; add alloc to WHAT");
+  }
+  if (c->units.empty())
+    for (const auto& u : unit_catalog())
+      if (u.default_on) c->units.push_back(u.name);
+  return -1;
+}
+
+int silent_print(libbpf_print_level, const char*, va_list) { return 0; }
+int verbose_print(libbpf_print_level, const char* fmt, va_list ap) { return std::vfprintf(stderr, fmt, ap); }
+
+int fail(const Failure& f) {
+  std::fprintf(stderr, "gmptrace: %s\n", f.message.c_str());
+  return f.code;
+}
+
+
+int run(Cli& c) {
+  libbpf_set_print(c.opt.verbose ? verbose_print : silent_print);
+  if (Failure f = check_environment(); f.code != kExitOk) return fail(f);
+  Target t;
+  int gate[2] = {-1, -1};
+  if (c.pid > 0) {
+    if (Failure f = resolve_pid(c.pid, &t); f.code != kExitOk) return fail(f);
+  } else {
+    if (Failure f = resolve_file(c.cmd[0], &t); f.code != kExitOk) return fail(f);
+    // The child waits on a pipe until every program is attached, then execs:
+    // the probes see the target from its first instruction.
+    if (pipe2(gate, O_CLOEXEC) != 0) return fail({kExitError, std::string("pipe: ") + std::strerror(errno)});
+    pid_t pid = fork();
+    if (pid < 0) return fail({kExitNoTarget, std::string("fork: ") + std::strerror(errno)});
+    if (pid == 0) {
+      close(gate[1]);
+      char b;
+      if (read(gate[0], &b, 1) != 1) _exit(127);  // gmptrace gave up
+      std::vector<char*> argv;
+      for (auto& s : c.cmd) argv.push_back(s.data());
+      argv.push_back(nullptr);
+      execv(t.path.c_str(), argv.data());
+      std::fprintf(stderr, "gmptrace: cannot run %s: %s\n", t.path.c_str(), std::strerror(errno));
+      _exit(127);
+    }
+    close(gate[0]);
+    t.pid = pid;
+    t.launched = true;
+  }
+  auto abandon = [&](int code) {
+    if (t.launched) {
+      close(gate[1]);
+      waitpid(t.pid, nullptr, 0);
+    }
+    return code;
+  };
+  if (Failure f = check_version(t); f.code != kExitOk) return abandon(fail(f));
+
+  std::unique_ptr<Output> out = c.json ? make_json_output(stdout) : make_text_output(stdout);
+  std::vector<std::unique_ptr<Unit>> units;
+  std::vector<AttachResult> attach;
+  for (const auto& name : c.units) {
+    auto u = make_unit(name);
+    if (std::string err = u->load(t, c.opt); !err.empty()) {
+      attach.push_back({name, "(all)", "load", false, err});
+      continue;
+    }
+    u->set_sink([&out](const Event& e) { out->event(e); });
+    u->attach(t, &attach);
+    units.push_back(std::move(u));
+  }
+  int ok = 0;
+  for (const auto& a : attach) ok += a.ok ? 1 : 0;
+  for (const auto& a : attach)
+    if (!a.ok)
+      std::fprintf(stderr, "gmptrace: %s: %s (%s) did not attach: %s; the rest go on\n", a.unit.c_str(),
+                   a.program.c_str(), a.where.c_str(), a.error.c_str());
+  if (ok == 0) return abandon(fail({kExitNoneAttached, "no program could attach (each reason is above)"}));
+
+  // One poller for every ring; loss per ring from its per-CPU counter.
+  ring_buffer* rb = nullptr;
+  struct RingState {
+    std::string name;
+    int drops_fd;
+    std::uint64_t last = 0;
+  };
+  std::vector<RingState> rings;
+  for (auto& u : units)
+    for (const auto& r : u->rings()) {
+      if (rb == nullptr)
+        rb = ring_buffer__new(r.map_fd, r.fn, r.ctx, nullptr);
+      else
+        ring_buffer__add(rb, r.map_fd, r.fn, r.ctx);
+      rings.push_back({r.name, r.drops_fd});
+    }
+  out->start(t, c.units, attach);
+  if (t.launched) {
+    if (write(gate[1], "g", 1) != 1) return abandon(fail({kExitNoTarget, "cannot start the command"}));
+    close(gate[1]);
+  }
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now(), last = t0, last_roles = t0;
+  std::vector<Section> before(units.size());
+  std::string why = "interrupted";
+  int child_status = -1;
+  auto report_lost = [&](const char* scope) {
+    for (auto& r : rings) {
+      std::uint64_t now = percpu_sum(r.drops_fd);
+      std::uint64_t n = std::string(scope) == "total" ? now : now - r.last;
+      out->lost(scope, r.name, n, now);
+      r.last = now;
+    }
+  };
+  while (!g_stop) {
+    if (rb != nullptr) {
+      ring_buffer__poll(rb, 100);
+    } else {
+      usleep(100000);
+    }
+    double el = std::chrono::duration<double>(clock::now() - t0).count();
+    if (clock::now() - last_roles > std::chrono::milliseconds(250)) {
+      thread_roles(t.pid);  // remembered for the report after the target exits
+      last_roles = clock::now();
+    }
+    if (t.launched) {
+      int st = 0;
+      if (waitpid(t.pid, &st, WNOHANG) == t.pid) {
+        child_status = st;
+        why = "the command exited";
+        break;
+      }
+    } else if (kill(t.pid, 0) != 0 && errno == ESRCH) {
+      why = "the target exited";
+      break;
+    }
+    if (c.duration_s > 0 && el >= c.duration_s) {
+      why = "duration reached";
+      break;
+    }
+    if (c.interval_s > 0 && std::chrono::duration<double>(clock::now() - last).count() >= c.interval_s) {
+      last = clock::now();
+      out->header("interval", el, read_header(t));
+      for (std::size_t i = 0; i < units.size(); i++) {
+        Section now = units[i]->snapshot(t);
+        out->section("interval", diff(now, before[i]));
+        before[i] = std::move(now);
+      }
+      report_lost("interval");
+    }
+  }
+  if (rb != nullptr) ring_buffer__consume(rb);
+  double el = std::chrono::duration<double>(clock::now() - t0).count();
+  out->header("total", el, read_header(t));
+  std::vector<Section> totals;
+  for (auto& u : units) {
+    totals.push_back(u->snapshot(t));
+    out->section("total", totals.back());
+  }
+  report_lost("total");
+  out->end(why, totals);
+  ring_buffer__free(rb);
+  units.clear();  // detach: semaphores drop back, the target runs as before
+  if (t.launched && child_status < 0) {
+    kill(t.pid, SIGTERM);
+    waitpid(t.pid, &child_status, 0);
+  }
+  if (t.launched && !(WIFEXITED(child_status) && WEXITSTATUS(child_status) == 0))
+    std::fprintf(stderr, "gmptrace: the command ended with %s %d\n", WIFEXITED(child_status) ? "status" : "signal",
+                 WIFEXITED(child_status) ? WEXITSTATUS(child_status) : WTERMSIG(child_status));
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace gmp::trace
+
+int gmptrace_list(const std::string& target);
+
+int main(int argc, char** argv) {
+  gmp::trace::Cli c;
+  if (int rc = gmp::trace::parse(argc, argv, &c); rc >= 0) return rc;
+  if (c.list) return gmptrace_list(c.list_target);
+  return gmp::trace::run(c);
+}
