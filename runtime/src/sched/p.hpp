@@ -71,6 +71,15 @@ struct alignas(64) P {
   std::atomic<std::uint64_t> n_stolen{0};
   std::atomic<std::uint64_t> n_created{0};
   std::atomic<std::uint64_t> n_exited{0};
+
+  // Busy time (gmp_sched_p_busy_seconds_total, idle.cpp p_busy_ns): the time
+  // since created_ns that the P was not on the idle list. idle_ns and
+  // idle_since_ns (-1: not idle) are written under Sched::lock inside an odd
+  // idle_seq (a seqlock: writers are serialized by that lock), read by anyone.
+  std::atomic<std::int64_t> created_ns{0};
+  std::atomic<std::int64_t> idle_ns{0};
+  std::atomic<std::int64_t> idle_since_ns{-1};
+  std::atomic<std::uint32_t> idle_seq{0};
 };
 
 }  // namespace gmp::detail
