@@ -15,7 +15,9 @@
 #include "gmp/metrics.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
+#include <mutex>
 #include <optional>
 
 #include "base/clock.hpp"
@@ -31,6 +33,7 @@
 namespace gmp::metrics {
 
 struct ReadContext {
+  static constexpr std::int64_t kSmapsEvery = 10'000'000'000;  // ns
   std::int64_t now = detail::nanotime();
   bool up = gmp::running();
 
@@ -38,10 +41,27 @@ struct ReadContext {
     if (!sched_) sched_ = gmp::sched_stats();
     return *sched_;
   }
+  // The pool's counters, read at every read; its hugepage figures come from
+  // /proc/self/smaps, which costs milliseconds, so they are refreshed at
+  // most every kSmapsEvery (hugepage backing changes slowly).
   const pool::Stats& pool() {
-    // read_smaps: hugepage coverage comes from /proc/self/smaps (the
-    // arena's ranges only); about a millisecond, once per scrape.
-    if (!pool_) pool_ = gmp::pool::stats(true);
+    if (pool_) return *pool_;
+    pool_ = gmp::pool::stats(false);
+    static std::mutex mu;
+    static std::int64_t read_at = INT64_MIN;
+    static std::uint64_t rss = 0, huge = 0;
+    static double coverage = 0;
+    std::lock_guard g(mu);
+    if (now - read_at >= kSmapsEvery) {
+      pool::Stats full = gmp::pool::stats(true);
+      rss = full.arena_rss;
+      huge = full.arena_huge;
+      coverage = full.hugepage_coverage;
+      read_at = now;
+    }
+    pool_->arena_rss = rss;
+    pool_->arena_huge = huge;
+    pool_->hugepage_coverage = coverage;
     return *pool_;
   }
   const io::IoStats& io() {
@@ -328,7 +348,7 @@ const std::vector<Metric>& catalog() {
        }},
       {"gmp_pool_reserved_bytes", "Arena address space reserved.", K::kGauge, U::kBytes, {}, 1, "", F::kNone, 1,
        [](ReadContext& c, Out& o) { one(o, static_cast<double>(c.pool().arena_reserved)); }},
-      {"gmp_pool_hugepage_bytes", "Arena bytes backed by hugepages (from /proc/self/smaps).", K::kGauge, U::kBytes, {},
+      {"gmp_pool_hugepage_bytes", "Arena bytes backed by hugepages (from /proc/self/smaps, refreshed every 10 s).", K::kGauge, U::kBytes, {},
        1, "", F::kNone, 1, [](ReadContext& c, Out& o) { one(o, static_cast<double>(c.pool().arena_huge)); }},
       {"gmp_pool_hugepage_coverage_ratio", "Share of the mapped arena backed by hugepages (0 to 1).", K::kGauge,
        U::kRatio, {}, 1, "", F::kNone, 1, [](ReadContext& c, Out& o) { one(o, c.pool().hugepage_coverage); }},

@@ -209,8 +209,11 @@ int timers_drop_all() noexcept {
 }
 
 gmp::HistogramSnapshot timer_lateness() {
+  // Heaps of Ps never created hold nothing: read those up to the most Ps
+  // this runtime had (all of them when it is not running).
+  int n = sched.running.load(std::memory_order_acquire) ? sched.allp_len : kMaxProcs;
   gmp::HistogramSnapshot s;
-  for (const PTimers& pt : timers) pt.lateness.add_to(s);
+  for (int i = 0; i < n && i < kMaxProcs; i++) timers[i].lateness.add_to(s);
   return s;
 }
 

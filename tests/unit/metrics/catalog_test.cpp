@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <regex>
 #include <set>
 #include <string>
@@ -94,6 +96,23 @@ TEST(Catalog, NamesFollowPrometheusConventions) {
                         "timer_lead_spin_ms", "lock_elision", "lock_elision_revocations", "hogs", "stw_boosts",
                         "stw_boost_failures"}) {
     EXPECT_TRUE(keys.count(k)) << k;
+  }
+}
+
+// docs/METRICS.md lists every metric (and nothing the catalog lacks).
+TEST(Catalog, DocsListEveryMetric) {
+  std::ifstream in(std::string(GMP_SOURCE_DIR) + "/docs/METRICS.md");
+  ASSERT_TRUE(in) << "docs/METRICS.md";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  for (const Metric& m : gmp::metrics::list()) {
+    EXPECT_NE(doc.find("| `" + std::string(m.name) + "` | " + gmp::metrics::kind_name(m.kind) + " |"), std::string::npos)
+        << m.name << " is not in the table of docs/METRICS.md";
+  }
+  std::regex row(R"(\| `(gmp_[a-z0-9_]+)` \| (counter|gauge|histogram) \|)");
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator(); ++it) {
+    EXPECT_NE(gmp::metrics::find((*it)[1].str()), nullptr) << (*it)[1].str() << " is documented but not in the catalog";
   }
 }
 
