@@ -84,7 +84,7 @@ def decode_png(path):
 
 def run_chromium(chrome, url, args, timeout=120):
     cmd = [chrome, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-           "--disable-extensions", "--window-size=1400,1500", "--virtual-time-budget=6000",
+           "--disable-extensions", "--disable-dev-shm-usage", "--window-size=1400,1500", "--virtual-time-budget=6000",
            "--enable-logging=stderr", "--v=0"] + args + [url]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     return r
