@@ -26,8 +26,10 @@ wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/nul
 # scrape PORT: GET /metrics once a second until killed (on CPU 1, beside the load).
 scrape() { while :; do taskset -c 1 curl -sf -o /dev/null "http://127.0.0.1:$1/metrics" || true; sleep 1; done; }
 
-HP=18090; MP=19090
+# Free loopback ports, chosen per run (other servers may hold fixed ones).
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 for r in $(seq "$RUNS"); do
+  HP=$(free_port); MP=$(free_port)
   for mode in off scraped; do
     extra=(); [ "$mode" = scraped ] && extra=(--metrics-addr "$MP")
     taskset -c 0 "$GMPRUN" --quiet --procs 1 --cpus 0 "${extra[@]}" http --port "$HP" >/dev/null 2>&1 & p=$!
@@ -38,7 +40,8 @@ for r in $(seq "$RUNS"); do
       curl -sf "http://127.0.0.1:$MP/metrics" > "$TMP/last.txt"
       kill "$s"; wait "$s" 2>/dev/null || true
     fi
-    kill -INT "$p"; wait "$p" || true
+    kill -INT "$p" 2>/dev/null || { echo "bench-scrape: gmprun http exited early" >&2; exit 1; }
+    wait "$p" || true
   done
   # pingpong: one run of ~DUR seconds (about 700 ns a round trip here).
   n=$(( DUR * 1400000 ))

@@ -140,17 +140,24 @@ GStates g_states(ReadContext& c) {
 }
 
 // A counter read from racy sums must never go down (Prometheus reads a drop
-// as a restart): each P's busy time is exported as the largest value seen.
-std::atomic<std::int64_t> g_busy_seen[detail::kMaxProcs];
+// as a restart): each P's busy time is exported as the largest value seen
+// for that P since it was created (a new runtime's P starts from 0 again).
+// Readers are scrapes (rare): a mutex is enough.
+std::mutex g_busy_mu;
+std::int64_t g_busy_created[detail::kMaxProcs];  // GMP_GUARDED_BY(g_busy_mu)
+std::int64_t g_busy_seen[detail::kMaxProcs];     // GMP_GUARDED_BY(g_busy_mu)
 double p_busy_seconds(const detail::P* pp, std::int64_t now) {
   std::int64_t v = detail::p_busy_ns(pp, now);
-  std::atomic<std::int64_t>& seen = g_busy_seen[pp->id];
-  std::int64_t prev = seen.load(std::memory_order_relaxed);
-  while (v > prev && !seen.compare_exchange_weak(prev, v, std::memory_order_relaxed)) {
+  std::int64_t created = pp->created_ns.load(std::memory_order_relaxed);
+  std::lock_guard g(g_busy_mu);
+  int i = pp->id;
+  if (g_busy_created[i] != created) {
+    g_busy_created[i] = created;
+    g_busy_seen[i] = 0;
   }
-  return static_cast<double>(std::max(v, prev)) * kNs;
+  g_busy_seen[i] = std::max(g_busy_seen[i], v);
+  return static_cast<double>(g_busy_seen[i]) * kNs;
 }
-
 
 const std::vector<Metric>& catalog() {
   using K = Kind;
