@@ -486,6 +486,8 @@ PoolConfig current_config() {
   return s.cfg;
 }
 
+int p_caches_seen() noexcept { return g_max_pid.load(std::memory_order_relaxed); }
+
 }  // namespace gmp::detail::mem
 
 namespace gmp::pool {

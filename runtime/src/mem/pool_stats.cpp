@@ -72,7 +72,8 @@ Stats stats(bool read_smaps) {
     out.large_bytes_in_use += c.large.alloc_bytes.get() - c.large.free_bytes.get();
     for (int t = 0; t < 3; ++t) c.latency[t].add_to(lat[t]);
   };
-  for (const Cache& c : s.pcache) add_cache(c);
+  const int np = p_caches_seen();
+  for (int i = 0; i < np && i < kMaxPools; ++i) add_cache(s.pcache[i]);
   {
     std::lock_guard g(s.foreign_mu);
     for (const Cache* c : s.foreign_all) add_cache(*c);
