@@ -102,7 +102,8 @@ std::string render(const std::vector<prometheus::MetricFamily>& fams) {
 }
 
 void reply(mg_connection* conn, int status, const char* type, const std::string& body) {
-  const char* reason = status == 200 ? "OK" : status == 404 ? "Not Found" : status == 503 ? "Service Unavailable" : "Error";
+  const char* reason = status == 200 ? "OK" : status == 404 ? "Not Found" : status == 503 ? "Service Unavailable"
+                                                                                : "Internal Server Error";
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
             "Connection: close\r\n\r\n",
@@ -122,10 +123,19 @@ struct Server::Impl : CivetHandler {
   prometheus::Counter* scrape_seconds = nullptr;
   std::mutex mu;
   std::vector<std::weak_ptr<prometheus::Collectable>> extra;  // guarded by mu
-  std::atomic<int> ready{-1};                                 // -1: follow gmp::running()
+  std::atomic<int> ready{-1};  // -1: follow gmp::running() (always ready without the runtime catalog)
   std::unique_ptr<CivetServer> civet;
 
   bool handleGet(CivetServer*, mg_connection* conn) override {
+    try {
+      serve_get(conn);
+    } catch (const std::exception& e) {  // a collectable that threw, or out of memory
+      reply(conn, 500, "text/plain; charset=utf-8", std::string("error: ") + e.what() + "\n");
+    }
+    return true;
+  }
+
+  void serve_get(mg_connection* conn) {
     const mg_request_info* ri = mg_get_request_info(conn);
     std::string_view uri = ri->local_uri != nullptr ? ri->local_uri : "/";
     if (uri == "/metrics") {
@@ -150,7 +160,7 @@ struct Server::Impl : CivetHandler {
       reply(conn, 200, "text/plain; charset=utf-8", "ok\n");
     } else if (uri == "/readyz") {
       int r = ready.load(std::memory_order_relaxed);
-      bool ok = r < 0 ? gmp::running() : r == 1;
+      bool ok = r < 0 ? (!opts.runtime_catalog || gmp::running()) : r == 1;
       reply(conn, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ready\n" : "not ready\n");
     } else if (uri == "/" || uri == "/index.html") {
       std::string page = kLivePage;
@@ -161,7 +171,6 @@ struct Server::Impl : CivetHandler {
     } else {
       reply(conn, 404, "text/plain; charset=utf-8", "not found: try /metrics, /healthz, /readyz or /\n");
     }
-    return true;
   }
 };
 

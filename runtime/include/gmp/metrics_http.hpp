@@ -55,7 +55,8 @@ class Server {
   // Adds a collectable whose families join /metrics at every scrape. The
   // caller keeps it alive; an expired one is skipped.
   void add(std::weak_ptr<prometheus::Collectable> c);
-  // /readyz answers 200 while ready. Unset: ready while the runtime runs.
+  // /readyz answers 200 while ready. Unset: ready while the runtime runs
+  // (always, for a server without the runtime catalog).
   void set_ready(bool ready) noexcept;
   // Stops serving and waits for requests in progress. Idempotent.
   void stop() noexcept;

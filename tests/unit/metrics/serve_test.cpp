@@ -174,6 +174,21 @@ TEST(Serve, EndpointsAndExposition) {
   EXPECT_EQ(get(port, "/healthz").first, -1);
 }
 
+// A tool without a runtime (the tracer): its own families only, ready at once.
+TEST(Serve, WithoutTheRuntimeCatalog) {
+  std::string err;
+  auto srv = gmp::metrics::serve("127.0.0.1:0", &err, {.runtime_catalog = false, .title = "tool"});
+  ASSERT_TRUE(srv) << err;
+  auto tool = std::make_shared<ToolFamilies>();
+  srv->add(tool);
+  auto [code, body] = get(srv->port(), "/metrics");
+  EXPECT_EQ(code, 200);
+  EXPECT_EQ(body.find("gmp_goroutines"), std::string::npos);
+  EXPECT_NE(body.find("gmptool_things_total 42"), std::string::npos);
+  EXPECT_NE(body.find("gmp_metrics_scrapes_total 1"), std::string::npos);
+  EXPECT_EQ(get(srv->port(), "/readyz").first, 200);
+}
+
 TEST(Serve, AddressesParseOrSayWhy) {
   std::string host;
   int port = -1;
