@@ -23,6 +23,8 @@ command -v curl >/dev/null || { echo "bench-scrape: curl not installed" >&2; exi
 
 stats() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f %.1f %.1f\n", m, a[1], a[NR]}'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+# cpu_ns PID PATTERN: CPU time (ns, schedstat) of PID's threads whose name matches.
+cpu_ns() { local t n=0; for t in /proc/$1/task/*; do grep -qE "$2" "$t/comm" 2>/dev/null && n=$((n + $(cut -d' ' -f1 "$t/schedstat"))); done; echo $n; }
 # scrape PORT: GET /metrics once a second until killed (on CPU 1, beside the load).
 scrape() { while :; do taskset -c 1 curl -sf -o /dev/null "http://127.0.0.1:$1/metrics" || true; sleep 1; done; }
 
@@ -37,6 +39,9 @@ for r in $(seq "$RUNS"); do
     s=""; if [ "$mode" = scraped ]; then wait_port "$MP"; scrape "$MP" & s=$!; fi
     taskset -c 1 wrk -t1 -c64 -d"${DUR}s" "http://127.0.0.1:$HP/" | awk '/Requests\/sec/ {print $2}' >> "$TMP/http_$mode"
     if [ -n "$s" ]; then
+      # The server's threads' CPU over the run: what the scrapes cost the
+      # process, against what its Ms used.
+      echo "$(cpu_ns "$p" '^civetweb') $(cpu_ns "$p" '^gmp-m')" >> "$TMP/cpu"
       curl -sf "http://127.0.0.1:$MP/metrics" > "$TMP/last.txt"
       kill "$s"; wait "$s" 2>/dev/null || true
     fi
@@ -71,4 +76,7 @@ printf '%-26s %10.1f [%6.1f, %6.1f] %10.1f [%6.1f, %6.1f] %+8.2f%%\n' "pingpong 
   "$(awk -v a="$PO" -v b="$PS" 'BEGIN {print (b-a)/a*100}')"
 awk -v n="$N" -v t="$T" -v b="$B" -v l="$L" 'BEGIN {
   printf "one scrape: %.2f ms to collect (mean of %d), %d bytes, %d samples\n", (n ? t/n*1000 : 0), n, b, l }'
+awk -v d="$DUR" '{c += $1; m += $2; n++} END {
+  printf "scrape CPU (civetweb threads, http runs): %.2f ms per second of run = %.3f %% of one core, %.3f %% of the Ms\x27 CPU\n",
+    c/n/d/1e6, c/n/d/1e9*100, (m ? c/m*100 : 0) }' "$TMP/cpu"
 echo "goals: http within 2 %, pingpong within 1 %"
