@@ -15,7 +15,6 @@
 #include "gmp/metrics.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -48,11 +47,13 @@ struct ReadContext {
     if (pool_) return *pool_;
     pool_ = gmp::pool::stats(false);
     static std::mutex mu;
-    static std::int64_t read_at = INT64_MIN;
+    static bool have = false;
+    static std::int64_t read_at = 0;
     static std::uint64_t rss = 0, huge = 0;
     static double coverage = 0;
     std::lock_guard g(mu);
-    if (now - read_at >= kSmapsEvery) {
+    if (!have || now - read_at >= kSmapsEvery) {
+      have = true;
       pool::Stats full = gmp::pool::stats(true);
       rss = full.arena_rss;
       huge = full.arena_huge;
