@@ -15,8 +15,8 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev python3
   # peers for side-by-side runs
   golang-go libboost-fiber-dev libboost-context-dev libgoogle-perftools-dev libmimalloc-dev wrk
-  # tools used by tests
-  procps strace curl
+  # tools used by tests (prometheus: server + promtool; chromium: the live page)
+  procps strace curl prometheus chromium
 )
 
 missing=()

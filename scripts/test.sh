@@ -25,7 +25,7 @@ bash scripts/build.sh build-asan -DGMP_SANITIZE=address,undefined -DGMP_BUILD_BE
 # state by design (docs/SCHEDULER.md); LeakSanitizer would flag those.
 export ASAN_OPTIONS="detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-for t in unit_base unit_sched unit_mem unit_sync unit_timer unit_io unit_stw unit_orders; do
+for t in unit_base unit_sched unit_mem unit_sync unit_timer unit_io unit_stw unit_orders unit_metrics; do
   echo "-- $t (asan+ubsan)"
   build-asan/bin/$t --gtest_brief=1
 done
@@ -34,7 +34,7 @@ if [ "${GMP_TSAN:-1}" != 0 ]; then
   echo "== ThreadSanitizer: every unit test binary"
   bash scripts/build.sh build-tsan -DGMP_SANITIZE=thread -DGMP_BUILD_BENCH=OFF -DGMP_BUILD_BPF=OFF
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-  for t in unit_base unit_sched unit_mem unit_sync unit_timer unit_io unit_stw unit_orders; do
+  for t in unit_base unit_sched unit_mem unit_sync unit_timer unit_io unit_stw unit_orders unit_metrics; do
     echo "-- $t (tsan)"
     build-tsan/bin/$t --gtest_brief=1
   done

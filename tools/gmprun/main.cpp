@@ -23,6 +23,8 @@
 #include "common/args.hpp"
 #include "common/summary.hpp"
 #include "gmp/gmp.hpp"
+#include "gmp/metrics.hpp"
+#include "gmp/metrics_http.hpp"
 #include "sched/exit.hpp"
 #include "workload.hpp"
 
@@ -49,6 +51,10 @@ void declare_options(Args& a) {
   a.option("pool-config", "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
   a.option("check-config", "FILE", "validate a pool config file and exit (0 valid, 2 invalid)");
   a.option("hugepages", "MODE", "pool arena pages: auto, hugetlb, thp or off (a forced mode that fails is an error)", "auto");
+  a.option("metrics-addr", "ADDR",
+           "serve Prometheus /metrics, /healthz, /readyz and a live page at / on HOST:PORT (a bare PORT: 127.0.0.1; "
+           "docs/METRICS.md)",
+           "off");
 }
 
 std::string usage(const Args& a) {
@@ -199,6 +205,14 @@ int main(int argc, char** argv) {
   if (args.has("io")) {
     if (std::string err = gmp::io::set_backend(args.str("io")); !err.empty()) return bad("gmprun: --io: " + err);
   }
+  std::string metrics_host;
+  int metrics_port = 0;
+  if (args.has("metrics-addr")) {
+    if (std::string err = gmp::metrics::parse_address(args.str("metrics-addr"), &metrics_host, &metrics_port);
+        !err.empty()) {
+      return bad("gmprun: --metrics-addr: " + err);
+    }
+  }
   if (!args.error().empty()) return bad(args.error());
   if (std::string err = gmp::validate(cfg); !err.empty()) return bad("gmprun: " + err);
   // The pool is configured before anything allocates from it.
@@ -250,11 +264,22 @@ int main(int argc, char** argv) {
   SignalThread signals;
   signals.block();
   if (std::string err = gmp::start(cfg); !err.empty()) return bad("gmprun: cannot start the runtime: " + err);
+  std::unique_ptr<gmp::metrics::Server> metrics;
+  if (args.has("metrics-addr")) {
+    std::string err;
+    metrics = gmp::metrics::serve(args.str("metrics-addr"), &err,
+                                  {.runtime_catalog = true, .title = "gmprun " + (builtin ? std::string(builtin->name) : name)});
+    if (!metrics) {
+      gmp::stop();
+      return bad("gmprun: --metrics-addr: " + err);
+    }
+  }
   signals.start(args.has("pool-config") ? args.str("pool-config") : std::string());
   if (!args.has("quiet")) {
     print_banner(gmp::config(), builtin ? builtin->name : name);
     std::fprintf(stderr, "  %s\n", gmp::pool::banner().c_str());
     std::fprintf(stderr, "  io           %s\n", gmp::io::backend_description().c_str());
+    if (metrics) std::fprintf(stderr, "  metrics      http://%s/metrics (live page at /)\n", metrics->address().c_str());
   }
 
   Summary summary;
@@ -267,8 +292,10 @@ int main(int argc, char** argv) {
   });
   int rc = h.join();
   double elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  gmp::SchedStats st = gmp::sched_stats();
-  int procs = gmp::config().procs;
+  // The catalog is read while the runtime still runs; the metrics server
+  // stops first (its scrapes read the Ps, which gmp::stop frees).
+  std::vector<std::pair<std::string, std::string>> fields = gmp::metrics::summary_fields();
+  if (metrics) metrics->stop();
   signals.stop();
 
   // A built-in returns 2 after printing its one-line usage error.
@@ -278,19 +305,8 @@ int main(int argc, char** argv) {
   }
   summary.set("ok", rc == 0);
   summary.set("exit_code", rc);
-  summary.set("procs", procs);
   summary.set("elapsed_ms", elapsed_ms);
-  summary.set("goroutines", st.goroutines_created);
-  summary.set("switches", st.context_switches);
-  summary.set("steals", st.steals);
-  summary.set("m_parks", st.m_parks);
-  summary.set("timer_lead_wakeups", st.timer_lead_wakeups);
-  summary.set("timer_lead_spin_ms", static_cast<double>(st.timer_lead_spin_ns) / 1e6);
-  summary.set("lock_elision", st.lock_elision);
-  summary.set("lock_elision_revocations", st.lock_elision_revocations);
-  summary.set("hogs", st.hogs);
-  summary.set("stw_boosts", st.stw_boosts);
-  summary.set("stw_boost_failures", st.stw_boost_failures);
+  for (const auto& [k, v] : fields) summary.set(k, v);
   rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   summary.set("max_rss_kib", static_cast<std::int64_t>(ru.ru_maxrss));

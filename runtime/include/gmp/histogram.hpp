@@ -12,7 +12,8 @@
 // upper(i-1) < v <= upper(i), and upper(i) is a round binary number (1024,
 // 1280, 1536, …), so a bucket bound can be exported as an `le` label
 // directly and cumulative counts at any bound are exact. An exporter that
-// wants fewer series takes every k-th bound (Snapshot::cumulative_at).
+// wants fewer series exports a coarser list of bounds that are bucket bounds
+// (pow2_bounds; HistogramSnapshot::cumulative).
 //
 // Writers: record() is for one owner (a P, one thread): relaxed load + store,
 // no locked instruction on the hot path. record_shared() is for several
@@ -94,6 +95,21 @@ struct HistogramSnapshot {
     for (std::size_t i = 0; i < counts.size() && layout.upper(static_cast<int>(i)) <= bound; i++) n += counts[i];
     return n;
   }
+  // Cumulative counts at each of `bounds` (ascending), in one pass: out[k] is
+  // the number of values <= bounds[k] (as cumulative_at). The exporter's
+  // `le` series.
+  std::vector<std::uint64_t> cumulative(const std::vector<std::uint64_t>& bounds) const {
+    std::vector<std::uint64_t> out(bounds.size(), 0);
+    std::uint64_t n = 0;
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < counts.size() && k < bounds.size(); i++) {
+      std::uint64_t up = layout.upper(static_cast<int>(i));
+      while (k < bounds.size() && up > bounds[k]) out[k++] = n;
+      n += counts[i];
+    }
+    for (; k < bounds.size(); k++) out[k] = n;
+    return out;
+  }
   // Adds another snapshot of the same layout (per-P histograms into one).
   void merge(const HistogramSnapshot& o) noexcept {
     if (counts.empty()) {
@@ -105,6 +121,16 @@ struct HistogramSnapshot {
     max = std::max(max, o.max);
   }
 };
+
+// Export bounds: every power of two from 2^lo to 2^hi. Each is a bucket
+// upper bound of every layout whose max_bits > hi, so cumulative counts at
+// them are exact; a Prometheus histogram gets a few dozen `le` series
+// instead of hundreds.
+inline std::vector<std::uint64_t> pow2_bounds(int lo, int hi) {
+  std::vector<std::uint64_t> b;
+  for (int e = std::max(lo, 0); e <= hi && e < 64; e++) b.push_back(std::uint64_t{1} << e);
+  return b;
+}
 
 template <int SubBits, int MaxBits = 44>
 class BasicHistogram {

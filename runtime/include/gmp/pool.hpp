@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "gmp/histogram.hpp"
+
 namespace gmp::pool {
 
 enum class Tier : std::uint8_t { kFast = 0, kTxn = 1, kStable = 2 };
@@ -63,6 +65,9 @@ struct TierStats {
   const char* name = "";
   ClassStats total;                 // size = 0
   std::vector<ClassStats> classes;  // one per size class, in order
+  // Sampled allocation latency of this tier, ns (every stats.sample_every-th
+  // allocation of each class; gmp/histogram.hpp).
+  HistogramSnapshot latency;
 };
 struct Stats {
   TierStats tiers[3];
@@ -77,6 +82,7 @@ struct Stats {
   std::uint64_t foreign_caches = 0;
   bool txn_degraded = false;
   std::uint64_t degrade_events = 0;
+  // Over every tier's latency samples (max is exact).
   std::uint64_t samples = 0, p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
   std::string init_error;
   // Why the inline free has no slot map and takes the slow path ("" when it

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "gmp/histogram.hpp"
+
 namespace gmp {
 
 // Changes the number of Ps of the running runtime under stop-the-world.
@@ -70,18 +72,10 @@ class StopGuard {
   StopGuard& operator=(const StopGuard&) = delete;
 };
 
-// A log-linear histogram of durations in ns (16 sub-buckets per power of
-// two: quantiles within ~6 %). Counts and max are exact.
-struct Histogram {
-  std::uint64_t count = 0;
-  std::uint64_t sum_ns = 0;
-  std::uint64_t max_ns = 0;
-  std::vector<std::uint64_t> buckets;  // bucket_upper_ns(i) is the upper bound of i
-  // The smallest bucket bound with at least q of the samples at or below it
-  // (capped at max_ns); 0 when empty.
-  std::uint64_t quantile_ns(double q) const noexcept;
-  static std::uint64_t bucket_upper_ns(std::size_t i) noexcept;
-};
+// Pause durations in ns, as the runtime's one histogram type
+// (gmp/histogram.hpp: 16 sub-buckets per power of two, quantiles within
+// 6.25 %; count, sum and max exact; bounds are Prometheus `le` bounds).
+using Histogram = gmp::HistogramSnapshot;
 struct PauseStats {
   Reason reason = Reason::kUser;
   Histogram stopping;  // decision → every P stopped

@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include "gmp/io.hpp"
+#include "io/ring.hpp"
 #include "sched/sched.hpp"
 
 namespace gmp::detail {
@@ -17,6 +18,7 @@ template <class F>
 long run_blocking(F&& fn) noexcept {
   long r;
   if (getg() != nullptr) {
+    io_counters.fallbacks.fetch_add(1, std::memory_order_relaxed);
     r = gmp::blocking([&]() -> long {
       long x = static_cast<long>(fn());
       return x < 0 ? -errno : x;

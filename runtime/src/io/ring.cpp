@@ -490,7 +490,7 @@ std::uint32_t io_inflight(P* pp) noexcept {
 
 void io_start(int nprocs) noexcept {
   for (auto& c : {&io_counters.submitted, &io_counters.completed, &io_counters.enters, &io_counters.ring_waits,
-                  &io_counters.blocking_calls, &io_counters.handoffs}) {
+                  &io_counters.blocking_calls, &io_counters.handoffs, &io_counters.fallbacks}) {
     c->store(0, std::memory_order_relaxed);
   }
   g_uring = false;
@@ -598,6 +598,11 @@ IoStats io_stats() noexcept {
   s.ring_waits = io_counters.ring_waits.load(std::memory_order_relaxed);
   s.blocking_calls = io_counters.blocking_calls.load(std::memory_order_relaxed);
   s.handoffs = io_counters.handoffs.load(std::memory_order_relaxed);
+  s.fallbacks = io_counters.fallbacks.load(std::memory_order_relaxed);
+  for (int i = 0; i < detail::n_rings; i++) {
+    const detail::Ring& r = detail::rings[i];
+    if (r.ok) s.in_flight += r.n_inflight.load(std::memory_order_relaxed);
+  }
   return s;
 }
 

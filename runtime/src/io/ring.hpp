@@ -127,6 +127,9 @@ std::uint32_t io_inflight(P* pp) noexcept;
 // Counters (relaxed).
 struct IoCounters {
   std::atomic<std::uint64_t> submitted{0}, completed{0}, enters{0}, ring_waits{0}, blocking_calls{0}, handoffs{0};
+  // I/O operations a goroutine ran as a blocking system call (no ring: the
+  // blocking backend, or io_uring unavailable).
+  std::atomic<std::uint64_t> fallbacks{0};
 };
 extern IoCounters io_counters;
 

@@ -15,6 +15,7 @@
 #include "mem/central.hpp"
 #include "mem/object_link.hpp"
 #include "mem/stats.hpp"
+#include "gmp/histogram.hpp"
 #include "gmp/pool.hpp"
 
 namespace gmp::detail::mem {
@@ -41,7 +42,8 @@ struct alignas(64) Cache : FastFront {
   Counter remote_count[kNumClasses];  // mirrors remote[..].n for stats
   ClassCounters ctr[kNumTiers][kNumClasses];
   LargeCounters large;
-  Counter hist[kHistBuckets];  // sampled allocation latency, all tiers
+  // Sampled allocation latency per tier (ns); owner-written (record()).
+  gmp::Histogram latency[3];  // fast, txn, stable
 };
 
 inline constexpr std::uint32_t kForeignHomeBase = 256;  // homes >= this are foreign-thread caches

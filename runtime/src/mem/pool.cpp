@@ -213,7 +213,7 @@ std::uint32_t next_sample_period() noexcept {
 
 void record_sample(Cache* c, int tier, int cls, std::size_t bytes, std::int64_t t0) noexcept {
   std::uint64_t ns = static_cast<std::uint64_t>(nanotime() - t0);
-  c->hist[hist_bucket(ns)].add();
+  c->latency[tier].record(ns);
   GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns, bytes);
 }
 
@@ -485,6 +485,8 @@ PoolConfig current_config() {
   std::lock_guard g(s.cfg_mu);
   return s.cfg;
 }
+
+int p_caches_seen() noexcept { return g_max_pid.load(std::memory_order_relaxed); }
 
 }  // namespace gmp::detail::mem
 

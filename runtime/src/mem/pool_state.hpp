@@ -85,6 +85,9 @@ Cache* current_cache() noexcept;
 void note_p_cache(int id) noexcept;
 // PoolState::pcache, published when the state is created (null before).
 extern std::atomic<Cache*> g_pcache;
+// 1 + the highest P id whose cache was ever used: pcache entries at or
+// above it have nothing to count (stats read only those below).
+int p_caches_seen() noexcept;
 // This thread's foreign cache, or null (no P-less use yet, or parked at exit).
 // Owner: this thread; set by acquire_foreign, cleared by its exit guard.
 extern thread_local Cache* t_foreign_cache;

@@ -27,18 +27,6 @@ void add_class(ClassStats& a, const ClassStats& b) {
   a.bytes_cached += b.bytes_cached;
 }
 
-std::uint64_t percentile(const std::uint64_t* h, std::uint64_t total, double q) {
-  if (total == 0) return 0;
-  auto want = static_cast<std::uint64_t>(q * static_cast<double>(total));
-  if (want >= total) want = total - 1;
-  std::uint64_t seen = 0;
-  for (int b = 0; b < kHistBuckets; ++b) {
-    seen += h[b];
-    if (seen > want) return hist_upper(b);
-  }
-  return hist_upper(kHistBuckets - 1);
-}
-
 }  // namespace
 
 Stats stats(bool read_smaps) {
@@ -52,7 +40,7 @@ Stats stats(bool read_smaps) {
   static thread_local Raw raw[3][kNumClasses];
   for (auto& t : raw)
     for (auto& r : t) r = Raw{};
-  std::uint64_t hist[kHistBuckets] = {};
+  HistogramSnapshot lat[3];
   auto add_cache = [&](const Cache& c) {
     for (int t = 0; t < 3; ++t) {
       for (int cls = 0; cls < kNumClasses; ++cls) {
@@ -82,9 +70,10 @@ Stats stats(bool read_smaps) {
     out.large_allocs += c.large.allocs.get();
     out.large_frees += c.large.frees.get();
     out.large_bytes_in_use += c.large.alloc_bytes.get() - c.large.free_bytes.get();
-    for (int b = 0; b < kHistBuckets; ++b) hist[b] += c.hist[b].get();
+    for (int t = 0; t < 3; ++t) c.latency[t].add_to(lat[t]);
   };
-  for (const Cache& c : s.pcache) add_cache(c);
+  const int np = p_caches_seen();
+  for (int i = 0; i < np && i < kMaxPools; ++i) add_cache(s.pcache[i]);
   {
     std::lock_guard g(s.foreign_mu);
     for (const Cache* c : s.foreign_all) add_cache(*c);
@@ -118,18 +107,16 @@ Stats stats(bool read_smaps) {
       add_class(ts.total, cs);
     }
   }
-  std::uint64_t n = 0;
-  for (auto v : hist) n += v;
-  out.samples = n;
-  out.p50_ns = percentile(hist, n, 0.50);
-  out.p99_ns = percentile(hist, n, 0.99);
-  out.p999_ns = percentile(hist, n, 0.999);
-  for (int b = kHistBuckets - 1; b >= 0; --b) {
-    if (hist[b] != 0) {
-      out.max_ns = hist_upper(b);
-      break;
-    }
+  HistogramSnapshot all;
+  for (int t = 0; t < 3; ++t) {
+    all.merge(lat[t]);
+    out.tiers[t].latency = std::move(lat[t]);
   }
+  out.samples = all.count();
+  out.p50_ns = all.quantile(0.50);
+  out.p99_ns = all.quantile(0.99);
+  out.p999_ns = all.quantile(0.999);
+  out.max_ns = all.max;
   out.txn_degraded = s.txn_degraded.load();
   out.degrade_events = s.degrade_events.load();
   {

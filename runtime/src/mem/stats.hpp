@@ -1,4 +1,5 @@
-// mem/stats.hpp — the pool's counters and its sampled latency histogram.
+// mem/stats.hpp — the pool's counters (its sampled latency histograms are
+// gmp::Histogram, one per tier, in each Cache).
 //
 // Every counter lives in the cache (per P, or per foreign thread) whose owner
 // updates it, as a relaxed atomic written only by that owner (load + store,
@@ -36,24 +37,6 @@ struct ClassCounters {
   Counter block_bytes_alloc;  // stable buddy blocks only (variable size)
   Counter block_bytes_free;
 };
-
-// Log-linear latency histogram: exact below 16 ns, then 4 buckets per power
-// of two (<= 25 % error), up to 2^43 ns.
-inline constexpr int kHistBuckets = 16 + 40 * 4;
-inline int hist_bucket(std::uint64_t ns) noexcept {
-  if (ns < 16) return static_cast<int>(ns);
-  int e = 63 - __builtin_clzll(ns);
-  int sub = static_cast<int>((ns >> (e - 2)) & 3);
-  int b = 16 + (e - 4) * 4 + sub;
-  return b < kHistBuckets ? b : kHistBuckets - 1;
-}
-// The largest value that falls in bucket b.
-inline std::uint64_t hist_upper(int b) noexcept {
-  if (b < 16) return static_cast<std::uint64_t>(b);
-  int e = (b - 16) / 4 + 4;
-  int sub = (b - 16) % 4;
-  return (std::uint64_t{1} << e) + (static_cast<std::uint64_t>(sub + 1) << (e - 2)) - 1;
-}
 
 struct LargeCounters {
   Counter allocs, frees, alloc_bytes, free_bytes;

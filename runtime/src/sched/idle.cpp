@@ -42,6 +42,39 @@
 
 namespace gmp::detail {
 
+namespace {
+
+// REQUIRES: Sched::lock held. `idle` true: pp joins the idle list.
+void account_idle_locked(P* pp, bool idle) noexcept {
+  std::int64_t now = nanotime();
+  pp->idle_seq.fetch_add(1, std::memory_order_acq_rel);
+  std::int64_t since = pp->idle_since_ns.load(std::memory_order_relaxed);
+  if (idle) {
+    if (since < 0) pp->idle_since_ns.store(now, std::memory_order_relaxed);
+  } else if (since >= 0) {
+    pp->idle_ns.store(pp->idle_ns.load(std::memory_order_relaxed) + (now - since), std::memory_order_relaxed);
+    pp->idle_since_ns.store(-1, std::memory_order_relaxed);
+  }
+  pp->idle_seq.fetch_add(1, std::memory_order_release);
+}
+
+}  // namespace
+
+std::int64_t p_busy_ns(const P* pp, std::int64_t now) noexcept {
+  for (;;) {
+    std::uint32_t s0 = pp->idle_seq.load(std::memory_order_acquire);
+    if (s0 & 1) continue;
+    std::int64_t idle = pp->idle_ns.load(std::memory_order_relaxed);
+    std::int64_t since = pp->idle_since_ns.load(std::memory_order_relaxed);
+    std::int64_t created = pp->created_ns.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (pp->idle_seq.load(std::memory_order_relaxed) != s0) continue;
+    if (since >= 0 && now > since) idle += now - since;
+    std::int64_t busy = now - created - idle;
+    return busy > 0 ? busy : 0;
+  }
+}
+
 void pidle_put_locked(P* pp) noexcept {
   // A P given up while the world stops is stopped, not idled (Go's
   // handoffp/gcstopm): every path that frees a P comes here.
@@ -50,6 +83,7 @@ void pidle_put_locked(P* pp) noexcept {
     return;
   }
   pp->m.store(nullptr, std::memory_order_relaxed);
+  account_idle_locked(pp, true);
   pp->status.store(PStatus::kIdle, std::memory_order_seq_cst);  // Note [Inbox hand-off]
   pp->idle_link = sched.pidle;
   sched.pidle = pp;
@@ -61,6 +95,7 @@ P* pidle_get_locked(M* to) noexcept {
   if (pp == nullptr) return nullptr;
   sched.pidle = pp->idle_link;
   pp->idle_link = nullptr;
+  account_idle_locked(pp, false);
   pp->m.store(to, std::memory_order_release);  // as in handoff_locked
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
@@ -72,6 +107,7 @@ bool pidle_remove_locked(P* pp, M* to) noexcept {
     if (*link == pp) {
       *link = pp->idle_link;
       pp->idle_link = nullptr;
+      account_idle_locked(pp, false);
       pp->m.store(to, std::memory_order_release);  // as in handoff_locked
       pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
       sched.npidle.fetch_sub(1, std::memory_order_seq_cst);

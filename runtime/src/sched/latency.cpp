@@ -44,14 +44,17 @@ SchedLatencyHist sched_latency_snapshot() noexcept {
   for (int i = 0; i < kMaxProcs; i++) {
     P* pp = __atomic_load_n(&sched.allp[i], __ATOMIC_ACQUIRE);
     if (pp == nullptr) continue;
-    for (int s = 0; s < GMP_HIST_SLOTS; s++) {
-      std::uint64_t n = pp->sched_lat[s].load(std::memory_order_relaxed);
-      h.slots[s] += n;
-      h.count += n;
-    }
-    h.sum_ns += pp->sched_lat_sum_ns.load(std::memory_order_relaxed);
+    pp->sched_lat.add_to(h.hist);
     h.probed += pp->sched_lat_probed.load(std::memory_order_relaxed);
     h.probed_sum_ns += pp->sched_lat_probed_ns.load(std::memory_order_relaxed);
+  }
+  h.count = h.hist.count();
+  h.sum_ns = h.hist.sum;
+  std::uint64_t below = 0;
+  for (int s = 0; s < GMP_HIST_SLOTS; s++) {
+    std::uint64_t upto = s == GMP_HIST_SLOTS - 1 ? h.count : h.hist.cumulative_at(std::uint64_t{1} << s);
+    h.slots[s] = upto - below;
+    below = upto;
   }
   return h;
 }

@@ -34,12 +34,6 @@ extern std::atomic<std::uint32_t> g_sched_latency_probe_every;
 void set_sched_latency_every(std::uint32_t every) noexcept;
 void sched_latency_init_from_env() noexcept;
 
-// Log2 slot with round-up (gmp/probes_abi.h): 2^(i-1) < ns <= 2^i.
-inline int sched_latency_slot(std::uint64_t ns) noexcept {
-  if (ns <= 1) return 0;
-  int s = 64 - __builtin_clzll(ns - 1);
-  return s < GMP_HIST_SLOTS ? s : GMP_HIST_SLOTS - 1;
-}
 
 // The G is being made runnable (spawn, ready, yield, preemption).
 // REQUIRES: the caller owns gp (it is not on any queue yet).
@@ -56,9 +50,7 @@ inline void sched_latency_on_run(P* pp, G* gp) noexcept {
   std::int64_t d = nanotime() - gp->runnable_at_ns;
   gp->runnable_at_ns = 0;
   std::uint64_t ns = d > 0 ? static_cast<std::uint64_t>(d) : 0;
-  auto& slot = pp->sched_lat[sched_latency_slot(ns)];
-  slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  pp->sched_lat_sum_ns.store(pp->sched_lat_sum_ns.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
+  pp->sched_lat.record(ns);
   if (GMP_PROBE_ENABLED(sched_latency)) [[unlikely]] {
     std::uint32_t pe = g_sched_latency_probe_every.load(std::memory_order_relaxed);
     if (++pp->sched_lat_probe_tick < pe) return;
@@ -75,9 +67,13 @@ inline void sched_latency_on_run(P* pp, G* gp) noexcept {
 // writing: each value is exact at some moment, the set is not one snapshot.
 // REQUIRES: the runtime is running (Ps are freed at its stop).
 struct SchedLatencyHist {
+  gmp::HistogramSnapshot hist;  // every P's, merged (gmp_sched_latencies_seconds)
   std::uint64_t count = 0;
   std::uint64_t sum_ns = 0;
-  std::uint64_t slots[GMP_HIST_SLOTS] = {};  // slot i: 2^(i-1) < ns <= 2^i
+  // The same samples in the tracer's log2 slots (gmp/probes_abi.h): slot i
+  // holds 2^(i-1) < ns <= 2^i, exact because powers of two are bucket bounds
+  // of gmp::Histogram.
+  std::uint64_t slots[GMP_HIST_SLOTS] = {};
   std::uint32_t every = 0;
   // The samples that went through the probe (while a tracer listened).
   std::uint64_t probed = 0, probed_sum_ns = 0;

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "gmp/histogram.hpp"
 #include "gmp/probes_abi.h"
 #include "sched/run_queue.hpp"
 #include "stack/stack.hpp"
@@ -72,12 +73,20 @@ struct alignas(64) P {
   std::atomic<std::uint64_t> n_stolen{0};
   std::atomic<std::uint64_t> n_created{0};
   std::atomic<std::uint64_t> n_exited{0};
-  // Sampled scheduling latency (sched/latency.hpp): log2 slots and the sum.
-  std::atomic<std::uint64_t> sched_lat[GMP_HIST_SLOTS] = {};
-  std::atomic<std::uint64_t> sched_lat_sum_ns{0};
+  // Sampled scheduling latency (sched/latency.hpp), owner-written.
+  gmp::Histogram sched_lat;
   std::atomic<std::uint64_t> sched_lat_probed{0};     // ... of which went through the probe
   std::atomic<std::uint64_t> sched_lat_probed_ns{0};
   std::uint32_t sched_lat_probe_tick = 0;             // owner only
+
+  // Busy time (gmp_sched_p_busy_seconds_total, idle.cpp p_busy_ns): the time
+  // since created_ns that the P was not on the idle list. idle_ns and
+  // idle_since_ns (-1: not idle) are written under Sched::lock inside an odd
+  // idle_seq (a seqlock: writers are serialized by that lock), read by anyone.
+  std::atomic<std::int64_t> created_ns{0};
+  std::atomic<std::int64_t> idle_ns{0};
+  std::atomic<std::int64_t> idle_since_ns{-1};
+  std::atomic<std::uint32_t> idle_seq{0};
 };
 
 }  // namespace gmp::detail

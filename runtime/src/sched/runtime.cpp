@@ -127,6 +127,7 @@ std::string start(const Config& cfg_in) {
   sched.n_live = sched.n_created_outside = 0;
   for (int i = 0; i < cfg.procs; i++) {
     P* pp = new P();
+    pp->created_ns.store(nanotime(), std::memory_order_relaxed);
     pp->id = i;
     pp->cpu = cfg.pin ? cfg.cpus[i % cfg.cpus.size()] : -1;
     pp->status.store(PStatus::kRunning);

@@ -241,6 +241,9 @@ void wake_idle_p(P* pp) noexcept;
 // M at once (null: the caller stops it or hands it on with handoff_locked;
 // Note [P in transit] in idle.cpp).
 void pidle_put_locked(P* pp) noexcept;
+// Time P pp was busy (not on the idle list) from its creation to now, ns
+// (any thread; idle.cpp).
+std::int64_t p_busy_ns(const P* pp, std::int64_t now) noexcept;
 P* pidle_get_locked(M* to) noexcept;
 bool pidle_remove_locked(P* pp, M* to) noexcept;
 // Hands pp to the parked or new M mp through mp->nextp and records mp as

@@ -76,6 +76,7 @@ std::string resize_stopped(int n) {
     for (int i = old; i < n; i++) {
       if (i >= sched.allp_len) {
         P* pp = new P();
+        pp->created_ns.store(nanotime(), std::memory_order_relaxed);
         pp->id = i;
         pp->cpu = sched.cfg.pin ? sched.cfg.cpus[static_cast<std::size_t>(i) % sched.cfg.cpus.size()] : -1;
         pp->status.store(PStatus::kStopped, std::memory_order_relaxed);

@@ -18,6 +18,7 @@
 #include "timer/timer.hpp"
 
 #include "base/check.hpp"
+#include "gmp/histogram.hpp"
 #include "base/clock.hpp"
 #include "sched/sched.hpp"
 #include "sched/sysmon.hpp"
@@ -33,6 +34,9 @@ struct alignas(64) PTimers {
   SpinLock lock;
   TimerHeap heap;                      // GMP_GUARDED_BY(lock)
   std::atomic<std::int64_t> when0{-1};  // written under lock; read by any M (racy hint)
+  // How late each timer ran (now - when), ns. Written under lock (one
+  // writer at a time), read by anyone (timer_lateness).
+  gmp::Histogram lateness;
 };
 
 PTimers timers[kMaxProcs];
@@ -53,6 +57,7 @@ int run_due(int pid, std::int64_t now, bool stolen) noexcept {
     TimerNode* t = pt.heap.top();
     pt.heap.pop();
     std::int64_t late = now - t->when;
+    pt.lateness.record(static_cast<std::uint64_t>(late));
     if (t->period > 0) {
       t->when += t->period;
       if (t->when <= now) t->when = now + t->period;
@@ -201,6 +206,15 @@ int timers_drop_all() noexcept {
     pt.lock.unlock();
   }
   return n;
+}
+
+gmp::HistogramSnapshot timer_lateness() {
+  // Heaps of Ps never created hold nothing: read those up to the most Ps
+  // this runtime had (all of them when it is not running).
+  int n = sched.running.load(std::memory_order_acquire) ? sched.allp_len : kMaxProcs;
+  gmp::HistogramSnapshot s;
+  for (int i = 0; i < n && i < kMaxProcs; i++) timers[i].lateness.add_to(s);
+  return s;
 }
 
 TimerStats timer_stats() noexcept {

@@ -33,6 +33,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "gmp/histogram.hpp"
+
 namespace gmp::detail {
 
 struct TimerNode {
@@ -54,6 +56,9 @@ struct TimerStats {
   std::uint64_t stolen = 0;
 };
 TimerStats timer_stats() noexcept;
+// How late timers fired (now - deadline, ns), over every P's heap, since
+// the process started.
+gmp::HistogramSnapshot timer_lateness();
 // gmp::set_procs (stw/procresize.cpp): moves every timer of a removed P to
 // another P. REQUIRES: the world is stopped.
 struct P;

@@ -142,4 +142,35 @@ TEST(Histogram, SharedWritersLoseNothing) {
   EXPECT_EQ(s.max, 3006u);
 }
 
+// The exporter's coarse bounds are bucket bounds of both layouts, and the
+// one-pass cumulative counts equal cumulative_at at each (exact).
+TEST(Histogram, Pow2BoundsAreExactExportBounds) {
+  std::vector<std::uint64_t> bounds = gmp::pow2_bounds(7, 34);
+  ASSERT_EQ(bounds.size(), 28u);
+  EXPECT_EQ(bounds.front(), 128u);
+  EXPECT_EQ(bounds.back(), std::uint64_t{1} << 34);
+  for (std::uint64_t b : bounds) {
+    for (gmp::HistogramLayout l : {gmp::Histogram::kLayout, gmp::FineHistogram::kLayout}) {
+      EXPECT_EQ(l.upper(l.index(b)), b) << b;
+    }
+  }
+  gmp::Histogram h;
+  std::mt19937_64 rng(11);
+  std::vector<std::uint64_t> vs;
+  for (int k = 0; k < 20000; k++) vs.push_back(rng() >> (rng() % 64 + 24));
+  vs.insert(vs.end(), {0, 127, 128, 129, 1u << 20, (1u << 20) + 1, std::uint64_t{1} << 40});
+  for (std::uint64_t v : vs) h.record(v);
+  gmp::HistogramSnapshot s = h.snapshot();
+  std::vector<std::uint64_t> cum = s.cumulative(bounds);
+  ASSERT_EQ(cum.size(), bounds.size());
+  for (std::size_t k = 0; k < bounds.size(); k++) {
+    auto exact = static_cast<std::uint64_t>(std::count_if(vs.begin(), vs.end(), [&](std::uint64_t v) { return v <= bounds[k]; }));
+    EXPECT_EQ(cum[k], exact) << "le " << bounds[k];
+    EXPECT_EQ(cum[k], s.cumulative_at(bounds[k]));
+    if (k > 0) EXPECT_LE(cum[k - 1], cum[k]);
+  }
+  EXPECT_LT(cum.back(), s.count());  // 2^40 is above the last bound: only +Inf holds it
+  EXPECT_TRUE(gmp::HistogramSnapshot{}.cumulative(bounds) == std::vector<std::uint64_t>(bounds.size(), 0));
+}
+
 }  // namespace

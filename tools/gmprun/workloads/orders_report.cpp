@@ -171,8 +171,8 @@ bool report(Pipeline& p, const RunTotals& t, Summary& out) {
   std::uint64_t pauses = 0, pause_max = 0;
   for (int r = 0; r < static_cast<int>(gmp::stw::Reason::kCount); r++) {
     gmp::stw::PauseStats st = gmp::stw::pause_stats(static_cast<gmp::stw::Reason>(r));
-    pauses += st.total.count;
-    pause_max = std::max(pause_max, st.total.max_ns);
+    pauses += st.total.count();
+    pause_max = std::max(pause_max, st.total.max);
   }
   out.set("stw_pauses", pauses);
   out.set("stw_max_us", us(pause_max));

@@ -100,28 +100,28 @@ void busy_loop(const std::atomic<bool>* quit, std::atomic<std::uint64_t>* work) 
 
 void line(gmp::tools::Summary& out, gmp::stw::Reason r) {
   auto st = gmp::stw::pause_stats(r);
-  if (st.total.count == 0) return;
+  if (st.total.count() == 0) return;
   std::string key = gmp::stw::reason_name(r);
   for (auto& c : key) c = c == ' ' ? '_' : c;
   auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
   // Stops whose total was over the 200 µs goal (to a bucket: within ~6 %).
   std::uint64_t over = 0;
-  for (std::size_t i = 1; i < st.total.buckets.size(); i++) {
-    if (gmp::stw::Histogram::bucket_upper_ns(i - 1) >= 200'000) over += st.total.buckets[i];
+  for (std::size_t i = 1; i < st.total.counts.size(); i++) {
+    if (st.total.layout.upper(static_cast<int>(i) - 1) >= 200'000) over += st.total.counts[i];
   }
-  out.set(key + "_count", st.total.count);
-  out.set(key + "_stopping_p50_us", us(st.stopping.quantile_ns(0.5)));
-  out.set(key + "_stopping_p99_us", us(st.stopping.quantile_ns(0.99)));
-  out.set(key + "_stopping_max_us", us(st.stopping.max_ns));
-  out.set(key + "_total_p50_us", us(st.total.quantile_ns(0.5)));
-  out.set(key + "_total_p99_us", us(st.total.quantile_ns(0.99)));
-  out.set(key + "_total_max_us", us(st.total.max_ns));
+  out.set(key + "_count", st.total.count());
+  out.set(key + "_stopping_p50_us", us(st.stopping.quantile(0.5)));
+  out.set(key + "_stopping_p99_us", us(st.stopping.quantile(0.99)));
+  out.set(key + "_stopping_max_us", us(st.stopping.max));
+  out.set(key + "_total_p50_us", us(st.total.quantile(0.5)));
+  out.set(key + "_total_p99_us", us(st.total.quantile(0.99)));
+  out.set(key + "_total_max_us", us(st.total.max));
   out.set(key + "_total_over_200us", over);
-  out.set(key + "_total_sum_ns", st.total.sum_ns);  // gmptrace's stw_total sum agrees (tests/bpf)
+  out.set(key + "_total_sum_ns", st.total.sum);  // gmptrace's stw_total sum agrees (tests/bpf)
   std::fprintf(stderr, "stw %-14s count %6llu  stopping p50 %7.1f p99 %7.1f max %8.1f us  total p50 %7.1f p99 %7.1f max %8.1f us  over 200 us %llu\n",
-               gmp::stw::reason_name(r), static_cast<unsigned long long>(st.total.count), us(st.stopping.quantile_ns(0.5)),
-               us(st.stopping.quantile_ns(0.99)), us(st.stopping.max_ns), us(st.total.quantile_ns(0.5)),
-               us(st.total.quantile_ns(0.99)), us(st.total.max_ns), static_cast<unsigned long long>(over));
+               gmp::stw::reason_name(r), static_cast<unsigned long long>(st.total.count()), us(st.stopping.quantile(0.5)),
+               us(st.stopping.quantile(0.99)), us(st.stopping.max), us(st.total.quantile(0.5)),
+               us(st.total.quantile(0.99)), us(st.total.max), static_cast<unsigned long long>(over));
 }
 
 // Stops over the slow-stop threshold, by cause (docs/STW.md, "Slow stops
