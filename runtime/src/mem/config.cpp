@@ -1,7 +1,12 @@
 // mem/config.cpp — strict TOML reading (toml++) and the config rules.
 #include "mem/config.hpp"
 
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -100,6 +105,10 @@ std::string parse_config(std::string_view text, std::string_view name, PoolConfi
       r.fail(tnode, t, "expected a table [" + t + "]; top-level keys are tables: arena, classes, fast, txn, stats, fault");
       break;
     }
+    if (t != "arena" && t != "classes" && t != "fast" && t != "txn" && t != "stats" && t != "fault") {
+      r.fail(tnode, "[" + t + "]", "unknown table; the tables are arena, classes, fast, txn, stats and fault (docs/POOL.md)");
+      break;
+    }
     for (auto&& [k, n] : *tnode.as_table()) {
       std::string key = t + "." + std::string(k.str());
       bool ok = true;
@@ -128,13 +137,16 @@ std::string parse_config(std::string_view text, std::string_view name, PoolConfi
         ok = r.u32(n, key, 1, 1 << 20, &c.fast_capacity);
       } else if (key == "fast.max_class_bytes") {
         ok = r.u64(n, key, 0, 1ull << 32, &c.fast_max_class_bytes);
-      } else if (key == "txn.ttl_ms" || key == "fast.ttl_ms") {
-        std::uint64_t v = 0;
-        ok = r.u64(n, key, 0, UINT32_MAX, &v);
-        if (ok && key == "fast.ttl_ms") ok = r.fail(n, key, "the fast tier has no TTL (objects live microseconds); set txn.ttl_ms");
-        else if (ok && v > kMaxLocalTtlMs) ok = r.fail(n, key, std::to_string(v) + " ms exceeds the local-tier TTL limit of 100 ms; use 1..100");
-        else if (ok && v == 0) ok = r.fail(n, key, "0 ms would expire every object at once; use 1..100");
-        if (ok) c.txn_ttl_ms = static_cast<std::uint32_t>(v);
+      } else if (key == "fast.ttl_ms") {
+        ok = r.fail(n, key, "the fast tier has no TTL (objects live microseconds); set txn.ttl_ms");
+      } else if (key == "txn.ttl_ms") {
+        // The range check states the real rule (1..100), not the type's.
+        auto v = n.value_exact<std::int64_t>();
+        if (!v) ok = r.fail(n, key, std::string("expected an integer, got a ") + Reader::type_name(n) + "; use 1..100 (ms)");
+        else if (*v > static_cast<std::int64_t>(kMaxLocalTtlMs)) ok = r.fail(n, key, std::to_string(*v) + " ms exceeds the local-tier TTL limit of 100 ms; use 1..100");
+        else if (*v == 0) ok = r.fail(n, key, "0 ms would expire every object at once; use 1..100");
+        else if (*v < 0) ok = r.fail(n, key, std::to_string(*v) + " ms is negative; use 1..100");
+        if (ok) c.txn_ttl_ms = static_cast<std::uint32_t>(*v);
       } else if (key == "txn.batch") {
         ok = r.u32(n, key, 1, 4096, &c.txn_batch);
       } else if (key == "txn.capacity") {
@@ -184,11 +196,46 @@ std::string parse_config(std::string_view text, std::string_view name, PoolConfi
 }
 
 std::string load_config_file(const std::string& path, PoolConfig* out) {
-  std::ifstream f(path);
-  if (!f) return path + ": cannot open the pool config file; give a readable TOML file";
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_config(ss.str(), path, out);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer. fstat on the open
+  // fd (not stat on the path) so the file checked is the file read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return path + ": cannot open the pool config file: " + std::strerror(errno) + "; give a readable TOML file";
+  struct stat st;
+  std::string err;
+  if (::fstat(fd, &st) != 0) {
+    err = path + ": cannot stat the pool config file: " + std::strerror(errno);
+  } else if (S_ISDIR(st.st_mode)) {
+    err = path + ": is a directory, not a pool config file; give a TOML file";
+  } else if (!S_ISREG(st.st_mode)) {
+    err = path + ": is not a regular file (a device, FIFO or socket); give a TOML file";
+  } else if (st.st_size > static_cast<off_t>(kMaxConfigBytes)) {
+    err = path + ": " + std::to_string(st.st_size) + " bytes is too large for a pool config file (at most " +
+          std::to_string(kMaxConfigBytes) + ")";
+  }
+  std::string text;
+  if (err.empty()) {
+    // Read at most one byte past the limit: a file that grew since fstat is
+    // still caught.
+    text.resize(kMaxConfigBytes + 1);
+    std::size_t got = 0;
+    while (got < text.size()) {
+      ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        err = path + ": cannot read the pool config file: " + std::strerror(errno);
+        break;
+      }
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (err.empty() && got > kMaxConfigBytes) {
+      err = path + ": grew past " + std::to_string(kMaxConfigBytes) + " bytes while read; a pool config file is smaller";
+    }
+    text.resize(got);
+  }
+  ::close(fd);
+  if (!err.empty()) return err;
+  return parse_config(text, path, out);
 }
 
 std::uint64_t predicted_pool_bytes(const PoolConfig& c, int nprocs, std::uint64_t arena_committed) noexcept {

@@ -91,7 +91,12 @@ TEST(Config, RuleLeakPercentInRange) {
 }
 
 TEST(Config, UnknownKey) { expect_error("[txn]\nttl = 5\n", "pool.toml:2: txn.ttl: ", "unknown key"); }
-TEST(Config, UnknownTable) { expect_error("[tiers]\nfast = 1\n", "pool.toml:2: tiers.fast: ", "unknown key"); }
+TEST(Config, UnknownTable) {
+  expect_error("[tiers]\nfast = 1\n", "pool.toml:1: [tiers]: ", "unknown table; the tables are arena, classes, fast, txn");
+}
+TEST(Config, NegativeTtlStatesTheRealRule) {
+  expect_error("[txn]\nttl_ms = -5\n", "pool.toml:2: txn.ttl_ms: ", "-5 ms is negative; use 1..100");
+}
 TEST(Config, TopLevelKeyIsNotATable) { expect_error("ttl_ms = 5\n", "pool.toml:1: ttl_ms: ", "expected a table"); }
 TEST(Config, WrongTypeStringForInteger) {
   expect_error("[txn]\nttl_ms = \"60\"\n", "pool.toml:2: txn.ttl_ms: ", "expected an integer, got a string");
@@ -111,6 +116,21 @@ TEST(Config, SyntaxError) { expect_error("[txn\nttl_ms = 5\n", "pool.toml:1: ", 
 TEST(Config, MissingFile) {
   std::string err = gmp::pool::check_config("/nonexistent/pool.toml");
   EXPECT_NE(err.find("/nonexistent/pool.toml: cannot open"), std::string::npos) << err;
+}
+
+// A config is a regular file of bounded size: /dev/zero would be read for
+// ever, a directory used to read as an empty (default) config.
+TEST(Config, NotARegularFile) {
+  EXPECT_EQ(gmp::pool::check_config("/tmp"), "/tmp: is a directory, not a pool config file; give a TOML file");
+  EXPECT_EQ(gmp::pool::check_config("/dev/zero"),
+            "/dev/zero: is not a regular file (a device, FIFO or socket); give a TOML file");
+}
+TEST(Config, TooLarge) {
+  gmp::testing::TempFile big(std::string(kMaxConfigBytes + 1, '#'), "gmp_pool_cfg");
+  std::string err = gmp::pool::check_config(big.path());
+  EXPECT_NE(err.find("is too large for a pool config file"), std::string::npos) << err;
+  big.write(std::string(kMaxConfigBytes - 1, '#') + "\n");  // a comment at the limit is fine
+  EXPECT_EQ(gmp::pool::check_config(big.path()), "");
 }
 
 TEST(Config, LiveChangeGrowingMemoryOver15PercentIsRefusedWithPrediction) {

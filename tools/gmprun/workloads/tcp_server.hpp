@@ -52,6 +52,11 @@ int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve
     std::fprintf(stderr, "%s\n", a.error().c_str());
     return 2;
   }
+  if (a.has("duration") && dur_ns <= 0) {
+    std::fprintf(stderr, "%s: --duration '%s' must be more than 0, like 10s (leave it out to run until SIGINT/SIGTERM)\n",
+                 name, a.str("duration").c_str());
+    return 2;
+  }
   auto addr = gmp::net::Addr::parse(host, static_cast<std::uint16_t>(port));
   if (!addr) {
     std::fprintf(stderr, "%s: --addr '%s' is not an IPv4 or IPv6 address (like 127.0.0.1 or ::1)\n", name,
