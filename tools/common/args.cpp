@@ -25,8 +25,23 @@ Args::Opt* Args::find(std::string_view name) {
   return const_cast<Opt*>(static_cast<const Args*>(this)->find(name));
 }
 
+// Errors quote what the user typed; a control byte in it (an argument with a
+// newline, found by tests/fuzz/args_fuzz.cpp) is written as \xNN so that
+// the error stays one line.
 void Args::fail(std::string msg) {
-  if (error_.empty()) error_ = prog_ + ": " + msg;
+  if (!error_.empty()) return;
+  std::string out = prog_ + ": ";
+  for (char ch : msg) {
+    auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += ch;
+    }
+  }
+  error_ = out;
 }
 
 std::string Args::parse(int argc, char** argv, int first, bool stop_at_positional) {

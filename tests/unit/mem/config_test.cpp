@@ -111,6 +111,24 @@ TEST(Config, BadEnumValue) {
   expect_error("[arena]\nhugepages = \"always\"\n", "pool.toml:2: arena.hugepages: ", "use \"auto\", \"hugetlb\", \"thp\" or \"off\"");
 }
 TEST(Config, NegativeNumber) { expect_error("[stats]\nsample_every = -1\n", "pool.toml:2: stats.sample_every: ", "out of range"); }
+// Inputs toml++ 3.3 asserted or hit undefined behaviour on (found by
+// tests/fuzz/pool_config_fuzz.cpp): each is now one line, naming the line.
+TEST(Config, InputTheTomlLibraryCannotTakeIsRefusedFirst) {
+  expect_error(std::string("[txn]\nttl_ms = 5\0\n", 17), "pool.toml:2: ", "control character 0x0");
+  expect_error(std::string("[\0\0\0006\n", 6), "pool.toml:1: ", "a table header starts with a key");
+  expect_error("\n[`", "pool.toml:2: ", "a table header starts with a key");
+  expect_error("[ $]\n", "pool.toml:1: ", "a table header starts with a key");
+  expect_error("8\xc8\x93'", "pool.toml:1: ", "a non-ASCII character outside a comment");
+  expect_error("[txn] # \xe5_\n", "pool.toml:1: ", "invalid UTF-8");
+  expect_error("a = 1979-05-27txnT07:31:079-32:0\n", "pool.toml:1: ", "not valid TOML");
+  expect_error("b =i\nline\"\"\"\n", "pool.toml:", "not valid TOML");
+  PoolConfig c;
+  EXPECT_EQ(parse_config("# ttl ≤ 100 ms\n[txn] # le TTL ≤ 100\nttl_ms = 50\n", "pool.toml", &c), "");
+  EXPECT_EQ(c.txn_ttl_ms, 50u);
+  std::string err = parse_config("b =i\nline\"\"\"\n", "pool.toml", &c);
+  EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+}
+
 TEST(Config, SyntaxError) { expect_error("[txn\nttl_ms = 5\n", "pool.toml:1: ", "not valid TOML"); }
 
 TEST(Config, MissingFile) {
