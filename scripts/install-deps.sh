@@ -16,6 +16,8 @@ pkgs=(
   golang-go libboost-fiber-dev libboost-context-dev libgoogle-perftools-dev libmimalloc-dev wrk
   # tools used by tests
   procps strace curl
+  # fuzzing (scripts/fuzz.sh): libFuzzer and the sanitizer runtimes for clang
+  libclang-rt-14-dev
 )
 
 missing=()
