@@ -17,6 +17,8 @@ pkgs=(
   golang-go libboost-fiber-dev libboost-context-dev libgoogle-perftools-dev libmimalloc-dev wrk
   # tools used by tests (prometheus: server + promtool; chromium: the live page)
   procps strace curl prometheus chromium
+  # fuzzing (scripts/fuzz.sh): libFuzzer and the sanitizer runtimes for clang
+  libclang-rt-14-dev
 )
 
 missing=()

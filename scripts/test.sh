@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine (as root): install what gmprt
 # needs, build it, and pass the tests:
-#   1. the normal build and every ctest test (unit, integration, stress);
+#   1. the normal build and every ctest test (unit, integration, stress),
+#      then the libFuzzer targets (tests/fuzz/) for a bounded time;
 #   2. an AddressSanitizer + UBSan build running every unit test binary
 #      (scheduler, pool, sync, timer, I/O, stop-the-world);
 #   3. a ThreadSanitizer build running the same (GMP_TSAN=0 skips it);
@@ -17,6 +18,9 @@ echo "== build (RelWithDebInfo)"
 bash scripts/build.sh build
 echo "== tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 300
+
+echo "== fuzz: replay the stored inputs, then 15 s per target (clang, ASan + UBSan)"
+bash scripts/fuzz.sh 15
 
 echo "== AddressSanitizer + UBSan: every unit test binary"
 bash scripts/build.sh build-asan -DGMP_SANITIZE=address,undefined -DGMP_BUILD_BENCH=OFF -DGMP_BUILD_BPF=OFF

@@ -87,7 +87,7 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(BadInput{"", "no WORKLOAD given"}, BadInput{"--procs 0 skynet", "--procs '0' is not a whole number"},
                     BadInput{"--procs lots skynet", "--procs 'lots'"}, BadInput{"--bogus skynet", "unknown option '--bogus'"},
                     BadInput{"--cpus 9-3 skynet", "is not a CPU list"}, BadInput{"--cpus 4000 skynet", "CPU 4000 is not available"},
-                    BadInput{"--stack-size 1K skynet", "stack size 1 KiB is out of range"},
+                    BadInput{"--stack-size 1K skynet", "--stack-size '1K' (1 KiB) is out of range"},
                     BadInput{"--stack-size 12Q skynet", "is not a size"}, BadInput{"--spin fast skynet", "is not a duration"},
                     BadInput{"--timer-lead 5ms skynet", "timer lead must be from 0 to 1 ms"},
                     BadInput{"--stw-boost 20ms skynet", "stw boost must be 0 (off) or from 1 us to 10 ms"},

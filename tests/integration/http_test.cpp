@@ -71,7 +71,7 @@ TEST(HttpParser, MalformedIsRejected) {
       "GET / HTTP/1.1\r\nHost: a\x01\r\n\r\n",                    // control byte
       "GET / HTTP/1.1\nHost: a\n\n",                              // bare LF
       "GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
-      "\r\n\r\n",
+      "\r\n GET / HTTP/1.1\r\nHost: a\r\n\r\n",                // a space after the skipped CRLF
   };
   for (const char* b : bad) EXPECT_EQ(parse(b), ParseStatus::kBad) << b;
   EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"), ParseStatus::kUnsupported);
@@ -83,6 +83,29 @@ TEST(HttpParser, LimitsGive431) {
   std::string many = "GET / HTTP/1.1\r\nHost: a\r\n";
   for (int i = 0; i < http::kMaxHeaders + 1; i++) many += "X" + std::to_string(i) + ": v\r\n";
   EXPECT_EQ(parse(many + "\r\n"), ParseStatus::kTooLarge);
+}
+
+// RFC 9112 2.2: empty lines before the request line are ignored; they are
+// consumed with the request and count towards the head limit.
+TEST(HttpParser, LeadingEmptyLinesAreSkipped) {
+  http::Request r;
+  std::size_t used = 0;
+  std::string a = "\r\n\r\nGET /json HTTP/1.1\r\nHost: a\r\n\r\n";
+  ASSERT_EQ(parse(a, &r, &used), ParseStatus::kDone);
+  EXPECT_EQ(r.target, "/json");
+  EXPECT_EQ(used, a.size());
+  EXPECT_EQ(parse("\r\n\r\n"), ParseStatus::kIncomplete);
+  std::string flood;
+  for (std::size_t i = 0; i < http::kMaxHeaderBytes / 2; i++) flood += "\r\n";
+  EXPECT_EQ(parse(flood), ParseStatus::kTooLarge);
+}
+
+TEST(HttpParser, OversizedBodyIs413NotA431) {
+  EXPECT_EQ(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n"), ParseStatus::kBodyTooLarge);
+  EXPECT_EQ(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+            ParseStatus::kBodyTooLarge);
+  EXPECT_EQ(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048577\r\n\r\n"), ParseStatus::kBodyTooLarge);
+  EXPECT_EQ(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\n\r\n"), ParseStatus::kIncomplete);
 }
 
 TEST(HttpParser, RandomInputNeverCrashesOrOverreads) {

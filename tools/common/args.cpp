@@ -3,6 +3,8 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 namespace gmp::tools {
@@ -23,13 +25,29 @@ Args::Opt* Args::find(std::string_view name) {
   return const_cast<Opt*>(static_cast<const Args*>(this)->find(name));
 }
 
+// Errors quote what the user typed; a control byte in it (an argument with a
+// newline, found by tests/fuzz/args_fuzz.cpp) is written as \xNN so that
+// the error stays one line.
 void Args::fail(std::string msg) {
-  if (error_.empty()) error_ = prog_ + ": " + msg;
+  if (!error_.empty()) return;
+  std::string out = prog_ + ": ";
+  for (char ch : msg) {
+    auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += ch;
+    }
+  }
+  error_ = out;
 }
 
 std::string Args::parse(int argc, char** argv, int first, bool stop_at_positional) {
   for (int i = first; i < argc; i++) {
     std::string_view a = argv[i];
+    if (a == "-h" && find("help") != nullptr) a = "--help";  // the usual short form, where --help exists
     if (a == "--") {
       for (int j = i + 1; j < argc; j++) rest_.emplace_back(argv[j]);
       break;
@@ -109,26 +127,76 @@ double Args::f64(std::string_view name, double min, double max) {
   return v;
 }
 
+namespace {
+
+// "1 byte", "64 bytes", "16 KiB", "1.5 MiB": what a byte count means, for
+// messages that must say the value the user gave and its unit.
+std::string describe_bytes(std::uint64_t v) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (v == 1) return "1 byte";
+  int u = 0;
+  double d = static_cast<double>(v);
+  while (d >= 1024 && u < 6) {
+    d /= 1024;
+    u++;
+  }
+  char buf[48];
+  if (u == 0 || d == static_cast<double>(static_cast<std::uint64_t>(d))) {
+    std::snprintf(buf, sizeof buf, "%llu %s", static_cast<unsigned long long>(d), units[u]);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f %s", d, units[u]);
+  }
+  return buf;
+}
+
+}  // namespace
+
 std::uint64_t Args::bytes(std::string_view name) {
   std::string s = str(name);
+  const std::string bad = "--" + std::string(name) + " '" + s + "' is not a size (bytes, or a number with K, M or G, like 64K or 1M)";
+  if (s.empty() || s[0] < '0' || s[0] > '9') {  // strtoull would take " 5", "+5" and "-5"
+    fail(bad);
+    return 0;
+  }
   char* end = nullptr;
   errno = 0;
   unsigned long long v = std::strtoull(s.c_str(), &end, 10);
   std::string_view suffix = end;
   std::uint64_t mul = 1;
   if (suffix == "K" || suffix == "k" || suffix == "KiB") mul = 1024;
-  else if (suffix == "M" || suffix == "MiB") mul = 1024 * 1024;
-  else if (suffix == "G" || suffix == "GiB") mul = 1024ull * 1024 * 1024;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB") mul = 1024 * 1024;
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB") mul = 1024ull * 1024 * 1024;
   else if (!suffix.empty()) mul = 0;
-  if (s.empty() || end == s.c_str() || errno != 0 || mul == 0 || s[0] == '-') {
-    fail("--" + std::string(name) + " '" + s + "' is not a size (bytes, or a number with K, M or G)");
+  if (end == s.c_str() || mul == 0) {
+    fail(bad);
+    return 0;
+  }
+  if (errno == ERANGE || v > UINT64_MAX / mul) {
+    fail("--" + std::string(name) + " '" + s + "' is too large (at most 16 EiB)");
     return 0;
   }
   return v * mul;
 }
 
+std::uint64_t Args::bytes(std::string_view name, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t v = bytes(name);
+  if (!error_.empty()) return min;
+  if (v < min || v > max) {
+    fail("--" + std::string(name) + " '" + str(name) + "' (" + describe_bytes(v) + ") is out of range; use " +
+         describe_bytes(min) + " to " + describe_bytes(max) + ", like 64K or 1M");
+    return min;
+  }
+  return v;
+}
+
 std::int64_t Args::duration_ns(std::string_view name) {
   std::string s = str(name);
+  const std::string bad = "--" + std::string(name) + " '" + s + "' is not a duration (a number with ns, us, ms, s or m, like 500us or 2s)";
+  if (s == "0") return 0;  // no unit needed for zero ("0: off" in the help texts)
+  if (s.empty() || !((s[0] >= '0' && s[0] <= '9') || s[0] == '.')) {  // no sign, space, "inf" or "nan"
+    fail(bad);
+    return 0;
+  }
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
   std::string_view unit = end;
@@ -138,11 +206,18 @@ std::int64_t Args::duration_ns(std::string_view name) {
   else if (unit == "ms") mul = 1e6;
   else if (unit == "s") mul = 1e9;
   else if (unit == "m") mul = 60e9;
-  if (s.empty() || end == s.c_str() || mul == 0 || !std::isfinite(v) || v < 0) {
-    fail("--" + std::string(name) + " '" + s + "' is not a duration (a number with ns, us, ms, s or m)");
+  if (end == s.c_str() || mul == 0 || !std::isfinite(v) || v < 0) {
+    fail(bad);
     return 0;
   }
-  return static_cast<std::int64_t>(v * mul);
+  // A double beyond int64 converts with undefined behaviour: check first.
+  // 2^63 ns is about 292 years; anything past 100 years is a typo.
+  double ns = v * mul;
+  if (!(ns <= 3.2e18)) {
+    fail("--" + std::string(name) + " '" + s + "' is too long (at most 100 years)");
+    return 0;
+  }
+  return static_cast<std::int64_t>(ns);
 }
 
 std::string Args::help() const {

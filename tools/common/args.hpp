@@ -1,6 +1,7 @@
 // common/args.hpp — a small strict option parser for the tools and the
 // built-in workloads: `--name value`, `--name=value`, `--flag`.
 //
+// `-h` means `--help` where a "help" flag is declared.
 // Every option is declared with its help text; anything else is an error that
 // names the bad input and what would be right. Parse errors are reported as
 // one line by the caller (exit 2).
@@ -32,9 +33,14 @@ class Args {
   // Typed getters; on a bad value they set error() and return the default.
   std::int64_t i64(std::string_view name, std::int64_t min, std::int64_t max);
   double f64(std::string_view name, double min, double max);
-  // Sizes like 64K, 2M, 1G (powers of 1024) or plain bytes.
+  // Sizes like 64K, 2M, 1G (powers of 1024; k, m, g and KiB, MiB, GiB too)
+  // or plain bytes. Overflowing 64 bits is an error.
   std::uint64_t bytes(std::string_view name);
-  // Durations like 500us, 20ms, 3s, 1m.
+  // The same within [min, max]; the error names the value given in bytes
+  // and units, and the range.
+  std::uint64_t bytes(std::string_view name, std::uint64_t min, std::uint64_t max);
+  // Durations like 500us, 20ms, 3s, 1m (minutes); plain "0" is zero. At
+  // most 100 years (a longer one would overflow int64 nanoseconds).
   std::int64_t duration_ns(std::string_view name);
 
   const std::string& error() const { return error_; }

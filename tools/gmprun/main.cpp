@@ -9,9 +9,12 @@
 // workload's own, except 2 (gmprun's bad usage) and 70 (a fatal runtime
 // error), which a workload's status never reads as.
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -34,7 +37,8 @@ using gmp::tools::Args;
 using gmp::tools::Summary;
 
 void declare_options(Args& a) {
-  a.flag("help", "show this help and exit");
+  a.flag("help", "show this help and exit (also -h)");
+  a.flag("version", "print gmprun's version and exit");
   a.option("procs", "N", "number of Ps (logical processors)", "one per CPU");
   a.flag("no-pin", "do not pin Ms to CPUs");
   a.option("cpus", "LIST", "CPUs to run on, like 0-3,6 (P i runs on the i-th)", "the process's CPUs");
@@ -49,7 +53,8 @@ void declare_options(Args& a) {
   a.option("io", "MODE", "how goroutines do I/O: io_uring (falls back when unavailable) or blocking", "io_uring");
   a.flag("quiet", "no start banner");
   a.option("pool-config", "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
-  a.option("check-config", "FILE", "validate a pool config file and exit (0 valid, 2 invalid)");
+  a.option("check-config", "FILE",
+           "validate a pool config file and exit (0 valid, 2 invalid); takes no WORKLOAD (to run with it: --pool-config)");
   a.option("hugepages", "MODE", "pool arena pages: auto, hugetlb, thp or off (a forced mode that fails is an error)", "auto");
   a.option("metrics-addr", "ADDR",
            "serve Prometheus /metrics, /healthz, /readyz and a live page at / on HOST:PORT (a bare PORT: 127.0.0.1; "
@@ -61,8 +66,8 @@ std::string usage(const Args& a) {
   std::string s =
       "usage: gmprun [options] WORKLOAD [workload options...]\n"
       "\n"
-      "Runs WORKLOAD under the gmprt runtime: a built-in below, or a path to a shared\n"
-      "object exporting  extern \"C\" int gmp_main(int argc, char** argv),  which runs\n"
+      "Runs WORKLOAD under the gmprt runtime: a built-in below, or a shared object (a\n"
+      "path, or a file in the current directory by its name) exporting  extern \"C\" int gmp_main(int argc, char** argv),  which runs\n"
       "as the first goroutine (argv[0] is the path). Prints a banner to stderr and one\n"
       "logfmt summary line to stdout at exit. 'gmprun WORKLOAD --help' shows a\n"
       "built-in's own options.\n"
@@ -96,6 +101,39 @@ int exit_status(int rc) {
   return rc;
 }
 
+constexpr const char* kVersion = "0.1.0";
+
+// Loads a user workload and finds its gmp_main, which must be a function:
+// a variable of that name would be "called" as code and crash. Returns "" or
+// the one-line error.
+std::string load_workload(const std::string& name, GmpMain* out) {
+  // dlopen searches the library path for a name without a slash: a file
+  // given by its bare name in the current directory is meant as a path.
+  std::string path = name.find('/') == std::string::npos ? "./" + name : name;
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || access(path.c_str(), R_OK) != 0) {
+    return "gmprun: cannot open workload '" + name + "': " + std::strerror(errno);
+  }
+  if (!S_ISREG(st.st_mode)) return "gmprun: workload '" + name + "' is not a regular file (give a .so)";
+  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (h == nullptr) return "gmprun: cannot load workload '" + name + "': " + dlerror();
+  void* sym = dlsym(h, "gmp_main");
+  const char* want = " (define extern \"C\" int gmp_main(int argc, char** argv))";
+  if (sym == nullptr) return "gmprun: workload '" + name + "' does not export gmp_main" + want;
+  Dl_info info;
+  ElfW(Sym)* es = nullptr;  // points into the object's read-only symbol table
+  if (dladdr1(sym, &info, reinterpret_cast<void**>(&es), RTLD_DL_SYMENT) == 0 || es == nullptr) {
+    return "gmprun: workload '" + name + "': cannot read the symbol type of gmp_main" + want;
+  }
+  int type = ELF64_ST_TYPE(es->st_info);
+  if (type != STT_FUNC && type != STT_GNU_IFUNC) {
+    const char* what = type == STT_OBJECT ? "a variable" : type == STT_TLS ? "a thread-local variable" : "not a function";
+    return "gmprun: workload '" + name + "' exports gmp_main as " + what + ", not a function" + want;
+  }
+  *out = reinterpret_cast<GmpMain>(sym);
+  return "";
+}
+
 void print_banner(const gmp::Config& cfg, const std::string& workload) {
   std::string cpus;
   if (cfg.pin) {
@@ -111,7 +149,7 @@ void print_banner(const gmp::Config& cfg, const std::string& workload) {
                "  sysmon       hog threshold %lld ms, spin %lld us, timer lead <= %lld us\n"
                "  locks        %s\n"
                "  stw boost    %s\n",
-               "0.1.0", workload.c_str(), cfg.procs, cfg.pin ? ("pinned to CPUs " + cpus).c_str() : "not pinned",
+               kVersion, workload.c_str(), cfg.procs, cfg.pin ? ("pinned to CPUs " + cpus).c_str() : "not pinned",
                cfg.stack_size / 1024, static_cast<long long>(cfg.hog_threshold.count() / 1'000'000),
                static_cast<long long>(cfg.spin.count() / 1000), static_cast<long long>(cfg.timer_lead.count() / 1000),
                gmp::sched_stats().lock_elision ? "channel locks elided (one P; docs/SYNC.md)"
@@ -179,7 +217,17 @@ int main(int argc, char** argv) {
     std::fputs(usage(args).c_str(), stdout);
     return 0;
   }
+  if (args.has("version")) {
+    std::printf("gmprun %s\n", kVersion);
+    return 0;
+  }
   if (args.has("check-config")) {
+    // Validating and then running would hide which of the two the exit
+    // status is about: --check-config only validates.
+    if (!args.rest().empty()) {
+      return bad("gmprun: --check-config validates FILE and exits, so it takes no WORKLOAD ('" + args.rest()[0] +
+                 "' given); to run with the config use --pool-config FILE");
+    }
     if (std::string err = gmp::pool::check_config(args.str("check-config")); !err.empty()) return bad(err);
     std::printf("%s: ok\n", args.str("check-config").c_str());
     return 0;
@@ -195,7 +243,7 @@ int main(int argc, char** argv) {
     }
     if (!cfg.pin) return bad("gmprun: --cpus and --no-pin contradict each other (drop one)");
   }
-  if (args.has("stack-size")) cfg.stack_size = args.bytes("stack-size");
+  if (args.has("stack-size")) cfg.stack_size = args.bytes("stack-size", 16 << 10, 8 << 20);
   if (args.has("hog-threshold")) cfg.hog_threshold = std::chrono::nanoseconds(args.duration_ns("hog-threshold"));
   if (args.has("spin")) cfg.spin = std::chrono::nanoseconds(args.duration_ns("spin"));
   if (args.has("timer-lead")) cfg.timer_lead = std::chrono::nanoseconds(args.duration_ns("timer-lead"));
@@ -222,8 +270,10 @@ int main(int argc, char** argv) {
   if (args.has("hugepages")) {
     if (std::string err = gmp::pool::set_hugepages(args.str("hugepages")); !err.empty()) return bad("gmprun: " + err);
   }
-  if (std::string err = gmp::pool::init(); !err.empty() && (args.has("hugepages") || args.has("pool-config"))) {
-    return bad("gmprun: memory pool: " + err);
+  // init() returns its error without printing it: one line, from here.
+  if (std::string err = gmp::pool::init(); !err.empty()) {
+    if (args.has("hugepages") || args.has("pool-config")) return bad("gmprun: memory pool: " + err);
+    std::fprintf(stderr, "gmprun: memory pool: %s; every allocation goes to jemalloc\n", err.c_str());
   }
 
   // Resolve the workload before starting anything.
@@ -232,21 +282,14 @@ int main(int argc, char** argv) {
   const gmp::tools::Workload* builtin = gmp::tools::find_workload(name);
   GmpMain so_main = nullptr;
   if (builtin == nullptr) {
-    if (name.find('/') == std::string::npos && name.find(".so") == std::string::npos) {
+    struct stat st;
+    bool is_file = stat(name.c_str(), &st) == 0;
+    if (name.find('/') == std::string::npos && name.find(".so") == std::string::npos && !is_file) {
       std::string names;
       for (const auto& w : gmp::tools::workloads()) names += (names.empty() ? "" : ", ") + std::string(w.name);
       return bad("gmprun: unknown workload '" + name + "' (built-ins: " + names + "; or a path to a .so)");
     }
-    if (access(name.c_str(), R_OK) != 0) {
-      return bad("gmprun: cannot open workload '" + name + "': " + std::strerror(errno));
-    }
-    void* h = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (h == nullptr) return bad("gmprun: cannot load workload '" + name + "': " + dlerror());
-    so_main = reinterpret_cast<GmpMain>(dlsym(h, "gmp_main"));
-    if (so_main == nullptr) {
-      return bad("gmprun: workload '" + name +
-                 "' does not export gmp_main (define extern \"C\" int gmp_main(int argc, char** argv))");
-    }
+    if (std::string err = load_workload(name, &so_main); !err.empty()) return bad(err);
   } else if (wargs.size() > 1 && (wargs[1] == "--help" || wargs[1] == "-h")) {
     std::printf("usage: gmprun [options] %s [options]\n\n%s\n\noptions:\n%s", builtin->name, builtin->summary,
                 builtin->help().c_str());

@@ -49,6 +49,11 @@ const char* op_name(Op op) noexcept;
 struct Error {
   int err = 0;  // errno value (positive)
   Op op = Op::kCount;
+  // A step that is not an io::Op ("socket", "bind", "listen", "parse
+  // address"): named instead of op, so a busy port reads "bind: Address
+  // already in use", not "accept: …". Static strings.
+  const char* step = nullptr;
+  const char* hint = nullptr;  // appended in parentheses when set
   // "recv: Connection reset by peer"
   std::string message() const;
 };

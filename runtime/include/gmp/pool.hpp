@@ -53,7 +53,8 @@ std::string load_config(const std::string& path);   // validate and apply (befor
 // REQUIRES: before the pool's first use.
 std::string set_hugepages(const std::string& mode);
 // Initialises the pool now (else: on first use). Returns "" or why it could
-// not (then every allocation goes to jemalloc, counted as fallbacks).
+// not (then every allocation goes to jemalloc, counted as fallbacks); the
+// caller reports it (an implicit init on first use prints it instead).
 std::string init();
 
 struct ClassStats {

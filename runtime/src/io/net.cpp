@@ -96,7 +96,7 @@ Result<Addr> Addr::parse(std::string_view host, std::uint16_t port) {
     a.len = sizeof(sockaddr_in6);
     return a;
   }
-  return err(EINVAL, Op::kConnect);
+  return Error{EINVAL, Op::kConnect, "parse address", "not a numeric IPv4 or IPv6 address; names are not resolved"};
 }
 
 std::uint16_t Addr::port() const noexcept {
@@ -243,7 +243,7 @@ Listener::~Listener() { (void)close(); }
 Result<Listener> Listener::listen(const Addr& addr, ListenOptions opts) {
   int type = SOCK_STREAM | SOCK_CLOEXEC | (nonblocking_mode() ? SOCK_NONBLOCK : 0);
   int fd = ::socket(addr.family(), type, 0);
-  if (fd < 0) return err(errno, Op::kAccept);
+  if (fd < 0) return Error{errno, Op::kAccept, "socket"};
   int one = 1;
   if (opts.reuseaddr) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (opts.reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -251,10 +251,14 @@ Result<Listener> Listener::listen(const Addr& addr, ListenOptions opts) {
     int v = opts.v6only ? 1 : 0;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v);
   }
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len) < 0 || ::listen(fd, opts.backlog) < 0) {
+  // The failing step is named: a busy port is bind's EADDRINUSE.
+  const char* step = nullptr;
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len) < 0) step = "bind";
+  else if (::listen(fd, opts.backlog) < 0) step = "listen";
+  if (step != nullptr) {
     int e = errno;
     ::close(fd);
-    return err(e, Op::kAccept);
+    return Error{e, Op::kAccept, step};
   }
   Listener l;
   l.fd_ = fd;

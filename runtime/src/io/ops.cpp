@@ -74,6 +74,10 @@ const char* op_name(Op op) noexcept {
   return static_cast<std::size_t>(op) < static_cast<std::size_t>(Op::kCount) ? detail::op_info(op).name : "?";
 }
 
-std::string Error::message() const { return std::string(op_name(op)) + ": " + std::strerror(err); }
+std::string Error::message() const {
+  std::string m = std::string(step != nullptr ? step : op_name(op)) + ": " + std::strerror(err);
+  if (hint != nullptr) m += std::string(" (") + hint + ")";
+  return m;
+}
 
 }  // namespace gmp::io

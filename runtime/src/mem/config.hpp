@@ -9,6 +9,7 @@
 // The +15 % growth rule needs a running pool and lives in apply_config.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@ namespace gmp::detail::mem {
 
 inline constexpr std::uint32_t kMaxLocalTtlMs = 100;
 inline constexpr double kMaxLiveGrowth = 0.15;
+// A config file is a regular file of at most this size (a few hundred bytes
+// in practice): a directory, a device, a FIFO or a huge file is refused.
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 struct PoolConfig {
   // [arena]
@@ -62,7 +66,7 @@ std::uint32_t txn_cap_for(const PoolConfig& c, int cls) noexcept;
 // Parses TOML text into *out (starting from defaults). `name` is what errors
 // call the input (the file path). Returns "" or the one-line error.
 std::string parse_config(std::string_view text, std::string_view name, PoolConfig* out);
-// Reads and parses a file.
+// Reads and parses a file: a regular file of at most kMaxConfigBytes.
 std::string load_config_file(const std::string& path, PoolConfig* out);
 
 // The most memory a pool with this config can hold with `nprocs` Ps and

@@ -113,15 +113,17 @@ void attach_slot_map(PoolState& s) {
   s.slot_map_error.clear();
 }
 
+// `report`: print a failure (an implicit init on first use has nobody to
+// return it to); an explicit gmp::pool::init() returns it instead.
 // REQUIRES: s.cfg_mu held, phase 0.
-void init_locked(PoolState& s) {
+void init_locked(PoolState& s, bool report) {
   publish_tunables(s, s.cfg);
   ArenaOptions ao{s.cfg.hugepages, s.cfg.chunk_bytes, s.cfg.max_bytes};
   std::string err = s.arena.init(ao, s.src != nullptr ? s.src : &system_page_source());
   if (!err.empty()) {
     s.init_error = err;
     s.phase.store(2, std::memory_order_release);
-    errorf("gmp pool: %s; every allocation goes to jemalloc", err.c_str());
+    if (report) errorf("gmp pool: %s; every allocation goes to jemalloc", err.c_str());
     return;
   }
   s.buddy.init(&s.arena, s.cfg.retain_bytes);
@@ -326,12 +328,12 @@ void* fast_alloc_counted(Cache* c, int cls) noexcept {
   return p;
 }
 
-bool ensure_init() noexcept {
+bool ensure_init(bool report) noexcept {
   PoolState& s = state();
   int ph = s.phase.load(std::memory_order_acquire);
   if (ph != 0) return ph == 1;
   std::lock_guard g(s.cfg_mu);
-  if (s.phase.load(std::memory_order_relaxed) == 0) init_locked(s);
+  if (s.phase.load(std::memory_order_relaxed) == 0) init_locked(s, report);
   return s.phase.load(std::memory_order_relaxed) == 1;
 }
 
@@ -440,7 +442,7 @@ std::string reset_for_test(const PoolConfig& cfg, PageSource* src, bool without_
   s.cfg = cfg;
   s.src = src;
   s.phase.store(0);
-  init_locked(s);
+  init_locked(s, /*report=*/false);
   return s.init_error;
 }
 
@@ -542,7 +544,7 @@ void sweep() noexcept {
 }
 
 std::string init() {
-  ensure_init();
+  ensure_init(/*report=*/false);
   PoolState& s = state();
   std::lock_guard g(s.cfg_mu);
   return s.init_error;

@@ -74,7 +74,8 @@ PoolState& state() noexcept;
 
 // Initialises with the current cfg if not yet done. Returns true when the
 // arena is usable.
-bool ensure_init() noexcept;
+// report: print an init failure (see init_locked).
+bool ensure_init(bool report = true) noexcept;
 inline bool ready() noexcept { return state().phase.load(std::memory_order_acquire) == 1 || ensure_init(); }
 
 // The calling thread's cache: its P's, or a foreign-thread cache; null only

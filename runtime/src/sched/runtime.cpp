@@ -55,7 +55,10 @@ std::string validate(const Config& cfg) {
            std::to_string(detail::kMaxProcs) + ")";
   }
   if (cfg.stack_size < detail::kMinStackBytes || cfg.stack_size > detail::kMaxStackBytes) {
-    return "stack size " + std::to_string(cfg.stack_size / 1024) + " KiB is out of range (" +
+    // In bytes unless whole KiB: "0 KiB" for 64 bytes would hide the value.
+    std::string given = cfg.stack_size % 1024 == 0 ? std::to_string(cfg.stack_size / 1024) + " KiB"
+                                                   : std::to_string(cfg.stack_size) + " bytes";
+    return "stack size " + given + " is out of range (" +
            std::to_string(detail::kMinStackBytes / 1024) + " KiB to " + std::to_string(detail::kMaxStackBytes / 1024) +
            " KiB)";
   }

@@ -223,6 +223,23 @@ TEST_P(NetIo, DialRefused) {
   });
 }
 
+// Errors name the step that failed: a name is not parsed as an address
+// (it used to read "connect: Invalid argument"), a busy port fails at bind
+// (it used to read "accept: Address already in use").
+TEST(NetErrors, ParseAndBindAreNamed) {
+  auto a = net::Addr::parse("example.com", 80);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().message(),
+            "parse address: Invalid argument (not a numeric IPv4 or IPv6 address; names are not resolved)");
+  auto any = net::Addr::parse("127.0.0.1", 0);
+  auto l1 = net::Listener::listen(*any);
+  ASSERT_TRUE(l1.ok()) << l1.error().message();
+  auto taken = net::Addr::parse("127.0.0.1", l1->addr()->port());
+  auto l2 = net::Listener::listen(*taken);
+  ASSERT_FALSE(l2.ok());
+  EXPECT_EQ(l2.error().message(), "bind: Address already in use");
+}
+
 // Many concurrent connections, each with a goroutine on both ends. Under
 // TSan every goroutine is a TSan fiber, and TSan dies past 8128 live threads
 // and fibers together: 3000 connections (6000 goroutines) there.

@@ -91,7 +91,12 @@ TEST(Config, RuleLeakPercentInRange) {
 }
 
 TEST(Config, UnknownKey) { expect_error("[txn]\nttl = 5\n", "pool.toml:2: txn.ttl: ", "unknown key"); }
-TEST(Config, UnknownTable) { expect_error("[tiers]\nfast = 1\n", "pool.toml:2: tiers.fast: ", "unknown key"); }
+TEST(Config, UnknownTable) {
+  expect_error("[tiers]\nfast = 1\n", "pool.toml:1: [tiers]: ", "unknown table; the tables are arena, classes, fast, txn");
+}
+TEST(Config, NegativeTtlStatesTheRealRule) {
+  expect_error("[txn]\nttl_ms = -5\n", "pool.toml:2: txn.ttl_ms: ", "-5 ms is negative; use 1..100");
+}
 TEST(Config, TopLevelKeyIsNotATable) { expect_error("ttl_ms = 5\n", "pool.toml:1: ttl_ms: ", "expected a table"); }
 TEST(Config, WrongTypeStringForInteger) {
   expect_error("[txn]\nttl_ms = \"60\"\n", "pool.toml:2: txn.ttl_ms: ", "expected an integer, got a string");
@@ -106,11 +111,44 @@ TEST(Config, BadEnumValue) {
   expect_error("[arena]\nhugepages = \"always\"\n", "pool.toml:2: arena.hugepages: ", "use \"auto\", \"hugetlb\", \"thp\" or \"off\"");
 }
 TEST(Config, NegativeNumber) { expect_error("[stats]\nsample_every = -1\n", "pool.toml:2: stats.sample_every: ", "out of range"); }
+// Inputs toml++ 3.3 asserted or hit undefined behaviour on (found by
+// tests/fuzz/pool_config_fuzz.cpp): each is now one line, naming the line.
+TEST(Config, InputTheTomlLibraryCannotTakeIsRefusedFirst) {
+  expect_error(std::string("[txn]\nttl_ms = 5\0\n", 17), "pool.toml:2: ", "control character 0x0");
+  expect_error(std::string("[\0\0\0006\n", 6), "pool.toml:1: ", "a table header starts with a key");
+  expect_error("\n[`", "pool.toml:2: ", "a table header starts with a key");
+  expect_error("[ $]\n", "pool.toml:1: ", "a table header starts with a key");
+  expect_error("8\xc8\x93'", "pool.toml:1: ", "a non-ASCII character outside a comment");
+  expect_error("[txn] # \xe5_\n", "pool.toml:1: ", "invalid UTF-8");
+  expect_error("a = 1979-05-27txnT07:31:079-32:0\n", "pool.toml:1: ", "not valid TOML");
+  expect_error("b =i\nline\"\"\"\n", "pool.toml:", "not valid TOML");
+  PoolConfig c;
+  EXPECT_EQ(parse_config("# ttl ≤ 100 ms\n[txn] # le TTL ≤ 100\nttl_ms = 50\n", "pool.toml", &c), "");
+  EXPECT_EQ(c.txn_ttl_ms, 50u);
+  std::string err = parse_config("b =i\nline\"\"\"\n", "pool.toml", &c);
+  EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+}
+
 TEST(Config, SyntaxError) { expect_error("[txn\nttl_ms = 5\n", "pool.toml:1: ", "not valid TOML"); }
 
 TEST(Config, MissingFile) {
   std::string err = gmp::pool::check_config("/nonexistent/pool.toml");
   EXPECT_NE(err.find("/nonexistent/pool.toml: cannot open"), std::string::npos) << err;
+}
+
+// A config is a regular file of bounded size: /dev/zero would be read for
+// ever, a directory used to read as an empty (default) config.
+TEST(Config, NotARegularFile) {
+  EXPECT_EQ(gmp::pool::check_config("/tmp"), "/tmp: is a directory, not a pool config file; give a TOML file");
+  EXPECT_EQ(gmp::pool::check_config("/dev/zero"),
+            "/dev/zero: is not a regular file (a device, FIFO or socket); give a TOML file");
+}
+TEST(Config, TooLarge) {
+  gmp::testing::TempFile big(std::string(kMaxConfigBytes + 1, '#'), "gmp_pool_cfg");
+  std::string err = gmp::pool::check_config(big.path());
+  EXPECT_NE(err.find("is too large for a pool config file"), std::string::npos) << err;
+  big.write(std::string(kMaxConfigBytes - 1, '#') + "\n");  // a comment at the limit is fine
+  EXPECT_EQ(gmp::pool::check_config(big.path()), "");
 }
 
 TEST(Config, LiveChangeGrowingMemoryOver15PercentIsRefusedWithPrediction) {

@@ -63,7 +63,7 @@ int run(int argc, char** argv, Summary& out) {
   a.option("ring", "N", "txn objects each goroutine keeps alive", "512");
   a.option("cross", "PCT", "percent of objects freed by another goroutine", "10");
   if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) {
-    std::fprintf(stderr, "alloc-storm: %s\n", err.c_str());
+    std::fprintf(stderr, "%s\n", err.c_str());  // Args' errors carry the "alloc-storm: " prefix
     return 2;
   }
   std::int64_t dur_ns = a.has("duration") ? a.duration_ns("duration") : 2'000'000'000;
@@ -71,7 +71,7 @@ int run(int argc, char** argv, Summary& out) {
   int ring = static_cast<int>(a.has("ring") ? a.i64("ring", 1, 1 << 20) : 512);
   int cross = static_cast<int>(a.has("cross") ? a.i64("cross", 0, 100) : 10);
   if (!a.error().empty()) {
-    std::fprintf(stderr, "alloc-storm: %s\n", a.error().c_str());
+    std::fprintf(stderr, "%s\n", a.error().c_str());
     return 2;
   }
   const int n = gmp::procs() * gs;

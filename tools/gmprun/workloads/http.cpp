@@ -1,9 +1,16 @@
 // workloads/http.cpp — HTTP/1.1 server after TechEmpower's plaintext and json
 // tests: keep-alive, pipelining (every complete request in a read is
 // answered in one write), GET / or /plaintext -> "Hello, World!",
-// GET /json -> {"message":"Hello, World!"}, else 404. A malformed request
-// gets 400, an oversized head 431, Transfer-Encoding 501; then the
-// connection closes. Parsing: http_parser.hpp.
+// GET /json -> {"message":"Hello, World!"}, else 404; HEAD gets the same
+// headers without the body (RFC 9110 9.3.2). A malformed request gets 400,
+// an oversized head 431, a Content-Length over 1 MiB 413, Transfer-Encoding
+// 501; then the connection closes. Parsing: http_parser.hpp.
+//
+// Limits, so that slow or idle clients cannot hold the server: a request's
+// head must arrive within --header-timeout of its first byte, a keep-alive
+// connection may sit idle between requests for --idle-timeout, and at most
+// --max-connections are served at once (tcp_server.hpp). A connection past
+// a deadline is closed and counted in `timeouts`.
 #include <ctime>
 #include <string>
 
@@ -17,11 +24,23 @@ using gmp::tools::Args;
 namespace tcp = gmp::tools::tcp;
 namespace http = gmp::tools::http;
 
+void declare(Args& a) {
+  tcp::declare(a, "8080");
+  a.option("header-timeout", "DUR", "close a connection whose request head is not complete this long after its first byte",
+           "10s");
+  a.option("idle-timeout", "DUR", "close a keep-alive connection idle this long between requests", "60s");
+}
+
 std::string help() {
   Args a("http");
-  tcp::declare(a, "8080");
+  declare(a);
   return a.help();
 }
+
+struct Limits {
+  std::int64_t header_ns = 10'000'000'000;
+  std::int64_t idle_ns = 60'000'000'000;
+};
 
 // "Date: ..." refreshed at most once a second (per thread: no lock).
 const std::string& date_header() {
@@ -39,8 +58,9 @@ const std::string& date_header() {
   return hdr;
 }
 
+// head_only: a HEAD response, same headers (Content-Length included), no body.
 void respond(std::string& out, int code, const char* reason, std::string_view type, std::string_view body,
-             bool keep_alive) {
+             bool keep_alive, bool head_only = false) {
   out += "HTTP/1.1 ";
   out += std::to_string(code);
   out += ' ';
@@ -52,19 +72,30 @@ void respond(std::string& out, int code, const char* reason, std::string_view ty
   out += "\r\nContent-Length: ";
   out += std::to_string(body.size());
   out += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
-  out += body;
+  if (!head_only) out += body;
 }
 
-void serve(gmp::net::Stream& s, tcp::Counters& n) {
+void serve(gmp::net::Stream& s, tcp::Counters& n, const Limits& lim) {
   std::string in;
   std::string out;
   in.reserve(16384);
   out.reserve(16384);
   char buf[16384];
+  // The head deadline runs from the first byte of a request, so a client
+  // sending a byte at a time cannot extend it (slowloris).
+  bool in_request = false;
   for (;;) {
+    if (in.empty()) {
+      in_request = false;
+      s.set_read_deadline(gmp::io::after(std::chrono::nanoseconds(lim.idle_ns)));
+    } else if (!in_request) {
+      in_request = true;
+      s.set_read_deadline(gmp::io::after(std::chrono::nanoseconds(lim.header_ns)));
+    }
     auto r = s.read(buf, sizeof buf);
     if (!r) {
-      if (r.err() != ECONNRESET) n.errors++;
+      if (r.err() == ETIMEDOUT) n.timeouts++;
+      else if (r.err() != ECONNRESET) n.errors++;
       return;
     }
     if (r.value() == 0) return;
@@ -81,6 +112,8 @@ void serve(gmp::net::Stream& s, tcp::Counters& n) {
         n.errors++;
         if (st == http::ParseStatus::kTooLarge) {
           respond(out, 431, "Request Header Fields Too Large", "text/plain", "request too large\n", false);
+        } else if (st == http::ParseStatus::kBodyTooLarge) {
+          respond(out, 413, "Content Too Large", "text/plain", "content too large\n", false);
         } else if (st == http::ParseStatus::kUnsupported) {
           respond(out, 501, "Not Implemented", "text/plain", "not implemented\n", false);
         } else {
@@ -90,21 +123,23 @@ void serve(gmp::net::Stream& s, tcp::Counters& n) {
         break;
       }
       off += used;
+      in_request = false;  // the next request's head gets its own deadline
       n.requests++;
       bool ka = req.keep_alive;
+      bool head = req.method == "HEAD";
       std::string_view path = req.target.substr(0, req.target.find('?'));
       if (req.method != "GET" && req.method != "HEAD") {
         respond(out, 405, "Method Not Allowed", "text/plain", "method not allowed\n", ka);
       } else if (path == "/" || path == "/plaintext") {
-        respond(out, 200, "OK", "text/plain", "Hello, World!", ka);
+        respond(out, 200, "OK", "text/plain", "Hello, World!", ka, head);
       } else if (path == "/json") {
         // Serialised per request, as TechEmpower's json test asks.
         std::string body = "{\"message\":\"";
         body += "Hello, World!";
         body += "\"}";
-        respond(out, 200, "OK", "application/json", body, ka);
+        respond(out, 200, "OK", "application/json", body, ka, head);
       } else {
-        respond(out, 404, "Not Found", "text/plain", "not found\n", ka);
+        respond(out, 404, "Not Found", "text/plain", "not found\n", ka, head);
       }
       if (!ka) {
         close_after = true;
@@ -112,6 +147,11 @@ void serve(gmp::net::Stream& s, tcp::Counters& n) {
       }
     }
     in.erase(0, off);
+    if (off > 0 && !in.empty()) {
+      // A pipelined request already started: its head deadline runs now.
+      in_request = true;
+      s.set_read_deadline(gmp::io::after(std::chrono::nanoseconds(lim.header_ns)));
+    }
     if (!out.empty()) {
       if (!s.write(out.data(), out.size())) {
         n.errors++;
@@ -129,13 +169,22 @@ void serve(gmp::net::Stream& s, tcp::Counters& n) {
 
 int http_main(int argc, char** argv, gmp::tools::Summary& out) {
   Args a("http");
-  tcp::declare(a, "8080");
+  declare(a);
   if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 2;
   }
+  Limits lim;
+  if (a.has("header-timeout")) lim.header_ns = a.duration_ns("header-timeout");
+  if (a.has("idle-timeout")) lim.idle_ns = a.duration_ns("idle-timeout");
+  if (a.error().empty() && (lim.header_ns <= 0 || lim.idle_ns <= 0)) {
+    std::fprintf(stderr, "http: --%s '%s' must be more than 0, like 10s\n",
+                 lim.header_ns <= 0 ? "header-timeout" : "idle-timeout",
+                 a.str(lim.header_ns <= 0 ? "header-timeout" : "idle-timeout").c_str());
+    return 2;
+  }
   tcp::Counters n;
-  return tcp::run_server("http", a, n, out, serve);
+  return tcp::run_server("http", a, n, out, [lim](gmp::net::Stream& s, tcp::Counters& c) { serve(s, c, lim); });
 }
 
 const gmp::tools::WorkloadRegistration reg{

@@ -43,15 +43,21 @@ bool contains_token(std::string_view v, std::string_view tok) noexcept {
 
 ParseStatus parse_request(std::string_view buf, Request* req, std::size_t* consumed) noexcept {
   *req = Request{};
+  // Leading empty lines are ignored (RFC 9112 2.2), within the head limit.
+  std::size_t skip = 0;
+  while (skip + 1 < buf.size() && buf[skip] == '\r' && buf[skip + 1] == '\n') skip += 2;
+  if (skip >= kMaxHeaderBytes) return ParseStatus::kTooLarge;
+  const std::size_t whole = buf.size();
+  buf = buf.substr(skip);
   // Find the end of the head within the limit.
-  std::size_t limit = buf.size() < kMaxHeaderBytes ? buf.size() : kMaxHeaderBytes;
+  std::size_t limit = buf.size() < kMaxHeaderBytes - skip ? buf.size() : kMaxHeaderBytes - skip;
   std::size_t end = std::string_view(buf.data(), limit).find("\r\n\r\n");
   if (end == std::string_view::npos) {
     // A bare LF anywhere is malformed: reject early instead of waiting.
     for (std::size_t i = 0; i < limit; i++) {
       if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r')) return ParseStatus::kBad;
     }
-    return buf.size() >= kMaxHeaderBytes ? ParseStatus::kTooLarge : ParseStatus::kIncomplete;
+    return whole >= kMaxHeaderBytes ? ParseStatus::kTooLarge : ParseStatus::kIncomplete;
   }
   std::string_view head = buf.substr(0, end + 2);  // keeps the last field's CRLF
   std::size_t p = 0;
@@ -95,13 +101,16 @@ ParseStatus parse_request(std::string_view buf, Request* req, std::size_t* consu
       if (have_host) return ParseStatus::kBad;
       have_host = true;
     } else if (iequals(name, "content-length")) {
-      if (have_cl || value.empty() || value.size() > 9) return ParseStatus::kBad;
-      std::size_t n = 0;
+      if (have_cl || value.empty()) return ParseStatus::kBad;
       for (char ch : value) {
         if (ch < '0' || ch > '9') return ParseStatus::kBad;
-        n = n * 10 + static_cast<std::size_t>(ch - '0');
       }
-      if (n > kMaxBody) return ParseStatus::kTooLarge;
+      // Digits only: more than 9 of them is over kMaxBody (and would
+      // overflow the sum below with enough of them).
+      if (value.size() > 9) return ParseStatus::kBodyTooLarge;
+      std::size_t n = 0;
+      for (char ch : value) n = n * 10 + static_cast<std::size_t>(ch - '0');
+      if (n > kMaxBody) return ParseStatus::kBodyTooLarge;
       have_cl = true;
       req->content_length = n;
     } else if (iequals(name, "transfer-encoding")) {
@@ -114,7 +123,7 @@ ParseStatus parse_request(std::string_view buf, Request* req, std::size_t* consu
   if (req->minor == 1 && !have_host) return ParseStatus::kBad;
   std::size_t total = end + 4 + req->content_length;
   if (buf.size() < total) return ParseStatus::kIncomplete;
-  *consumed = total;
+  *consumed = skip + total;
   return ParseStatus::kDone;
 }
 

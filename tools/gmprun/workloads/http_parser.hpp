@@ -1,6 +1,9 @@
 // workloads/http_parser.hpp — a strict HTTP/1.1 request parser with size
 // limits, for the `http` built-in. It never allocates and never reads past
 // the buffer it is given; anything it does not understand is an error.
+// Empty lines (CRLF) before a request line are skipped, as RFC 9112 2.2
+// asks (a client may send one after a POST body); they count towards
+// kMaxHeaderBytes and towards *consumed.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +20,7 @@ enum class ParseStatus {
   kDone,        // one request parsed; *consumed bytes (head + body) used
   kBad,         // malformed: answer 400 and close
   kTooLarge,    // head over kMaxHeaderBytes or too many headers: 431 and close
+  kBodyTooLarge, // Content-Length over kMaxBody: 413 and close
   kUnsupported, // e.g. Transfer-Encoding: 501 and close
 };
 

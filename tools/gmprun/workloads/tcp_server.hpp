@@ -1,6 +1,6 @@
 // workloads/tcp_server.hpp — what the `http` and `echo` built-ins share:
-// options, the listener, stopping on SIGINT/SIGTERM or --duration, and the
-// counters of the summary line.
+// options, the listener, stopping on SIGINT/SIGTERM or --duration, the
+// connection limit (--max-connections), and the counters of the summary line.
 //
 // Stopping: gmprun's Ms block every signal, so the signal lands on gmprun's
 // main thread; a handler installed here writes to a pipe, and a goroutine
@@ -25,6 +25,9 @@ namespace gmp::tools::tcp {
 
 struct Counters {
   std::atomic<std::uint64_t> connections{0}, requests{0}, bytes_in{0}, bytes_out{0}, errors{0};
+  std::atomic<std::uint64_t> rejected{0};  // accepted over --max-connections and closed at once
+  std::atomic<std::uint64_t> timeouts{0};  // closed by the server's own deadlines (http)
+  std::atomic<std::int64_t> open{0};       // connections being served now
 };
 
 inline void declare(Args& a, const char* port) {
@@ -32,6 +35,8 @@ inline void declare(Args& a, const char* port) {
   a.option("port", "N", "TCP port (0: any free port, printed)", port);
   a.option("duration", "DUR", "stop after this long (default: until SIGINT/SIGTERM)", "");
   a.flag("reuseport", "set SO_REUSEPORT on the listener");
+  a.option("max-connections", "N", "connections served at once; more are accepted and closed at once (counted as rejected)",
+           "10000");
 }
 
 inline int stop_pipe[2] = {-1, -1};
@@ -48,8 +53,14 @@ int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve
   std::string host = a.str("addr");
   std::int64_t port = a.i64("port", 0, 65535);
   std::int64_t dur_ns = a.has("duration") ? a.duration_ns("duration") : 0;
+  std::int64_t max_conns = a.has("max-connections") ? a.i64("max-connections", 1, 1'000'000) : 10000;
   if (!a.error().empty()) {
     std::fprintf(stderr, "%s\n", a.error().c_str());
+    return 2;
+  }
+  if (a.has("duration") && dur_ns <= 0) {
+    std::fprintf(stderr, "%s: --duration '%s' must be more than 0, like 10s (leave it out to run until SIGINT/SIGTERM)\n",
+                 name, a.str("duration").c_str());
     return 2;
   }
   auto addr = gmp::net::Addr::parse(host, static_cast<std::uint16_t>(port));
@@ -104,8 +115,19 @@ int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve
       continue;
     }
     n.connections++;
+    // The limit bounds fds and goroutines a flood of idle clients can hold;
+    // closing (not leaving them in the backlog) tells the client at once.
+    if (n.open.load(std::memory_order_relaxed) >= max_conns) {
+      n.rejected++;
+      (void)s->close();
+      continue;
+    }
+    n.open++;
     (void)s->set_nodelay(true);
-    gmp::go([&n, serve](gmp::net::Stream st) { serve(st, n); }, std::move(s.value()));
+    gmp::go([&n, serve](gmp::net::Stream st) {
+      serve(st, n);
+      n.open--;
+    }, std::move(s.value()));
   }
   (void)l->close();
   sleep_cancel.cancel();
@@ -121,6 +143,8 @@ int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve
   out.set("bytes_in", n.bytes_in.load());
   out.set("bytes_out", n.bytes_out.load());
   out.set("errors", n.errors.load());
+  out.set("rejected", n.rejected.load());
+  out.set("timeouts", n.timeouts.load());
   out.set("requests_per_s", secs > 0 ? static_cast<double>(n.requests.load()) / secs : 0.0);
   gmp::io::IoStats st = gmp::io::io_stats();
   out.set("io_submitted", st.submitted);
