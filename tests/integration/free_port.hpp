@@ -1,5 +1,6 @@
-// A loopback TCP port that is free right now: bind port 0, read what the
-// kernel chose, close. Tests run in parallel (ctest -j), so fixed or
+// Loopback TCP helpers for the end-to-end tests.
+// free_loopback_port: a port that is free right now (bind port 0, read what
+// the kernel chose, close). Tests run in parallel (ctest -j), so fixed or
 // pid-derived ports collide.
 #pragma once
 
@@ -22,4 +23,20 @@ inline int free_loopback_port() {
   }
   close(fd);
   return port;
+}
+
+// Connects to 127.0.0.1:port, retrying every 10 ms while the server may
+// still be starting (10 s at most). Returns the socket or -1.
+inline int dial_loopback(int port) {
+  for (int i = 0; i < 1000; i++) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
+    close(fd);
+    usleep(10000);
+  }
+  return -1;
 }

@@ -67,20 +67,6 @@ std::string stop(Server& s) {
   return out;
 }
 
-int dial(int port) {
-  for (int i = 0; i < 1000; i++) {  // the server may still be starting (10 s at most)
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
-    close(fd);
-    usleep(10000);
-  }
-  return -1;
-}
-
 void send_all(int fd, const std::string& s) {
   ASSERT_EQ(send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size()));
 }
@@ -116,7 +102,7 @@ bool closed_within(int fd, int secs) {
 
 TEST(HttpLimits, HeadHasNoBodyAndKeepsTheConnectionInStep) {
   Server s = start({});
-  int fd = dial(s.port);
+  int fd = dial_loopback(s.port);
   ASSERT_GE(fd, 0);
   // HEAD then GET pipelined: were HEAD's body sent, it would sit where the
   // GET's status line must be.
@@ -133,7 +119,7 @@ TEST(HttpLimits, HeadHasNoBodyAndKeepsTheConnectionInStep) {
 
 TEST(HttpLimits, TooLargeContentLengthGets413AndLeadingCrlfIsIgnored) {
   Server s = start({});
-  int fd = dial(s.port);
+  int fd = dial_loopback(s.port);
   ASSERT_GE(fd, 0);
   send_all(fd, "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
   std::string ok = read_until(fd, [](const std::string& g) { return g.find("Hello, World!") != std::string::npos; });
@@ -152,14 +138,14 @@ TEST(HttpLimits, SlowAndIdleConnectionsAreClosed) {
   Server s = start({"--header-timeout", "1s", "--idle-timeout", "2s"});
   std::vector<int> partial;
   for (int i = 0; i < 20; i++) {
-    int fd = dial(s.port);
+    int fd = dial_loopback(s.port);
     ASSERT_GE(fd, 0);
     send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n");
     partial.push_back(fd);
   }
-  int idle = dial(s.port);
+  int idle = dial_loopback(s.port);
   ASSERT_GE(idle, 0);
-  int drip = dial(s.port);
+  int drip = dial_loopback(s.port);
   ASSERT_GE(drip, 0);
   const std::string head = "GET / HTTP/1.1\r\nX-Slow: " + std::string(200, 'a');
   bool drip_closed = false;
@@ -186,14 +172,14 @@ TEST(HttpLimits, ConnectionsOverTheLimitAreClosed) {
   Server s = start({"--max-connections", "3"});
   std::vector<int> kept;
   for (int i = 0; i < 3; i++) {
-    int fd = dial(s.port);
+    int fd = dial_loopback(s.port);
     ASSERT_GE(fd, 0);
     send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");  // answered: the server holds it
     std::string r = read_until(fd, [](const std::string& g) { return g.find("Hello, World!") != std::string::npos; });
     ASSERT_NE(r.find("200 OK"), std::string::npos) << r;
     kept.push_back(fd);
   }
-  int extra = dial(s.port);
+  int extra = dial_loopback(s.port);
   ASSERT_GE(extra, 0);
   EXPECT_TRUE(closed_within(extra, 30)) << "the fourth connection was served";
   close(extra);
@@ -202,7 +188,7 @@ TEST(HttpLimits, ConnectionsOverTheLimitAreClosed) {
   // closes when their reads return).
   bool served = false;
   for (int i = 0; i < 300 && !served; i++) {
-    int fd = dial(s.port);
+    int fd = dial_loopback(s.port);
     send(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27, MSG_NOSIGNAL);
     served = read_until(fd, [](const std::string& g) { return g.find("Hello") != std::string::npos; }, 1)
                  .find("200 OK") != std::string::npos;

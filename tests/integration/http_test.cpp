@@ -128,7 +128,9 @@ TEST(HttpParser, RandomInputNeverCrashesOrOverreads) {
     http::Request r;
     std::size_t used = 0;
     ParseStatus st = http::parse_request(copy, &r, &used);
-    if (st == ParseStatus::kDone) ASSERT_LE(used, copy.size());
+    if (st == ParseStatus::kDone) {
+      ASSERT_LE(used, copy.size());
+    }
   }
 }
 
@@ -163,20 +165,6 @@ Server start_server(const char* env_io) {
   return s;
 }
 
-int connect_retry(int port) {
-  for (int i = 0; i < 200; i++) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
-    close(fd);
-    usleep(10000);
-  }
-  return -1;
-}
-
 // Sends req, reads until the server closes or `want` responses arrived.
 std::string exchange(int fd, const std::string& req, int want) {
   EXPECT_EQ(send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
@@ -207,7 +195,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, HttpServer, testing::Values("io_uring", "bloc
 TEST_P(HttpServer, KeepAlivePipeliningAndErrors) {
   Server s = start_server(std::string(GetParam()) == "blocking" ? "blocking" : nullptr);
   ASSERT_GT(s.pid, 0);
-  int fd = connect_retry(s.port);
+  int fd = dial_loopback(s.port);
   ASSERT_GE(fd, 0) << "server did not listen";
   std::string r1 = exchange(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 1);
   EXPECT_NE(r1.find("200 OK"), std::string::npos);
@@ -222,7 +210,7 @@ TEST_P(HttpServer, KeepAlivePipeliningAndErrors) {
   std::string r3 = exchange(fd, "BAD REQUEST\r\n\r\n", 1);
   EXPECT_NE(r3.find("400 Bad Request"), std::string::npos);
   close(fd);
-  int fd2 = connect_retry(s.port);
+  int fd2 = dial_loopback(s.port);
   std::string r4 = exchange(fd2, "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(9000, 'a') + "\r\n\r\n", 1);
   EXPECT_NE(r4.find("431"), std::string::npos);
   close(fd2);
