@@ -3,15 +3,19 @@
 
 #include <unistd.h>
 
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
-
-#include "sched/dump.hpp"
-#include "sched/exit.hpp"
+#include <cstring>
 
 namespace gmp::detail {
 
 namespace {
+std::atomic<FatalReport> fatal_report{nullptr};
+
 void vwrite_line(const char* prefix, const char* fmt, va_list ap) noexcept {
   char buf[1024];
   int n = 0;
@@ -43,8 +47,20 @@ void fatal(const char* fmt, ...) noexcept {
   vwrite_line(has_prefix ? nullptr : "runtime: ", fmt, ap);
   va_end(ap);
   errorf("%s", "");
-  dump_goroutines(STDERR_FILENO, /*all=*/true);
+  if (FatalReport report = fatal_report.load(std::memory_order_acquire)) report(STDERR_FILENO);
   fatal_exit();
+}
+
+void set_fatal_report(FatalReport report) noexcept { fatal_report.store(report, std::memory_order_release); }
+
+void fatal_exit() noexcept {
+  std::fflush(nullptr);
+  const char* tb = getenv("GMP_TRACEBACK");
+  if (tb != nullptr && std::strcmp(tb, "crash") == 0) {
+    signal(SIGABRT, SIG_DFL);
+    abort();
+  }
+  _exit(kFatalExitStatus);
 }
 
 }  // namespace gmp::detail

@@ -14,14 +14,13 @@
 // exit(its value), so the same holds there.
 #include "sched/exit.hpp"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
-#include <cstring>
 
+#include "sched/dump.hpp"
 #include "sched/sched.hpp"
 
 namespace gmp::detail {
@@ -36,25 +35,16 @@ void on_process_exit(int status, void*) {
   _exit(status);
 }
 
-bool crash_traceback() noexcept {
-  const char* v = getenv("GMP_TRACEBACK");
-  return v != nullptr && std::strcmp(v, "crash") == 0;
-}
+void fatal_report(int fd) noexcept { dump_goroutines(fd, /*all=*/true); }
 
 }  // namespace
 
 void exit_hook_install() noexcept {
   bool expected = false;
-  if (hook_installed.compare_exchange_strong(expected, true)) on_exit(on_process_exit, nullptr);
-}
-
-void fatal_exit() noexcept {
-  std::fflush(nullptr);
-  if (crash_traceback()) {
-    signal(SIGABRT, SIG_DFL);
-    abort();
+  if (hook_installed.compare_exchange_strong(expected, true)) {
+    on_exit(on_process_exit, nullptr);
+    set_fatal_report(fatal_report);
   }
-  _exit(kFatalExitStatus);
 }
 
 }  // namespace gmp::detail
