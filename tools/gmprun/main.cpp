@@ -210,6 +210,11 @@ class SignalThread {
 };
 
 int main(int argc, char** argv) {
+  // First of all: a SIGHUP or SIGQUIT that arrives while gmprun is still
+  // starting stays pending for the signal thread instead of killing the
+  // process with the default action.
+  SignalThread signals;
+  signals.block();
   Args args("gmprun");
   declare_options(args);
   if (std::string err = args.parse(argc, argv, 1, /*stop_at_positional=*/true); !err.empty()) return bad(err);
@@ -304,8 +309,6 @@ int main(int argc, char** argv) {
   if (builtin != nullptr && builtin->check != nullptr) {
     if (std::string err = builtin->check(wargc, wargv.data()); !err.empty()) return bad(err);
   }
-  SignalThread signals;
-  signals.block();
   if (std::string err = gmp::start(cfg); !err.empty()) return bad("gmprun: cannot start the runtime: " + err);
   std::unique_ptr<gmp::metrics::Server> metrics;
   if (args.has("metrics-addr")) {
