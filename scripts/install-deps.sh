@@ -10,7 +10,7 @@ pkgs=(
   liburing-dev libjemalloc-dev systemtap-sdt-dev libtomlplusplus-dev
   libdw-dev  # symbolized stacks in crash reports and goroutine dumps
   # observability
-  libbpf-dev bpftool clang llvm libelf-dev libdw-dev zlib1g-dev prometheus-cpp-dev bpftrace
+  libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev prometheus-cpp-dev bpftrace
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3
   # peers for side-by-side runs
