@@ -130,24 +130,35 @@ std::string parse_config(std::string_view text, std::string_view name, PoolConfi
   // can be refused by this too; no pool key takes an array, so that input
   // was an error anyway.
   // toml++ also reaches an unreachable point (UBSan; undefined behaviour in
-  // Release) classifying some non-ASCII characters outside comments ("8\u0213'")
-  // and on invalid UTF-8 ("\xe5_"). Every pool key and value is ASCII, so
-  // non-ASCII is allowed after a '#' only (comments), and must be UTF-8.
+  // Release) classifying some non-ASCII characters ("8\u0213'", U+FEFB in a
+  // string) and on invalid UTF-8 ("\xe5_"). Every pool key and value is
+  // ASCII, so non-ASCII is allowed in comments only, and must be UTF-8; and
+  // toml++ never sees a byte >= 0x80: those of comments are passed to it as
+  // spaces. Strings are tracked so that a '#' inside one does not start a
+  // comment (the fuzzer's "[\"# c\"\xef\xbb\xbb": the character is after a
+  // '#', yet in a string). Whatever this scanner gets wrong, toml++ still
+  // sees ASCII only: each non-ASCII byte is either refused here or blanked.
+  enum class In { kCode, kComment, kBasic, kLiteral, kMlBasic, kMlLiteral };
+  In in = In::kCode;
+  std::string ascii(text);
+  auto byte_at = [&](std::size_t i) { return i < text.size() ? text[i] : '\0'; };
   int line = 1;
   bool line_start = true;
-  bool after_hash = false;
+  bool escaped = false;  // the previous byte was a backslash in a basic string
   for (std::size_t i = 0; i < text.size(); i++) {
     auto u = static_cast<unsigned char>(text[i]);
-    if (u == '#') after_hash = true;
+    bool escape = escaped;
+    escaped = false;
     if (u >= 0x80) {
       std::size_t len = utf8_length(text.substr(i));
-      if (len == 0 || !after_hash) {
+      if (len == 0 || in != In::kComment) {
         std::ostringstream os;
         os << name << ":" << line << ": not valid here: "
            << (len == 0 ? "invalid UTF-8" : "a non-ASCII character outside a comment") << " (byte 0x" << std::hex
            << static_cast<int>(u) << "); pool keys and values are ASCII, comments UTF-8";
         return os.str();
       }
+      for (std::size_t k = 0; k < len; k++) ascii[i + k] = ' ';
       i += len - 1;
       line_start = false;
       continue;
@@ -161,7 +172,46 @@ std::string parse_config(std::string_view text, std::string_view name, PoolConfi
     if (u == '\n') {
       line++;
       line_start = true;
-      after_hash = false;
+      // Single-line strings and comments end at the line's end (an open
+      // single-line string is toml++'s error to report).
+      if (in != In::kMlBasic && in != In::kMlLiteral) in = In::kCode;
+      continue;
+    }
+    switch (in) {
+      case In::kComment: continue;
+      case In::kBasic:
+        if (escape) continue;
+        if (u == '\\') escaped = true;
+        else if (u == '"') in = In::kCode;
+        continue;
+      case In::kLiteral:
+        if (u == '\'') in = In::kCode;
+        continue;
+      case In::kMlBasic:
+        if (escape) continue;
+        if (u == '\\') escaped = true;
+        else if (u == '"' && byte_at(i + 1) == '"' && byte_at(i + 2) == '"') {
+          in = In::kCode;
+          i += 2;
+        }
+        continue;
+      case In::kMlLiteral:
+        if (u == '\'' && byte_at(i + 1) == '\'' && byte_at(i + 2) == '\'') {
+          in = In::kCode;
+          i += 2;
+        }
+        continue;
+      case In::kCode: break;
+    }
+    if (u == '#') {
+      in = In::kComment;
+      continue;
+    }
+    if (u == '"' || u == '\'') {
+      bool triple = byte_at(i + 1) == text[i] && byte_at(i + 2) == text[i];
+      in = u == '"' ? (triple ? In::kMlBasic : In::kBasic) : (triple ? In::kMlLiteral : In::kLiteral);
+      if (triple) i += 2;
+      line_start = false;
       continue;
     }
     if (u == ' ' || u == '\t' || !line_start) continue;
@@ -182,7 +232,7 @@ std::string parse_config(std::string_view text, std::string_view name, PoolConfi
   }
   toml::table root;
   try {
-    root = toml::parse(text, name);
+    root = toml::parse(ascii, name);
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
     os << name << ":" << e.source().begin.line << ": not valid TOML: " << e.description();

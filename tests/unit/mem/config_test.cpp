@@ -122,9 +122,19 @@ TEST(Config, InputTheTomlLibraryCannotTakeIsRefusedFirst) {
   expect_error("[txn] # \xe5_\n", "pool.toml:1: ", "invalid UTF-8");
   expect_error("a = 1979-05-27txnT07:31:079-32:0\n", "pool.toml:1: ", "not valid TOML");
   expect_error("b =i\nline\"\"\"\n", "pool.toml:", "not valid TOML");
+  // A '#' inside a string does not start a comment: U+FEFB after it is in
+  // the string, where toml++ reaches __builtin_unreachable().
+  expect_error("[\"# c # comme\"\xef\xbb\xbb\n ", "pool.toml:1: ", "a non-ASCII character outside a comment");
+  expect_error("[arena]\nhugepages = 'a#b\xef\xbb\xbb'\n", "pool.toml:2: ", "outside a comment");
+  expect_error("[arena]\nhugepages = \"\"\"a\n#\xc3\xa9\"\"\"\n", "pool.toml:3: ", "outside a comment");
+  expect_error("[arena]\nhugepages = \"\\\"#\xc3\xa9\"\n", "pool.toml:2: ", "outside a comment");
   PoolConfig c;
   EXPECT_EQ(parse_config("# ttl ≤ 100 ms\n[txn] # le TTL ≤ 100\nttl_ms = 50\n", "pool.toml", &c), "");
   EXPECT_EQ(c.txn_ttl_ms, 50u);
+  // A comment after a string that held a '#' and a quote; toml++ sees the
+  // comment's non-ASCII as spaces.
+  EXPECT_EQ(parse_config("[arena]\nhugepages = \"thp\" # \"#\" \xef\xbb\xbb \xc3\xa9\n", "pool.toml", &c), "");
+  EXPECT_EQ(c.hugepages, gmp::detail::mem::HugeMode::kThp);
   std::string err = parse_config("b =i\nline\"\"\"\n", "pool.toml", &c);
   EXPECT_EQ(err.find('\n'), std::string::npos) << err;
 }
