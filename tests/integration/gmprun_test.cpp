@@ -50,6 +50,18 @@ TEST(Gmprun, SpawnJoinsAll) {
   EXPECT_NE(r.out.find("spawned=50000 ran=50000"), std::string::npos) << r.out;
 }
 
+TEST(Gmprun, ParkReleasesEveryParkedGoroutine) {
+  for (const char* on : {"chan", "wg"}) {
+    Result r = run(std::string("--procs 2 park --count 20000 --repeat 2 --on ") + on);
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("summary workload=park ok=true parked=20000 "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("rss_bytes_per_g="), std::string::npos) << r.out;
+  }
+  Result bad = run("park --on mutex");
+  EXPECT_EQ(bad.status, 2) << bad.out;
+  EXPECT_NE(bad.out.find("park: --on 'mutex' is not a blocking kind; use chan or wg"), std::string::npos) << bad.out;
+}
+
 TEST(Gmprun, LoadsASharedObjectAndRunsGmpMainAsAGoroutine) {
   Result r = run("--quiet --procs 2 " + lib("gmp_test_workload.so") + " 500");
   EXPECT_EQ(r.status, 0) << r.out;

@@ -127,6 +127,7 @@ struct SchedStats {
   std::uint64_t hog_moved = 0;         // goroutines moved off hogged Ps
   std::uint64_t global_queue_len = 0;
   std::uint64_t stacks_mapped = 0;     // stacks currently mmap'd
+  std::uint64_t stacks_released = 0;   // cached stacks the scavenger gave back to the kernel (process lifetime)
   std::uint64_t timer_lead_wakeups = 0;  // idle Ms that woke early for a timer and spun (Config::timer_lead)
   std::uint64_t timer_lead_spin_ns = 0;  // CPU time those spins took, in total
   bool lock_elision = false;              // channel locks elided right now (Config::lock_elision, one P)

@@ -247,6 +247,10 @@ const std::vector<Metric>& catalog() {
        [](ReadContext& c, Out& o) { one(o, static_cast<double>(c.sched().lock_elision_revocations)); }},
       {"gmp_sched_stacks_mapped", "Goroutine stacks currently mapped (in use or pooled).", K::kGauge, U::kNone, {}, 1,
        "", F::kNone, 1, [](ReadContext& c, Out& o) { one(o, static_cast<double>(c.sched().stacks_mapped)); }},
+      {"gmp_sched_stacks_released_total",
+       "Cached goroutine stacks whose memory the background scavenger gave back to the kernel.", K::kCounter,
+       U::kNone, {}, 1, "", F::kNone, 1,
+       [](ReadContext& c, Out& o) { one(o, static_cast<double>(c.sched().stacks_released)); }},
       {"gmp_sched_latencies_seconds",
        "Time goroutines spent runnable before they ran, sampled (one transition in GMP_SCHED_LATENCY_EVERY, "
        "default 8, of each goroutine; Go's /sched/latencies).",

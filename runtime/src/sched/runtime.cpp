@@ -358,6 +358,7 @@ SchedStats sched_stats() noexcept {
   s.hog_moved = sched.n_hog_moved.load(std::memory_order_relaxed);
   s.global_queue_len = sched.gq_size.load(std::memory_order_relaxed);
   s.stacks_mapped = stacks_mapped();
+  s.stacks_released = stacks_scavenged();
   const gmp::stw::BoostStats b = gmp::stw::boost_stats();
   s.stw_boosts = b.boosts;
   s.stw_boost_failures = b.failures;

@@ -271,5 +271,10 @@ void gfput(P* pp, G* gp) noexcept;
 int g_bind_stack(P* pp, G* gp) noexcept;
 // Unmaps every cached stack and frees every descriptor (at stop).
 void gfree_purge() noexcept;
+// Releases cached stacks nobody used for a while (Note [Stack scavenging] in
+// gfree.cpp). Sysmon's thread only, on each tick.
+void stacks_scavenge(std::int64_t now) noexcept;
+// Stacks the scavenger has released since the process started.
+std::uint64_t stacks_scavenged() noexcept;
 
 }  // namespace gmp::detail

@@ -287,6 +287,7 @@ void sysmon_main() {
     sched.coarse_now_ns.store(now, std::memory_order_relaxed);
     TickResult r = check_ps(now);
     for (int i = 0; i < n_hooks; i++) hooks[i].fn(now);
+    stacks_scavenge(now);
     if (!r.acted && !r.syscall && !crash_in_progress()) check_deadlock(now);
     // As Go's sysmon: tick fast while there is something to do (a hog to
     // confirm, a P to wake, a P in a blocking call to retake), back off

@@ -2,9 +2,9 @@
 //
 // Layout of one mapping (low to high addresses):
 //   [ guard: kGuardBytes, PROT_NONE ][ usable stack, `size` bytes ............ top ]
-// The G descriptor and the spawn closure live at the top of the usable part
-// (sched/g.hpp), so a goroutine costs one mapping and, until it recurses, one
-// touched page. Mappings are MAP_NORESERVE: only touched pages cost memory.
+// A goroutine's frames start at the top, so until it recurses it touches
+// one page of its stack (its descriptor is a separate small object:
+// sched/g.hpp). Mappings are MAP_NORESERVE: only touched pages cost memory.
 //
 // Where the kernel has lightweight guard regions (MADV_GUARD_INSTALL, Linux
 // 6.13+), stacks are carved from large slabs and the guards are page-table
@@ -55,7 +55,16 @@ struct Stack {
 
 // Maps a stack of class `cls`. Returns 0 or -errno.
 int stack_map(int cls, Stack* out) noexcept;
+// Returns a stack's memory to the kernel (*s becomes empty). A slab stack
+// keeps its address range and guard and is handed out again by stack_map.
 void stack_unmap(Stack* s) noexcept;
+// The same for n stacks at once (reordered; all become empty): neighbours in
+// a slab go back in one system call.
+void stacks_release(Stack* v, std::size_t n) noexcept;
+// Unmaps every slab, with whatever stacks they hold. REQUIRES: no slab stack
+// is in use or cached any more (gmp::stop, after every goroutine is gone);
+// the Stack records that pointed into them are dropped without a call.
+void stacks_drop_all_slabs() noexcept;
 
 // Stacks currently mapped, process-wide.
 std::uint64_t stacks_mapped() noexcept;

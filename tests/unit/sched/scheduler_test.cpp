@@ -279,6 +279,51 @@ TEST(Scheduler, StacksAreReusedNotRemapped) {
   });
 }
 
+// Note [Stack scavenging]: a burst's stacks are cached on exit (no release
+// on the exit path), the scavenger gives back what stays unused beyond the
+// retained 1024 a class, and stop unmaps every slab.
+TEST(Scheduler, StacksOfABurstAreScavengedLaterAndAllGoAtStop) {
+  constexpr int kBurst = 4000;
+  gmp::run({.procs = 1, .pin = false}, [] {
+    std::uint64_t released0 = gmp::sched_stats().stacks_released;
+    gmp::Chan<int> gate;
+    gmp::WaitGroup parked, done;
+    parked.add(kBurst);
+    done.add(kBurst);
+    for (int i = 0; i < kBurst; i++) {
+      gmp::go([&] {
+        parked.done();
+        (void)gate.recv();
+        done.done();
+      });
+    }
+    parked.wait();
+    EXPECT_GE(gmp::sched_stats().stacks_mapped, static_cast<std::uint64_t>(kBurst));
+    gate.close();
+    done.wait();
+    // Right after the burst: all cached, none released.
+    EXPECT_GE(gmp::sched_stats().stacks_mapped, static_cast<std::uint64_t>(kBurst));
+    // The scavenger acts after a whole period (1 s) of disuse; wait for it
+    // with a deadline far beyond that (this is not a timing check).
+    std::uint64_t want = kBurst - 1024 - 64 * 2;
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (gmp::sched_stats().stacks_released - released0 < want && std::chrono::steady_clock::now() < deadline) {
+      gmp::sleep_for(20ms);
+    }
+    EXPECT_GE(gmp::sched_stats().stacks_released - released0, want);
+    // What is left cached is about the retained 1024 (and the P's own 64).
+    EXPECT_LE(gmp::sched_stats().stacks_mapped, 1024u + 64u + 16u);
+    // Reuse after a release works: released ranges are handed out again.
+    gmp::WaitGroup again;
+    again.add(kBurst);
+    for (int i = 0; i < kBurst; i++) gmp::go([&] { again.done(); });
+    again.wait();
+    return 0;
+  });
+  // After stop, nothing is mapped.
+  EXPECT_EQ(gmp::sched_stats().stacks_mapped, 0u);
+}
+
 TEST(Scheduler, PinnedMsRunOnTheirCpus) {
   gmp::run({.procs = 1, .pin = true}, [] {
     cpu_set_t set;

@@ -3,6 +3,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include <vector>
 
 #include "gmp/gmp.hpp"
 #include "sched/sched.hpp"
@@ -30,6 +33,48 @@ TEST(Stack, MapsUsableMemoryAboveTheGuard) {
   EXPECT_FALSE(s.guard_hit(reinterpret_cast<uintptr_t>(s.lo)));
   stack_unmap(&s);
   EXPECT_EQ(s.map, nullptr);
+}
+
+// Resident pages of [p, p + bytes) (mincore).
+std::size_t resident_pages(const char* p, std::size_t bytes) {
+  std::vector<unsigned char> v(bytes / kPageSize);
+  EXPECT_EQ(mincore(const_cast<char*>(p), bytes, v.data()), 0);
+  std::size_t n = 0;
+  for (unsigned char b : v) n += b & 1;
+  return n;
+}
+
+TEST(Stack, ReleasingNeighboursGivesTheirMemoryBackAndKeepsTheirGuards) {
+  if (!stack_guard_regions()) {
+    Stack probe;
+    ASSERT_EQ(stack_map(0, &probe), 0);
+    stack_unmap(&probe);
+  }
+  if (!stack_guard_regions()) GTEST_SKIP() << "no MADV_GUARD_INSTALL (Linux < 6.13): stacks are single mappings";
+  std::uint64_t before = stacks_mapped();
+  Stack v[8];
+  for (Stack& s : v) {
+    ASSERT_EQ(stack_map(0, &s), 0);
+    s.hi[-1] = 1;  // touch the top page, as a goroutine does
+    s.lo[0] = 1;
+  }
+  EXPECT_EQ(stacks_mapped(), before + 8);
+  Stack copy[8];
+  for (int i = 0; i < 8; i++) copy[i] = v[i];
+  stacks_release(v, 8);
+  for (const Stack& s : v) EXPECT_EQ(s.map, nullptr);
+  EXPECT_EQ(stacks_mapped(), before);
+  for (const Stack& s : copy) EXPECT_EQ(resident_pages(s.lo, s.size()), 0u) << "memory still resident";
+  // Handed out again: the same ranges (no new mapping), zero-filled, guarded.
+  Stack again;
+  ASSERT_EQ(stack_map(0, &again), 0);
+  bool reused = false;
+  for (const Stack& s : copy) reused |= s.map == again.map;
+  EXPECT_TRUE(reused);
+  EXPECT_EQ(again.hi[-1], 0);
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT({ again.lo[-1] = 1; }, testing::KilledBySignal(SIGSEGV), "");
+  stack_unmap(&again);
 }
 
 __attribute__((noinline)) int recurse(int n) {

@@ -1,0 +1,3 @@
+module gmprt/bench/park
+
+go 1.19
