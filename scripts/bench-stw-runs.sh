@@ -5,7 +5,7 @@
 # slow stops our runtime explained (docs/STW.md, "Slow stops explained"),
 # and the medians with the p99 ratio. scripts/bench-stw.sh is one pair.
 #   scripts/bench-stw-runs.sh [BUILD_DIR] [RUNS] [RATE] [DURATION]
-# Defaults: build 5 200 5s. Figures: docs/BENCHMARKS.md, "Stop-the-world".
+# Defaults: build 5 200 5s. Figures: docs/notes/benchmarks-history.md, "Stop-the-world".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}

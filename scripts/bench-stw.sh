@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench-stw.sh — our `stw` workload and its Go 1.19 peer, same load shape,
-# same duration, one run each (docs/BENCHMARKS.md, "Stop-the-world").
+# same duration, one run each (docs/notes/benchmarks-history.md, "Stop-the-world").
 #   scripts/bench-stw.sh [BUILD_DIR] [RATE] [DURATION] [DRIVER]
 # DRIVER: goroutine (default; like Go's runtime.GC caller) or thread.
 # The machine is shared: serialise it with other benchmarks (flock) and keep

@@ -30,7 +30,7 @@ struct PoolConfig {
   // Committed (and pre-faulted) per step: the arena's headroom over what the
   // pool holds is at most one chunk. 8 MiB keeps RSS within a few % of live +
   // cached bytes at a few hundred MiB (32 MiB measured 1.10-1.22x in
-  // alloc-storm, docs/BENCHMARKS.md); each step pre-faults 4 hugepages.
+  // alloc-storm, docs/notes/benchmarks-history.md); each step pre-faults 4 hugepages.
   std::uint64_t chunk_bytes = 8ull << 20;
   std::uint64_t max_bytes = 8ull << 30;
   std::uint64_t retain_bytes = 64ull << 20;

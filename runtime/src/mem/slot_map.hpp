@@ -17,7 +17,7 @@
 // object from jemalloc, null — reads 0, finds the miss slot (no room to
 // push) and goes to the slow path. Before, the free loaded the arena's base
 // and size and compared (three loads and four instructions more per free;
-// batches of 1024 11-14 % slower: docs/BENCHMARKS.md).
+// batches of 1024 11-14 % slower: docs/notes/benchmarks-history.md).
 //
 // REQUIRES of every pointer the inline free is given: below 2^47, which
 // holds for every pointer the pool hands out (its arena, jemalloc) unless

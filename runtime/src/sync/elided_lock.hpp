@@ -5,7 +5,7 @@
 // With one P only one thread runs goroutines at a time, so the channel locks
 // that goroutines take from each other only order that thread against
 // itself, and the locked instruction each one costs (four per ping-pong
-// round trip; removing them saved ~3 ns of ~58, docs/BENCHMARKS.md) buys
+// round trip; removing them saved ~3 ns of ~58, docs/notes/benchmarks-history.md) buys
 // nothing. A kernel built for one CPU compiles its spinlocks away for the
 // same reason. What spoils it here is everybody else: plain threads may use
 // channels too, and so may the body of a gmp::blocking call, whose M has let

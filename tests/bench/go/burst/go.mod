@@ -1,0 +1,3 @@
+module gmprt/bench/burst
+
+go 1.19
