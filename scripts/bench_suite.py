@@ -296,6 +296,14 @@ class Suite:
                 for c, k in ((pk, "park_ns_per_g"), (wk, "wake_ns_per_g"), (rss, "rss_bytes_per_g")):
                     c.ours.append(num(o, k))
                     c.peer("Go").append(num(g, k))
+        touch = self.tmp / "page_touch"
+        run(["cc", "-O2", "-o", str(touch), str(ROOT / "tests/bench/page_touch.c")])
+        ft = self.case("sched", "floor: first touch of a fresh 4 KiB page", "ns",
+                       note="no peer: what the machine charges for a new page (tests/bench/page_touch.c); a new "
+                            "parked goroutine needs about one (its stack's top page), a Go one about 0.7 "
+                            "(2 KiB stacks), so on a machine where this is several µs, spawn+park is bound by it")
+        for _ in range(self.reps):
+            ft.ours.append(num(summary(run([str(touch), "30000"])), "first_touch_ns"))
         for p in (1, 2):
             pp = self.case("sched", f"channel ping-pong, {p} P", "ns/round trip", goal=4.0 if p == 1 else None)
             for _ in range(self.reps):
