@@ -38,7 +38,7 @@ namespace stw {
 enum class Reason : std::uint8_t {
   kUser = 0,            // stop_the_world called by the program
   kProcResize = 1,      // gmp::set_procs
-  kPoolSweep = 2,       // sweep_pools
+  kPoolSweep = 2,       // no longer stops the world (sweep_pools hands off to each P); kept for the probe ABI
   kConfigReload = 3,    // reload_config
   kGoroutineDump = 4,   // dump_goroutines
   kCount
@@ -154,11 +154,16 @@ std::vector<SlowStop> recent_slow_stops();
 
 // ---- uses ------------------------------------------------------------------
 
-// Stops the world (kPoolSweep), recycles every P's expired txn-tier objects
-// and flushes remote frees, restarts. Returns the txn bytes cached before
-// and after.
+// Recycles every P's expired txn-tier objects and flushes its remote frees,
+// without stopping the world: each P sweeps its own cache between two of its
+// goroutines, an idle P's is swept by the caller (docs/STW.md, "The pool
+// sweep"). Waits up to 50 ms for Ps running a goroutine; a P in a blocking
+// call, or whose goroutine has no safe point, sweeps when it next schedules
+// (lagging_ps counts them). Returns the txn bytes cached before and after.
 struct SweepResult {
   std::uint64_t txn_cached_before = 0, txn_cached_after = 0;
+  std::int64_t took_ns = 0;  // the caller's wait, not a pause: nobody else waited
+  int lagging_ps = 0;        // Ps that had not swept when it returned
 };
 SweepResult sweep_pools() noexcept;
 

@@ -225,6 +225,10 @@ top:
     goto top;
   }
   P* pp = mp->p;
+  // Note [Safe-point functions] in safepoint.cpp: no goroutine of pp runs.
+  if (pp->sp_done.load(std::memory_order_relaxed) != sched.sp_gen.load(std::memory_order_acquire)) [[unlikely]] {
+    safe_point_run(pp);
+  }
   // Note [Waiters before the run queue]
   // A goroutine whose P was retaken during gmp::blocking waits on its M for
   // a P (exitsyscall). A P gives itself to a waiter when it goes idle, but a

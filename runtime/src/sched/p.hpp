@@ -69,6 +69,10 @@ struct alignas(64) P {
 
   // Counters. Owner writes (relaxed), anyone reads.
   std::atomic<std::uint64_t> n_switches{0};
+  // The last safe-point function generation this P ran (Note [Safe-point
+  // functions] in safepoint.cpp): written by its owner, or by on_each_p's
+  // caller under Sched::lock while the P is idle.
+  std::atomic<std::uint64_t> sp_done{0};
   std::atomic<std::uint64_t> n_steals{0};
   std::atomic<std::uint64_t> n_stolen{0};
   std::atomic<std::uint64_t> n_created{0};

@@ -117,6 +117,7 @@ std::string start(const Config& cfg_in) {
   gmp::stw::set_slow_stop_threshold(cfg.stw_slow);
   sched.stopping.store(false);
   sched.stop_requested.store(0);
+  sched.sp_gen.store(0);
   sched.pidle = nullptr;
   sched.npidle.store(0);
   sched.midle = nullptr;

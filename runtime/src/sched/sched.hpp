@@ -90,8 +90,14 @@ struct Sched {
 
   // Non-zero forces every M off the fast path into find_runnable (stop, or a
   // stop-the-world in progress). Read on every switch.
-  // Bit 0: gmp::stop; bit 1: a stop-the-world (kStopRequestedStw).
+  // Bit 0: gmp::stop; bit 1: a stop-the-world (kStopRequestedStw); bit 2:
+  // a safe-point function waits for running Ps (kStopRequestedSafePoint).
   std::atomic<std::uint32_t> stop_requested{0};
+  // Safe-point functions (Note [Safe-point functions] in safepoint.cpp): the
+  // current request's generation and function; one request at a time.
+  std::atomic<std::uint64_t> sp_gen{0};
+  std::atomic<void (*)(P*)> sp_fn{nullptr};
+  std::mutex sp_mu;
   std::atomic<bool> stopping{false};
   // Stop-the-world (Note [STW state machine] in stw/stop.cpp).
   std::atomic<bool> stw_waiting{false};  // written under lock, read anywhere
@@ -119,6 +125,7 @@ struct Sched {
 };
 
 inline constexpr std::uint32_t kStopRequestedStw = 2;
+inline constexpr std::uint32_t kStopRequestedSafePoint = 4;
 
 extern Sched sched;
 
@@ -271,6 +278,18 @@ void gfput(P* pp, G* gp) noexcept;
 int g_bind_stack(P* pp, G* gp) noexcept;
 // Unmaps every cached stack and frees every descriptor (at stop).
 void gfree_purge() noexcept;
+
+// ---- safepoint.cpp -------------------------------------------------------------
+// Runs fn(pp) once on every P, each at a point where no goroutine of that P
+// runs, without stopping the world (Note [Safe-point functions]). fn must
+// stay valid for the life of the process (a P in a blocking call runs the
+// latest fn when it next schedules). Waits at most bound_ns for running Ps;
+// returns how many Ps had not run it by then (in blocking calls, stopped,
+// or running a goroutine without a safe point).
+int on_each_p(void (*fn)(P*), std::int64_t bound_ns) noexcept;
+// Runs the pending safe-point function on pp. REQUIRES: the caller owns pp,
+// and no goroutine of pp is mid-run (the scheduler, on g0).
+void safe_point_run(P* pp) noexcept;
 // Releases cached stacks nobody used for a while (Note [Stack scavenging] in
 // gfree.cpp). Sysmon's thread only, on each tick.
 void stacks_scavenge(std::int64_t now) noexcept;

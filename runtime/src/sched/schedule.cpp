@@ -170,7 +170,7 @@ void finish_switch(G* prev) noexcept {
   // not been committed yet.
   P* pp = mp->p;
   if (pp != nullptr && (pp->n_switches.load(std::memory_order_relaxed) & 15) == 0 &&
-      sched.stop_requested.load(std::memory_order_relaxed) == 0) {  // else this P is about to stop
+      (sched.stop_requested.load(std::memory_order_relaxed) & ~kStopRequestedSafePoint) == 0) {  // else about to stop
     std::int64_t d = poll_sources_deadline(pp);
     if (d >= 0) {
       std::int64_t now = nanotime();
@@ -438,8 +438,13 @@ void preempt_slow() noexcept {
   std::uint32_t why = cur->preempt.exchange(0, std::memory_order_relaxed);
   // The running G is not parking, so nothing reaped here can be mid-park:
   // polling on its stack is safe (see finish_switch).
-  // A stop-the-world waits for this P: poll after the restart, not now.
-  const bool stw = (sched.stop_requested.load(std::memory_order_relaxed) & kStopRequestedStw) != 0;
+  // A stop-the-world waits for this P: poll after the restart, not now. A
+  // safe-point function (safepoint.cpp) waits for it too: the G yields and
+  // stays on this P, as for a stop, but due timers are still polled (the
+  // caller may be asleep on one).
+  const std::uint32_t req = sched.stop_requested.load(std::memory_order_relaxed);
+  const bool stw = (req & kStopRequestedStw) != 0;
+  const bool keep_p = (req & (kStopRequestedStw | kStopRequestedSafePoint)) != 0;
   int readied = 0;
   if (P* pp = mp->p; pp != nullptr && !stw) {
     std::int64_t d = poll_sources_deadline(pp);
@@ -456,7 +461,7 @@ void preempt_slow() noexcept {
   sched_latency_mark_runnable(cur);
   // Asked by a stop-the-world: stay on this P (its queue restarts with it)
   // rather than go to the global queue as a hog does.
-  schedule_from_g(stw ? PendingKind::kYield : PendingKind::kPreempt, nullptr, nullptr);
+  schedule_from_g(keep_p ? PendingKind::kYield : PendingKind::kPreempt, nullptr, nullptr);
 }
 
 }  // namespace detail

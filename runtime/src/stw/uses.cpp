@@ -28,19 +28,31 @@ std::uint64_t txn_cached() {
 
 }  // namespace
 
+namespace {
+
+// One P's sweep, by its owner or for an idle P (Note [Safe-point functions]
+// in sched/safepoint.cpp): the same work the stopped world used to do.
+void sweep_one_p(detail::P* pp) {
+  using namespace detail;
+  if (mem::state().phase.load(std::memory_order_acquire) != 1) return;
+  mem::Cache* c = &mem::state().pcache[pp->id];
+  mem::txn_sweep(c, nanotime());
+  for (int cls = 0; cls < mem::kNumClasses; ++cls) mem::flush_remote(c, cls);
+}
+
+// How long the caller waits for Ps still running a goroutine.
+constexpr std::int64_t kSweepWaitNs = 50'000'000;
+
+}  // namespace
+
 SweepResult sweep_pools() noexcept {
   using namespace detail;
   SweepResult r;
   if (mem::state().phase.load(std::memory_order_acquire) != 1) return r;
   r.txn_cached_before = txn_cached();
-  stop_the_world(Reason::kPoolSweep);
-  const std::int64_t now = nanotime();
-  for (int i = 0; i < sched.nprocs; i++) {
-    mem::Cache* c = &mem::state().pcache[i];
-    mem::txn_sweep(c, now);
-    for (int cls = 0; cls < mem::kNumClasses; ++cls) mem::flush_remote(c, cls);
-  }
-  start_the_world();
+  const std::int64_t t0 = nanotime();
+  r.lagging_ps = on_each_p(sweep_one_p, kSweepWaitNs);
+  r.took_ns = nanotime() - t0;
   r.txn_cached_after = txn_cached();
   return r;
 }

@@ -2,8 +2,10 @@
 // (compute loops with a preempt point every few µs and pool allocation
 // churn), goroutines in io_uring reads and in gmp::blocking calls, while a
 // driver stops the world --rate times a second for --duration (every
-// --sweep-every-th stop is a real pool sweep, the others reason "user").
-// Summary: count and stopping/total p50, p99, max in µs per reason.
+// --sweep-every-th is a pool sweep instead, the others stop with reason
+// "user"). Summary: count and stopping/total p50, p99, max in µs per
+// reason; a pool sweep stops nobody (each P sweeps its own cache between two
+// goroutines), so its line is the driver's wait for the hand-off.
 // The Go peer with the same load shape is tests/bench/go/stw/.
 //
 // The driver is a goroutine woken by the runtime's timers (as Go's
@@ -15,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -124,6 +127,23 @@ void line(gmp::tools::Summary& out, gmp::stw::Reason r) {
                us(st.total.quantile(0.99)), us(st.total.max), static_cast<unsigned long long>(over));
 }
 
+// Pool sweeps: each P sweeps its own cache between two goroutines (no
+// pause); this is how long the driver waited for all of them.
+void sweep_line(gmp::tools::Summary& out, std::vector<std::int64_t> ns, std::int64_t lagging) {
+  if (ns.empty()) return;
+  std::sort(ns.begin(), ns.end());
+  auto q = [&](double f) { return static_cast<double>(ns[static_cast<std::size_t>(f * (ns.size() - 1))]) / 1000.0; };
+  out.set("pool_sweeps", static_cast<std::int64_t>(ns.size()));
+  out.set("pool_sweep_pause_us", 0);
+  out.set("pool_sweep_handoff_p50_us", q(0.5));
+  out.set("pool_sweep_handoff_p99_us", q(0.99));
+  out.set("pool_sweep_handoff_max_us", static_cast<double>(ns.back()) / 1000.0);
+  out.set("pool_sweep_lagging_ps", lagging);
+  std::fprintf(stderr, "pool sweep     count %6zu  no pause: every P swept its own cache; the caller waited p50 %7.1f p99 "
+               "%7.1f max %8.1f us; Ps left to sweep later %lld\n",
+               ns.size(), q(0.5), q(0.99), static_cast<double>(ns.back()) / 1000.0, static_cast<long long>(lagging));
+}
+
 // Stops over the slow-stop threshold, by cause (docs/STW.md, "Slow stops
 // explained"), and the last few in words.
 void slow_lines(gmp::tools::Summary& out) {
@@ -211,9 +231,13 @@ int stw_main(int argc, char** argv, gmp::tools::Summary& out) {
   // call waits for a P that busy Ps never free, so nobody else would.
   const std::int64_t period = 1'000'000'000 / o.rate;
   std::int64_t stops = 0;
+  std::vector<std::int64_t> sweep_ns;  // the driver's only
+  std::int64_t sweep_lagging = 0;
   auto stop_once = [&](std::int64_t k) {
     if (o.sweep_every > 0 && k % o.sweep_every == 0) {
-      (void)gmp::stw::sweep_pools();
+      gmp::stw::SweepResult sr = gmp::stw::sweep_pools();
+      sweep_ns.push_back(sr.took_ns);
+      sweep_lagging += sr.lagging_ps;
     } else {
       gmp::stw::stop_the_world(gmp::stw::Reason::kUser);
       gmp::stw::start_the_world();
@@ -268,7 +292,8 @@ int stw_main(int argc, char** argv, gmp::tools::Summary& out) {
                static_cast<unsigned long long>(boost.boosts), static_cast<unsigned long long>(boost.failures),
                static_cast<unsigned long long>(boost.expired));
   line(out, gmp::stw::Reason::kUser);
-  line(out, gmp::stw::Reason::kPoolSweep);
+  line(out, gmp::stw::Reason::kPoolSweep);  // none since sweeps stopped stopping the world
+  sweep_line(out, sweep_ns, sweep_lagging);
   slow_lines(out);
   return 0;
 }
