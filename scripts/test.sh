@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine (as root): install what gmprt
 # needs, build it, and pass the tests:
+#   0. source checks: Note citations resolve (check-notes.py), the include
+#      graph keeps docs/MODULES.md (check-modules.py);
 #   1. the normal build and every ctest test (unit, integration, stress),
 #      then the libFuzzer targets (tests/fuzz/): the stored inputs, then a
 #      fixed number of runs from a fixed seed (the same result on every run;
@@ -15,6 +17,7 @@ bash scripts/install-deps.sh
 
 echo "== source checks"
 python3 scripts/check-notes.py
+python3 scripts/check-modules.py
 
 echo "== build (RelWithDebInfo)"
 bash scripts/build.sh build

@@ -255,6 +255,10 @@ void releasep(M* mp) noexcept;
 // Parks mp until it is handed a P (returns it) or the deadline passes (null)
 // or the runtime stops (null).
 P* stopm(M* mp, std::int64_t deadline_ns) noexcept;
+// stopm that waits in ring_p's io_uring instead of the futex (null: the
+// futex; find.cpp). Returns null as soon as that ring has completions, so
+// the caller takes ring_p back and reaps them.
+P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept;
 // Creates and starts a new M thread that will run on pp.
 M* newm(P* pp, bool spinning) noexcept;
 // Stops spinning; if mp was the last spinner, wakes another (work may remain).
