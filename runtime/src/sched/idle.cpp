@@ -29,15 +29,12 @@
 
 #include "base/check.hpp"
 #include "base/clock.hpp"
+#include "io/ring.hpp"
+#include "sched/hooks.hpp"
 #include "sched/sanitizer.hpp"
 #include "sched/sched.hpp"
-#include "sync/elided_lock.hpp"
 #include "sched/signals.hpp"
 #include "sched/syscall.hpp"
-#include "stw/boost.hpp"
-#include "stw/explain.hpp"
-#include "io/ring.hpp"
-#include "mem/current_p.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail {
@@ -127,7 +124,7 @@ void handoff_locked(M* mp, P* pp) noexcept {
 
 void acquirep(M* mp, P* pp) noexcept {
   mp->p = pp;
-  mem::on_acquirep(pp->id);  // the pool's inline path follows this M's P
+  run_p_acquire_hooks(mp, pp);  // the pool's inline path follows this M's P (sched/hooks.hpp)
   pp->m.store(mp, std::memory_order_relaxed);
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   {
@@ -147,8 +144,7 @@ void acquirep(M* mp, P* pp) noexcept {
 void releasep(M* mp) noexcept {
   P* pp = mp->p;
   pp->curg.store(nullptr, std::memory_order_relaxed);
-  mem::on_releasep();
-  elision_lost_p();  // Note [Owner hint] (sync/elided_lock.hpp)
+  run_p_release_hooks(mp, pp);  // the pool's slot, the elision owner hint (sched/hooks.hpp)
   mp->p = nullptr;
 }
 
@@ -195,8 +191,7 @@ void* m_main(void* arg) {
   char name[16];
   std::snprintf(name, sizeof name, "gmp-m%d", mp->id);
   pthread_setname_np(pthread_self(), name);
-  stw_boost_init_m(mp);
-  stw_explain_init_m(mp);
+  run_m_start_hooks(mp);
   P* pp = nullptr;
   {
     std::lock_guard<std::mutex> lk(sched.lock);
@@ -220,7 +215,7 @@ void* m_main(void* arg) {
       syscall_wake_waiters_locked();  // one may wait for this P to run on to its exit
     }
   }
-  stw_explain_fini_m(mp);
+  run_m_stop_hooks(mp);
   signals_fini_thread(mp);
   setm(nullptr);
   return nullptr;
@@ -293,7 +288,7 @@ void startm(P* pp, bool spinning) noexcept {
   sched.n_unparks.fetch_add(1, std::memory_order_relaxed);
   GMP_PROBE_M_UNPARK(mp->id, pp->id);
   mp->park.wakeup();
-  io_wake_m(mp);  // it may wait in a ring (io/ring.cpp, Note [Idle M in its ring])
+  run_m_wake_hooks(mp);  // it may wait in a ring (io/ring.cpp, Note [Idle M in its ring])
 }
 
 P* stw_take_handed_p_locked() noexcept {
@@ -335,7 +330,7 @@ void poke_idle_p(P* pp) noexcept {
   M* mp = pp->home_m;
   if (mp != nullptr && mp->idle) {
     mp->park.wakeup();
-    io_wake_m(mp);
+    run_m_wake_hooks(mp);
   }
 }
 

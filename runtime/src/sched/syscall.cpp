@@ -30,9 +30,8 @@
 #include "gmp/go.hpp"
 #include "gmp/io.hpp"
 #include "io/ring.hpp"
-#include "mem/current_p.hpp"
+#include "sched/hooks.hpp"
 #include "sched/sysmon.hpp"
-#include "sync/elided_lock.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail {
@@ -219,8 +218,9 @@ std::uint64_t entersyscall() noexcept {
   // never the P's cache (two Ms would share it).
   mp->in_blocking = true;
   syscall_n_blocking.fetch_add(1, std::memory_order_relaxed);
-  mem::on_releasep();
-  elision_lost_p();  // the P may be another M's before we are back (Note [Owner hint])
+  // The P may be another M's before we are back: the pool's slot and the
+  // elision owner hint (Note [Owner hint] in sync/elided_lock.hpp) go with it.
+  run_p_release_hooks(mp, pp);
   // Status before token: whoever takes the P takes it by CAS of the token
   // (a stop-the-world, sysmon's retake) and then writes the status, so the
   // token must not be takeable while our kSyscall store is still to come.
@@ -265,7 +265,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
     // it and given the P back to the call.
     pp->curg.store(gp, std::memory_order_seq_cst);
     pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
-    mem::on_acquirep(pp->id);  // the P is ours again: its cache too
+    run_p_acquire_hooks(mp, pp);  // the P is ours again: its cache too
     GMP_PROBE_SYSCALL_BLOCK_EXIT(gp->id, pp->id, 0);
     flag_if_stw_pending(gp);
     return;

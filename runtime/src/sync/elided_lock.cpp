@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "base/check.hpp"
+#include "sched/hooks.hpp"
 
 namespace gmp::detail {
 
@@ -27,7 +28,19 @@ namespace gmp::detail {
 
 // Out of line and never inlined: no caller keeps the slot's address across a
 // switch (Note [TLS across switches]).
-[[gnu::noipa]] void elision_lost_p() noexcept { gmp_tls_elision = kNoElision; }
+// This thread stops owning its P: a p_release hook (releasep, entersyscall;
+// sched/hooks.hpp).
+[[gnu::noipa]] void elision_lost_p(M*, P*) noexcept { gmp_tls_elision = kNoElision; }
+
+namespace {
+
+const MpHooks kElisionMpHooks{"lock elision", nullptr, nullptr, nullptr, elision_lost_p, nullptr};
+
+struct Registrar {
+  Registrar() noexcept { register_mp_hooks(&kElisionMpHooks); }
+} registrar;
+
+}  // namespace
 
 namespace {
 
