@@ -39,17 +39,17 @@ FreeStack* node_of(const Stack& s) noexcept {
 }
 
 struct GlobalCaches {
-  std::mutex mu;
-  G* gfree = nullptr;                          // GMP_GUARDED_BY(mu)
-  FreeStack* stacks[kStackClasses] = {};       // GMP_GUARDED_BY(mu)
-  std::uint32_t n_stacks[kStackClasses] = {};  // GMP_GUARDED_BY(mu)
+  ThreadMutex mu;
+  G* gfree GMP_GUARDED_BY(mu) = nullptr;
+  FreeStack* stacks[kStackClasses] GMP_GUARDED_BY(mu) = {};
+  std::uint32_t n_stacks[kStackClasses] GMP_GUARDED_BY(mu) = {};
 };
 GlobalCaches global;
 
 void stack_put_global(FreeStack* list) noexcept {
   FreeStack* release = nullptr;
   {
-    std::lock_guard<std::mutex> lk(global.mu);
+    LockGuard lk(global.mu);
     while (list != nullptr) {
       FreeStack* next = list->next;
       int c = list->stack.cls;
@@ -102,7 +102,7 @@ void stack_put(P* pp, const Stack& s) noexcept {
 int stack_get(P* pp, int cls, Stack* out) noexcept {
   if (pp != nullptr) {
     if (pp->stack_free[cls] == nullptr) {
-      std::lock_guard<std::mutex> lk(global.mu);
+      LockGuard lk(global.mu);
       while (pp->stack_free_n[cls] < kBatch && global.stacks[cls] != nullptr) {
         FreeStack* n = global.stacks[cls];
         global.stacks[cls] = n->next;
@@ -119,7 +119,7 @@ int stack_get(P* pp, int cls, Stack* out) noexcept {
       return 0;
     }
   } else {
-    std::lock_guard<std::mutex> lk(global.mu);
+    LockGuard lk(global.mu);
     if (FreeStack* n = global.stacks[cls]) {
       global.stacks[cls] = n->next;
       global.n_stacks[cls]--;
@@ -135,7 +135,7 @@ int stack_get(P* pp, int cls, Stack* out) noexcept {
 G* gfget(P* pp) noexcept {
   if (pp != nullptr) {
     if (pp->gfree == nullptr) {
-      std::lock_guard<std::mutex> lk(global.mu);
+      LockGuard lk(global.mu);
       while (pp->gfree_n < kBatch && global.gfree != nullptr) {
         G* gp = global.gfree;
         global.gfree = gp->sched_link;
@@ -151,7 +151,7 @@ G* gfget(P* pp) noexcept {
       return gp;
     }
   } else {
-    std::lock_guard<std::mutex> lk(global.mu);
+    LockGuard lk(global.mu);
     if (G* gp = global.gfree) {
       global.gfree = gp->sched_link;
       gp->sched_link = nullptr;
@@ -182,7 +182,7 @@ void gfput(P* pp, G* gp) noexcept {
     gp->sched_link = pp->gfree;
     pp->gfree = gp;
     if (++pp->gfree_n <= kLocalMax) return;
-    std::lock_guard<std::mutex> lk(global.mu);
+    LockGuard lk(global.mu);
     while (pp->gfree_n > kLocalMax / 2) {
       G* x = pp->gfree;
       pp->gfree = x->sched_link;
@@ -192,7 +192,7 @@ void gfput(P* pp, G* gp) noexcept {
     }
     return;
   }
-  std::lock_guard<std::mutex> lk(global.mu);
+  LockGuard lk(global.mu);
   gp->sched_link = global.gfree;
   global.gfree = gp;
 }
@@ -224,7 +224,7 @@ void gfree_purge() noexcept {
     pp->gfree = nullptr;
     pp->gfree_n = 0;
   }
-  std::lock_guard<std::mutex> lk(global.mu);
+  LockGuard lk(global.mu);
   global.gfree = nullptr;
   for (int c = 0; c < kStackClasses; c++) {
     FreeStack* n = global.stacks[c];

@@ -66,7 +66,7 @@ void handoffp(P* pp, bool work) noexcept {
     startm(pp, false);
     return;
   }
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   if (!syscall_waiter_take_locked(pp)) pidle_put_locked(pp);
 }
 
@@ -121,7 +121,7 @@ void flag_if_stw_pending(G* gp) noexcept {
 }
 
 // REQUIRES: sched.lock held; *link is a waiter.
-void waiter_take_locked(SysWaiter** link, P* pp) noexcept {
+void waiter_take_locked(SysWaiter** link, P* pp) noexcept GMP_REQUIRES(sched.lock) {
   SysWaiter* w = *link;
   *link = w->next;
   syscall_n_waiters.fetch_sub(1, std::memory_order_relaxed);
@@ -135,18 +135,18 @@ void waiter_take_locked(SysWaiter** link, P* pp) noexcept {
 
 }  // namespace
 
-bool syscall_waiter_can_take_locked() noexcept {
+bool syscall_waiter_can_take_locked() noexcept GMP_REQUIRES(sched.lock) {
   // While the world stops a waiter gets no P: start_the_world hands them out.
   return waiters != nullptr && !sched.stw_waiting.load(std::memory_order_relaxed);
 }
 
-bool syscall_waiter_take_locked(P* pp) noexcept {
+bool syscall_waiter_take_locked(P* pp) noexcept GMP_REQUIRES(sched.lock) {
   if (!syscall_waiter_can_take_locked()) return false;
   waiter_take_locked(&waiters, pp);
   return true;
 }
 
-P* syscall_waiter_revoke_locked() noexcept {
+P* syscall_waiter_revoke_locked() noexcept GMP_REQUIRES(sched.lock) {
   SysWaiter* w = granted;
   if (w == nullptr) return nullptr;
   granted = w->next;
@@ -158,7 +158,7 @@ P* syscall_waiter_revoke_locked() noexcept {
   return pp;
 }
 
-void syscall_wake_waiters_locked() noexcept {
+void syscall_wake_waiters_locked() noexcept GMP_REQUIRES(sched.lock) {
   for (SysWaiter* w = waiters; w != nullptr; w = w->next) w->note.wakeup();
 }
 
@@ -172,7 +172,7 @@ void syscall_reset() noexcept {
   }
 }
 
-bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept {
+bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept GMP_REQUIRES(sched.lock) {
   if (sched.stw_waiting.load(std::memory_order_relaxed)) return false;
   for (SysWaiter** l = &waiters; *l != nullptr; l = &(*l)->next) {
     if ((*l)->mp == mp) {
@@ -276,7 +276,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
   SysWaiter w;
   w.mp = mp;
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     np = pidle_get_locked(mp);
     if (np == nullptr) {
       w.next = waiters;
@@ -291,7 +291,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
       // preempt the M running on this M's CPU every time (the deadline is
       // only a backstop).
       w.note.sleep(nanotime() + 100'000'000);
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       if (w.got != nullptr) {
         np = w.got;
         for (SysWaiter** l = &granted; *l != nullptr; l = &(*l)->next) {

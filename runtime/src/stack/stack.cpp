@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <mutex>
 
+#include "gmp/detail/thread_annotations.hpp"
+
 namespace gmp::detail {
 
 namespace {
@@ -27,10 +29,10 @@ std::atomic<int> g_guard_regions{-1};
 
 // Slabs and released slab stacks, per class.
 struct SlabState {
-  std::mutex mu;
-  char* next[kStackClasses] = {};       // GMP_GUARDED_BY(mu): next uncarved stack
-  std::size_t left[kStackClasses] = {};  // GMP_GUARDED_BY(mu): stacks left in the slab
-  char* released[kStackClasses] = {};   // GMP_GUARDED_BY(mu): list threaded through each stack's top word
+  ThreadMutex mu;
+  char* next[kStackClasses] GMP_GUARDED_BY(mu) = {};        // next uncarved stack
+  std::size_t left[kStackClasses] GMP_GUARDED_BY(mu) = {};  // stacks left in the slab
+  char* released[kStackClasses] GMP_GUARDED_BY(mu) = {};    // list threaded through each stack's top word
 };
 SlabState slabs;
 
@@ -47,7 +49,7 @@ void fill(char* base, int cls, bool slab, Stack* out) noexcept {
 
 // Returns 0, -errno, or 1 if guard regions turned out to be unsupported.
 int slab_map(int cls, Stack* out) noexcept {
-  std::lock_guard<std::mutex> lk(slabs.mu);
+  LockGuard lk(slabs.mu);
   if (char* s = slabs.released[cls]) {
     // The next pointer lives in the (zero-filled on next touch) top word.
     slabs.released[cls] = *reinterpret_cast<char**>(s + stride(cls) - sizeof(char*));
@@ -127,7 +129,7 @@ void stack_unmap(Stack* s) noexcept {
   if (s->slab) {
     // Give the memory back but keep the address range (and its guard).
     madvise(s->lo, s->size(), MADV_DONTNEED);
-    std::lock_guard<std::mutex> lk(slabs.mu);
+    LockGuard lk(slabs.mu);
     *reinterpret_cast<char**>(s->hi - sizeof(char*)) = slabs.released[s->cls];
     slabs.released[s->cls] = s->map;
   } else {

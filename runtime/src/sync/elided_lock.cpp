@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "base/check.hpp"
+#include "gmp/detail/thread_annotations.hpp"
 #include "sched/hooks.hpp"
 
 namespace gmp::detail {
@@ -47,8 +48,8 @@ namespace {
 // Serialises revocations and epoch changes; held by a revoker until the
 // owner's critical sections are drained (a dead epoch's words are free only
 // after that: non-owners pass through it first).
-std::mutex revoke_mu;
-std::uint32_t epoch = 0;  // GMP_GUARDED_BY(revoke_mu); the live or last epoch, 1..kMaxEpoch
+ThreadMutex revoke_mu;
+std::uint32_t epoch GMP_GUARDED_BY(revoke_mu) = 0;   // the live or last epoch, 1..kMaxEpoch
 constexpr std::uint32_t kMaxEpoch = (1u << 30) - 1;  // kBiasTag | kMaxEpoch << 1 is still even
 std::atomic<std::uint64_t> foreign_revocations{0};
 
@@ -56,7 +57,7 @@ std::atomic<std::uint64_t> foreign_revocations{0};
 
 // REQUIRES: revoke_mu held. Elision off, then wait until the owner has left
 // every biased critical section it may have entered before it could see it.
-void turn_off_locked() noexcept {
+void turn_off_locked() noexcept GMP_REQUIRES(revoke_mu) {
   if (g_elision.word.load(std::memory_order_relaxed) == kNoElision) return;
   g_elision.word.store(kNoElision, std::memory_order_seq_cst);
   process_wide_fence();
@@ -75,14 +76,14 @@ void turn_off_locked() noexcept {
 }
 
 void revoke(bool foreign) noexcept {
-  std::lock_guard<std::mutex> lk(revoke_mu);
+  LockGuard lk(revoke_mu);
   if (g_elision.word.load(std::memory_order_relaxed) == kNoElision) return;
   turn_off_locked();
   if (foreign) foreign_revocations.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Waits until the revocation that killed this word's epoch has finished.
-void settle_dead() noexcept { std::lock_guard<std::mutex> lk(revoke_mu); }
+void settle_dead() noexcept { LockGuard lk(revoke_mu); }
 
 // A tagged word: takes it (biased by the owner in the live epoch, else by
 // compare-and-swap once the word is settled). Returns false if it is not
@@ -142,7 +143,7 @@ std::uint32_t elided_lock_initial_word() noexcept {
 
 void elision_on() noexcept {
   if (!short_lock_asymmetric) return;  // needs the owner-side-free barrier
-  std::lock_guard<std::mutex> lk(revoke_mu);
+  LockGuard lk(revoke_mu);
   if (g_elision.word.load(std::memory_order_relaxed) != kNoElision) return;
   epoch = epoch % kMaxEpoch + 1;
   g_elision.word.store(kBiasTag | (epoch << 1), std::memory_order_release);

@@ -124,6 +124,10 @@ inline bool elided_take(ShortLockWord& w, std::uint32_t x) noexcept {
   return false;
 }
 
+// Not a Clang capability: a channel's lock is released by a parked
+// goroutine's commit (another function, after the switch) and select takes
+// several in a loop, neither of which the analysis can follow (ChanCore's
+// fields say what it guards in words).
 class ElidedLock {
  public:
   ElidedLock() noexcept : word_(initial()) {}

@@ -117,7 +117,7 @@ TEST(MpHooks, StartingAParkedMRunsTheWakeHook) {
   reset();
   ASSERT_EQ(gmp::start(procs(2)), "");
   auto parked = [] {
-    std::lock_guard<std::mutex> lk(gmp::detail::sched.lock);
+    gmp::detail::LockGuard lk(gmp::detail::sched.lock);
     return gmp::detail::sched.npidle.load() == 2 && gmp::detail::sched.midle != nullptr;
   };
   ASSERT_TRUE(wait_until(parked));
