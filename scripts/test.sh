@@ -2,8 +2,9 @@
 # One command from a fresh Debian 12 machine (as root): install what gmprt
 # needs, build it, and pass the tests:
 #   0. source checks: Note citations resolve (check-notes.py), the include
-#      graph keeps docs/MODULES.md (check-modules.py), clang's thread-safety
-#      analysis passes on the runtime library;
+#      graph keeps docs/MODULES.md (check-modules.py), the lines changed
+#      since the merge base with main follow .clang-format (check-format.sh),
+#      clang's thread-safety analysis passes on the runtime library;
 #   1. the normal build and every ctest test (unit, integration, stress),
 #      then the libFuzzer targets (tests/fuzz/): the stored inputs, then a
 #      fixed number of runs from a fixed seed (the same result on every run;
@@ -19,6 +20,7 @@ bash scripts/install-deps.sh
 echo "== source checks"
 python3 scripts/check-notes.py
 python3 scripts/check-modules.py
+bash scripts/check-format.sh
 
 echo "== clang thread-safety analysis: the runtime library, compile only"
 # GMP_GUARDED_BY / GMP_REQUIRES (gmp/detail/thread_annotations.hpp) are
