@@ -19,6 +19,8 @@ pkgs=(
   procps strace curl prometheus chromium
   # fuzzing (scripts/fuzz.sh): libFuzzer and the sanitizer runtimes for clang
   libclang-rt-14-dev
+  # scripts/check-format.sh (git clang-format)
+  clang-format
 )
 
 missing=()

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine (as root): install what gmprt
 # needs, build it, and pass the tests:
+#   0. source checks: Note citations resolve (check-notes.py), the include
+#      graph keeps docs/MODULES.md (check-modules.py), the lines changed
+#      since the merge base with main follow .clang-format (check-format.sh),
+#      clang's thread-safety analysis passes on the runtime library;
 #   1. the normal build and every ctest test (unit, integration, stress),
 #      then the libFuzzer targets (tests/fuzz/): the stored inputs, then a
 #      fixed number of runs from a fixed seed (the same result on every run;
@@ -15,6 +19,16 @@ bash scripts/install-deps.sh
 
 echo "== source checks"
 python3 scripts/check-notes.py
+python3 scripts/check-modules.py
+bash scripts/check-format.sh
+
+echo "== clang thread-safety analysis: the runtime library, compile only"
+# GMP_GUARDED_BY / GMP_REQUIRES (gmp/detail/thread_annotations.hpp) are
+# checked by clang only; -O0 without debug info keeps this step short.
+cmake -S . -B build-clang -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=Debug -DGMP_BUILD_BENCH=OFF -DGMP_BUILD_BPF=OFF \
+  "-DCMAKE_CXX_FLAGS=-g0 -Wthread-safety -Werror=thread-safety" >/dev/null
+cmake --build build-clang --target gmp_runtime -j"$(nproc)"
 
 echo "== build (RelWithDebInfo)"
 bash scripts/build.sh build

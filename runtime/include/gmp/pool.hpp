@@ -152,14 +152,25 @@ struct OwnerCounter {
   std::atomic<T> v{0};
   void add(T n = 1) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__)
-    asm volatile("add%z0 %1, %0" : "+m"(*reinterpret_cast<T*>(&v)) : "er"(n));  // %z0: the operand's size suffix
+    // The size suffix spelled out: clang has no %z operand modifier.
+    if constexpr (sizeof(T) == 8) {
+      asm volatile("addq %1, %0" : "+m"(*reinterpret_cast<T*>(&v)) : "er"(n));
+    } else {
+      static_assert(sizeof(T) == 4, "OwnerCounter: 4- or 8-byte counters");
+      asm volatile("addl %1, %0" : "+m"(*reinterpret_cast<T*>(&v)) : "er"(n));
+    }
 #else
     v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 #endif
   }
   void sub(T n = 1) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__)
-    asm volatile("sub%z0 %1, %0" : "+m"(*reinterpret_cast<T*>(&v)) : "er"(n));
+    if constexpr (sizeof(T) == 8) {
+      asm volatile("subq %1, %0" : "+m"(*reinterpret_cast<T*>(&v)) : "er"(n));
+    } else {
+      static_assert(sizeof(T) == 4, "OwnerCounter: 4- or 8-byte counters");
+      asm volatile("subl %1, %0" : "+m"(*reinterpret_cast<T*>(&v)) : "er"(n));
+    }
 #else
     v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
 #endif

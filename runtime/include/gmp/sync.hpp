@@ -35,7 +35,7 @@ class WaitGroup {
   // Waiters, a list guarded by lock_ (a short spin-then-futex lock held for a
   // few stores, and across a waiter's park until its commit releases it).
   std::atomic<std::uint32_t> lock_{0};
-  detail::Waiter* waiters_ = nullptr;  // GMP_GUARDED_BY(lock_)
+  detail::Waiter* waiters_ = nullptr;  // guarded by lock_*
 };
 
 }  // namespace gmp
@@ -44,6 +44,10 @@ class WaitGroup {
 // cond.cpp, sema.cpp). All park the goroutine (a plain thread blocks on a
 // futex), never the M. Internal wait queues are guarded by a spin lock held
 // for a few stores, never across a park.
+// * "Guarded by qlock_" (and WaitGroup's lock_) is in words, not
+// GMP_GUARDED_BY: the lock is an atomic word taken with the short lock
+// (sync/spin_lock.hpp) by the out-of-line slow paths, and a waiter's park
+// commit releases it after the switch: a hand-off the analysis cannot follow.
 namespace gmp {
 
 // Mutex (Go's sync.Mutex): a CAS when uncontended; under contention spins
@@ -85,8 +89,8 @@ class Mutex {
 
   std::atomic<std::uint32_t> state_{0};
   std::atomic<std::uint32_t> qlock_{0};        // spin lock for the queue
-  detail::Waiter* head_ = nullptr;        // GMP_GUARDED_BY(qlock_)
-  detail::Waiter* tail_ = nullptr;        // GMP_GUARDED_BY(qlock_)
+  detail::Waiter* head_ = nullptr;             // guarded by qlock_*
+  detail::Waiter* tail_ = nullptr;             // guarded by qlock_*
 };
 
 // RWMutex (Go's sync.RWMutex): many readers or one writer; a waiting writer
@@ -108,11 +112,11 @@ class RWMutex {
 
  private:
   std::atomic<std::uint32_t> qlock_{0};
-  std::int64_t readers_ = 0;             // GMP_GUARDED_BY(qlock_): active readers
-  bool writer_ = false;                  // GMP_GUARDED_BY(qlock_)
-  detail::Waiter* rhead_ = nullptr;      // GMP_GUARDED_BY(qlock_): waiting readers (LIFO list)
-  detail::Waiter* whead_ = nullptr;      // GMP_GUARDED_BY(qlock_): waiting writers, FIFO
-  detail::Waiter* wtail_ = nullptr;      // GMP_GUARDED_BY(qlock_)
+  std::int64_t readers_ = 0;         // guarded by qlock_*: active readers
+  bool writer_ = false;              // guarded by qlock_*
+  detail::Waiter* rhead_ = nullptr;  // guarded by qlock_*: waiting readers (LIFO list)
+  detail::Waiter* whead_ = nullptr;  // guarded by qlock_*: waiting writers, FIFO
+  detail::Waiter* wtail_ = nullptr;  // guarded by qlock_*
 };
 
 // CondVar (Go's sync.Cond) over a gmp::Mutex. wait() atomically unlocks the
@@ -135,8 +139,8 @@ class CondVar {
 
  private:
   std::atomic<std::uint32_t> qlock_{0};
-  detail::Waiter* head_ = nullptr;  // GMP_GUARDED_BY(qlock_), FIFO
-  detail::Waiter* tail_ = nullptr;  // GMP_GUARDED_BY(qlock_)
+  detail::Waiter* head_ = nullptr;  // guarded by qlock_*, FIFO
+  detail::Waiter* tail_ = nullptr;  // guarded by qlock_*
 };
 
 // Once (Go's sync.Once): call() runs fn exactly once; concurrent callers
@@ -182,9 +186,9 @@ class Semaphore {
 
  private:
   std::atomic<std::uint32_t> qlock_{0};
-  std::int64_t count_;               // GMP_GUARDED_BY(qlock_)
-  detail::Waiter* head_ = nullptr;   // GMP_GUARDED_BY(qlock_): FIFO; Waiter::token = units wanted
-  detail::Waiter* tail_ = nullptr;   // GMP_GUARDED_BY(qlock_)
+  std::int64_t count_;              // guarded by qlock_*
+  detail::Waiter* head_ = nullptr;  // guarded by qlock_*: FIFO; Waiter::token = units wanted
+  detail::Waiter* tail_ = nullptr;  // guarded by qlock_*
 };
 
 }  // namespace gmp

@@ -43,6 +43,7 @@
 #include "base/check.hpp"
 #include "base/clock.hpp"
 #include "io/ops.hpp"
+#include "sched/hooks.hpp"
 #include "sched/sched.hpp"
 #include "trace/probes.hpp"
 
@@ -201,10 +202,13 @@ std::int64_t ring_next_deadline(P* pp) noexcept {
 }
 
 const PollSource kRingSource{"io_uring", ring_poll, ring_next_deadline, nullptr};
+// An idle M may wait in a ring rather than on its futex.
+const MpHooks kRingMpHooks{"io_uring", nullptr, nullptr, nullptr, nullptr, io_wake_m};
 
 struct Registrar {
   Registrar() {
     register_poll_source(&kRingSource);
+    register_mp_hooks(&kRingMpHooks);
     for (auto& w : m_wait_ring) w.store(-1, std::memory_order_relaxed);
   }
 } registrar;

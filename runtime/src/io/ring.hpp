@@ -112,9 +112,8 @@ void io_wake_all() noexcept;
 // woken otherwise or at the deadline. Falls back to mp->park when pp's ring
 // cannot be waited on.
 bool io_idle_wait(M* mp, P* pp, std::int64_t deadline_ns) noexcept;
-// idle.cpp: stopm that waits in ring_p's ring (null: the futex).
-P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept;
-// Wakes mp if it waits in a ring (call after mp->park.wakeup()).
+// Wakes mp if it waits in a ring (after mp->park.wakeup(): the scheduler
+// calls it as an m_wake hook, sched/hooks.hpp).
 void io_wake_m(M* mp) noexcept;
 // True if pp's ring can serve as an idle M's wait.
 bool io_ring_waitable(P* pp) noexcept;

@@ -39,9 +39,12 @@ bool parse_huge_mode(const char* s, HugeMode* out) noexcept;
 // when carving a span, the buddy for blocks) under that owner's lock, and
 // read without a lock by deallocate: a page's info only changes while no
 // object on it is live, so a reader holding a live object sees a stable value.
+// * "Guarded by the buddy lock" (here and in Arena) is in words, not
+// GMP_GUARDED_BY: the lock is Buddy::mu_, a member of another object that
+// the analysis cannot name from these declarations.
 struct PageMeta {
   std::uint32_t info;  // see PageInfo
-  std::uint32_t next;  // buddy free-list links (page indices); GMP_GUARDED_BY(buddy lock)
+  std::uint32_t next;  // buddy free-list links (page indices); guarded by the buddy lock*
   std::uint32_t prev;
   std::uint8_t order;  // buddy: order of the free block headed here
   std::uint8_t flags;  // buddy: kPageFree, kPageReleased
@@ -139,9 +142,9 @@ class Arena {
   std::size_t meta_len_ = 0;
   HugeMode want_ = HugeMode::kAuto;
   HugeMode mode_ = HugeMode::kOff;
-  HugeMode next_mode_ = HugeMode::kOff;  // what the next chunk tries first; GMP_GUARDED_BY(buddy lock)
+  HugeMode next_mode_ = HugeMode::kOff;      // what the next chunk tries first; guarded by the buddy lock*
   std::atomic<std::size_t> chunk_bytes_{0};  // atomic: set by apply_config, read by grow
-  std::size_t frontier_ = 0;             // committed prefix; GMP_GUARDED_BY(buddy lock)
+  std::size_t frontier_ = 0;                 // committed prefix; guarded by the buddy lock*
   std::atomic<std::size_t> committed_{0};  // written under the buddy lock, read anywhere
   std::atomic<std::size_t> released_{0};
   std::atomic<std::uint64_t> release_calls_{0};

@@ -7,7 +7,9 @@
 
 namespace gmp::detail::mem {
 
-void Buddy::init(Arena* arena, std::size_t retain_bytes) noexcept {
+// Before any other thread can reach the Buddy (pool init under cfg_mu, with
+// no object live): the fields are written without mu_.
+void Buddy::init(Arena* arena, std::size_t retain_bytes) noexcept GMP_NO_THREAD_SAFETY_ANALYSIS {
   arena_ = arena;
   for (int o = 0; o <= kMaxOrder; ++o) head_[o] = tail_[o] = kNoPage;
   nfree_pages_ = whole_units_ = 0;
@@ -17,7 +19,7 @@ void Buddy::init(Arena* arena, std::size_t retain_bytes) noexcept {
 }
 
 void Buddy::set_retain_bytes(std::size_t b) noexcept {
-  std::lock_guard g(mu_);
+  LockGuard g(mu_);
   retain_units_ = b / kHugePageSize;
 }
 
@@ -65,7 +67,7 @@ void Buddy::add_range(std::size_t first, std::size_t npages) noexcept {
 
 std::int64_t Buddy::alloc(int order) noexcept {
   GMP_CHECK(order >= 0 && order <= kMaxOrder, "runtime: pool buddy order %d out of range", order);
-  std::lock_guard g(mu_);
+  LockGuard g(mu_);
   int o = order;
   while (o <= kMaxOrder && head_[o] == kNoPage) ++o;
   if (o > kMaxOrder) {
@@ -94,7 +96,7 @@ std::int64_t Buddy::alloc(int order) noexcept {
 }
 
 void Buddy::free(std::size_t page, int order) noexcept {
-  std::lock_guard g(mu_);
+  LockGuard g(mu_);
   while (order < kMaxOrder) {
     std::size_t buddy = page ^ (std::size_t{1} << order);
     PageMeta& b = arena_->meta(buddy);
@@ -115,7 +117,7 @@ void Buddy::free(std::size_t page, int order) noexcept {
 }
 
 std::size_t Buddy::free_bytes() noexcept {
-  std::lock_guard g(mu_);
+  LockGuard g(mu_);
   return nfree_pages_ * kPageSize;
 }
 

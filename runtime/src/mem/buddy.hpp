@@ -40,21 +40,22 @@ class Buddy {
   void free(std::size_t page, int order) noexcept;
 
   std::size_t free_bytes() noexcept;
-  std::uint64_t grows() const noexcept { return grows_; }
+  // Tests only, with no other thread in the pool: reads without the lock.
+  std::uint64_t grows() const noexcept GMP_NO_THREAD_SAFETY_ANALYSIS { return grows_; }
 
  private:
-  void push(std::size_t page, int order, bool at_tail) noexcept;
-  void unlink(std::size_t page, int order) noexcept;
-  void add_range(std::size_t first, std::size_t npages) noexcept;
+  void push(std::size_t page, int order, bool at_tail) noexcept GMP_REQUIRES(mu_);
+  void unlink(std::size_t page, int order) noexcept GMP_REQUIRES(mu_);
+  void add_range(std::size_t first, std::size_t npages) noexcept GMP_REQUIRES(mu_);
 
   Arena* arena_ = nullptr;
   YieldLock mu_;
-  std::uint32_t head_[kMaxOrder + 1];  // GMP_GUARDED_BY(mu_)
-  std::uint32_t tail_[kMaxOrder + 1];  // GMP_GUARDED_BY(mu_)
-  std::size_t nfree_pages_ = 0;        // GMP_GUARDED_BY(mu_)
-  std::size_t whole_units_ = 0;        // free, unreleased order-9 blocks; GMP_GUARDED_BY(mu_)
-  std::size_t retain_units_ = 0;       // GMP_GUARDED_BY(mu_)
-  std::uint64_t grows_ = 0;            // GMP_GUARDED_BY(mu_)
+  std::uint32_t head_[kMaxOrder + 1] GMP_GUARDED_BY(mu_);
+  std::uint32_t tail_[kMaxOrder + 1] GMP_GUARDED_BY(mu_);
+  std::size_t nfree_pages_ GMP_GUARDED_BY(mu_) = 0;
+  std::size_t whole_units_ GMP_GUARDED_BY(mu_) = 0;  // free, unreleased order-9 blocks
+  std::size_t retain_units_ GMP_GUARDED_BY(mu_) = 0;
+  std::uint64_t grows_ GMP_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace gmp::detail::mem

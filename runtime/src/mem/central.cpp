@@ -35,7 +35,6 @@ void Central::free_xfer() noexcept {
   }
 }
 
-// REQUIRES: l.mu held.
 template <class Emit>
 std::uint32_t Central::carve(CentralList& l, TierId tier, int cls, std::uint32_t want, std::uint32_t home,
                              bool* carved, Emit emit) noexcept {
@@ -68,7 +67,7 @@ std::uint32_t Central::fetch(TierId tier, int cls, std::uint32_t want, std::uint
                              bool* carved) noexcept {
   CentralList& l = list(tier, cls);
   std::uint32_t got = 0;
-  std::lock_guard g(l.mu);
+  LockGuard g(l.mu);
   std::uint64_t cnt = l.count.load(std::memory_order_relaxed);
   while (got < want && l.head != nullptr) {
     void* obj = l.head;
@@ -83,7 +82,7 @@ std::uint32_t Central::fetch(TierId tier, int cls, std::uint32_t want, std::uint
 std::uint32_t Central::fetch_array(int cls, std::uint32_t want, std::uint32_t home, void** out, bool* carved) noexcept {
   CentralList& l = list(TierId::kFast, cls);
   std::uint32_t got = 0;
-  std::lock_guard g(l.mu);
+  LockGuard g(l.mu);
   std::uint64_t cnt = l.count.load(std::memory_order_relaxed);
   if (l.xfer_n != 0) {
     got = want < l.xfer_n ? want : l.xfer_n;
@@ -102,7 +101,7 @@ std::uint32_t Central::fetch_array(int cls, std::uint32_t want, std::uint32_t ho
 
 void Central::put(TierId tier, int cls, const Chain& c) noexcept {
   CentralList& l = list(tier, cls);
-  std::lock_guard g(l.mu);
+  LockGuard g(l.mu);
   link_set(c.tail, l.head);
   l.head = c.head;
   l.count.store(l.count.load(std::memory_order_relaxed) + c.n, std::memory_order_relaxed);
@@ -112,7 +111,7 @@ void Central::put_array(int cls, void* const* in, std::uint32_t n) noexcept {
   CentralList& l = list(TierId::kFast, cls);
   const std::uint32_t max_cap = xfer_max_cap(kClassSize[cls]);
   void** old = nullptr;  // freed after the lock is dropped
-  std::unique_lock g(l.mu);
+  UniqueLock g(l.mu);
   if (l.xfer_cap - l.xfer_n < n && l.xfer_cap < max_cap) [[unlikely]] {
     // The first flush of the class, or a full transfer cache that may grow:
     // allocate outside the lock, then move the entries over (unless a racing

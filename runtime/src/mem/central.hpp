@@ -54,12 +54,12 @@ static_assert(xfer_max_cap(16) == kXferMaxCap && xfer_max_cap(64) == kXferMaxCap
 
 struct alignas(64) CentralList {
   YieldLock mu;
-  void* head = nullptr;         // GMP_GUARDED_BY(mu)
-  void** xfer = nullptr;        // xfer_cap entries or null (fast tier only); GMP_GUARDED_BY(mu)
-  std::uint32_t xfer_n = 0;     // objects in xfer[0, xfer_n); GMP_GUARDED_BY(mu)
-  std::uint32_t xfer_cap = 0;   // GMP_GUARDED_BY(mu)
-  std::uintptr_t bump = 0;      // next uncarved object of the current span; GMP_GUARDED_BY(mu)
-  std::uintptr_t bump_end = 0;  // GMP_GUARDED_BY(mu)
+  void* head GMP_GUARDED_BY(mu) = nullptr;
+  void** xfer GMP_GUARDED_BY(mu) = nullptr;     // xfer_cap entries or null (fast tier only)
+  std::uint32_t xfer_n GMP_GUARDED_BY(mu) = 0;  // objects in xfer[0, xfer_n)
+  std::uint32_t xfer_cap GMP_GUARDED_BY(mu) = 0;
+  std::uintptr_t bump GMP_GUARDED_BY(mu) = 0;  // next uncarved object of the current span
+  std::uintptr_t bump_end GMP_GUARDED_BY(mu) = 0;
   // Written under mu, read by stats without it.
   std::atomic<std::uint64_t> count{0};         // objects on `head` and in `xfer`
   std::atomic<std::uint64_t> carved_bytes{0};  // bytes handed out of spans, ever
@@ -68,7 +68,9 @@ struct alignas(64) CentralList {
 
 class Central {
  public:
-  void init(Arena* arena, Buddy* buddy) noexcept;
+  // Before other threads reach the pool (or with none in it): writes the
+  // lists without their locks.
+  void init(Arena* arena, Buddy* buddy) noexcept GMP_NO_THREAD_SAFETY_ANALYSIS;
   // Moves up to `want` objects into *out (never blocks on anything but the
   // list's lock and, when carving, the buddy's). *carved is set when a new
   // span had to be taken. Returns the count; 0 when the arena is exhausted.
@@ -83,7 +85,7 @@ class Central {
   void put_array(int cls, void* const* in, std::uint32_t n) noexcept;
   // Frees the transfer caches' arrays. REQUIRES: no other thread uses the
   // pool (reset_for_test).
-  void free_xfer() noexcept;
+  void free_xfer() noexcept GMP_NO_THREAD_SAFETY_ANALYSIS;
 
   CentralList& list(TierId tier, int cls) noexcept { return lists_[static_cast<int>(tier)][cls]; }
 
@@ -91,7 +93,7 @@ class Central {
   // Carves up to `want` objects of a new or the current span; each goes to emit(p).
   template <class Emit>
   std::uint32_t carve(CentralList& l, TierId tier, int cls, std::uint32_t want, std::uint32_t home, bool* carved,
-                      Emit emit) noexcept;
+                      Emit emit) noexcept GMP_REQUIRES(l.mu);
   Arena* arena_ = nullptr;
   Buddy* buddy_ = nullptr;
   CentralList lists_[kNumListTiers][kNumClasses];

@@ -4,12 +4,13 @@
 // Two answers. gmp_pool_t_front, for the inline path (gmp/pool.hpp): one
 // thread-local slot that always holds the cache of the P this thread's M
 // holds, this foreign thread's cache, or &g_no_front. Ms keep it current
-// through on_acquirep/on_releasep (sched/idle.cpp; exitsyscall and stw's
-// move_caller change mp->p too: exitsyscall's M runs no pool code before its
-// acquirep, and drain_cache clears the slot of the stw caller whose P is
+// through on_acquirep/on_releasep, the P lifecycle hooks (sched/hooks.hpp:
+// acquirep/releasep, and exitsyscall/entersyscall; stw's move_caller changes
+// mp->p too, and drain_cache clears the slot of the stw caller whose P is
 // removed). Inside gmp::blocking (M::in_blocking, set by entersyscall, which
 // also clears the slot) the P may be handed to another M, so both paths treat
-// the M as having no P until exitsyscall takes it back. fast_front(), for the slow path: recomputed from getm()->p, and it
+// the M as having no P until exitsyscall takes it back. fast_front(), for the
+// slow path: recomputed from getm()->p, and it
 // refreshes the slot, so a thread whose slot is &g_no_front gets the inline
 // path back after one slow call.
 //
@@ -19,8 +20,8 @@
 #include <atomic>
 
 #include "base/check.hpp"
-#include "mem/current_p.hpp"
 #include "mem/pool_state.hpp"
+#include "sched/hooks.hpp"
 #include "sched/sched.hpp"
 
 namespace gmp::detail::mem {
@@ -51,13 +52,26 @@ thread_local Cache* t_foreign_cache = nullptr;
 
 [[gnu::noipa]] FastFront* tls_front_slow() noexcept { return gmp_pool_t_front; }
 
-[[gnu::noipa]] void on_acquirep(int pid) noexcept {
+namespace {
+
+// A p_acquire hook: on the M that now holds pp (after mp->p = pp).
+[[gnu::noipa]] void on_acquirep(M*, P* pp) noexcept {
+  const int pid = pp->id;
   Cache* base = g_pcache.load(std::memory_order_acquire);  // null until the pool state exists
   if (base != nullptr) note_p_cache(pid);  // its frees may never take the slow path's current_cache()
   set_tls_front(base != nullptr ? &base[pid] : nullptr);
 }
 
-[[gnu::noipa]] void on_releasep() noexcept { set_tls_front(nullptr); }
+// A p_release hook: on the M giving up its P (before mp->p = nullptr).
+[[gnu::noipa]] void on_releasep(M*, P*) noexcept { set_tls_front(nullptr); }
+
+const MpHooks kPoolMpHooks{"pool", nullptr, nullptr, on_acquirep, on_releasep, nullptr};
+
+struct Registrar {
+  Registrar() noexcept { register_mp_hooks(&kPoolMpHooks); }
+} registrar;
+
+}  // namespace
 
 [[gnu::noipa]] FastFront* fast_front() noexcept {
   if (Cache* c = t_foreign_cache; c != nullptr) return c;

@@ -89,7 +89,7 @@ void unpublish_inline() noexcept {
 // the next one) and opens its entries for the arena. The map is the kernel's,
 // never s.src: a faked kernel fakes the arena only.
 // REQUIRES: s.cfg_mu held; the arena initialised.
-void attach_slot_map(PoolState& s) {
+void attach_slot_map(PoolState& s) GMP_REQUIRES(s.cfg_mu) {
   if (s.slot_map_off_for_test) {
     s.slot_map_error = "slot map turned off by a test; inline frees take the slow path";
     return;
@@ -116,7 +116,7 @@ void attach_slot_map(PoolState& s) {
 // `report`: print a failure (an implicit init on first use has nobody to
 // return it to); an explicit gmp::pool::init() returns it instead.
 // REQUIRES: s.cfg_mu held, phase 0.
-void init_locked(PoolState& s, bool report) {
+void init_locked(PoolState& s, bool report) GMP_REQUIRES(s.cfg_mu) {
   publish_tunables(s, s.cfg);
   ArenaOptions ao{s.cfg.hugepages, s.cfg.chunk_bytes, s.cfg.max_bytes};
   std::string err = s.arena.init(ao, s.src != nullptr ? s.src : &system_page_source());
@@ -147,7 +147,7 @@ struct ForeignGuard {
     set_tls_front(nullptr);
     drain_cache(cache);
     PoolState& s = state();
-    std::lock_guard g(s.foreign_mu);
+    LockGuard g(s.foreign_mu);
     s.foreign_idle.push_back(cache);
     cache = nullptr;
   }
@@ -160,7 +160,7 @@ thread_local ForeignGuard t_foreign;
 [[gnu::noinline]] Cache* acquire_foreign() noexcept {
   if (t_foreign.dead) return nullptr;
   PoolState& s = state();
-  std::lock_guard g(s.foreign_mu);
+  LockGuard g(s.foreign_mu);
   Cache* c = nullptr;
   if (!s.foreign_idle.empty()) {
     c = s.foreign_idle.back();
@@ -332,7 +332,7 @@ bool ensure_init(bool report) noexcept {
   PoolState& s = state();
   int ph = s.phase.load(std::memory_order_acquire);
   if (ph != 0) return ph == 1;
-  std::lock_guard g(s.cfg_mu);
+  LockGuard g(s.cfg_mu);
   if (s.phase.load(std::memory_order_relaxed) == 0) init_locked(s, report);
   return s.phase.load(std::memory_order_relaxed) == 1;
 }
@@ -381,7 +381,7 @@ void check_txn_growth() noexcept {
   int np = g_max_pid.load(std::memory_order_relaxed);
   for (int i = 0; i < np; ++i) add_cache(s.pcache[i]);
   {
-    std::lock_guard g(s.foreign_mu);
+    LockGuard g(s.foreign_mu);
     for (const Cache* c : s.foreign_all) add_cache(*c);
   }
   add_cache(*orphan_cache());
@@ -418,7 +418,7 @@ void check_txn_growth() noexcept {
 
 std::string reset_for_test(const PoolConfig& cfg, PageSource* src, bool without_slot_map) {
   PoolState& s = state();
-  std::lock_guard g(s.cfg_mu);
+  LockGuard g(s.cfg_mu);
   unpublish_inline();
   if (s.phase.load() == 1) s.arena.destroy();
   auto reinit = [](Cache* c) {
@@ -430,7 +430,7 @@ std::string reset_for_test(const PoolConfig& cfg, PageSource* src, bool without_
   };
   for (auto& c : s.pcache) reinit(&c);
   {
-    std::lock_guard fg(s.foreign_mu);
+    LockGuard fg(s.foreign_mu);
     for (Cache* c : s.foreign_all) reinit(c);
   }
   reinit(orphan_cache());
@@ -450,7 +450,7 @@ Cache* cache_for_test() noexcept { return current_cache(); }
 
 std::string apply_config(const PoolConfig& next) {
   PoolState& s = state();
-  std::lock_guard g(s.cfg_mu);
+  LockGuard g(s.cfg_mu);
   if (s.phase.load(std::memory_order_relaxed) == 1) {
     if (next.hugepages != s.cfg.hugepages)
       return std::string("arena.hugepages cannot change on a running pool (it is \"") + huge_mode_name(s.cfg.hugepages) +
@@ -484,7 +484,7 @@ std::string apply_config(const PoolConfig& next) {
 
 PoolConfig current_config() {
   PoolState& s = state();
-  std::lock_guard g(s.cfg_mu);
+  LockGuard g(s.cfg_mu);
   return s.cfg;
 }
 
@@ -546,7 +546,7 @@ void sweep() noexcept {
 std::string init() {
   ensure_init(/*report=*/false);
   PoolState& s = state();
-  std::lock_guard g(s.cfg_mu);
+  detail::LockGuard g(s.cfg_mu);
   return s.init_error;
 }
 

@@ -11,8 +11,10 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+
 #include <string>
 #include <vector>
+#include "gmp/detail/thread_annotations.hpp"
 
 #include "mem/arena.hpp"
 #include "mem/buddy.hpp"
@@ -41,16 +43,16 @@ struct Tunables {
 
 struct PoolState {
   std::atomic<int> phase{0};  // 0 not started, 1 ready, 2 failed (all via jemalloc)
-  std::mutex cfg_mu;
-  PoolConfig cfg;           // GMP_GUARDED_BY(cfg_mu)
-  std::string init_error;   // GMP_GUARDED_BY(cfg_mu); set once when phase becomes 2
-  PageSource* src = nullptr;  // GMP_GUARDED_BY(cfg_mu); before init only
+  ThreadMutex cfg_mu;
+  PoolConfig cfg GMP_GUARDED_BY(cfg_mu);
+  std::string init_error GMP_GUARDED_BY(cfg_mu);     // set once when phase becomes 2
+  PageSource* src GMP_GUARDED_BY(cfg_mu) = nullptr;  // before init only
   // The process's slot map (Note [The slot map]): reserved at the first init
   // and never unmapped (frees may run during exit); null while it could not
-  // be, slot_map_error saying why. GMP_GUARDED_BY(cfg_mu).
-  std::uint16_t* slot_map = nullptr;
-  std::string slot_map_error;
-  bool slot_map_off_for_test = false;  // GMP_GUARDED_BY(cfg_mu); reset_for_test(..., without_slot_map)
+  // be, slot_map_error saying why.
+  std::uint16_t* slot_map GMP_GUARDED_BY(cfg_mu) = nullptr;
+  std::string slot_map_error GMP_GUARDED_BY(cfg_mu);
+  bool slot_map_off_for_test GMP_GUARDED_BY(cfg_mu) = false;  // reset_for_test(..., without_slot_map)
   Arena arena;
   Buddy buddy;
   Central central;
@@ -64,10 +66,10 @@ struct PoolState {
   Cache pcache[kMaxPools];  // indexed by P id; owner: the M holding that P
   // Foreign-thread caches: created on a thread's first use, parked on exit
   // (lists flushed) and handed to the next foreign thread. Never freed, so
-  // their counters stay in the totals. GMP_GUARDED_BY(foreign_mu).
-  std::mutex foreign_mu;
-  std::vector<Cache*> foreign_all;
-  std::vector<Cache*> foreign_idle;
+  // their counters stay in the totals.
+  ThreadMutex foreign_mu;
+  std::vector<Cache*> foreign_all GMP_GUARDED_BY(foreign_mu);
+  std::vector<Cache*> foreign_idle GMP_GUARDED_BY(foreign_mu);
 };
 
 PoolState& state() noexcept;

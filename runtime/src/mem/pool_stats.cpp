@@ -75,7 +75,7 @@ Stats stats(bool read_smaps) {
   const int np = p_caches_seen();
   for (int i = 0; i < np && i < kMaxPools; ++i) add_cache(s.pcache[i]);
   {
-    std::lock_guard g(s.foreign_mu);
+    detail::LockGuard g(s.foreign_mu);
     for (const Cache* c : s.foreign_all) add_cache(*c);
     out.foreign_caches = s.foreign_all.size();
   }
@@ -120,7 +120,7 @@ Stats stats(bool read_smaps) {
   out.txn_degraded = s.txn_degraded.load();
   out.degrade_events = s.degrade_events.load();
   {
-    std::lock_guard g(s.cfg_mu);
+    detail::LockGuard g(s.cfg_mu);
     out.init_error = s.init_error;
     out.slot_map_error = s.slot_map_error;
   }

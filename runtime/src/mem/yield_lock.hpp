@@ -13,12 +13,13 @@
 #include <atomic>
 
 #include "base/clock.hpp"
+#include "gmp/detail/thread_annotations.hpp"
 
 namespace gmp::detail::mem {
 
-class YieldLock {
+class GMP_CAPABILITY("yield lock") YieldLock {
  public:
-  void lock() noexcept {
+  void lock() noexcept GMP_ACQUIRE() GMP_NO_THREAD_SAFETY_ANALYSIS {
     for (int spins = 0;; ++spins) {
       // Pairs with the release in unlock().
       if (!held_.exchange(true, std::memory_order_acquire)) return;
@@ -32,7 +33,7 @@ class YieldLock {
       }
     }
   }
-  void unlock() noexcept { held_.store(false, std::memory_order_release); }
+  void unlock() noexcept GMP_RELEASE() GMP_NO_THREAD_SAFETY_ANALYSIS { held_.store(false, std::memory_order_release); }
 
  private:
   std::atomic<bool> held_{false};

@@ -145,13 +145,13 @@ GStates g_states(ReadContext& c) {
 // as a restart): each P's busy time is exported as the largest value seen
 // for that P since it was created (a new runtime's P starts from 0 again).
 // Readers are scrapes (rare): a mutex is enough.
-std::mutex g_busy_mu;
-std::int64_t g_busy_created[detail::kMaxProcs];  // GMP_GUARDED_BY(g_busy_mu)
-std::int64_t g_busy_seen[detail::kMaxProcs];     // GMP_GUARDED_BY(g_busy_mu)
+detail::ThreadMutex g_busy_mu;
+std::int64_t g_busy_created[detail::kMaxProcs] GMP_GUARDED_BY(g_busy_mu);
+std::int64_t g_busy_seen[detail::kMaxProcs] GMP_GUARDED_BY(g_busy_mu);
 double p_busy_seconds(const detail::P* pp, std::int64_t now) {
   std::int64_t v = detail::p_busy_ns(pp, now);
   std::int64_t created = pp->created_ns.load(std::memory_order_relaxed);
-  std::lock_guard g(g_busy_mu);
+  detail::LockGuard g(g_busy_mu);
   int i = pp->id;
   if (g_busy_created[i] != created) {
     g_busy_created[i] = created;

@@ -6,13 +6,13 @@ namespace gmp::detail {
 AllGs allgs;
 
 void AllGs::add(G* gp) {
-  std::lock_guard<std::mutex> lk(mu_);
+  LockGuard lk(mu_);
   gp->allg_index = static_cast<std::uint32_t>(gs_.size());
   gs_.push_back(gp);
 }
 
 void AllGs::remove(G* gp) {
-  std::lock_guard<std::mutex> lk(mu_);
+  LockGuard lk(mu_);
   std::uint32_t i = gp->allg_index;
   G* last = gs_.back();
   gs_[i] = last;
@@ -21,7 +21,7 @@ void AllGs::remove(G* gp) {
 }
 
 std::size_t AllGs::size() {
-  std::lock_guard<std::mutex> lk(mu_);
+  LockGuard lk(mu_);
   return gs_.size();
 }
 

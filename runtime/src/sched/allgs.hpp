@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "gmp/detail/thread_annotations.hpp"
 #include "sched/g.hpp"
 
 namespace gmp::detail {
@@ -20,23 +21,23 @@ class AllGs {
   // Calls fn(G*) for every descriptor, under the lock.
   template <class F>
   void for_each(F&& fn) {
-    std::lock_guard<std::mutex> lk(mu_);
+    LockGuard lk(mu_);
     for (G* gp : gs_) fn(gp);
   }
   // Same, but gives up (returns false) if the lock is held: for fatal paths
   // that may have interrupted a holder.
   template <class F>
   bool try_for_each(F&& fn) {
-    std::unique_lock<std::mutex> lk(mu_, std::try_to_lock);
-    if (!lk.owns_lock()) return false;
+    if (!mu_.try_lock()) return false;
     for (G* gp : gs_) fn(gp);
+    mu_.unlock();
     return true;
   }
   std::size_t size();
 
  private:
-  std::mutex mu_;
-  std::vector<G*> gs_;  // GMP_GUARDED_BY(mu_); gs_[gp->allg_index] == gp
+  ThreadMutex mu_;
+  std::vector<G*> gs_ GMP_GUARDED_BY(mu_);  // gs_[gp->allg_index] == gp
 };
 
 extern AllGs allgs;

@@ -45,7 +45,7 @@ P* take_idle_p_with_work(M* mp, std::int64_t now) noexcept {
       work = d >= 0 && d <= now;
     }
     if (!work && !global) continue;
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (work && pidle_remove_locked(p2, mp)) return p2;
     return pidle_get_locked(mp);  // null: every P is busy, their Ms will get to it
   }
@@ -64,7 +64,7 @@ bool stw_park_m(M* mp) noexcept {
   // in flight the stopper restores it and the M parks instead of spinning.
   BoostClaim boost = BoostClaim::kNotBoosted;
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (!sched.stw_waiting.load(std::memory_order_relaxed)) {
       boost = stw_boost_claim(mp);  // restarted meanwhile: not stopped, runs on
     } else {
@@ -91,7 +91,7 @@ bool stw_park_m(M* mp) noexcept {
       // stopper's. Then this M parks like one that lost its P.
       bool passed;
       {
-        std::lock_guard<std::mutex> lk(sched.lock);
+        LockGuard lk(sched.lock);
         passed = syscall_waiter_take_locked(np);
       }
       if (!passed) {
@@ -198,7 +198,7 @@ bool park_without_p(M* mp, P* last) noexcept {
     if (d >= 0 && d <= nanotime()) {
       bool got;
       {
-        std::lock_guard<std::mutex> lk(sched.lock);
+        LockGuard lk(sched.lock);
         got = pidle_remove_locked(last, mp);
       }
       if (got) {
@@ -245,7 +245,7 @@ top:
   // others queue. (Making the waiter yield to a non-empty queue at once
   // halved gmprun stw's blocking calls and tripled its stop p99.)
   if (syscall_waiters() > 0) [[unlikely]] {
-    std::unique_lock<std::mutex> lk(sched.lock);
+    UniqueLock lk(sched.lock);
     if (!sched.stopping.load(std::memory_order_relaxed) && syscall_waiter_can_take_locked()) {
       releasep(mp);
       syscall_waiter_take_locked(pp);  // succeeds: checked under this lock
@@ -304,7 +304,7 @@ top:
 
   // Give the P back.
   {
-    std::unique_lock<std::mutex> lk(sched.lock);
+    UniqueLock lk(sched.lock);
     if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
     if (sched.gq_size.load(std::memory_order_relaxed) > 0) {
       G* gp = globrunq_get_locked(pp, 0);

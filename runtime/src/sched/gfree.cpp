@@ -64,14 +64,14 @@ FreeStack* node_of(const Stack& s) noexcept {
 }
 
 struct GlobalCaches {
-  std::mutex mu;
-  G* gfree = nullptr;                          // GMP_GUARDED_BY(mu)
-  FreeStack* stacks[kStackClasses] = {};       // GMP_GUARDED_BY(mu)
-  std::uint32_t n_stacks[kStackClasses] = {};  // GMP_GUARDED_BY(mu)
+  ThreadMutex mu;
+  G* gfree GMP_GUARDED_BY(mu) = nullptr;
+  FreeStack* stacks[kStackClasses] GMP_GUARDED_BY(mu) = {};
+  std::uint32_t n_stacks[kStackClasses] GMP_GUARDED_BY(mu) = {};
   // Note [Stack scavenging]: the fewest cached this period, and how many
   // may still be released in this one.
-  std::uint32_t low_water[kStackClasses] = {};  // GMP_GUARDED_BY(mu)
-  std::uint32_t surplus[kStackClasses] = {};    // GMP_GUARDED_BY(mu)
+  std::uint32_t low_water[kStackClasses] GMP_GUARDED_BY(mu) = {};
+  std::uint32_t surplus[kStackClasses] GMP_GUARDED_BY(mu) = {};
 };
 GlobalCaches global;
 
@@ -81,14 +81,13 @@ std::int64_t scavenge_spent_ns = 0;   // release time spent since sysmon started
 std::int64_t scavenge_since_ns = 0;   // when sysmon started scavenging
 std::atomic<std::uint64_t> scavenged_total{0};  // stacks released (read by sched_stats)
 
-void note_taken(int c) noexcept {
-  // REQUIRES: global.mu held.
+void note_taken(int c) noexcept GMP_REQUIRES(global.mu) {
   if (global.n_stacks[c] < global.low_water[c]) global.low_water[c] = global.n_stacks[c];
   if (global.surplus[c] > global.n_stacks[c]) global.surplus[c] = global.n_stacks[c];
 }
 
 void stack_put_global(FreeStack* list) noexcept {
-  std::lock_guard<std::mutex> lk(global.mu);
+  LockGuard lk(global.mu);
   while (list != nullptr) {
     FreeStack* next = list->next;
     int c = list->stack.cls;
@@ -129,7 +128,7 @@ void stack_put(P* pp, const Stack& s) noexcept {
 int stack_get(P* pp, int cls, Stack* out) noexcept {
   if (pp != nullptr) {
     if (pp->stack_free[cls] == nullptr) {
-      std::lock_guard<std::mutex> lk(global.mu);
+      LockGuard lk(global.mu);
       while (pp->stack_free_n[cls] < kBatch && global.stacks[cls] != nullptr) {
         FreeStack* n = global.stacks[cls];
         global.stacks[cls] = n->next;
@@ -147,7 +146,7 @@ int stack_get(P* pp, int cls, Stack* out) noexcept {
       return 0;
     }
   } else {
-    std::lock_guard<std::mutex> lk(global.mu);
+    LockGuard lk(global.mu);
     if (FreeStack* n = global.stacks[cls]) {
       global.stacks[cls] = n->next;
       global.n_stacks[cls]--;
@@ -164,7 +163,7 @@ int stack_get(P* pp, int cls, Stack* out) noexcept {
 G* gfget(P* pp) noexcept {
   if (pp != nullptr) {
     if (pp->gfree == nullptr) {
-      std::lock_guard<std::mutex> lk(global.mu);
+      LockGuard lk(global.mu);
       while (pp->gfree_n < kBatch && global.gfree != nullptr) {
         G* gp = global.gfree;
         global.gfree = gp->sched_link;
@@ -180,7 +179,7 @@ G* gfget(P* pp) noexcept {
       return gp;
     }
   } else {
-    std::lock_guard<std::mutex> lk(global.mu);
+    LockGuard lk(global.mu);
     if (G* gp = global.gfree) {
       global.gfree = gp->sched_link;
       gp->sched_link = nullptr;
@@ -211,7 +210,7 @@ void gfput(P* pp, G* gp) noexcept {
     gp->sched_link = pp->gfree;
     pp->gfree = gp;
     if (++pp->gfree_n <= kLocalMax) return;
-    std::lock_guard<std::mutex> lk(global.mu);
+    LockGuard lk(global.mu);
     while (pp->gfree_n > kLocalMax / 2) {
       G* x = pp->gfree;
       pp->gfree = x->sched_link;
@@ -221,7 +220,7 @@ void gfput(P* pp, G* gp) noexcept {
     }
     return;
   }
-  std::lock_guard<std::mutex> lk(global.mu);
+  LockGuard lk(global.mu);
   gp->sched_link = global.gfree;
   global.gfree = gp;
 }
@@ -257,7 +256,7 @@ void gfree_purge() noexcept {
     pp->gfree_n = 0;
   }
   {
-    std::lock_guard<std::mutex> lk(global.mu);
+    LockGuard lk(global.mu);
     global.gfree = nullptr;
     for (int c = 0; c < kStackClasses; c++) {
       for (FreeStack* n = global.stacks[c]; n != nullptr; n = n->next) drop(n->stack);
@@ -276,7 +275,7 @@ void stacks_scavenge(std::int64_t now) noexcept {
   if (scavenge_since_ns == 0) scavenge_since_ns = scavenge_period_ns = now;
   if (now - scavenge_period_ns >= kScavengePeriodNs) {
     // A new period: what stayed cached through the whole last one is surplus.
-    std::lock_guard<std::mutex> lk(global.mu);
+    LockGuard lk(global.mu);
     for (int c = 0; c < kStackClasses; c++) {
       std::uint32_t idle = global.low_water[c];
       global.surplus[c] = idle > kRetainStacks ? idle - kRetainStacks : 0;
@@ -290,7 +289,7 @@ void stacks_scavenge(std::int64_t now) noexcept {
   while (scavenge_spent_ns < budget) {
     std::size_t n = 0;
     {
-      std::lock_guard<std::mutex> lk(global.mu);
+      LockGuard lk(global.mu);
       for (int c = 0; c < kStackClasses && n < kScavengeBatch; c++) {
         while (global.surplus[c] > 0 && global.stacks[c] != nullptr && n < kScavengeBatch) {
           FreeStack* f = global.stacks[c];

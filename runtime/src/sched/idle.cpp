@@ -29,15 +29,12 @@
 
 #include "base/check.hpp"
 #include "base/clock.hpp"
+#include "io/ring.hpp"
+#include "sched/hooks.hpp"
 #include "sched/sanitizer.hpp"
 #include "sched/sched.hpp"
-#include "sync/elided_lock.hpp"
 #include "sched/signals.hpp"
 #include "sched/syscall.hpp"
-#include "stw/boost.hpp"
-#include "stw/explain.hpp"
-#include "io/ring.hpp"
-#include "mem/current_p.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail {
@@ -45,7 +42,7 @@ namespace gmp::detail {
 namespace {
 
 // REQUIRES: Sched::lock held. `idle` true: pp joins the idle list.
-void account_idle_locked(P* pp, bool idle) noexcept {
+void account_idle_locked(P* pp, bool idle) noexcept GMP_REQUIRES(sched.lock) {
   std::int64_t now = nanotime();
   pp->idle_seq.fetch_add(1, std::memory_order_acq_rel);
   std::int64_t since = pp->idle_since_ns.load(std::memory_order_relaxed);
@@ -75,7 +72,7 @@ std::int64_t p_busy_ns(const P* pp, std::int64_t now) noexcept {
   }
 }
 
-void pidle_put_locked(P* pp) noexcept {
+void pidle_put_locked(P* pp) noexcept GMP_REQUIRES(sched.lock) {
   // A P given up while the world stops is stopped, not idled (Go's
   // handoffp/gcstopm): every path that frees a P comes here.
   if (sched.stw_waiting.load(std::memory_order_relaxed)) {
@@ -90,7 +87,7 @@ void pidle_put_locked(P* pp) noexcept {
   sched.npidle.fetch_add(1, std::memory_order_seq_cst);
 }
 
-P* pidle_get_locked(M* to) noexcept {
+P* pidle_get_locked(M* to) noexcept GMP_REQUIRES(sched.lock) {
   P* pp = sched.pidle;
   if (pp == nullptr) return nullptr;
   sched.pidle = pp->idle_link;
@@ -102,7 +99,7 @@ P* pidle_get_locked(M* to) noexcept {
   return pp;
 }
 
-bool pidle_remove_locked(P* pp, M* to) noexcept {
+bool pidle_remove_locked(P* pp, M* to) noexcept GMP_REQUIRES(sched.lock) {
   for (P** link = &sched.pidle; *link != nullptr; link = &(*link)->idle_link) {
     if (*link == pp) {
       *link = pp->idle_link;
@@ -117,7 +114,7 @@ bool pidle_remove_locked(P* pp, M* to) noexcept {
   return false;
 }
 
-void handoff_locked(M* mp, P* pp) noexcept {
+void handoff_locked(M* mp, P* pp) noexcept GMP_REQUIRES(sched.lock) {
   mp->nextp = pp;
   // Release: mp may be new (newm), and racy readers of P::m that look into
   // the M (the stopper's boost and slow-stop snapshot, sysmon) load with
@@ -127,11 +124,11 @@ void handoff_locked(M* mp, P* pp) noexcept {
 
 void acquirep(M* mp, P* pp) noexcept {
   mp->p = pp;
-  mem::on_acquirep(pp->id);  // the pool's inline path follows this M's P
+  run_p_acquire_hooks(mp, pp);  // the pool's inline path follows this M's P (sched/hooks.hpp)
   pp->m.store(mp, std::memory_order_relaxed);
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     pp->home_m = mp;
   }
   if (sched.cfg.pin && pp->cpu >= 0 && mp->pinned_cpu.load(std::memory_order_relaxed) != pp->cpu) {
@@ -147,15 +144,14 @@ void acquirep(M* mp, P* pp) noexcept {
 void releasep(M* mp) noexcept {
   P* pp = mp->p;
   pp->curg.store(nullptr, std::memory_order_relaxed);
-  mem::on_releasep();
-  elision_lost_p();  // Note [Owner hint] (sync/elided_lock.hpp)
+  run_p_release_hooks(mp, pp);  // the pool's slot, the elision owner hint (sched/hooks.hpp)
   mp->p = nullptr;
 }
 
 namespace {
 
 // REQUIRES: sched.lock held.
-M* mget_locked(P* pp) noexcept {
+M* mget_locked(P* pp) noexcept GMP_REQUIRES(sched.lock) {
   M* want = pp != nullptr ? pp->home_m : nullptr;
   M** link = &sched.midle;
   if (want != nullptr && want->idle) {
@@ -195,11 +191,10 @@ void* m_main(void* arg) {
   char name[16];
   std::snprintf(name, sizeof name, "gmp-m%d", mp->id);
   pthread_setname_np(pthread_self(), name);
-  stw_boost_init_m(mp);
-  stw_explain_init_m(mp);
+  run_m_start_hooks(mp);
   P* pp = nullptr;
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     pp = mp->nextp;
     mp->nextp = nullptr;
   }
@@ -213,14 +208,14 @@ void* m_main(void* arg) {
   {
     // Under sched.lock: a goroutine back from a blocking call during stop
     // runs on to its next switch on this P once pp->m is null (syscall.cpp).
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (P* held = mp->p) {
       releasep(mp);
       held->m.store(nullptr, std::memory_order_relaxed);
       syscall_wake_waiters_locked();  // one may wait for this P to run on to its exit
     }
   }
-  stw_explain_fini_m(mp);
+  run_m_stop_hooks(mp);
   signals_fini_thread(mp);
   setm(nullptr);
   return nullptr;
@@ -231,7 +226,7 @@ void* m_main(void* arg) {
 M* newm(P* pp, bool spinning) noexcept {
   M* mp = new M();
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     mp->id = static_cast<int>(sched.allm.size());
     if (pp != nullptr) handoff_locked(mp, pp);
     mp->spinning = spinning;
@@ -260,7 +255,7 @@ M* newm(P* pp, bool spinning) noexcept {
 }
 
 void startm(P* pp, bool spinning) noexcept {
-  std::unique_lock<std::mutex> lk(sched.lock);
+  UniqueLock lk(sched.lock);
   if (sched.stopping.load(std::memory_order_relaxed)) {
     if (pp != nullptr) pidle_put_locked(pp);
     if (spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
@@ -293,10 +288,10 @@ void startm(P* pp, bool spinning) noexcept {
   sched.n_unparks.fetch_add(1, std::memory_order_relaxed);
   GMP_PROBE_M_UNPARK(mp->id, pp->id);
   mp->park.wakeup();
-  io_wake_m(mp);  // it may wait in a ring (io/ring.cpp, Note [Idle M in its ring])
+  run_m_wake_hooks(mp);  // it may wait in a ring (io/ring.cpp, Note [Idle M in its ring])
 }
 
-P* stw_take_handed_p_locked() noexcept {
+P* stw_take_handed_p_locked() noexcept GMP_REQUIRES(sched.lock) {
   for (M* mp : sched.allm) {
     P* pp = mp->nextp;
     if (pp == nullptr) continue;
@@ -323,19 +318,19 @@ void wakep_idle() noexcept {
 
 void wake_idle_p(P* pp) noexcept {
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (!pidle_remove_locked(pp, nullptr)) return;  // someone took it: its M checks the inbox
   }
   startm(pp, false);
 }
 
 void poke_idle_p(P* pp) noexcept {
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   if (pp->status.load(std::memory_order_relaxed) != PStatus::kIdle) return;
   M* mp = pp->home_m;
   if (mp != nullptr && mp->idle) {
     mp->park.wakeup();
-    io_wake_m(mp);
+    run_m_wake_hooks(mp);
   }
 }
 
@@ -399,7 +394,7 @@ bool timer_lead_spin(M* mp, std::int64_t slept_until, bool timed, std::int64_t d
 // that ring has completions, so the caller takes ring_p back and reaps them.
 P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept {
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
     mp->park.clear();
     mp->idle = true;
@@ -424,7 +419,7 @@ P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept {
       mp->park.sleep(sleep_until);
     }
     if (deadline_ns >= 0 && !ring_event) ring_event = timer_lead_spin(mp, sleep_until, timed, deadline_ns, ring_p);
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     if (mp->nextp != nullptr) {  // the waker took us off the idle list
       P* pp = mp->nextp;
       mp->nextp = nullptr;

@@ -29,7 +29,7 @@ namespace {
   batch[n++] = gp;
   for (std::uint32_t i = 0; i + 1 < n; i++) batch[i]->sched_link = batch[i + 1];
   batch[n - 1]->sched_link = nullptr;
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   globrunq_put_batch_locked(batch[0], batch[n - 1], n);
   return true;
 }
@@ -81,12 +81,12 @@ G* runq_get_any(P* pp, bool* inherit) noexcept {
   return nullptr;
 }
 
-void globrunq_put_locked(G* gp) noexcept {
+void globrunq_put_locked(G* gp) noexcept GMP_REQUIRES(sched.lock) {
   gp->sched_link = nullptr;
   globrunq_put_batch_locked(gp, gp, 1);
 }
 
-void globrunq_put_batch_locked(G* head, G* tail, std::uint32_t n) noexcept {
+void globrunq_put_batch_locked(G* head, G* tail, std::uint32_t n) noexcept GMP_REQUIRES(sched.lock) {
   tail->sched_link = nullptr;
   if (sched.gq_tail != nullptr) {
     sched.gq_tail->sched_link = head;
@@ -97,7 +97,7 @@ void globrunq_put_batch_locked(G* head, G* tail, std::uint32_t n) noexcept {
   sched.gq_size.store(sched.gq_size.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
-G* globrunq_get_locked(P* pp, std::uint32_t max) noexcept {
+G* globrunq_get_locked(P* pp, std::uint32_t max) noexcept GMP_REQUIRES(sched.lock) {
   std::uint32_t size = sched.gq_size.load(std::memory_order_relaxed);
   if (size == 0) return nullptr;
   // Take a fair share (Go's globrunqget): size/nprocs + 1, at most half a ring.
@@ -120,7 +120,7 @@ G* globrunq_get_locked(P* pp, std::uint32_t max) noexcept {
 }
 
 G* globrunq_get(P* pp, std::uint32_t max) noexcept {
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   return globrunq_get_locked(pp, max);
 }
 

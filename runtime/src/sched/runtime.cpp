@@ -112,18 +112,26 @@ std::string start(const Config& cfg_in) {
     sched.procs_cap = cap < kMaxProcs ? cap : kMaxProcs;
   }
   sched.stw_waiting.store(false);
-  sched.stopwait = 0;
+  {
+    // No M runs yet: the lock is uncontended, taken because the fields are
+    // guarded by it.
+    LockGuard lk(sched.lock);
+    sched.stopwait = 0;
+  }
   stw_reset();
   gmp::stw::set_slow_stop_threshold(cfg.stw_slow);
   sched.stopping.store(false);
   sched.stop_requested.store(0);
   sched.sp_gen.store(0);
-  sched.pidle = nullptr;
-  sched.npidle.store(0);
-  sched.midle = nullptr;
+  {
+    LockGuard lk(sched.lock);
+    sched.pidle = nullptr;
+    sched.npidle.store(0);
+    sched.midle = nullptr;
+    sched.gq_head = sched.gq_tail = nullptr;
+    sched.gq_size.store(0);
+  }
   sched.nmspinning.store(0);
-  sched.gq_head = sched.gq_tail = nullptr;
-  sched.gq_size.store(0);
   sched.allm.clear();
   sched.mcount.store(0);
   sched.n_parks = sched.n_unparks = sched.n_hogs = sched.n_hog_moved = sched.n_preempt_requests = 0;
@@ -179,7 +187,7 @@ void flag_running_gs_locked() {
 // One line naming an M that has not exited and what its P runs.
 void report_unstopped(detail::M* mp, std::int64_t waited_ns) {
   using namespace detail;
-  std::lock_guard<std::mutex> slk(sched.lock);
+  LockGuard slk(sched.lock);
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     if (pp->m.load(std::memory_order_relaxed) != mp) continue;
@@ -207,7 +215,7 @@ bool stop_runtime(std::int64_t bound_ns) {
   // single-owner guarantee from here.
   elision_revoke();
   {
-    std::lock_guard<std::mutex> slk(sched.lock);
+    LockGuard slk(sched.lock);
     sched.stop_requested.store(1);
     sched.stopping.store(true, std::memory_order_release);
     syscall_wake_waiters_locked();
@@ -225,7 +233,7 @@ bool stop_runtime(std::int64_t bound_ns) {
     for (;;) {
       std::vector<M*> more;
       {
-        std::lock_guard<std::mutex> slk(sched.lock);
+        LockGuard slk(sched.lock);
         more.assign(sched.allm.begin() + static_cast<std::ptrdiff_t>(joined), sched.allm.end());
       }
       if (more.empty()) return true;
@@ -245,7 +253,7 @@ bool stop_runtime(std::int64_t bound_ns) {
           ts.tv_nsec = static_cast<long>(abs % 1'000'000'000);
           if (pthread_timedjoin_np(mp->thread, nullptr, &ts) == 0) break;
           {
-            std::lock_guard<std::mutex> slk(sched.lock);
+            LockGuard slk(sched.lock);
             flag_running_gs_locked();
           }
           io_wake_all();
@@ -264,7 +272,7 @@ bool stop_runtime(std::int64_t bound_ns) {
     sysmon_stop();
     std::vector<M*> rest;
     {
-      std::lock_guard<std::mutex> slk(sched.lock);
+      LockGuard slk(sched.lock);
       rest.assign(sched.allm.begin() + static_cast<std::ptrdiff_t>(joined), sched.allm.end());
     }
     for (M* mp : rest) (void)pthread_tryjoin_np(mp->thread, nullptr);
@@ -275,7 +283,7 @@ bool stop_runtime(std::int64_t bound_ns) {
   if (!join_new_ms()) return give_up();  // sysmon may have started one before it stopped
   io_stop();
   {
-    std::lock_guard<std::mutex> slk(sched.lock);
+    LockGuard slk(sched.lock);
     for (M* mp : sched.allm) delete mp;
     sched.allm.clear();
   }

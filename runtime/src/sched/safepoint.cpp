@@ -66,7 +66,7 @@ bool run_for_idle_locked(std::uint64_t gen) noexcept {
 }  // namespace
 
 int on_each_p(void (*fn)(P*), std::int64_t bound_ns) noexcept {
-  std::lock_guard<std::mutex> one(sched.sp_mu);
+  LockGuard one(sched.sp_mu);
   sched.sp_fn.store(fn, std::memory_order_release);
   const std::uint64_t gen = sched.sp_gen.fetch_add(1, std::memory_order_acq_rel) + 1;
   sched.stop_requested.fetch_or(kStopRequestedSafePoint, std::memory_order_seq_cst);
@@ -87,7 +87,7 @@ int on_each_p(void (*fn)(P*), std::int64_t bound_ns) noexcept {
   int lagging = 0;
   for (bool first = true;; first = false) {
     {
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       if (run_for_idle_locked(gen)) {
         lagging = 0;
         break;

@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "gmp/detail/thread_annotations.hpp"
 #include "gmp/runtime.hpp"
 #include "sched/g.hpp"
 #include "sched/m.hpp"
@@ -73,15 +74,15 @@ struct Sched {
   P* allp[kMaxProcs] = {};
 
   // lock guards the idle lists, the global queue and M creation.
-  std::mutex lock;
-  P* pidle = nullptr;                 // GMP_GUARDED_BY(lock)
+  ThreadMutex lock;
+  P* pidle GMP_GUARDED_BY(lock) = nullptr;
   std::atomic<int> npidle{0};         // written under lock, read anywhere
-  M* midle = nullptr;                 // GMP_GUARDED_BY(lock)
+  M* midle GMP_GUARDED_BY(lock) = nullptr;
   std::atomic<int> nmspinning{0};     // see Note [Spinning Ms] in find.cpp
 
   // The global run queue: a FIFO of Gs linked by sched_link.
-  G* gq_head = nullptr;               // GMP_GUARDED_BY(lock)
-  G* gq_tail = nullptr;               // GMP_GUARDED_BY(lock)
+  G* gq_head GMP_GUARDED_BY(lock) = nullptr;
+  G* gq_tail GMP_GUARDED_BY(lock) = nullptr;
   std::atomic<std::uint32_t> gq_size{0};  // written under lock, read anywhere
 
   // Every M ever started (they exit only at stop). Guarded by lock.
@@ -97,11 +98,11 @@ struct Sched {
   // current request's generation and function; one request at a time.
   std::atomic<std::uint64_t> sp_gen{0};
   std::atomic<void (*)(P*)> sp_fn{nullptr};
-  std::mutex sp_mu;
+  ThreadMutex sp_mu;
   std::atomic<bool> stopping{false};
   // Stop-the-world (Note [STW state machine] in stw/stop.cpp).
   std::atomic<bool> stw_waiting{false};  // written under lock, read anywhere
-  int stopwait = 0;                      // GMP_GUARDED_BY(lock): Ps still to stop
+  int stopwait GMP_GUARDED_BY(lock) = 0;  // Ps still to stop
   Note stw_note;                         // the stopper sleeps here; woken when stopwait reaches 0
   // CLOCK_MONOTONIC ns, refreshed by sysmon each tick (every 20 µs–10 ms):
   // for state timestamps that must not cost a clock read on the switch path.
@@ -133,15 +134,15 @@ extern Sched sched;
 
 // Stops pp for the stopper instead of idling it: status kStopped, one less P
 // to wait for. REQUIRES: sched.lock held and sched.stw_waiting.
-void stw_stop_p_locked(P* pp) noexcept;
+void stw_stop_p_locked(P* pp) noexcept GMP_REQUIRES(sched.lock);
 // Takes back a P that startm handed to an M that has not claimed it yet
 // (Note [P in transit] in idle.cpp), or returns null. The M parks again.
 // REQUIRES: sched.lock held and sched.stw_waiting.
-P* stw_take_handed_p_locked() noexcept;
+P* stw_take_handed_p_locked() noexcept GMP_REQUIRES(sched.lock);
 // mp has just stopped pp (stw_park_m): true if it should spin for the
 // restart rather than park (a goroutine stopper; Note [Stopped Ms spin for
 // the restart] in stw/stop.cpp). REQUIRES: sched.lock held.
-bool stw_spin_register_locked(M* mp, P* pp) noexcept;
+bool stw_spin_register_locked(M* mp, P* pp) noexcept GMP_REQUIRES(sched.lock);
 // Spins (at most Config::spin) until start_the_world hands pp back to mp:
 // returns pp, or null (give up and park). REQUIRES: registered, no lock held.
 P* stw_spin_for_restart(M* mp, P* pp) noexcept;
@@ -152,7 +153,7 @@ bool syscall_stop_p(P* pp, std::uint64_t* tok) noexcept;
 // At start_the_world, for a P stopped by syscall_stop_p whose M has not come
 // back: hands the P back to the call (kSyscall, token tok).
 // REQUIRES: sched.lock held; no syscall waiter (exitsyscall has not failed).
-void syscall_restore_p(P* pp, std::uint64_t tok) noexcept;
+void syscall_restore_p(P* pp, std::uint64_t tok) noexcept GMP_REQUIRES(sched.lock);
 
 // ---- schedule.cpp ----------------------------------------------------------
 
@@ -222,9 +223,9 @@ inline G* runq_get(P* pp, bool* inherit) noexcept {
   return runq_get_any(pp, inherit);
 }
 // Global queue. REQUIRES (the _locked ones): sched.lock held.
-void globrunq_put_locked(G* gp) noexcept;
-void globrunq_put_batch_locked(G* head, G* tail, std::uint32_t n) noexcept;
-G* globrunq_get_locked(P* pp, std::uint32_t max) noexcept;
+void globrunq_put_locked(G* gp) noexcept GMP_REQUIRES(sched.lock);
+void globrunq_put_batch_locked(G* head, G* tail, std::uint32_t n) noexcept GMP_REQUIRES(sched.lock);
+G* globrunq_get_locked(P* pp, std::uint32_t max) noexcept GMP_REQUIRES(sched.lock);
 G* globrunq_get(P* pp, std::uint32_t max) noexcept;
 // Steals from other Ps into pp. REQUIRES: the caller owns pp.
 G* steal_work(M* mp, P* pp, bool* inherit) noexcept;
@@ -247,21 +248,25 @@ void wake_idle_p(P* pp) noexcept;
 // pidle: REQUIRES sched.lock. A P taken off the list records `to` as its
 // M at once (null: the caller stops it or hands it on with handoff_locked;
 // Note [P in transit] in idle.cpp).
-void pidle_put_locked(P* pp) noexcept;
+void pidle_put_locked(P* pp) noexcept GMP_REQUIRES(sched.lock);
 // Time P pp was busy (not on the idle list) from its creation to now, ns
 // (any thread; idle.cpp).
 std::int64_t p_busy_ns(const P* pp, std::int64_t now) noexcept;
-P* pidle_get_locked(M* to) noexcept;
-bool pidle_remove_locked(P* pp, M* to) noexcept;
+P* pidle_get_locked(M* to) noexcept GMP_REQUIRES(sched.lock);
+bool pidle_remove_locked(P* pp, M* to) noexcept GMP_REQUIRES(sched.lock);
 // Hands pp to the parked or new M mp through mp->nextp and records mp as
 // pp's M. REQUIRES sched.lock.
-void handoff_locked(M* mp, P* pp) noexcept;
+void handoff_locked(M* mp, P* pp) noexcept GMP_REQUIRES(sched.lock);
 // Binds pp to mp (pinning the thread to pp's CPU if configured).
 void acquirep(M* mp, P* pp) noexcept;
 void releasep(M* mp) noexcept;
 // Parks mp until it is handed a P (returns it) or the deadline passes (null)
 // or the runtime stops (null).
 P* stopm(M* mp, std::int64_t deadline_ns) noexcept;
+// stopm that waits in ring_p's io_uring instead of the futex (null: the
+// futex; find.cpp). Returns null as soon as that ring has completions, so
+// the caller takes ring_p back and reaps them.
+P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept;
 // Creates and starts a new M thread that will run on pp.
 M* newm(P* pp, bool spinning) noexcept;
 // Stops spinning; if mp was the last spinner, wakes another (work may remain).

@@ -365,7 +365,7 @@ void ready(G* gp) noexcept {
 
 void ready_global(G* gp) noexcept {
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     globrunq_put_locked(gp);
   }
   wakep();

@@ -30,9 +30,8 @@
 #include "gmp/go.hpp"
 #include "gmp/io.hpp"
 #include "io/ring.hpp"
-#include "mem/current_p.hpp"
+#include "sched/hooks.hpp"
 #include "sched/sysmon.hpp"
-#include "sync/elided_lock.hpp"
 #include "trace/probes.hpp"
 
 namespace gmp::detail {
@@ -67,7 +66,7 @@ void handoffp(P* pp, bool work) noexcept {
     startm(pp, false);
     return;
   }
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   if (!syscall_waiter_take_locked(pp)) pidle_put_locked(pp);
 }
 
@@ -122,7 +121,7 @@ void flag_if_stw_pending(G* gp) noexcept {
 }
 
 // REQUIRES: sched.lock held; *link is a waiter.
-void waiter_take_locked(SysWaiter** link, P* pp) noexcept {
+void waiter_take_locked(SysWaiter** link, P* pp) noexcept GMP_REQUIRES(sched.lock) {
   SysWaiter* w = *link;
   *link = w->next;
   syscall_n_waiters.fetch_sub(1, std::memory_order_relaxed);
@@ -136,18 +135,18 @@ void waiter_take_locked(SysWaiter** link, P* pp) noexcept {
 
 }  // namespace
 
-bool syscall_waiter_can_take_locked() noexcept {
+bool syscall_waiter_can_take_locked() noexcept GMP_REQUIRES(sched.lock) {
   // While the world stops a waiter gets no P: start_the_world hands them out.
   return waiters != nullptr && !sched.stw_waiting.load(std::memory_order_relaxed);
 }
 
-bool syscall_waiter_take_locked(P* pp) noexcept {
+bool syscall_waiter_take_locked(P* pp) noexcept GMP_REQUIRES(sched.lock) {
   if (!syscall_waiter_can_take_locked()) return false;
   waiter_take_locked(&waiters, pp);
   return true;
 }
 
-P* syscall_waiter_revoke_locked() noexcept {
+P* syscall_waiter_revoke_locked() noexcept GMP_REQUIRES(sched.lock) {
   SysWaiter* w = granted;
   if (w == nullptr) return nullptr;
   granted = w->next;
@@ -159,7 +158,7 @@ P* syscall_waiter_revoke_locked() noexcept {
   return pp;
 }
 
-void syscall_wake_waiters_locked() noexcept {
+void syscall_wake_waiters_locked() noexcept GMP_REQUIRES(sched.lock) {
   for (SysWaiter* w = waiters; w != nullptr; w = w->next) w->note.wakeup();
 }
 
@@ -173,7 +172,7 @@ void syscall_reset() noexcept {
   }
 }
 
-bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept {
+bool syscall_waiter_take_m_locked(M* mp, P* pp) noexcept GMP_REQUIRES(sched.lock) {
   if (sched.stw_waiting.load(std::memory_order_relaxed)) return false;
   for (SysWaiter** l = &waiters; *l != nullptr; l = &(*l)->next) {
     if ((*l)->mp == mp) {
@@ -219,8 +218,9 @@ std::uint64_t entersyscall() noexcept {
   // never the P's cache (two Ms would share it).
   mp->in_blocking = true;
   syscall_n_blocking.fetch_add(1, std::memory_order_relaxed);
-  mem::on_releasep();
-  elision_lost_p();  // the P may be another M's before we are back (Note [Owner hint])
+  // The P may be another M's before we are back: the pool's slot and the
+  // elision owner hint (Note [Owner hint] in sync/elided_lock.hpp) go with it.
+  run_p_release_hooks(mp, pp);
   // Status before token: whoever takes the P takes it by CAS of the token
   // (a stop-the-world, sysmon's retake) and then writes the status, so the
   // token must not be takeable while our kSyscall store is still to come.
@@ -265,7 +265,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
     // it and given the P back to the call.
     pp->curg.store(gp, std::memory_order_seq_cst);
     pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
-    mem::on_acquirep(pp->id);  // the P is ours again: its cache too
+    run_p_acquire_hooks(mp, pp);  // the P is ours again: its cache too
     GMP_PROBE_SYSCALL_BLOCK_EXIT(gp->id, pp->id, 0);
     flag_if_stw_pending(gp);
     return;
@@ -276,7 +276,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
   SysWaiter w;
   w.mp = mp;
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     np = pidle_get_locked(mp);
     if (np == nullptr) {
       w.next = waiters;
@@ -291,7 +291,7 @@ void exitsyscall(std::uint64_t tok) noexcept {
       // preempt the M running on this M's CPU every time (the deadline is
       // only a backstop).
       w.note.sleep(nanotime() + 100'000'000);
-      std::lock_guard<std::mutex> lk(sched.lock);
+      LockGuard lk(sched.lock);
       if (w.got != nullptr) {
         np = w.got;
         for (SysWaiter** l = &granted; *l != nullptr; l = &(*l)->next) {

@@ -133,7 +133,7 @@ std::uint32_t move_queue(P* pp) noexcept {
     n++;
   }
   if (n == 0) return 0;
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   globrunq_put_batch_locked(head, tail, n);
   return n;
 }

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "gmp/detail/thread_annotations.hpp"
+
 namespace gmp::detail {
 
 namespace {
@@ -33,12 +35,12 @@ std::atomic<int> g_guard_regions{-1};
 // the kernel would fault a fresh zero page straight back in (a page fault
 // costs 10-15 us in some VMs), so the release would give nothing back.
 struct SlabState {
-  std::mutex mu;
-  char* next[kStackClasses] = {};                // GMP_GUARDED_BY(mu): next uncarved stack
-  std::size_t left[kStackClasses] = {};          // GMP_GUARDED_BY(mu): stacks left in the slab
-  std::vector<char*> released[kStackClasses];    // GMP_GUARDED_BY(mu): memory returned, guard kept
-  std::vector<std::pair<char*, std::size_t>> maps;  // GMP_GUARDED_BY(mu): every slab (base, bytes)
-  std::uint64_t live = 0;                        // GMP_GUARDED_BY(mu): slab stacks handed out, not released
+  ThreadMutex mu;
+  char* next[kStackClasses] GMP_GUARDED_BY(mu) = {};                    // next uncarved stack
+  std::size_t left[kStackClasses] GMP_GUARDED_BY(mu) = {};              // stacks left in the slab
+  std::vector<char*> released[kStackClasses] GMP_GUARDED_BY(mu);        // memory returned, guard kept
+  std::vector<std::pair<char*, std::size_t>> maps GMP_GUARDED_BY(mu);   // every slab (base, bytes)
+  std::uint64_t live GMP_GUARDED_BY(mu) = 0;                            // slab stacks handed out, not released
 };
 SlabState slabs;
 
@@ -55,7 +57,7 @@ void fill(char* base, int cls, bool slab, Stack* out) noexcept {
 
 // Returns 0, -errno, or 1 if guard regions turned out to be unsupported.
 int slab_map(int cls, Stack* out) noexcept {
-  std::lock_guard<std::mutex> lk(slabs.mu);
+  LockGuard lk(slabs.mu);
   if (!slabs.released[cls].empty()) {
     char* s = slabs.released[cls].back();
     slabs.released[cls].pop_back();
@@ -163,7 +165,7 @@ void stacks_release(Stack* v, std::size_t n) noexcept {
     }
     madvise(v[i].lo, static_cast<std::size_t>(v[j - 1].hi - v[i].lo), MADV_DONTNEED);
     {
-      std::lock_guard<std::mutex> lk(slabs.mu);
+      LockGuard lk(slabs.mu);
       for (std::size_t k = i; k < j; k++) slabs.released[v[k].cls].push_back(v[k].map);
       slabs.live -= j - i;
     }
@@ -174,7 +176,7 @@ void stacks_release(Stack* v, std::size_t n) noexcept {
 }
 
 void stacks_drop_all_slabs() noexcept {
-  std::lock_guard<std::mutex> lk(slabs.mu);
+  LockGuard lk(slabs.mu);
   for (auto& [base, bytes] : slabs.maps) {
 #if defined(__SANITIZE_ADDRESS__)
     __asan_unpoison_memory_region(base, bytes);

@@ -75,6 +75,7 @@
 
 #include "base/check.hpp"
 #include "gmp/stw.hpp"
+#include "sched/hooks.hpp"
 #include "sched/sched.hpp"
 #include "stw/boost.hpp"
 #include "trace/probes.hpp"
@@ -259,6 +260,16 @@ void stw_boost_init_m(M* mp) noexcept {
   const int slot = n_registered.fetch_add(1, std::memory_order_relaxed);
   if (slot < kMaxRegistered) registry[slot].store(mp, std::memory_order_release);
 }
+
+namespace {
+
+const MpHooks kBoostMpHooks{"stw boost", stw_boost_init_m, nullptr, nullptr, nullptr, nullptr};
+
+struct Registrar {
+  Registrar() noexcept { register_mp_hooks(&kBoostMpHooks); }
+} registrar;
+
+}  // namespace
 
 bool stw_boost_permitted() noexcept { return permitted.load(std::memory_order_relaxed); }
 

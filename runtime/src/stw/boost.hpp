@@ -10,7 +10,8 @@ struct M;
 struct P;
 
 // The M's own thread, at start: records its tid, policy and nice (what a
-// boost restores). REQUIRES: called on mp's thread before it takes a P.
+// boost restores). An m_start hook (sched/hooks.hpp): on mp's thread before
+// it takes a P.
 void stw_boost_init_m(M* mp) noexcept;
 
 // The stopper (REQUIRES: it holds the world):

@@ -66,6 +66,7 @@
 #include <mutex>
 
 #include "base/clock.hpp"
+#include "sched/hooks.hpp"
 #include "sched/sched.hpp"
 #include "stw/boost.hpp"
 #include "stw/reasons.hpp"
@@ -198,6 +199,16 @@ void stw_explain_fini_m(M* mp) noexcept {
   const int fd = mp->schedstat_fd.exchange(-1, std::memory_order_relaxed);
   if (fd >= 0) close(fd);
 }
+
+namespace {
+
+const MpHooks kExplainMpHooks{"stw explain", stw_explain_init_m, stw_explain_fini_m, nullptr, nullptr, nullptr};
+
+struct Registrar {
+  Registrar() noexcept { register_mp_hooks(&kExplainMpHooks); }
+} registrar;
+
+}  // namespace
 
 void stw_explain_begin() noexcept {
   snapped = false;

@@ -51,7 +51,8 @@ bool stw_explain_lag_is_no_safe_point(const LagAccount& lag) noexcept;
 // How long this stop's stopper has slept on sched.lock so far, and the
 // holder it saw (0 if unknown). Stopper only.
 std::int64_t stw_explain_lock_waited(int* holder_tid) noexcept;
-// An M opens its own schedstat at start and closes it at exit (M::schedstat_fd).
+// An M opens its own schedstat at start and closes it at exit
+// (M::schedstat_fd): m_start and m_stop hooks (sched/hooks.hpp).
 void stw_explain_init_m(M* mp) noexcept;
 void stw_explain_fini_m(M* mp) noexcept;
 // At gmp::start.

@@ -53,7 +53,7 @@ std::uint32_t drain_runq(P* pp) noexcept {
     gp = nx;
   }
   if (n == 0) return 0;
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   globrunq_put_batch_locked(head, tail, n);
   return n;
 }

@@ -130,12 +130,12 @@ std::atomic<bool> all_stopped{false};
 std::atomic<bool> stopper_asleep{false};
 
 // Note [Stopped Ms spin for the restart]. spin_ok and spinners[i].m are
-// GMP_GUARDED_BY(sched.lock); granted is set under sched.lock by
+// guarded by sched.lock; granted is set under sched.lock by
 // start_the_world (release) and cleared by the M it names (acquire), so a
 // spinner left over from an earlier stop never takes another M's P.
-bool spin_ok = false;  // this stop's stopper is a goroutine
+bool spin_ok GMP_GUARDED_BY(sched.lock) = false;  // this stop's stopper is a goroutine
 struct Spinner {
-  M* m = nullptr;                     // the M spinning for P i, registered
+  M* m GMP_GUARDED_BY(sched.lock) = nullptr;  // the M spinning for P i, registered
   std::atomic<M*> granted{nullptr};   // P i is handed to this M
 };
 Spinner spinners[kMaxProcs];
@@ -202,12 +202,12 @@ void acquire_world() noexcept {
 // The stopper also tells Note [Slow stops explained] how long it slept on
 // the lock and who held it.
 enum class LockBy { kM, kStopper };
-class SchedLock {
+class GMP_SCOPED_CAPABILITY SchedLock {
  public:
   // kM: an M (it has its CPU: spin first). kStopper: the thread that holds
   // the world (spins when it is a goroutine, boosts the holder when it is
   // raised itself), from the stopper's own state.
-  explicit SchedLock(LockBy by = LockBy::kM) noexcept {
+  explicit SchedLock(LockBy by = LockBy::kM) noexcept GMP_ACQUIRE(sched.lock) {
     const bool stopper = by == LockBy::kStopper;
     const bool spin = !stopper || caller_p != nullptr;
     for (int i = 0; spin && i < 256; i++) {
@@ -232,7 +232,7 @@ class SchedLock {
     sched.lock.lock();
     stw_explain_lock_wait(nanotime() - t, holder);
   }
-  ~SchedLock() { sched.lock.unlock(); }
+  ~SchedLock() GMP_RELEASE() { sched.lock.unlock(); }
   SchedLock(const SchedLock&) = delete;
   SchedLock& operator=(const SchedLock&) = delete;
 };
@@ -250,7 +250,7 @@ void flag_curg(int i, P* pp, bool reassert) noexcept {
 }
 
 // REQUIRES: sched.lock held.
-void preempt_running_locked() noexcept {
+void preempt_running_locked() noexcept GMP_REQUIRES(sched.lock) {
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     if (pp->status.load(std::memory_order_relaxed) == PStatus::kRunning) flag_curg(i, pp, true);
@@ -275,7 +275,7 @@ bool recheck_needs_lock() noexcept {
 
 // Stops Ps whose M is in a blocking call (also those that entered one after
 // the first pass). REQUIRES: sched.lock held.
-void stop_syscall_ps_locked() noexcept {
+void stop_syscall_ps_locked() noexcept GMP_REQUIRES(sched.lock) {
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     std::uint64_t tok = 0;
@@ -299,7 +299,7 @@ void report_holder(std::int64_t waited_ns) noexcept {
            static_cast<long long>(waited_ns / 1'000'000), static_cast<long long>(lock_ns / 1'000'000), holder);
     return;
   }
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];
     PStatus st = pp->status.load(std::memory_order_relaxed);
@@ -342,7 +342,7 @@ void report_holder(std::int64_t waited_ns) noexcept {
 
 }  // namespace
 
-void stw_stop_p_locked(P* pp) noexcept {
+void stw_stop_p_locked(P* pp) noexcept GMP_REQUIRES(sched.lock) {
   stw_explain_note_last(pp->id);
   pp->m.store(nullptr, std::memory_order_relaxed);
   pp->curg.store(nullptr, std::memory_order_relaxed);
@@ -353,7 +353,7 @@ void stw_stop_p_locked(P* pp) noexcept {
   }
 }
 
-bool stw_spin_register_locked(M* mp, P* pp) noexcept {
+bool stw_spin_register_locked(M* mp, P* pp) noexcept GMP_REQUIRES(sched.lock) {
   if (!spin_ok || sched.cfg.spin.count() <= 0) return false;
   spinners[pp->id].m = mp;
   return true;
@@ -388,7 +388,9 @@ std::uint64_t stw_spin_handoffs() noexcept { return n_spin_handoffs.load(std::me
 P* stw_caller_p() noexcept { return caller_p; }
 void stw_set_caller_p(P* pp) noexcept { caller_p = pp; }
 
-void stw_reset() noexcept {
+// At gmp::start, before any M runs: spinners[i].m is written without
+// sched.lock.
+void stw_reset() noexcept GMP_NO_THREAD_SAFETY_ANALYSIS {
   for (int i = 0; i < kMaxProcs; i++) {
     syscall_tok[i] = 0;
     spinners[i].m = nullptr;
@@ -546,7 +548,7 @@ std::string try_stop_the_world(Reason reason, std::chrono::nanoseconds bound) {
   using namespace detail;
   if (stop_impl(reason, bound.count() < 0 ? 0 : bound.count())) return "";
   std::string why;
-  std::lock_guard<std::mutex> lk(sched.lock);
+  LockGuard lk(sched.lock);
   const std::int64_t now = nanotime();
   for (int i = 0; i < sched.nprocs; i++) {
     P* pp = sched.allp[i];

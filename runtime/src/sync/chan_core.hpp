@@ -34,14 +34,18 @@ struct SelectState {
   bool ok = false;                      // recv: a value arrived (not closed)
 };
 
+// * "Guarded by" here and in ChanCore is in words, not GMP_GUARDED_BY: the
+// channel lock is not a Clang capability (a parked goroutine's commit
+// releases it after the switch, and select takes several in a loop;
+// sync/elided_lock.hpp).
 struct Sudog {
-  Sudog* next = nullptr;  // GMP_GUARDED_BY(c->lock) while queued
+  Sudog* next = nullptr;  // guarded by c->lock while queued*
   Sudog* prev = nullptr;
   Waiter* w = nullptr;
   void* elem = nullptr;            // send: the value; recv: raw destination storage
   SelectState* sel = nullptr;      // null for a plain send/recv
   int case_index = -1;
-  bool queued = false;             // GMP_GUARDED_BY(c->lock)
+  bool queued = false;             // guarded by c->lock*
   bool success = false;            // written by the waker before wake(): false = woken by close
 };
 
@@ -92,11 +96,11 @@ class ChanCore {
   const ElemOps* const ops_;
   void* const buf_;            // cap_ slots of ops_->size bytes (null if unbuffered)
   std::atomic<std::size_t> qcount{0};  // written under lock; read racily by len()
-  std::size_t sendx = 0;       // GMP_GUARDED_BY(lock)
-  std::size_t recvx = 0;       // GMP_GUARDED_BY(lock)
+  std::size_t sendx = 0;               // guarded by lock*
+  std::size_t recvx = 0;               // guarded by lock*
   std::atomic<bool> closed{false};  // written under lock; read racily by closed()
-  WaitQ sendq;                 // GMP_GUARDED_BY(lock)
-  WaitQ recvq;                 // GMP_GUARDED_BY(lock)
+  WaitQ sendq;                      // guarded by lock*
+  WaitQ recvq;                      // guarded by lock*
   std::atomic<std::int64_t> refs{1};
 
   void* slot(std::size_t i) const noexcept { return static_cast<char*>(buf_) + i * ops_->size; }

@@ -8,6 +8,8 @@
 #include <mutex>
 
 #include "base/check.hpp"
+#include "gmp/detail/thread_annotations.hpp"
+#include "sched/hooks.hpp"
 
 namespace gmp::detail {
 
@@ -27,15 +29,27 @@ namespace gmp::detail {
 
 // Out of line and never inlined: no caller keeps the slot's address across a
 // switch (Note [TLS across switches]).
-[[gnu::noipa]] void elision_lost_p() noexcept { gmp_tls_elision = kNoElision; }
+// This thread stops owning its P: a p_release hook (releasep, entersyscall;
+// sched/hooks.hpp).
+[[gnu::noipa]] void elision_lost_p(M*, P*) noexcept { gmp_tls_elision = kNoElision; }
+
+namespace {
+
+const MpHooks kElisionMpHooks{"lock elision", nullptr, nullptr, nullptr, elision_lost_p, nullptr};
+
+struct Registrar {
+  Registrar() noexcept { register_mp_hooks(&kElisionMpHooks); }
+} registrar;
+
+}  // namespace
 
 namespace {
 
 // Serialises revocations and epoch changes; held by a revoker until the
 // owner's critical sections are drained (a dead epoch's words are free only
 // after that: non-owners pass through it first).
-std::mutex revoke_mu;
-std::uint32_t epoch = 0;  // GMP_GUARDED_BY(revoke_mu); the live or last epoch, 1..kMaxEpoch
+ThreadMutex revoke_mu;
+std::uint32_t epoch GMP_GUARDED_BY(revoke_mu) = 0;   // the live or last epoch, 1..kMaxEpoch
 constexpr std::uint32_t kMaxEpoch = (1u << 30) - 1;  // kBiasTag | kMaxEpoch << 1 is still even
 std::atomic<std::uint64_t> foreign_revocations{0};
 
@@ -43,7 +57,7 @@ std::atomic<std::uint64_t> foreign_revocations{0};
 
 // REQUIRES: revoke_mu held. Elision off, then wait until the owner has left
 // every biased critical section it may have entered before it could see it.
-void turn_off_locked() noexcept {
+void turn_off_locked() noexcept GMP_REQUIRES(revoke_mu) {
   if (g_elision.word.load(std::memory_order_relaxed) == kNoElision) return;
   g_elision.word.store(kNoElision, std::memory_order_seq_cst);
   process_wide_fence();
@@ -62,14 +76,14 @@ void turn_off_locked() noexcept {
 }
 
 void revoke(bool foreign) noexcept {
-  std::lock_guard<std::mutex> lk(revoke_mu);
+  LockGuard lk(revoke_mu);
   if (g_elision.word.load(std::memory_order_relaxed) == kNoElision) return;
   turn_off_locked();
   if (foreign) foreign_revocations.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Waits until the revocation that killed this word's epoch has finished.
-void settle_dead() noexcept { std::lock_guard<std::mutex> lk(revoke_mu); }
+void settle_dead() noexcept { LockGuard lk(revoke_mu); }
 
 // A tagged word: takes it (biased by the owner in the live epoch, else by
 // compare-and-swap once the word is settled). Returns false if it is not
@@ -129,7 +143,7 @@ std::uint32_t elided_lock_initial_word() noexcept {
 
 void elision_on() noexcept {
   if (!short_lock_asymmetric) return;  // needs the owner-side-free barrier
-  std::lock_guard<std::mutex> lk(revoke_mu);
+  LockGuard lk(revoke_mu);
   if (g_elision.word.load(std::memory_order_relaxed) != kNoElision) return;
   epoch = epoch % kMaxEpoch + 1;
   g_elision.word.store(kBiasTag | (epoch << 1), std::memory_order_release);

@@ -86,7 +86,7 @@ inline bool elision_owner() noexcept {
 // on every lock): each thread keeps, in gmp_tls_elision, the live word of
 // the epoch in which it last found itself the owner (set by the slow path),
 // and kNoElision after it stops being one: releasep and entersyscall clear
-// it (elision_lost_p), and a thread that never owned a P never sets it. So
+// it (elision_lost_p, a P-release hook in elided_lock.cpp), and a thread that never owned a P never sets it. So
 // a word equal to the hint proves the thread is the owner; whether the epoch
 // is still live is the fast path's own re-check. Read like getm(): one
 // volatile %fs-relative load, never cached across a switch.
@@ -100,8 +100,6 @@ inline std::uint32_t elision_hint() noexcept {
 #else
 std::uint32_t elision_hint() noexcept;
 #endif
-// This thread stops owning its P (releasep, entersyscall).
-void elision_lost_p() noexcept;
 
 // Out of line (elided_lock.cpp).
 void elided_lock_slow(ShortLockWord& w) noexcept;      // any word the fast paths did not take
@@ -126,6 +124,10 @@ inline bool elided_take(ShortLockWord& w, std::uint32_t x) noexcept {
   return false;
 }
 
+// Not a Clang capability: a channel's lock is released by a parked
+// goroutine's commit (another function, after the switch) and select takes
+// several in a loop, neither of which the analysis can follow (ChanCore's
+// fields say what it guards in words).
 class ElidedLock {
  public:
   ElidedLock() noexcept : word_(initial()) {}

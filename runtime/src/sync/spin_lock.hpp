@@ -45,6 +45,7 @@
 #include <cstdint>
 
 #include "base/clock.hpp"
+#include "gmp/detail/thread_annotations.hpp"
 
 namespace gmp::detail {
 
@@ -103,11 +104,11 @@ inline void short_unlock(ShortLockWord& w) noexcept {
   }
 }
 
-class SpinLock {
+class GMP_CAPABILITY("spin lock") SpinLock {
  public:
-  void lock() noexcept { short_lock(state_); }
-  bool try_lock() noexcept { return short_try_lock(state_); }
-  void unlock() noexcept { short_unlock(state_); }
+  void lock() noexcept GMP_ACQUIRE() GMP_NO_THREAD_SAFETY_ANALYSIS { short_lock(state_); }
+  bool try_lock() noexcept GMP_TRY_ACQUIRE(true) GMP_NO_THREAD_SAFETY_ANALYSIS { return short_try_lock(state_); }
+  void unlock() noexcept GMP_RELEASE() GMP_NO_THREAD_SAFETY_ANALYSIS { short_unlock(state_); }
 
  private:
   ShortLockWord state_{0};

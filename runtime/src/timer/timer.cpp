@@ -32,7 +32,7 @@ namespace {
 
 struct alignas(64) PTimers {
   SpinLock lock;
-  TimerHeap heap;                      // GMP_GUARDED_BY(lock)
+  TimerHeap heap GMP_GUARDED_BY(lock);
   std::atomic<std::int64_t> when0{-1};  // written under lock; read by any M (racy hint)
   // How late each timer ran (now - when), ns. Written under lock (one
   // writer at a time), read by anyone (timer_lateness).
@@ -43,8 +43,7 @@ PTimers timers[kMaxProcs];
 std::atomic<std::uint64_t> n_fired{0};
 std::atomic<std::uint64_t> n_stolen{0};
 
-// REQUIRES: pt.lock held.
-void publish_when0(PTimers& pt) noexcept {
+void publish_when0(PTimers& pt) noexcept GMP_REQUIRES(pt.lock) {
   pt.when0.store(pt.heap.empty() ? -1 : pt.heap.top()->when, std::memory_order_release);
 }
 

@@ -37,14 +37,16 @@
 
 namespace gmp::detail {
 
+// * In words, not GMP_GUARDED_BY: which heap's lock guards a node is chosen
+// at run time (by pid), which the analysis cannot express.
 struct TimerNode {
-  std::int64_t when = 0;      // GMP_GUARDED_BY(the lock of heap `pid`) while armed
+  std::int64_t when = 0;      // guarded by the lock of heap `pid` while armed*
   std::int64_t period = 0;    // > 0: a ticker
   void (*fn)(void* arg, std::int64_t now_ns) noexcept = nullptr;
   void* arg = nullptr;
   bool detached = false;
   std::atomic<int> pid{-1};   // the P whose heap holds it, -1 when not armed; written under that heap's lock
-  int index = -1;             // position in that heap; GMP_GUARDED_BY(its lock)
+  int index = -1;             // position in that heap; guarded by its lock*
   std::atomic<bool> running{false};  // fn is executing (set under the heap lock, cleared after fn)
 };
 

@@ -248,7 +248,7 @@ TEST(StwBoost, LockHolderWithoutAPIsRaised) {
       while (pp->status.load() == PStatus::kSyscall && hog_state.load() > 0) {
       }
       if (hog_state.load() > 0) {
-        std::lock_guard<std::mutex> lk(sched.lock);
+        LockGuard lk(sched.lock);
         go_stop.store(true);
         const std::uint64_t one = 1;
         (void)!write(efd, &one, sizeof one);  // the nice -20 thread takes this CPU here

@@ -244,7 +244,7 @@ TEST_F(StwExplain, SchedLockHolderIsNamed) {
   std::atomic<int> holder_tid{0};
   std::atomic<bool> holding{false}, stopping{false};
   std::thread holder([&] {
-    std::lock_guard<std::mutex> lk(gmp::detail::sched.lock);
+    gmp::detail::LockGuard lk(gmp::detail::sched.lock);
     holder_tid.store(static_cast<int>(gettid()));
     holding.store(true);
     while (!stopping.load()) asm volatile("" ::: "memory");

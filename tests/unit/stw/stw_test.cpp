@@ -326,12 +326,12 @@ TEST(Stw, PHandedToAnMThatHasNotRunIsTakenBack) {
   using namespace gmp::detail;
   Runtime rt(2);
   ASSERT_TRUE(wait_until([&] {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     return sched.npidle.load() == 2 && sched.midle != nullptr;
   }));
   M* mp = nullptr;
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     P* pp = pidle_get_locked(nullptr);
     mp = sched.midle;
     sched.midle = mp->idle_link;
@@ -355,7 +355,7 @@ TEST(Stw, PHandedToAnMThatHasNotRunIsTakenBack) {
   }
   EXPECT_TRUE(all_stopped());
   {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     EXPECT_EQ(mp->nextp, nullptr);
   }
   restart.store(true);
@@ -364,7 +364,7 @@ TEST(Stw, PHandedToAnMThatHasNotRunIsTakenBack) {
   mp->park.wakeup();
   io_wake_m(mp);
   EXPECT_TRUE(wait_until([&] {
-    std::lock_guard<std::mutex> lk(sched.lock);
+    LockGuard lk(sched.lock);
     return mp->idle;
   }));
   // Both Ps are back in service.
