@@ -1,5 +1,6 @@
-"""Helpers shared by the metrics end-to-end tests: start gmprun with a
-metrics endpoint, find free loopback ports, stop every child for sure."""
+"""Helpers shared by the metrics end-to-end tests: start gmprun or gmptrace
+with a metrics endpoint, find free loopback ports, stop every child for
+sure."""
 import os
 import re
 import signal
@@ -80,3 +81,22 @@ def start_gmprun(children, gmprun, workload_args, errfile, timeout=60):
             raise RuntimeError("gmprun exited %s before serving metrics:\n%s" % (p.returncode, err.read()))
         time.sleep(0.1)
     raise RuntimeError("gmprun did not print its metrics address within %ds" % timeout)
+
+
+def start_gmptrace(children, gmptrace, args, errfile, timeout=60):
+    """Starts gmptrace --metrics-addr 127.0.0.1:0 ARGS…; returns (proc,
+    address) once it is attached and says where it serves."""
+    err = open(errfile, "w+")
+    p = children.start([gmptrace, "--metrics-addr", "127.0.0.1:0"] + args,
+                       stdout=subprocess.DEVNULL, stderr=err)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        err.seek(0)
+        m = re.search(r"metrics on http://([0-9.]+:[0-9]+)/metrics", err.read())
+        if m:
+            return p, m.group(1)
+        if p.poll() is not None:
+            err.seek(0)
+            raise RuntimeError("gmptrace exited %s before serving metrics:\n%s" % (p.returncode, err.read()))
+        time.sleep(0.1)
+    raise RuntimeError("gmptrace did not print its metrics address within %ds" % timeout)
