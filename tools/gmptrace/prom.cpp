@@ -51,6 +51,8 @@ const std::map<std::string, std::string>& help_texts() {
       {"io_submits", "io_uring operations submitted, by op."},
       {"io_errors", "io_uring operations completed with an error, by op."},
       {"io_latency", "io_uring submit -> complete latency, by op."},
+      {"p_io_submits", "io_uring operations submitted on each P's ring."},
+      {"p_io_completions", "io_uring completions of operations submitted since attach, on each P's ring (in flight: submits - completions)."},
       {"io_unpaired", "io_uring completions without a seen submit (attached mid-flight)."},
       {"cache_events_supported",
        "1 when hardware cache events can be counted here, 0 when not (no PMU): gmptrace_program_attached "

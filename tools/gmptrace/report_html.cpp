@@ -314,6 +314,28 @@ std::string render_html(const Recording& r) {
   }
   o += "</div>\n";
 
+  // Per P: io_uring operations on each P's ring (the io unit).
+  for (const auto& s : r.totals) {
+    if (s.unit != "io") continue;
+    std::map<int, Bar> by;
+    for (const auto& c : s.counters) {
+      if ((c.name != "p_io_submits" && c.name != "p_io_completions") || c.labels.empty()) continue;
+      int p = std::atoi(c.labels[0].second.c_str());
+      Bar& b = by[p];
+      b.label = "P " + c.labels[0].second;
+      if (c.name == "p_io_completions") b.a = static_cast<double>(c.value);
+      else b.b = static_cast<double>(c.value);  // submits, made "in flight" below
+    }
+    std::vector<Bar> bars;
+    for (auto& [p, b] : by) {
+      b.b = std::max(0.0, b.b - b.a);
+      bars.push_back(b);
+    }
+    o += "<h2>Per P</h2>\n" +
+         bar_chart("io_per_p", "io_uring operations per P", bars, "completed", "in flight at the end", 0, count_value) +
+         "\n";
+  }
+
   // Pool tiers: from refills and fallbacks. A refill of k objects serves k
   // allocations of which one missed, so 1 - (refills + fallbacks) /
   // (refilled objects + fallbacks) is a lower bound of the hit rate

@@ -74,9 +74,9 @@ def main():
         targets = [a, b]
         tracer = None
         if tracing:
-            # syscalls on top of the default set: the per-M views of the dashboard.
+            # syscalls and io on top of the default set: the per-M and per-P views of the dashboard.
             _, tracer = start_gmptrace(kids, gmptrace, ["--bpf-stats", "-p", str(pa.pid), "alloc", "stw", "runq",
-                                                        "offcpu", "syscalls", "cache"], os.path.join(tmp, "trace.err"))
+                                                        "offcpu", "syscalls", "io", "cache"], os.path.join(tmp, "trace.err"))
             targets.append(tracer)
 
         # promtool on every exposition.
@@ -98,7 +98,8 @@ def main():
             check(len(traced) >= 25, "gmptrace serves %d families" % len(traced))
             for want in ["gmptrace_stw_total_seconds", "gmptrace_alloc_latency_seconds", "gmptrace_runq_delay_seconds",
                          "gmptrace_offcpu_seconds_total", "gmptrace_syscalls_total", "gmptrace_program_attached",
-                         "gmptrace_ring_lost_events_total", "gmptrace_program_run_seconds_total"]:
+                         "gmptrace_ring_lost_events_total", "gmptrace_program_run_seconds_total",
+                         "gmptrace_io_latency_seconds", "gmptrace_p_io_submits_total"]:
                 check(want in traced, "gmptrace serves %s" % want)
             nopmu = [l for l in text.splitlines() if l.startswith("gmptrace_program_attached{") and "cache-misses" in l]
             check(len(nopmu) == 1, "the cache-miss program has its attached state (%s)" % nopmu)
@@ -141,14 +142,16 @@ def main():
 
         # Both targets up, then enough scrapes for rates over RATE.
         deadline = time.time() + 60
+        tup = [1.0]
         while time.time() < deadline:
             up = values(query(base, 'up{job="gmprt"}'))
-            if len(up) == 2 and all(v == 1 for v in up):
+            if tracing:
+                tup = values(query(base, 'up{job="gmptrace"}'))
+            if len(up) == 2 and all(v == 1 for v in up) and tup == [1.0]:
                 break
             time.sleep(0.5)
         check(len(up) == 2 and all(v == 1 for v in up), "both instances up (%s)" % up)
         if tracing:
-            tup = values(query(base, 'up{job="gmptrace"}'))
             check(tup == [1.0], "gmptrace up (%s)" % tup)
         time.sleep(17)
 

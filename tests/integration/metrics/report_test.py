@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """gmptrace --report FILE.html in a real browser (headless Chromium): gmptrace
-traces gmprun stw (every unit a report draws: the defaults and syscalls)
+traces gmprun stw (every unit a report draws: the defaults, syscalls and io)
 and writes its report; then
 
   - the file is self-contained: no script, nothing fetched (no src= or
     href= to any URL, no @import, no url());
   - every chart is there and drew something: log2 histograms (among them
     the pause and allocation latencies), the pause timeline, per-M off-CPU
-    and system-call bars, the pool tiers;
+    and system-call bars, per-P io_uring bars, the pool tiers;
   - Chromium renders it with no console error, to a screenshot that is not
     blank.
 
@@ -30,9 +30,9 @@ from live_page_test import chromium_binary, console_errors, decode_png, run_chro
 
 # chart -> at least this many bars / dots
 CHARTS = {"hist": 1, "stw_timeline": 20, "offcpu_per_m": 2, "syscalls_per_m": 2, "syscall_time_per_m": 2,
-          "pool_hit_rate": 1, "pool_tiers": 1}
+          "pool_hit_rate": 1, "pool_tiers": 1, "io_per_p": 1}
 WORKLOAD = ["--procs", "2", "stw", "--rate", "50", "--busy", "1"]
-UNITS = ["alloc", "stw", "runq", "offcpu", "syscalls", "cache"]
+UNITS = ["alloc", "stw", "runq", "offcpu", "syscalls", "io", "cache"]
 
 
 def main():
