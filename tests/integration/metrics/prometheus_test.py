@@ -29,7 +29,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Children, free_port, http_get, log, start_gmprun, start_gmptrace  # noqa: E402
+from common import Checks, Children, free_port, http_get, log, start_gmprun, start_gmptrace  # noqa: E402
 
 RATE = "15s"  # the dashboard's $__rate_interval, at a 1 s scrape interval
 
@@ -50,17 +50,12 @@ def values(result):
 def main():
     gmprun, dashboard = sys.argv[1], sys.argv[2]
     gmptrace = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
-    failures = []
+    check = Checks()
     tracing = gmptrace is not None and os.geteuid() == 0
     if gmptrace is None:
         log("skip the tracer's part: no GMPTRACE given")
     elif not tracing:
         log("skip the tracer's part: gmptrace needs root to load BPF programs")
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
 
     with tempfile.TemporaryDirectory(prefix="gmp-prom-") as tmp, Children() as kids:
         # Instance a: stop-the-world 50/s under busy (pool churn), io and
@@ -225,11 +220,7 @@ def main():
                 v = [x for x in values(res) if math.isfinite(x)]
                 check(len(v) > 0, "dashboard '%s' has a finite value (%s)" % (title, values(res)))
 
-    if failures:
-        print("%d check(s) failed:\n  %s" % (len(failures), "\n  ".join(failures)), file=sys.stderr)
-        return 1
-    log("all checks passed")
-    return 0
+    return check.verdict()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Children, http_get, log, start_gmptrace  # noqa: E402
+from common import Checks, Children, http_get, log, start_gmptrace  # noqa: E402
 from live_page_test import chromium_binary, console_errors, decode_png, run_chromium  # noqa: E402
 
 # chart -> at least this many bars / dots
@@ -45,12 +45,7 @@ def main():
     if chrome is None:
         print("FAIL: no chromium on PATH (scripts/install-deps.sh installs it)", file=sys.stderr)
         return 1
-    failures = []
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
+    check = Checks()
 
     with tempfile.TemporaryDirectory(prefix="gmp-report-") as tmp, Children() as kids:
         report = os.path.join(tmp, "report.html")
@@ -100,11 +95,7 @@ def main():
         check(status == 200 and "gmptrace report" in page and "<svg" in page and "<script" not in page,
               "gmptrace --metrics-addr serves the report so far at /")
 
-    if failures:
-        print("%d check(s) failed:\n  %s" % (len(failures), "\n  ".join(failures)), file=sys.stderr)
-        return 1
-    log("all checks passed")
-    return 0
+    return check.verdict()
 
 
 if __name__ == "__main__":
