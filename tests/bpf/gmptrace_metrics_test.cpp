@@ -209,4 +209,22 @@ TEST(GmptraceCli, MetricsAndReportFailuresAreOneLineAndExit2) {
   EXPECT_NE(access(path.c_str(), F_OK), 0) << path << " left behind";
 }
 
+// SIGTERM while serving: the server stops, the totals print, the report is
+// written, the command is stopped, exit 0.
+TEST(GmptraceCli, SigtermEndsCleanlyWithTheReport) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
+  std::string dir = "/tmp/gmptrace_term." + std::to_string(getpid());
+  auto r = gmp_it::sh("mkdir -p " + dir + " && cd " + dir + " || exit 9; " + kTrace +
+                      " --metrics-addr 127.0.0.1:0 --report r.html stw -- " + kRun +
+                      " stw --rate 50 --duration 60s >out 2>err & tp=$!; for i in $(seq 600); do grep -q \"metrics on\" err && break; sleep 0.1; done; "
+                      "kill -TERM $tp; wait $tp; echo status=$?; cat out err; grep -c \"<svg\" r.html");
+  std::remove((dir + "/r.html").c_str());
+  std::remove((dir + "/out").c_str());
+  std::remove((dir + "/err").c_str());
+  rmdir(dir.c_str());
+  EXPECT_NE(r.out.find("Detached (interrupted)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gmptrace: report written to r.html"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("status=0"), std::string::npos) << r.out;
+}
+
 }  // namespace
