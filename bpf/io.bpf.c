@@ -31,6 +31,8 @@ int BPF_USDT(io_submit, long op, long seq, long p)
 	bpf_map_update_elem(&io_start, &k, &now, BPF_ANY);
 	if (op >= 0 && op < GMP_IO_OP_COUNT)
 		__sync_fetch_and_add(&io.submits[op], 1);
+	if (p >= 0 && p < GMP_IO_MAX_P)
+		__sync_fetch_and_add(&io.p_submits[p], 1);
 	return 0;
 }
 
@@ -43,6 +45,9 @@ int BPF_USDT(io_complete, long op, long res, long p, long seq)
 		__sync_fetch_and_add(&io.unpaired, 1);
 		return 0;
 	}
+	/* Paired only: submits - completions is what is in flight since attach. */
+	if (p >= 0 && p < GMP_IO_MAX_P)
+		__sync_fetch_and_add(&io.p_completions[p], 1);
 	__u64 d = bpf_ktime_get_ns() - *t0;
 	bpf_map_delete_elem(&io_start, &k);
 	if (op < 0 || op >= GMP_IO_OP_COUNT)

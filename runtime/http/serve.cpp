@@ -1,10 +1,13 @@
-// http/serve.cpp — gmp::metrics::serve (gmp/metrics_http.hpp): /metrics,
-// /healthz, /readyz and the live page, on one civetweb server.
+// http/serve.cpp — the server of gmp/metrics_http.hpp: /metrics, /healthz,
+// /readyz and a page at /, on one civetweb server. It knows nothing of the
+// runtime (library gmp::metrics_server, which a tool like gmptrace links
+// without gmp::runtime); http/catalog.cpp adds the runtime's catalog and
+// live page (gmp::metrics::serve, library gmp::metrics_http).
 //
 // prometheus-cpp 1.0.1's Exposer serves only /metrics (every other path is a
 // 404, and it has no way to add handlers), so the server is civetweb's
 // CivetServer with our handlers, and /metrics is rendered by prometheus-cpp:
-// a Collectable that reads the catalog (CatalogCollectable), the program's
+// the runtime catalog's Collectable when serve() gave one, the program's
 // own collectables, and a Registry with the server's own counters, through
 // prometheus::TextSerializer.
 #include <arpa/inet.h>
@@ -28,62 +31,16 @@
 #include <sstream>
 #include <vector>
 
-#include "gmp/metrics.hpp"
 #include "gmp/metrics_http.hpp"
-#include "gmp/runtime.hpp"
+#include "server.hpp"
 
 namespace gmp::metrics {
 
-extern const char kLivePage[];  // page.html, embedded at build time
-
 namespace {
 
-// Reads the catalog at each Collect(): the runtime's numbers as metric
-// families (histograms cumulative at export_bounds, then +Inf).
-class CatalogCollectable : public prometheus::Collectable {
- public:
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    std::vector<prometheus::MetricFamily> out;
-    std::span<const Metric> ms = list();
-    std::vector<std::vector<Sample>> vals = read_all();
-    out.reserve(ms.size());
-    for (std::size_t i = 0; i < ms.size(); i++) {
-      const Metric& m = ms[i];
-      prometheus::MetricFamily f;
-      f.name = std::string(m.name);
-      f.help = std::string(m.help);
-      f.type = m.kind == Kind::kCounter ? prometheus::MetricType::Counter
-               : m.kind == Kind::kGauge ? prometheus::MetricType::Gauge
-                                        : prometheus::MetricType::Histogram;
-      for (const Sample& s : vals[i]) {
-        prometheus::ClientMetric cm;
-        for (std::size_t l = 0; l < m.labels.size() && l < s.label_values.size(); l++) {
-          cm.label.push_back({std::string(m.labels[l]), s.label_values[l]});
-        }
-        if (m.kind == Kind::kCounter) {
-          cm.counter.value = s.value;
-        } else if (m.kind == Kind::kGauge) {
-          cm.gauge.value = s.value;
-        } else {
-          const std::vector<std::uint64_t>& bounds = export_bounds(m);
-          std::vector<std::uint64_t> cum = s.hist.cumulative(bounds);
-          for (std::size_t b = 0; b < bounds.size(); b++) {
-            cm.histogram.bucket.push_back({cum[b], static_cast<double>(bounds[b]) * m.scale});
-          }
-          std::uint64_t n = s.hist.count();
-          cm.histogram.bucket.push_back({n, std::numeric_limits<double>::infinity()});
-          cm.histogram.sample_count = n;
-          cm.histogram.sample_sum = static_cast<double>(s.hist.sum) * m.scale;
-        }
-        f.metric.push_back(std::move(cm));
-      }
-      out.push_back(std::move(f));
-    }
-    return out;
-  }
-};
+}  // namespace
 
-std::string html_escape(const std::string& s) {
+std::string detail::html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     if (c == '<') o += "&lt;";
@@ -93,6 +50,18 @@ std::string html_escape(const std::string& s) {
     else o += c;
   }
   return o;
+}
+
+namespace {
+
+using detail::html_escape;
+
+// "/" of a server without a page of its own: where the endpoints are.
+std::string index_page(const std::string& title) {
+  std::string t = html_escape(title);
+  return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + t + "</title></head><body><h1>" + t +
+         "</h1><ul><li><a href=\"/metrics\">/metrics</a> (Prometheus text format)</li>"
+         "<li><a href=\"/healthz\">/healthz</a></li><li><a href=\"/readyz\">/readyz</a></li></ul></body></html>\n";
 }
 
 std::string render(const std::vector<prometheus::MetricFamily>& fams) {
@@ -117,13 +86,13 @@ struct Server::Impl : CivetHandler {
   std::string address;
   int port = 0;
   ServeOptions opts;
-  std::shared_ptr<CatalogCollectable> catalog = std::make_shared<CatalogCollectable>();
+  detail::ServerParts parts;
   std::shared_ptr<prometheus::Registry> own = std::make_shared<prometheus::Registry>();
   prometheus::Counter* scrapes = nullptr;
   prometheus::Counter* scrape_seconds = nullptr;
   std::mutex mu;
   std::vector<std::weak_ptr<prometheus::Collectable>> extra;  // guarded by mu
-  std::atomic<int> ready{-1};  // -1: follow gmp::running() (always ready without the runtime catalog)
+  std::atomic<int> ready{-1};  // -1: follow parts.running (always ready without it)
   std::unique_ptr<CivetServer> civet;
 
   bool handleGet(CivetServer*, mg_connection* conn) override {
@@ -141,7 +110,7 @@ struct Server::Impl : CivetHandler {
     if (uri == "/metrics") {
       auto t0 = std::chrono::steady_clock::now();
       std::vector<prometheus::MetricFamily> fams;
-      if (opts.runtime_catalog) fams = catalog->Collect();
+      if (parts.catalog) fams = parts.catalog->Collect();
       {
         std::lock_guard g(mu);
         for (auto& w : extra) {
@@ -160,17 +129,20 @@ struct Server::Impl : CivetHandler {
       reply(conn, 200, "text/plain; charset=utf-8", "ok\n");
     } else if (uri == "/readyz") {
       int r = ready.load(std::memory_order_relaxed);
-      bool ok = r < 0 ? (!opts.runtime_catalog || gmp::running()) : r == 1;
+      bool ok = r < 0 ? (!parts.running || parts.running()) : r == 1;
       reply(conn, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ready\n" : "not ready\n");
     } else if (uri == "/" || uri == "/index.html") {
-      std::string page = kLivePage;
-      for (auto at = page.find("{{TITLE}}"); at != std::string::npos; at = page.find("{{TITLE}}", at)) {
-        page.replace(at, 9, html_escape(opts.title));
-      }
+      std::string page = opts.page ? opts.page() : parts.page ? parts.page(opts.title) : index_page(opts.title);
       reply(conn, 200, "text/html; charset=utf-8", page);
     } else {
       reply(conn, 404, "text/plain; charset=utf-8", "not found: try /metrics, /healthz, /readyz or /\n");
     }
+  }
+};
+
+struct ServerFactory {
+  static std::unique_ptr<Server> make(std::unique_ptr<Server::Impl> impl) {
+    return std::unique_ptr<Server>(new Server(std::move(impl)));
   }
 };
 
@@ -268,7 +240,8 @@ std::string try_bind(const std::string& host, int port) {
 
 }  // namespace
 
-std::unique_ptr<Server> serve(std::string_view addr, std::string* err, ServeOptions opts) {
+std::unique_ptr<Server> detail::start_server(std::string_view addr, std::string* err, ServeOptions opts,
+                                             ServerParts parts) {
   std::string host;
   int port = 0;
   if (std::string e = parse_address(addr, &host, &port); !e.empty()) {
@@ -282,6 +255,7 @@ std::unique_ptr<Server> serve(std::string_view addr, std::string* err, ServeOpti
   }
   auto impl = std::make_unique<Server::Impl>();
   impl->opts = std::move(opts);
+  impl->parts = std::move(parts);
   impl->scrapes = &prometheus::BuildCounter()
                        .Name("gmp_metrics_scrapes_total")
                        .Help("Scrapes of /metrics this server answered.")
@@ -305,9 +279,13 @@ std::unique_ptr<Server> serve(std::string_view addr, std::string* err, ServeOpti
   impl->port = ports.empty() ? port : ports[0];
   impl->address = host + ":" + std::to_string(impl->port);
   impl->civet->addHandler("/", *impl);
-  return std::unique_ptr<Server>(new Server(std::move(impl)));
+  return ServerFactory::make(std::move(impl));
 }
 
-std::string expose_catalog() { return render(CatalogCollectable().Collect()); }
+std::unique_ptr<Server> serve_collectables(std::string_view addr, std::string* err, ServeOptions opts) {
+  return detail::start_server(addr, err, std::move(opts), {});
+}
+
+std::string detail::render_families(const std::vector<prometheus::MetricFamily>& fams) { return render(fams); }
 
 }  // namespace gmp::metrics

@@ -62,7 +62,8 @@ class AllocUnit final : public Unit {
     for (const U& u : us) {
       LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = u.ret, .func_name = u.fn);
       AttachResult r{name(), bpf_program__name(u.prog),
-                     std::string(u.ret ? "uretprobe " : "uprobe ") + u.lib + ":" + u.fn, false, ""};
+                     std::string(u.ret ? "uretprobe " : "uprobe ") + u.lib + ":" + u.fn, false, "",
+                     bpf_program__fd(u.prog)};
       bpf_link* l = bpf_program__attach_uprobe_opts(u.prog, t.pid, u.lib, 0, &uo);
       if (l == nullptr) {
         r.error = std::strerror(errno);

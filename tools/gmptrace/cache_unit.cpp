@@ -62,7 +62,8 @@ class CacheUnit final : public Unit {
   void attach(const Target&, std::vector<AttachResult>* out) override {
     int ncpu = libbpf_num_possible_cpus();
     for (const EventDef& ev : kEvents) {
-      AttachResult r{name(), "on_sample", std::string("perf_event ") + ev.name + " (every CPU)", false, ""};
+      AttachResult r{name(), "on_sample", std::string("perf_event ") + ev.name + " (every CPU)", false, "",
+                     bpf_program__fd(skel_->progs.on_sample)};
       int opened = 0, err = 0;
       for (int cpu = 0; cpu < ncpu; cpu++) {
         perf_event_attr a{};

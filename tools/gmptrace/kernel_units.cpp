@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -33,7 +34,7 @@ namespace {
 
 void attach_prog(bpf_program* p, const char* unit, const std::string& where, std::vector<AttachResult>* out,
                  std::vector<bpf_link*>* links) {
-  AttachResult r{unit, bpf_program__name(p), where, false, ""};
+  AttachResult r{unit, bpf_program__name(p), where, false, "", bpf_program__fd(p)};
   bpf_link* l = bpf_program__attach(p);
   if (l == nullptr) {
     r.error = std::strerror(errno);
@@ -167,6 +168,7 @@ class SyscallsUnit final : public Unit {
     };
     std::map<std::pair<std::string, std::string>, Agg> by_role_call;  // (role group, syscall)
     std::map<std::string, Agg> by_role;
+    std::map<std::pair<int, std::string>, Agg> by_m;  // (M number, role): the runtime's own threads, one row each
     while (bpf_map_get_next_key(fd, prev, &next) == 0) {
       sys_val v{};
       if (bpf_map_lookup_elem(fd, &next, &v) == 0) {
@@ -180,6 +182,12 @@ class SyscallsUnit final : public Unit {
         r.count += v.count;
         r.ns += v.ns;
         r.errors += v.errors;
+        if (group == "M" || group == "sysmon") {
+          Agg& m = by_m[{group == "M" ? std::atoi(role.c_str() + 2) : -1, role}];
+          m.count += v.count;
+          m.ns += v.ns;
+          m.errors += v.errors;
+        }
       }
       key = next;
       prev = &key;
@@ -197,6 +205,10 @@ class SyscallsUnit final : public Unit {
       if (tb.rows.size() >= 15) break;
     }
     s.tables.push_back(std::move(tb));
+    Table pm{"per_m", {"role", "count", "total_us", "errors"}, {}};
+    for (const auto& [k, a] : by_m)
+      pm.rows.push_back({k.second, std::to_string(a.count), std::to_string(a.ns / 1000), std::to_string(a.errors)});
+    s.tables.push_back(std::move(pm));
     const syscalls_data& d = skel_->bss->sys;
     s.hists.push_back(to_hist(d.blocking, "blocking_span", "ns", {}));
     s.counters.push_back({"blocking_handoffs", {}, d.blocking_handoffs});

@@ -2,8 +2,10 @@
 // BPF programs of bpf/: allocation latency, stop-the-world pauses,
 // run-queue delay, off-CPU time, system calls, io_uring latency and cache /
 // software perf events. docs/TRACING.md is the reference.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,12 +15,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "gmp/metrics_http.hpp"
 #include "gmp/probes_abi.h"
 #include "gmptrace/output.hpp"
+#include "gmptrace/prom.hpp"
+#include "gmptrace/report_html.hpp"
 #include "gmptrace/target.hpp"
 #include "gmptrace/unit.hpp"
 
@@ -37,13 +45,17 @@ struct Cli {
   bool list = false;
   std::string list_target;
   std::vector<std::string> units;
+  std::string metrics_addr;  // --metrics-addr ("" : off)
+  std::string report_path;   // --report ("" : none)
+  bool bpf_stats = false;    // --bpf-stats
   Options opt;
 };
 
 std::string usage() {
   std::string u =
       "Usage: gmptrace [-p PID | -- CMD ARGS...] [-i SECONDS] [-d SECONDS] [-f text|json] [--min-us N]\n"
-      "                [--stacks] [--malloc] [--malloc-every N] [--runq-every N] [--ring-bytes N] [-v] [WHAT...]\n"
+      "                [--stacks] [--malloc] [--malloc-every N] [--runq-every N] [--ring-bytes N]\n"
+      "                [--metrics-addr HOST:PORT] [--bpf-stats] [--report FILE.html] [-v] [WHAT...]\n"
       "       gmptrace list [PID|BINARY]\n"
       "\n"
       "Traces a gmprt process with CO-RE BPF programs on its USDT probes (provider gmp, probe set " +
@@ -64,6 +76,20 @@ std::string usage() {
       "  --runq-every N    -- CMD only: one run-queue sample in N per P reaches the tracer (default 128;\n"
       "                    the runtime samples one transition in 8 of each G: 1 in 1024 by default)\n"
       "  --ring-bytes N    size of each event ring (power of two, >= 4096; default per ring)\n"
+      "  --metrics-addr HOST:PORT\n"
+      "                    serve Prometheus /metrics (every histogram and counter below, read from the BPF maps\n"
+      "                    at each scrape, plus gmptrace's health: programs attached or why not, events lost per\n"
+      "                    ring, program run time with --bpf-stats), /healthz, /readyz (200 once attached) and the\n"
+      "                    report of what it has seen so far at /; a bare PORT means 127.0.0.1:PORT, 0 any free\n"
+      "                    port (the address is printed on stderr); a bad or busy address exits 2\n"
+      "  --bpf-stats       have the kernel count every BPF program's run time while gmptrace runs\n"
+      "                    (BPF_ENABLE_STATS; it costs every BPF program on the machine a clock read per run):\n"
+      "                    gmptrace_program_run_seconds_total / _runs_total on /metrics. Without it they are\n"
+      "                    served only when kernel.bpf_stats_enabled is already 1 (gmptrace_bpf_stats_enabled)\n"
+      "  --report FILE     when tracing ends, write one self-contained HTML file (no external assets) with SVG\n"
+      "                    charts: latency histograms, the stop-the-world pause timeline, per-M off-CPU and\n"
+      "                    system-call bars (add syscalls to WHAT), per-P io_uring bars (add io), pool tiers;\n"
+      "                    FILE is created at start (a bad path exits 2) and removed if nothing is written\n"
       "  -v                libbpf's own messages on stderr\n"
       "  -h, --help        this text\n"
       "\n"
@@ -97,11 +123,17 @@ std::string usage() {
        "  offcpu    offcpu_ns/involuntary_switches/migrations{role}, offcpu_interval (ns), table threads\n"
        "            (tid, role, on/off-CPU ms, switches, involuntary, migrations, last cpu)\n"
        "  syscalls  syscalls/syscall_ns{role}, table top_syscalls (role, syscall, count, total_us, errors),\n"
+       "            table per_m (role, count, total_us, errors),\n"
        "            blocking_span (ns), blocking_handoffs, blocking_unpaired; events: slow_blocking\n"
-       "  io        io_submits/io_errors{op}, io_latency{op} (ns), io_unpaired; events: slow_op (op, seq, p, res, ns)\n"
+       "  io        io_submits/io_errors{op}, io_latency{op} (ns), io_unpaired, p_io_submits/p_io_completions{p};\n"
+      "            events: slow_op (op, seq, p, res, ns)\n"
        "  cache     cache_events_supported{event} (0: no PMU, the note says why), perf_events{event} for each\n"
        "            event that could be opened (cpu-clock-ns in ns), table by_role\n"
        "  every unit: lost{ring} records; roles are M n (gmp-mN threads), sysmon, other\n"
+      "Prometheus (--metrics-addr): gmptrace_<name>_seconds for a histogram in ns, _bytes for one in bytes\n"
+      "  (cumulative le buckets, every slot), gmptrace_<name>_total for a counter (<x>_ns as <x>_seconds_total),\n"
+      "  gmptrace_program_attached{unit,program,attach_point,reason}, gmptrace_ring_lost_events_total{ring},\n"
+      "  gmptrace_bpf_stats_enabled, gmptrace_program_run_seconds_total / _runs_total{unit,program}\n"
        "Histograms: log2 slots with round-up, slot i holds (2^(i-1), 2^i]; sums and counts are exact.\n"
        "\n"
        "Exit codes: 0 done; 1 error; 2 bad usage; 3 not root / no CAP_BPF+CAP_PERFMON; 4 no kernel BTF;\n"
@@ -111,6 +143,8 @@ std::string usage() {
        "Examples:\n"
        "  gmptrace -p $(pidof gmprun) -i 1 stw runq\n"
        "  gmptrace -f json --stacks --min-us 50 alloc -- gmprun alloc-storm --duration 2s\n"
+       "  gmptrace --metrics-addr 9465 --bpf-stats -p $(pidof gmprun)\n"
+       "  gmptrace --report trace.html syscalls stw offcpu alloc -- gmprun stw --duration 3s\n"
        "  gmptrace list build/bin/gmprun\n";
   return u;
 }
@@ -187,6 +221,19 @@ int parse(int argc, char** argv, Cli* c) {
       if (s == nullptr || !parse_num(s, 4096, 1 << 30, &v) || (static_cast<std::uint64_t>(v) & (static_cast<std::uint64_t>(v) - 1)) != 0)
         return bad("--ring-bytes needs a power of two from 4096 to 2^30, got '" + std::string(s ? s : "") + "'");
       c->opt.ring_bytes = static_cast<std::uint32_t>(v);
+    } else if (a == "--metrics-addr") {
+      const char* s = value("HOST:PORT");
+      if (s == nullptr) return bad("--metrics-addr needs HOST:PORT or PORT (like 127.0.0.1:9465)");
+      std::string host;
+      int port = 0;
+      if (std::string e = gmp::metrics::parse_address(s, &host, &port); !e.empty()) return bad("--metrics-addr: " + e);
+      c->metrics_addr = s;
+    } else if (a == "--report") {
+      const char* s = value("FILE");
+      if (s == nullptr || *s == '\0') return bad("--report needs a file name (like trace.html)");
+      c->report_path = s;
+    } else if (a == "--bpf-stats") {
+      c->bpf_stats = true;
     } else if (a == "--stacks") {
       c->opt.stacks = true;
     } else if (a == "--malloc") {
@@ -213,6 +260,8 @@ int parse(int argc, char** argv, Cli* c) {
     for (const auto& u : c->units) alloc |= u == "alloc";
     if (!alloc) return bad("--stacks and --malloc belong to alloc; add alloc to WHAT");
   }
+  if (c->bpf_stats && c->metrics_addr.empty())
+    return bad("--bpf-stats is served on /metrics: add --metrics-addr HOST:PORT");
   if (c->units.empty())
     for (const auto& u : unit_catalog())
       if (u.default_on) c->units.push_back(u.name);
@@ -231,6 +280,40 @@ int fail(const Failure& f) {
 int run(Cli& c) {
   libbpf_set_print(c.opt.verbose ? verbose_print : silent_print);
   if (Failure f = check_environment(); f.code != kExitOk) return fail(f);
+  // The report file and the metrics address are checked before anything
+  // is started: a bad path or a busy port costs one line and exit 2.
+  // A report file that is never written (gmptrace failed first) is removed.
+  auto drop_report = [&c](std::FILE* f) {
+    std::fclose(f);
+    unlink(c.report_path.c_str());
+  };
+  std::unique_ptr<std::FILE, decltype(drop_report)> report(nullptr, drop_report);
+  if (!c.report_path.empty()) {
+    report.reset(std::fopen(c.report_path.c_str(), "w"));
+    if (!report)
+      return bad("--report: cannot create '" + c.report_path + "': " + std::strerror(errno) +
+                 " (give a path in a writable directory)");
+  }
+  std::unique_ptr<gmp::metrics::Server> srv;
+  std::mutex mu;  // guards the units, the output and the recording: the main loop and scrapes
+  std::function<std::string()> live_report;  // guarded by mu; set once attached
+  if (!c.metrics_addr.empty()) {
+    std::string err;
+    gmp::metrics::ServeOptions so;
+    so.runtime_catalog = false;
+    so.title = "gmptrace";
+    so.page = [&mu, &live_report] {
+      std::lock_guard g(mu);
+      return live_report ? live_report()
+                         : std::string("<!doctype html><title>gmptrace</title><p>gmptrace is attaching</p>\n");
+    };
+    srv = gmp::metrics::serve_collectables(c.metrics_addr, &err, so);
+    if (!srv) return bad("--metrics-addr: " + err);
+    srv->set_ready(false);  // ready once every program is attached
+  }
+  // Held until gmptrace exits: the kernel counts run time while any such fd is open.
+  if (c.bpf_stats && bpf_enable_stats(BPF_STATS_RUN_TIME) < 0)
+    return fail({kExitError, std::string("--bpf-stats: the kernel refused BPF_ENABLE_STATS: ") + std::strerror(errno)});
   Target t;
   int gate[2] = {-1, -1};
   if (c.pid > 0) {
@@ -258,6 +341,7 @@ int run(Cli& c) {
     t.launched = true;
   }
   auto abandon = [&](int code) {
+    if (srv) srv->stop();  // before the units and the collectable go
     if (t.launched) {
       close(gate[1]);
       waitpid(t.pid, nullptr, 0);
@@ -269,13 +353,32 @@ int run(Cli& c) {
   std::unique_ptr<Output> out = c.json ? make_json_output(stdout) : make_text_output(stdout);
   std::vector<std::unique_ptr<Unit>> units;
   std::vector<AttachResult> attach;
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  Recording rec;  // the pauses, for the report
   for (const auto& name : c.units) {
     auto u = make_unit(name);
     if (std::string err = u->load(t, c.opt); !err.empty()) {
       attach.push_back({name, "(all)", "load", false, err});
       continue;
     }
-    u->set_sink([&out](const Event& e) { out->event(e); });
+    u->set_sink([&out, &rec, &t0](const Event& e) {
+      out->event(e);
+      if (e.unit == "stw" && e.kind == "pause") {
+        if (rec.pauses.size() >= Recording::kMaxPauses) {
+          rec.pauses_not_kept++;
+          return;
+        }
+        Pause p;
+        p.t_s = std::chrono::duration<double>(clock::now() - t0).count();
+        for (const Field& f : e.fields) {
+          if (f.key == "reason") p.reason = f.value;
+          if (f.key == "stopping_ns") p.stopping_ns = std::stoull(f.value);
+          if (f.key == "total_ns") p.total_ns = std::stoull(f.value);
+        }
+        rec.pauses.push_back(std::move(p));
+      }
+    });
     u->attach(t, &attach);
     units.push_back(std::move(u));
   }
@@ -304,6 +407,53 @@ int run(Cli& c) {
       rings.push_back({r.name, r.drops_fd});
     }
   out->start(t, c.units, attach);
+  const std::string target_name = t.path.substr(t.path.rfind('/') + 1) + " (pid " + std::to_string(t.pid) + ")";
+  // What a scrape, the live report and the final report read. REQUIRES: mu.
+  auto health = [&] {
+    Health h;
+    h.attach = attach;
+    for (const auto& r : rings) h.lost.emplace_back(r.name, percpu_sum(r.drops_fd));
+    h.bpf_stats_enabled = c.bpf_stats ? 1 : read_bpf_stats_enabled();
+    if (h.bpf_stats_enabled == 1) h.progs = read_prog_stats(attach);
+    h.pid = t.pid;
+    h.exe = t.path;
+    return h;
+  };
+  auto recording = [&](const std::string& ended, std::vector<Section> totals) {
+    Recording r;
+    r.target = target_name;
+    r.ended = ended;
+    r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    for (const auto& a : attach) r.attach.push_back({a.unit, a.program, a.where, a.error, a.ok});
+    r.totals = std::move(totals);
+    for (const auto& x : rings) r.lost.emplace_back(x.name, percpu_sum(x.drops_fd));
+    r.pauses = rec.pauses;
+    r.pauses_not_kept = rec.pauses_not_kept;
+    return r;
+  };
+  std::shared_ptr<TraceCollectable> collectable;
+  if (srv) {
+    collectable = std::make_shared<TraceCollectable>([&] {
+      std::lock_guard g(mu);
+      std::vector<Section> now;
+      for (auto& u : units) now.push_back(u->snapshot(t));
+      return to_families(now, health());
+    });
+    srv->add(collectable);
+  }
+  {
+    std::lock_guard g(mu);
+    t0 = clock::now();  // tracing begins: the pause timeline's zero
+    if (srv) live_report = [&] {
+      std::vector<Section> now;
+      for (auto& u : units) now.push_back(u->snapshot(t));
+      return render_html(recording("live", std::move(now)));
+    };
+  }
+  if (srv) {
+    std::fprintf(stderr, "gmptrace: metrics on http://%s/metrics (report so far at /)\n", srv->address().c_str());
+    srv->set_ready(true);
+  }
   if (t.launched) {
     if (write(gate[1], "g", 1) != 1) return abandon(fail({kExitNoTarget, "cannot start the command"}));
     close(gate[1]);
@@ -311,8 +461,7 @@ int run(Cli& c) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
 
-  using clock = std::chrono::steady_clock;
-  auto t0 = clock::now(), last = t0, last_roles = t0;
+  auto last = clock::now(), last_roles = last;
   std::vector<Section> before(units.size());
   std::string why = "interrupted";
   int child_status = -1;
@@ -324,12 +473,20 @@ int run(Cli& c) {
       r.last = now;
     }
   };
+  // Waiting happens without mu (a scrape is never held up by it); reading
+  // the rings, the maps and printing happen under it.
+  const int ring_fd = rb != nullptr ? ring_buffer__epoll_fd(rb) : -1;
+  std::unique_lock lk(mu, std::defer_lock);
   while (!g_stop) {
-    if (rb != nullptr) {
-      ring_buffer__poll(rb, 100);
+    if (lk.owns_lock()) lk.unlock();
+    if (ring_fd >= 0) {
+      pollfd pfd{ring_fd, POLLIN, 0};
+      poll(&pfd, 1, 100);
     } else {
       usleep(100000);
     }
+    lk.lock();
+    if (rb != nullptr) ring_buffer__consume(rb);
     double el = std::chrono::duration<double>(clock::now() - t0).count();
     if (clock::now() - last_roles > std::chrono::milliseconds(250)) {
       thread_roles(t.pid);  // remembered for the report after the target exits
@@ -361,7 +518,12 @@ int run(Cli& c) {
       report_lost("interval");
     }
   }
+  if (!lk.owns_lock()) lk.lock();
   if (rb != nullptr) ring_buffer__consume(rb);
+  lk.unlock();
+  // Scrapes end before the units go: the server's threads are joined here.
+  if (srv) srv->stop();
+  lk.lock();
   double el = std::chrono::duration<double>(clock::now() - t0).count();
   out->header("total", el, read_header(t));
   std::vector<Section> totals;
@@ -371,6 +533,14 @@ int run(Cli& c) {
   }
   report_lost("total");
   out->end(why, totals);
+  if (report) {
+    std::string html = render_html(recording(why, totals));
+    std::FILE* f = report.release();
+    bool ok = std::fwrite(html.data(), 1, html.size(), f) == html.size();
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok) std::fprintf(stderr, "gmptrace: --report: cannot write '%s': %s\n", c.report_path.c_str(), std::strerror(errno));
+    else std::fprintf(stderr, "gmptrace: report written to %s\n", c.report_path.c_str());
+  }
   ring_buffer__free(rb);
   units.clear();  // detach: semaphores drop back, the target runs as before
   if (t.launched && child_status < 0) {

@@ -63,4 +63,28 @@ struct Section {
 // Interval view = now - before (maps are cumulative and never cleared).
 Section diff(const Section& now, const Section& before);
 
+// Everything gmptrace saw, for the HTML report (--report; report_html.hpp):
+// the totals of every unit, the stop-the-world pauses in time order, the
+// programs that did (not) attach, the records lost per ring.
+struct Pause {
+  double t_s = 0;  // seconds since tracing began (when gmptrace read it)
+  std::string reason;
+  std::uint64_t stopping_ns = 0, total_ns = 0;
+};
+struct Attached {
+  std::string unit, program, where, error;
+  bool ok = false;
+};
+struct Recording {
+  std::string target;  // "gmprun (pid 123)"
+  std::string ended;   // "the command exited", "duration reached", "live" (a page served while tracing)
+  double seconds = 0;
+  std::vector<Attached> attach;
+  std::vector<Section> totals;
+  std::vector<std::pair<std::string, std::uint64_t>> lost;  // ring -> records lost
+  std::vector<Pause> pauses;
+  std::uint64_t pauses_not_kept = 0;  // past the bound (kMaxPauses)
+  static constexpr std::size_t kMaxPauses = 20000;
+};
+
 }  // namespace gmp::trace

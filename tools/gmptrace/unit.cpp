@@ -52,7 +52,7 @@ std::unique_ptr<Unit> make_unit(const std::string& name) {
 
 std::string attach_usdt(bpf_program* prog, const Target& t, const char* probe, const char* unit,
                         std::vector<AttachResult>* out, std::vector<bpf_link*>* links) {
-  AttachResult r{unit, bpf_program__name(prog), std::string("usdt gmp:") + probe, false, ""};
+  AttachResult r{unit, bpf_program__name(prog), std::string("usdt gmp:") + probe, false, "", bpf_program__fd(prog)};
   bpf_link* l = bpf_program__attach_usdt(prog, t.pid, t.path.c_str(), "gmp", probe, nullptr);
   if (l == nullptr) {
     r.error = std::strerror(errno);

@@ -33,6 +33,7 @@ struct AttachResult {
   std::string unit, program, where;  // where: "usdt gmp:stw_end", "tp_btf/sched_switch", …
   bool ok = false;
   std::string error;
+  int prog_fd = -1;  // the program's fd (its run statistics), while the unit lives
 };
 
 using EventSink = std::function<void(const Event&)>;

@@ -175,6 +175,13 @@ class IoUnit final : public Unit {
       s.hists.push_back(to_hist(d.lat[op], "io_latency", "ns", l));
     }
     s.counters.push_back({"io_unpaired", {}, d.unpaired});
+    // Per P (its own ring): submitted and completed; in flight is the difference.
+    for (int p = 0; p < GMP_IO_MAX_P; p++) {
+      if (d.p_submits[p] == 0 && d.p_completions[p] == 0) continue;
+      Labels l = {{"p", std::to_string(p)}};
+      s.counters.push_back({"p_io_submits", l, d.p_submits[p]});
+      s.counters.push_back({"p_io_completions", l, d.p_completions[p]});
+    }
     return s;
   }
 

@@ -1,6 +1,10 @@
-// gmp/metrics_http.hpp — serving metrics over HTTP (library gmp::metrics_http,
-// which links prometheus-cpp and civetweb; the runtime library itself does
-// not).
+// gmp/metrics_http.hpp — serving metrics over HTTP. Two libraries, so that
+// the runtime itself never links prometheus-cpp or civetweb:
+//   gmp::metrics_http    serve() and expose_catalog(): the runtime catalog,
+//                        its readiness and its live page (needs gmp::runtime)
+//   gmp::metrics_server  serve_collectables(): the same server for a program
+//                        that does not run the runtime (gmptrace); what it
+//                        serves is only what it adds
 //
 // One small server for every gmprt program and tool:
 //   /metrics  Prometheus text format (0.0.4): the runtime catalog
@@ -12,6 +16,8 @@
 //             default: while the gmprt runtime runs), else 503
 //   /         the live page: one self-contained HTML file (no external
 //             assets) that polls /metrics and charts the last minutes
+//             (ServeOptions::page replaces it; serve_collectables without
+//             a page serves an index of the endpoints)
 //
 //   std::string err;
 //   auto srv = gmp::metrics::serve("127.0.0.1:9464", &err);  // or ":0", "9464"
@@ -24,6 +30,7 @@
 // no scheduler lock, no stop-the-world), so a scrape never delays a goroutine.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,6 +48,9 @@ std::string parse_address(std::string_view in, std::string* host, int* port);
 struct ServeOptions {
   bool runtime_catalog = true;  // serve gmp/metrics.hpp's catalog
   std::string title = "gmprt";  // the page's title (e.g. the workload's name)
+  // The HTML served at "/", built at each request on a server thread; null:
+  // the live page (serve with the runtime catalog), else an index.
+  std::function<std::string()> page = {};
 };
 
 class Server {
@@ -65,7 +75,7 @@ class Server {
 
  private:
   explicit Server(std::unique_ptr<Impl> impl);
-  friend std::unique_ptr<Server> serve(std::string_view, std::string*, ServeOptions);
+  friend struct ServerFactory;
   std::unique_ptr<Impl> impl_;
 };
 
@@ -73,6 +83,11 @@ class Server {
 // *err set to one line naming the address and what went wrong (bad address,
 // address in use, not permitted).
 std::unique_ptr<Server> serve(std::string_view addr, std::string* err, ServeOptions opts = {});
+
+// The same server without the runtime (library gmp::metrics_server): /metrics
+// serves the collectables added and the server's own counters;
+// opts.runtime_catalog is ignored; /readyz answers 200 unless set_ready(false).
+std::unique_ptr<Server> serve_collectables(std::string_view addr, std::string* err, ServeOptions opts = {});
 
 // The Prometheus text exposition of the runtime catalog (what /metrics
 // serves without a server's own families), for tools and tests.

@@ -24,7 +24,7 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Children, http_get, log, start_gmprun  # noqa: E402
+from common import Checks, Children, http_get, log, start_gmprun  # noqa: E402
 
 CHARTS = ["goroutines", "sched_latency", "stw", "alloc", "io", "busy", "sched", "pool", "mem"]
 # Charts the stw workload feeds.
@@ -106,12 +106,7 @@ def main():
     if chrome is None:
         print("FAIL: no chromium on PATH (scripts/install-deps.sh installs it)", file=sys.stderr)
         return 1
-    failures = []
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
+    check = Checks()
 
     with tempfile.TemporaryDirectory(prefix="gmp-page-") as tmp, Children() as kids:
         _, addr = start_gmprun(kids, gmprun, ["--procs", "2", "stw", "--rate", "50", "--busy", "1", "--duration", "120s"],
@@ -159,11 +154,7 @@ def main():
             changed = sum(1 for ra, rb in zip(a, b) for pa, pb in zip(ra, rb) if pa != pb) / (w * h)
             check(changed >= 0.001, "the charts changed between the screenshots (%.2f %% of pixels)" % (100 * changed))
 
-    if failures:
-        print("%d check(s) failed:\n  %s" % (len(failures), "\n  ".join(failures)), file=sys.stderr)
-        return 1
-    log("all checks passed")
-    return 0
+    return check.verdict()
 
 
 if __name__ == "__main__":

@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
 """End to end with a real Prometheus: two gmprun processes (a fleet of two
-instances) serve /metrics while workloads run; promtool checks both
-expositions; a Prometheus server on loopback (its own temp dir, a free port)
-scrapes them every second; then its HTTP API must show
+instances) serve /metrics while workloads run, and gmptrace, attached to the
+first, serves its BPF maps and health (as root; without root the tracer's
+part is skipped with the reason, and so are the dashboard's tracer
+queries); promtool checks every exposition; a Prometheus server on loopback
+(its own temp dir, a free port) scrapes them every second; then its HTTP
+API must show
 
   - a series for every metric of the catalog, from both instances;
   - counters that increase;
   - histogram_quantile over the stop-the-world and allocation histograms
     giving sane values (finite, above 0, below a second, stopping <= total);
-  - data for every PromQL query of the Grafana dashboard.
+  - data for every PromQL query of the Grafana dashboard;
+  - from gmptrace: a series for every family it served, pause counts that
+    increase, its pause p95 sane, every program's attached state (the
+    cache-miss program 0 with its reason where there is no PMU), ring
+    losses, and BPF run time (it runs with --bpf-stats).
 
-usage: prometheus_test.py GMPRUN DASHBOARD_JSON
+usage: prometheus_test.py GMPRUN DASHBOARD_JSON [GMPTRACE]
 Exit 0 on success, 1 with the reasons on failure."""
 import json
 import math
@@ -22,7 +29,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Children, free_port, http_get, log, start_gmprun  # noqa: E402
+from common import Checks, Children, free_port, http_get, log, start_gmprun, start_gmptrace  # noqa: E402
 
 RATE = "15s"  # the dashboard's $__rate_interval, at a 1 s scrape interval
 
@@ -42,38 +49,68 @@ def values(result):
 
 def main():
     gmprun, dashboard = sys.argv[1], sys.argv[2]
-    failures = []
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
+    gmptrace = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
+    check = Checks()
+    tracing = gmptrace is not None and os.geteuid() == 0
+    if gmptrace is None:
+        log("skip the tracer's part: no GMPTRACE given")
+    elif not tracing:
+        log("skip the tracer's part: gmptrace needs root to load BPF programs")
 
     with tempfile.TemporaryDirectory(prefix="gmp-prom-") as tmp, Children() as kids:
         # Instance a: stop-the-world 50/s under busy (pool churn), io and
         # blocking goroutines, timer-driven; instance b: the pool under
         # cross-P load.
-        _, a = start_gmprun(kids, gmprun, ["--procs", "2", "stw", "--rate", "50", "--busy", "1", "--duration", "120s"],
-                            os.path.join(tmp, "a.err"))
+        pa, a = start_gmprun(kids, gmprun, ["--procs", "2", "stw", "--rate", "50", "--busy", "1", "--duration", "120s"],
+                             os.path.join(tmp, "a.err"))
         _, b = start_gmprun(kids, gmprun, ["--procs", "2", "alloc-storm", "--gs", "1", "--duration", "120s"],
                             os.path.join(tmp, "b.err"))
 
-        # promtool on both expositions.
+        targets = [a, b]
+        tracer = None
+        if tracing:
+            # syscalls and io on top of the default set: the per-M and per-P views of the dashboard.
+            _, tracer = start_gmptrace(kids, gmptrace, ["--bpf-stats", "-p", str(pa.pid), "alloc", "stw", "runq",
+                                                        "offcpu", "syscalls", "io", "cache"], os.path.join(tmp, "trace.err"))
+            targets.append(tracer)
+
+        # promtool on every exposition.
         catalog = {}
-        for addr in (a, b):
+        traced = {}
+        for addr in targets:
             _, text = http_get("http://%s/metrics" % addr)
             pt = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
             check(pt.returncode == 0, "promtool check metrics on %s %s" % (addr, (pt.stdout + pt.stderr).strip()))
             for line in text.splitlines():
-                if line.startswith("# TYPE gmp_"):
+                if line.startswith("# TYPE gmp_") and addr != tracer:
                     _, _, name, kind = line.split()
                     catalog[name] = kind
+                elif line.startswith("# TYPE gmptrace_"):
+                    _, _, name, kind = line.split()
+                    traced[name] = kind
+        if tracing:
+            _, text = http_get("http://%s/metrics" % tracer)
+            check(len(traced) >= 25, "gmptrace serves %d families" % len(traced))
+            for want in ["gmptrace_stw_total_seconds", "gmptrace_alloc_latency_seconds", "gmptrace_runq_delay_seconds",
+                         "gmptrace_offcpu_seconds_total", "gmptrace_syscalls_total", "gmptrace_program_attached",
+                         "gmptrace_ring_lost_events_total", "gmptrace_program_run_seconds_total",
+                         "gmptrace_io_latency_seconds", "gmptrace_p_io_submits_total"]:
+                check(want in traced, "gmptrace serves %s" % want)
+            nopmu = [l for l in text.splitlines() if l.startswith("gmptrace_program_attached{") and "cache-misses" in l]
+            check(len(nopmu) == 1, "the cache-miss program has its attached state (%s)" % nopmu)
+            if nopmu and nopmu[0].endswith(" 0"):
+                check('reason="' in nopmu[0] and 'reason=""' not in nopmu[0],
+                      "the cache-miss program, not attached, says why (%s)" % nopmu[0])
+            status, _ = http_get("http://%s/readyz" % tracer)
+            check(status == 200, "gmptrace /readyz is 200 once attached")
 
         cfg = os.path.join(tmp, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
                     "scrape_configs:\n  - job_name: gmprt\n    static_configs:\n"
                     "      - targets: ['%s', '%s']\n" % (a, b))
+            if tracing:
+                f.write("  - job_name: gmptrace\n    static_configs:\n      - targets: ['%s']\n" % tracer)
         base = None
         for attempt in range(3):  # a free port can be taken between the probe and the bind
             port = free_port()
@@ -100,12 +137,17 @@ def main():
 
         # Both targets up, then enough scrapes for rates over RATE.
         deadline = time.time() + 60
+        tup = [1.0]
         while time.time() < deadline:
             up = values(query(base, 'up{job="gmprt"}'))
-            if len(up) == 2 and all(v == 1 for v in up):
+            if tracing:
+                tup = values(query(base, 'up{job="gmptrace"}'))
+            if len(up) == 2 and all(v == 1 for v in up) and tup == [1.0]:
                 break
             time.sleep(0.5)
         check(len(up) == 2 and all(v == 1 for v in up), "both instances up (%s)" % up)
+        if tracing:
+            check(tup == [1.0], "gmptrace up (%s)" % tup)
         time.sleep(17)
 
         # Every metric of the catalog has series, from both instances.
@@ -115,8 +157,21 @@ def main():
             if want not in names:
                 check(False, "series for %s" % want)
                 continue
-            n = len(query(base, 'group by (instance) ({__name__="%s"})' % want))
+            n = len(query(base, 'group by (instance) ({__name__="%s", job="gmprt"})' % want))
             check(n == 2, "%s from both instances (%d)" % (want, n))
+
+        # Every family gmptrace served has series; its counters increase; its
+        # pause quantile is sane.
+        for name, kind in sorted(traced.items()):
+            want = name + "_bucket" if kind == "histogram" else name
+            check(want in names or len(query(base, want)) > 0, "series for %s (gmptrace)" % want)
+        if tracing:
+            v = values(query(base, 'sum(increase(gmptrace_stw_pauses_total[%s]))' % RATE))
+            check(len(v) == 1 and v[0] > 0, "gmptrace's pause count increases (%s)" % v)
+            v = values(query(base, 'sum(increase(gmptrace_program_runs_total[%s]))' % RATE))
+            check(len(v) == 1 and v[0] > 0, "gmptrace's programs run (%s)" % v)
+            tq = values(query(base, 'histogram_quantile(0.95, sum by (le) (rate(gmptrace_stw_total_seconds_bucket[%s])))' % RATE))
+            check(len(tq) == 1 and math.isfinite(tq[0]) and 0 < tq[0] < 1, "gmptrace pause p95 %s s is in (0, 1 s)" % tq)
 
         # Counters increase.
         for expr in ['sum by (instance) (increase(gmp_pool_hits_total[%s]))' % RATE,
@@ -155,18 +210,17 @@ def main():
         check(first == ["Allocation latency p99", "Pool hit rate", "Stop-the-world pause p95"],
               "the dashboard's first row leads with the latency board (%s)" % first)
         for title, expr in exprs:
-            e = expr.replace("$__rate_interval", RATE).replace("$instance", ".*")
+            if "$tracer" in expr and not tracing:
+                log("skip (no tracer) dashboard '%s'" % title)
+                continue
+            e = expr.replace("$__rate_interval", RATE).replace("$instance", ".*").replace("$tracer", ".*")
             res = query(base, e)
             check(len(res) > 0, "dashboard '%s' returns data: %s" % (title, expr))
             if title in first:
                 v = [x for x in values(res) if math.isfinite(x)]
                 check(len(v) > 0, "dashboard '%s' has a finite value (%s)" % (title, values(res)))
 
-    if failures:
-        print("%d check(s) failed:\n  %s" % (len(failures), "\n  ".join(failures)), file=sys.stderr)
-        return 1
-    log("all checks passed")
-    return 0
+    return check.verdict()
 
 
 if __name__ == "__main__":

@@ -189,6 +189,34 @@ TEST(Serve, WithoutTheRuntimeCatalog) {
   EXPECT_EQ(get(srv->port(), "/readyz").first, 200);
 }
 
+// The server alone (gmp::metrics_server): what is added, an index or the
+// program's own page at /, ready until told otherwise.
+TEST(Serve, CollectablesOnlyWithAPageOfItsOwn) {
+  std::string err;
+  auto srv = gmp::metrics::serve_collectables("127.0.0.1:0", &err, {.title = "tool <x>"});
+  ASSERT_TRUE(srv) << err;
+  srv->add(std::make_shared<ToolFamilies>());  // expired at once: skipped
+  auto tool = std::make_shared<ToolFamilies>();
+  srv->add(tool);
+  auto [code, body] = get(srv->port(), "/metrics");
+  EXPECT_EQ(code, 200);
+  EXPECT_EQ(body.find("gmp_goroutines"), std::string::npos);
+  EXPECT_NE(body.find("gmptool_things_total 42"), std::string::npos) << body;
+  auto index = get(srv->port(), "/");
+  EXPECT_NE(index.second.find("tool &lt;x&gt;"), std::string::npos) << index.second;
+  EXPECT_NE(index.second.find("/metrics"), std::string::npos);
+  EXPECT_EQ(get(srv->port(), "/readyz").first, 200);
+  srv->set_ready(false);
+  EXPECT_EQ(get(srv->port(), "/readyz").first, 503);
+  srv->stop();
+  int calls = 0;
+  auto own = gmp::metrics::serve_collectables("127.0.0.1:0", &err,
+                                              {.page = [&calls] { return "<p>page " + std::to_string(++calls) + "</p>"; }});
+  ASSERT_TRUE(own) << err;
+  EXPECT_EQ(get(own->port(), "/").second, "<p>page 1</p>");
+  EXPECT_EQ(get(own->port(), "/index.html").second, "<p>page 2</p>");
+}
+
 TEST(Serve, AddressesParseOrSayWhy) {
   std::string host;
   int port = -1;
