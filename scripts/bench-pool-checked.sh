@@ -18,10 +18,11 @@ BENCH="$ROOT/$BUILD/bin/gmpbench"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-FILTER='^alloc/(pair|batch1024)/(16|64|256|mixed)/(pool|pool-inline|pool-p)(-checked)?$|^alloc/xthread/64/(pool|pool-inline)(-checked)?$'
+FILTER='^alloc/(pair|batch1024)/(16|64|256|mixed)/(pool|pool-inline|pool-p)(-checked)?$|^alloc/xthread/64/(pool|pool-inline)(-checked)?(/real_time)?$'
 run() {  # run MODE ROUND
   GMP_POOL_CHECKED=$1 "$BENCH" --benchmark_filter="$FILTER" --benchmark_min_time="$MIN_TIME" \
-    --benchmark_format=json --benchmark_out_format=json --benchmark_out="$TMP/$1-$2.json" >/dev/null
+    --benchmark_format=json --benchmark_out_format=json --benchmark_out="$TMP/$1-$2.json" >/dev/null 2>"$TMP/err" ||
+    { cat "$TMP/err" >&2; exit 1; }
 }
 for r in $(seq "$ROUNDS"); do
   if (( r % 2 )); then run 0 "$r"; run 1 "$r"; else run 1 "$r"; run 0 "$r"; fi
@@ -35,7 +36,7 @@ rows = {}
 for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
     checked = f.name.startswith("1-")
     for b in json.load(open(f))["benchmarks"]:
-        name = b["name"].removesuffix("-checked")
+        name = b["name"].replace("/real_time", "").removesuffix("-checked")
         rows.setdefault(name, ([], []))[checked].append(b["real_time"] if "xthread" in name else b["cpu_time"])
 print(f"{'row':36} {'unchecked':>10} {'checked':>10} {'ratio':>7}")
 for name, (off, on) in rows.items():
