@@ -83,13 +83,14 @@ echo "soak: gmprun pid $PID, http :$HP, metrics :$MP, $TOTAL s (warm-up $WARM s)
 
 fails=()
 fail() { fails+=("$*"); echo "soak: FAIL: $*" >&2; }
-# sample: "rss_kib fds threads" of the soak process.
+# sample: "rss_kib fds threads ms" of the soak process (ms: the runtime's
+# own count of Ms, from /metrics).
 sample() {
   local rss thr fds
   rss=$(awk '/^VmRSS:/ {print $2}' /proc/$PID/status)
   thr=$(awk '/^Threads:/ {print $2}' /proc/$PID/status)
   fds=$(ls -l /proc/$PID/fd | grep -vc 'schedstat$' || true)
-  echo "$rss $fds $thr"
+  echo "$rss $fds $thr $(metric gmp_threads)"
 }
 alive() { kill -0 "$PID" 2>/dev/null || { cat "$TMP/err" >&2; fail "gmprun soak exited early"; exit 1; }; }
 
@@ -146,31 +147,33 @@ load_for() {
 }
 metric() { curl -sf "http://127.0.0.1:$MP/metrics" | awk -v m="$1" '$1 == m {printf "%d\n", $2}'; }
 # settle: wrk has stopped; wait for the P walk to pass the starting count, then
-# sample (the count read before and after the sample must agree).
+# sample into RSS FDS THR MS (the count read before and after the sample must
+# agree). Runs in this shell, so that fail and alive count.
 settle() {
   sleep 1
-  local i s
-  for i in $(seq 200); do
+  local end=$(( SECONDS + 30 ))
+  while [ $SECONDS -lt $end ]; do
     alive
     if [ "$(metric gmp_sched_gomaxprocs_threads)" = "$PROCS" ]; then
-      s=$(sample)
-      [ "$(metric gmp_sched_gomaxprocs_threads)" = "$PROCS" ] && { echo "$s"; return; }
+      read -r RSS FDS THR MS < <(sample)
+      [ "$(metric gmp_sched_gomaxprocs_threads)" = "$PROCS" ] && return
     fi
     sleep 0.05
   done
-  fail "the P count never came back to $PROCS within 10 s"; sample
+  fail "the P count never came back to $PROCS within 30 s (it is $(metric gmp_sched_gomaxprocs_threads))"
+  read -r RSS FDS THR MS < <(sample)
 }
 
 load_for "$WARM"
-read -r RSS0 FDS0 THR0 < <(settle)
+settle; RSS0=$RSS FDS0=$FDS THR0=$THR MS0=$MS
 [ "$THR0" -gt "$THRMAX" ] && THRMAX=$THR0
 phase=run
-echo "soak: steady after warm-up: rss ${RSS0} KiB, fds $FDS0, threads $THR0 (at most $THRMAX during the warm-up)"
+echo "soak: steady after warm-up: rss ${RSS0} KiB, fds $FDS0, threads $THR0 ($MS0 Ms; at most $THRMAX threads during the warm-up)"
 load_for $(( TOTAL - WARM ))
-read -r RSS1 FDS1 THR1 < <(settle)
-echo "soak: at the end:           rss ${RSS1} KiB, fds $FDS1, threads $THR1"
+settle; RSS1=$RSS FDS1=$FDS THR1=$THR MS1=$MS
+echo "soak: at the end:           rss ${RSS1} KiB, fds $FDS1, threads $THR1 ($MS1 Ms)"
 [ "$FDS1" -le "$FDS0" ] || fail "open fds grew from $FDS0 to $FDS1"
-[ "$THR1" -le "$THRMAX" ] || fail "threads grew to $THR1, over the warm-up's most of $THRMAX"
+[ "$THR1" -le "$THRMAX" ] || fail "threads grew to $THR1 ($MS1 Ms), over the warm-up's most of $THRMAX"
 [ "$RSS1" -le $(( RSS0 * 12 / 10 + 16384 )) ] || fail "RSS grew from $RSS0 KiB to $RSS1 KiB (over 20 % + 16 MiB)"
 
 kill -TERM "$PID"
