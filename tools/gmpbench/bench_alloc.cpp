@@ -21,6 +21,9 @@
 // least any function-pointer row can show; "floor-inline" the same with
 // nothing called (the loop alone, sizes still computed). One process per allocator, with
 // larson-like and xmalloc-like workloads: scripts/bench-alloc.sh.
+// With the pool in checked mode (GMP_POOL_CHECKED=1, docs/POOL.md) the pool's
+// rows are named pool-checked, pool-p-checked and pool-inline-checked, so
+// that both modes' rows can sit in one table (scripts/bench-pool-checked.sh).
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
 #include <jemalloc/jemalloc.h>
@@ -188,29 +191,36 @@ void BM_OnP(benchmark::State& st, Api api, int mode) {
 
 int register_all() {
   gmp::pool::init();
+  const std::string checked = gmp::pool::stats(false).checked ? "-checked" : "";
   for (const Api& a : apis()) {
+    const std::string name = a.name + (a.alloc == pool_alloc ? checked : "");
     for (int mode : {16, 64, 256, 0}) {
       std::string sz = mode ? std::to_string(mode) : std::string("mixed");
-      benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/" + a.name).c_str(), BM_AllocPair<Api>, a, mode);
-      benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/" + a.name).c_str(), BM_AllocBatch1024<Api>, a, mode);
+      benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/" + name).c_str(), BM_AllocPair<Api>, a, mode);
+      benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/" + name).c_str(), BM_AllocBatch1024<Api>, a, mode);
     }
-    benchmark::RegisterBenchmark((std::string("alloc/xthread/64/") + a.name).c_str(), BM_CrossThreadFree<Api>, a, 64)->UseRealTime();
+    benchmark::RegisterBenchmark(("alloc/xthread/64/" + name).c_str(), BM_CrossThreadFree<Api>, a, 64)->UseRealTime();
   }
   const Api& pool = apis().front();
   const Api floor{"floor", floor_alloc, floor_free};
   for (int mode : {16, 64, 256, 0}) {
     std::string sz = mode ? std::to_string(mode) : std::string("mixed");
-    benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/pool-p").c_str(), BM_OnP<BM_AllocPair<Api>>, pool, mode);
-    benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/pool-p").c_str(), BM_OnP<BM_AllocBatch1024<Api>>, pool, mode);
-    benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/pool-inline").c_str(), BM_AllocPair<PoolInline>, PoolInline{}, mode);
-    benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/pool-inline").c_str(), BM_AllocBatch1024<PoolInline>, PoolInline{}, mode);
+    benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/pool-p" + checked).c_str(), BM_OnP<BM_AllocPair<Api>>, pool, mode);
+    benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/pool-p" + checked).c_str(), BM_OnP<BM_AllocBatch1024<Api>>,
+                                 pool, mode);
+    benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/pool-inline" + checked).c_str(), BM_AllocPair<PoolInline>,
+                                 PoolInline{}, mode);
+    benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/pool-inline" + checked).c_str(),
+                                 BM_AllocBatch1024<PoolInline>, PoolInline{}, mode);
     benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/floor").c_str(), BM_AllocPair<Api>, floor, mode);
     benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/floor").c_str(), BM_AllocBatch1024<Api>, floor, mode);
     benchmark::RegisterBenchmark(("alloc/pair/" + sz + "/floor-inline").c_str(), BM_AllocPair<FloorInline>, FloorInline{}, mode);
     benchmark::RegisterBenchmark(("alloc/batch1024/" + sz + "/floor-inline").c_str(), BM_AllocBatch1024<FloorInline>,
                                  FloorInline{}, mode);
   }
-  benchmark::RegisterBenchmark("alloc/xthread/64/pool-inline", BM_CrossThreadFree<PoolInline>, PoolInline{}, 64)->UseRealTime();
+  benchmark::RegisterBenchmark(("alloc/xthread/64/pool-inline" + checked).c_str(), BM_CrossThreadFree<PoolInline>,
+                               PoolInline{}, 64)
+      ->UseRealTime();
   return 0;
 }
 const int registered = register_all();

@@ -28,6 +28,7 @@
 #include "gmp/gmp.hpp"
 #include "gmp/metrics.hpp"
 #include "gmp/metrics_http.hpp"
+#include "mem/checked.hpp"
 #include "sched/exit.hpp"
 #include "workload.hpp"
 
@@ -56,6 +57,10 @@ void declare_options(Args& a) {
   a.option("check-config", "FILE",
            "validate a pool config file and exit (0 valid, 2 invalid); takes no WORKLOAD (to run with it: --pool-config)");
   a.option("hugepages", "MODE", "pool arena pages: auto, hugetlb, thp or off (a forced mode that fails is an error)", "auto");
+  a.option("pool-checked", "on|off",
+           "pool checked mode: double, invalid and foreign frees are fatal, freed objects poisoned and verified; every "
+           "call takes the slow path (docs/POOL.md; also GMP_POOL_CHECKED=1)",
+           gmp::detail::mem::kCheckedByDefault ? "on (a Debug or sanitizer build)" : "off");
   a.option("metrics-addr", "ADDR",
            "serve Prometheus /metrics, /healthz, /readyz and a live page at / on HOST:PORT (a bare PORT: 127.0.0.1; "
            "docs/METRICS.md)",
@@ -274,6 +279,11 @@ int main(int argc, char** argv) {
   }
   if (args.has("hugepages")) {
     if (std::string err = gmp::pool::set_hugepages(args.str("hugepages")); !err.empty()) return bad("gmprun: " + err);
+  }
+  if (args.has("pool-checked")) {
+    const std::string v = args.str("pool-checked");
+    if (v != "on" && v != "off") return bad("gmprun: --pool-checked " + v + ": not a switch; use on or off");
+    if (std::string err = gmp::pool::set_checked(v == "on"); !err.empty()) return bad("gmprun: " + err);
   }
   // init() returns its error without printing it: one line, from here.
   if (std::string err = gmp::pool::init(); !err.empty()) {

@@ -52,6 +52,12 @@ std::string load_config(const std::string& path);   // validate and apply (befor
 // Overrides arena.hugepages ("auto", "hugetlb", "thp", "off").
 // REQUIRES: before the pool's first use.
 std::string set_hugepages(const std::string& mode);
+// Turns checked mode on or off (docs/POOL.md, "Checked mode": double, invalid
+// and foreign frees are fatal, freed objects are poisoned and verified).
+// Overrides the build's default (on in Debug and sanitizer builds),
+// GMP_POOL_CHECKED and checks.enabled. Returns "" or why not.
+// REQUIRES: before the pool's first use.
+std::string set_checked(bool on);
 // Initialises the pool now (else: on first use). Returns "" or why it could
 // not (then every allocation goes to jemalloc, counted as fallbacks); the
 // caller reports it (an implicit init on first use prints it instead).
@@ -86,6 +92,8 @@ struct Stats {
   // Over every tier's latency samples (max is exact).
   std::uint64_t samples = 0, p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
   std::string init_error;
+  // Checked mode is on: every call takes the slow path and is checked.
+  bool checked = false;
   // Why the inline free has no slot map and takes the slow path ("" when it
   // has one; runtime/src/mem/slot_map.hpp).
   std::string slot_map_error;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/check.hpp"
+#include "mem/object_link.hpp"
 #include "mem/slot_map.hpp"
 
 namespace gmp::detail::mem {
@@ -88,6 +89,10 @@ void Arena::destroy() noexcept {
   if (slot_map_ != nullptr) close_slot_range(system_page_source(), slot_map_, base_, reserved_);
   slot_map_ = nullptr;
   if (meta_ != nullptr) src_->unmap(meta_, meta_len_);
+  // ASan keeps a range's poison after munmap: whoever maps these addresses
+  // next (jemalloc, a later arena) must not inherit the pool's free objects'
+  // poison (objects live only below the committed frontier).
+  if (base_ != 0) GMP_MEM_UNPOISON(reinterpret_cast<void*>(base_), frontier_);
   if (map_lo_ != 0) src_->unmap(reinterpret_cast<void*>(map_lo_), map_len_);
   meta_ = nullptr;
   map_lo_ = base_ = 0;

@@ -2,6 +2,8 @@
 // span carving.
 #include "mem/central.hpp"
 
+#include "mem/checked.hpp"
+
 #include <jemalloc/jemalloc.h>
 
 #include <cstring>
@@ -13,6 +15,7 @@ namespace gmp::detail::mem {
 void Central::init(Arena* arena, Buddy* buddy) noexcept {
   arena_ = arena;
   buddy_ = buddy;
+  fill_spans_ = false;
   free_xfer();
   for (auto& tier : lists_) {
     for (auto& l : tier) {
@@ -51,6 +54,10 @@ std::uint32_t Central::carve(CentralList& l, TierId tier, int cls, std::uint32_t
       arena_->set_slot(static_cast<std::size_t>(page), sb / kPageSize, slot);
       l.bump = reinterpret_cast<std::uintptr_t>(arena_->page_addr(static_cast<std::size_t>(page)));
       l.bump_end = l.bump + sb;
+      if (fill_spans_) {
+        GMP_MEM_UNPOISON(reinterpret_cast<void*>(l.bump), sb);
+        checked_fill_span(reinterpret_cast<void*>(l.bump), sb);
+      }
       GMP_MEM_POISON(reinterpret_cast<void*>(l.bump), sb);
       l.span_bytes.fetch_add(sb, std::memory_order_relaxed);
       *carved = true;

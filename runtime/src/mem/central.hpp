@@ -86,6 +86,9 @@ class Central {
   // Frees the transfer caches' arrays. REQUIRES: no other thread uses the
   // pool (reset_for_test).
   void free_xfer() noexcept GMP_NO_THREAD_SAFETY_ANALYSIS;
+  // Checked mode: every span is filled with the free pattern when carved
+  // (mem/checked.hpp). REQUIRES: before any carving (init).
+  void set_fill_spans(bool on) noexcept { fill_spans_ = on; }
 
   CentralList& list(TierId tier, int cls) noexcept { return lists_[static_cast<int>(tier)][cls]; }
 
@@ -96,6 +99,7 @@ class Central {
                       Emit emit) noexcept GMP_REQUIRES(l.mu);
   Arena* arena_ = nullptr;
   Buddy* buddy_ = nullptr;
+  bool fill_spans_ = false;  // set at init only
   CentralList lists_[kNumListTiers][kNumClasses];
 };
 

@@ -250,11 +250,12 @@ std::string parse_config(std::string_view text, std::string_view name, PoolConfi
   for (auto&& [tkey, tnode] : root) {
     std::string t(tkey.str());
     if (!tnode.is_table()) {
-      r.fail(tnode, t, "expected a table [" + t + "]; top-level keys are tables: arena, classes, fast, txn, stats, fault");
+      r.fail(tnode, t, "expected a table [" + t + "]; top-level keys are tables: arena, classes, fast, txn, stats, fault, checks");
       break;
     }
-    if (t != "arena" && t != "classes" && t != "fast" && t != "txn" && t != "stats" && t != "fault") {
-      r.fail(tnode, "[" + t + "]", "unknown table; the tables are arena, classes, fast, txn, stats and fault (docs/POOL.md)");
+    if (t != "arena" && t != "classes" && t != "fast" && t != "txn" && t != "stats" && t != "fault" &&
+        t != "checks") {
+      r.fail(tnode, "[" + t + "]", "unknown table; the tables are arena, classes, fast, txn, stats, fault and checks (docs/POOL.md)");
       break;
     }
     for (auto&& [k, n] : *tnode.as_table()) {
@@ -311,6 +312,10 @@ std::string parse_config(std::string_view text, std::string_view name, PoolConfi
         ok = r.u64(n, key, 0, 1ull << 40, &c.detect_min_bytes);
       } else if (key == "fault.detect_lost_fraction") {
         ok = r.f64(n, key, 0.01, 1, &c.detect_lost_fraction);
+      } else if (key == "checks.enabled") {
+        auto b = n.value_exact<bool>();
+        if (!b) ok = r.fail(n, key, std::string("expected a boolean, got a ") + Reader::type_name(n) + "; use true or false");
+        else c.checked = *b;
       } else {
         ok = r.fail(n, key, "unknown key; see docs/POOL.md for the keys of [" + t + "]");
       }

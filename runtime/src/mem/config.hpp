@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "mem/arena.hpp"
+#include "mem/checked.hpp"
 
 namespace gmp::detail::mem {
 
@@ -57,6 +58,10 @@ struct PoolConfig {
   double txn_leak_percent = 0;            // drill: % of txn frees leaked
   std::uint64_t detect_min_bytes = 4ull << 20;  // loss below this is never acted on
   double detect_lost_fraction = 0.25;     // degrade when lost > fraction of carved
+  // [checks]
+  // Checked mode (Note [Checked mode], mem/checked.hpp): on by default in
+  // Debug and sanitizer builds. Fixed once the pool is running.
+  bool checked = kCheckedByDefault;
 };
 
 // Per-class cache caps implied by a config.

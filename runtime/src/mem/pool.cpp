@@ -15,6 +15,7 @@
 #include "base/check.hpp"
 #include "base/clock.hpp"
 #include "gmp/pool.hpp"
+#include "mem/checked.hpp"
 #include "mem/pool_state.hpp"
 #include "mem/pool_test_hooks.hpp"
 #include "mem/slot_map.hpp"
@@ -26,8 +27,10 @@ InlineView g_inline;
 std::atomic<Cache*> g_pcache{nullptr};
 
 PoolState& state() noexcept {
-  static PoolState* s = [] {
+  // The lambda runs once, before anyone else can see the state: no lock.
+  static PoolState* s = []() GMP_NO_THREAD_SAFETY_ANALYSIS {
     auto* st = new PoolState();  // never destroyed: frees may run during exit
+    if (int on = checked_from_env(); on >= 0) st->cfg.checked = on != 0;  // over the build's default
     for (std::uint32_t i = 0; i < kMaxPools; ++i) set_home(st->pcache[i], i);
     g_pcache.store(st->pcache, std::memory_order_release);  // pairs with on_acquirep's and fast_front's acquire
     return st;
@@ -69,8 +72,11 @@ void publish_tunables(PoolState& s, const PoolConfig& c) noexcept {
 // The largest request the inline path may serve: its class must be a fast
 // one (class size <= fast_max_size) and the request within max_size. Sizes
 // up to it get their class's slot in slot_of, the rest the miss slot.
+// Checked mode publishes nothing: every call takes the slow path, where the
+// checks are (Note [Checked mode]).
 // REQUIRES: s.cfg_mu held, phase 1.
 void publish_inline(const PoolConfig& c) noexcept {
+  if (state().checked.load(std::memory_order_relaxed)) return;
   std::uint32_t lim = 0;
   for (int cls = 0; cls < kInlineClasses; ++cls)
     if (kClassSize[cls] <= c.fast_max_size) lim = kClassSize[cls];
@@ -120,6 +126,14 @@ void init_locked(PoolState& s, bool report) GMP_REQUIRES(s.cfg_mu) {
   publish_tunables(s, s.cfg);
   ArenaOptions ao{s.cfg.hugepages, s.cfg.chunk_bytes, s.cfg.max_bytes};
   std::string err = s.arena.init(ao, s.src != nullptr ? s.src : &system_page_source());
+  // Checked mode also covers a pool without an arena (its large objects).
+  s.checked.store(s.cfg.checked, std::memory_order_relaxed);
+  if (s.cfg.checked && err.empty()) {
+    if (std::string why = checked_attach(s.arena.base(), s.arena.reserved_bytes()); !why.empty()) {
+      errorf("gmp pool: %s; checked mode is off", why.c_str());
+      s.checked.store(false, std::memory_order_relaxed);
+    }
+  }
   if (!err.empty()) {
     s.init_error = err;
     s.phase.store(2, std::memory_order_release);
@@ -128,10 +142,12 @@ void init_locked(PoolState& s, bool report) GMP_REQUIRES(s.cfg_mu) {
   }
   s.buddy.init(&s.arena, s.cfg.retain_bytes);
   s.central.init(&s.arena, &s.buddy);
+  s.central.set_fill_spans(s.checked.load(std::memory_order_relaxed));
   attach_slot_map(s);
   // Pairs with deallocate's acquire (the map's entries for the arena are
   // writable and zero before any free can find a pool pointer in it).
-  g_inline.slot_map.store(s.arena.slot_map(), std::memory_order_release);
+  // Checked mode leaves it null: every free takes the slow path.
+  if (!s.checked.load(std::memory_order_relaxed)) g_inline.slot_map.store(s.arena.slot_map(), std::memory_order_release);
   s.phase.store(1, std::memory_order_release);  // pairs with the acquire in ready()
   publish_inline(s.cfg);
 }
@@ -421,6 +437,8 @@ std::string reset_for_test(const PoolConfig& cfg, PageSource* src, bool without_
   LockGuard g(s.cfg_mu);
   unpublish_inline();
   if (s.phase.load() == 1) s.arena.destroy();
+  checked_detach();
+  s.checked.store(false);
   auto reinit = [](Cache* c) {
     std::uint32_t h = c->home;
     free_magazines(c);
@@ -455,6 +473,10 @@ std::string apply_config(const PoolConfig& next) {
     if (next.hugepages != s.cfg.hugepages)
       return std::string("arena.hugepages cannot change on a running pool (it is \"") + huge_mode_name(s.cfg.hugepages) +
              "\"); set it before the pool's first use (gmprun --hugepages / --pool-config)";
+    if (next.checked != s.cfg.checked)
+      return std::string("checks.enabled cannot change on a running pool (checked mode is ") +
+             (s.cfg.checked ? "on" : "off") +
+             "); set it before the pool's first use (GMP_POOL_CHECKED, gmprun --pool-checked or --pool-config)";
     if (next.max_bytes != s.cfg.max_bytes)
       return "arena.max_bytes cannot change on a running pool (it is " + std::to_string(s.cfg.max_bytes) +
              "); the address space is reserved at start";
@@ -502,16 +524,32 @@ void sweep() noexcept;  // below
 
 namespace gmp::detail::mem {
 
+namespace {
+// Whether the calls of this process are checked (Note [Checked mode]);
+// initialises the pool first, so that an allocation that never reaches
+// ready() (a large one before the first small one) is checked too.
+bool checked_mode() noexcept {
+  PoolState& s = state();
+  if (s.phase.load(std::memory_order_acquire) == 0) [[unlikely]] ensure_init();
+  return s.checked.load(std::memory_order_relaxed);
+}
+}  // namespace
+
 void* allocate_slow(std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
-  return alloc_entry(size, align < 16 ? 16 : align, tier);
+  void* p = alloc_entry(size, align < 16 ? 16 : align, tier);
+  if (checked_mode()) [[unlikely]] checked_on_alloc(p);
+  return p;
 }
 
 void* allocate_in_front(FastFront* f, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
-  return alloc_with(static_cast<Cache*>(f), size, align < 16 ? 16 : align, tier);
+  void* p = alloc_with(static_cast<Cache*>(f), size, align < 16 ? 16 : align, tier);
+  if (checked_mode()) [[unlikely]] checked_on_alloc(p);
+  return p;
 }
 
 void deallocate_slow(void* p) noexcept {
   if (p == nullptr) return;
+  if (checked_mode()) [[unlikely]] checked_on_free(p);
   Cache* c = current_cache();
   if (c == nullptr) [[unlikely]] {
     std::lock_guard g(g_orphan_mu);
@@ -526,6 +564,7 @@ void deallocate_slow(void* p) noexcept {
 // thread's its own.
 void deallocate_in_front(FastFront* f, void* p) noexcept {
   if (p == nullptr) return;
+  if (checked_mode()) [[unlikely]] checked_on_free(p);
   free_in(static_cast<Cache*>(f), p);
 }
 
@@ -561,6 +600,13 @@ std::string load_config(const std::string& path) {
   if (!err.empty()) return err;
   err = apply_config(c);
   return err.empty() ? "" : path + ": " + err;
+}
+
+std::string set_checked(bool on) {
+  PoolConfig c = current_config();
+  c.checked = on;
+  std::string err = apply_config(c);
+  return err.empty() ? "" : std::string("--pool-checked ") + (on ? "on" : "off") + ": " + err;
 }
 
 std::string set_hugepages(const std::string& mode) {

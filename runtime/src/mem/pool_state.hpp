@@ -43,6 +43,9 @@ struct Tunables {
 
 struct PoolState {
   std::atomic<int> phase{0};  // 0 not started, 1 ready, 2 failed (all via jemalloc)
+  // Checked mode is on (Note [Checked mode], mem/checked.hpp): set by init
+  // from cfg.checked before phase leaves 0, never changed while running.
+  std::atomic<bool> checked{false};
   ThreadMutex cfg_mu;
   PoolConfig cfg GMP_GUARDED_BY(cfg_mu);
   std::string init_error GMP_GUARDED_BY(cfg_mu);     // set once when phase becomes 2

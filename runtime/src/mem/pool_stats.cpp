@@ -118,6 +118,7 @@ Stats stats(bool read_smaps) {
   out.p999_ns = all.quantile(0.999);
   out.max_ns = all.max;
   out.txn_degraded = s.txn_degraded.load();
+  out.checked = s.checked.load(std::memory_order_relaxed);
   out.degrade_events = s.degrade_events.load();
   {
     detail::LockGuard g(s.cfg_mu);
@@ -151,11 +152,13 @@ std::string banner() {
   init();
   Stats st = stats(true);
   char buf[256];
+  // Checked mode is said first: it changes what every call costs.
+  const char* checked = st.checked ? "checked mode (every call on the slow path); " : "";
   if (!st.init_error.empty()) {
-    std::snprintf(buf, sizeof buf, "pool: disabled (%s); all allocations via jemalloc", st.init_error.c_str());
+    std::snprintf(buf, sizeof buf, "pool: %sdisabled (%s); all allocations via jemalloc", checked, st.init_error.c_str());
   } else {
-    std::snprintf(buf, sizeof buf, "pool: hugepages=%s coverage=%.1f%% arena=%.0f MiB committed of %.0f MiB reserved",
-                  st.hugepage_mode.c_str(), st.hugepage_coverage * 100, st.arena_committed / 1048576.0,
+    std::snprintf(buf, sizeof buf, "pool: %shugepages=%s coverage=%.1f%% arena=%.0f MiB committed of %.0f MiB reserved",
+                  checked, st.hugepage_mode.c_str(), st.hugepage_coverage * 100, st.arena_committed / 1048576.0,
                   st.arena_reserved / 1048576.0);
     if (!st.slot_map_error.empty()) return std::string(buf) + "; " + st.slot_map_error;
   }

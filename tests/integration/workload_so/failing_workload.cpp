@@ -6,6 +6,8 @@
 //   spin-sleep   the same, after sleeping 3 s (time for a SIGQUIT)
 //   deadlock     every goroutine waits on a channel nobody sends on
 //   segv         a null store on a goroutine
+//   double-free  a goroutine frees a pool object twice (fatal in checked mode;
+//                prints "freed twice unnoticed" and returns 0 otherwise)
 //   raw-read     a goroutine sits in read(2) on a pipe a plain thread writes
 //                after 500 ms, while another goroutine waits to run
 #include <unistd.h>
@@ -51,6 +53,18 @@ extern "C" int gmp_main(int argc, char** argv) {
   if (std::strcmp(mode, "deadlock") == 0) {
     gmp::Chan<int> c;
     deadlock_in_so(c);
+    return 0;
+  }
+  if (std::strcmp(mode, "double-free") == 0) {
+    gmp::Chan<int> done;
+    gmp::go([done]() mutable {
+      void* p = gmp::pool::allocate(48);
+      gmp::pool::deallocate(p);
+      gmp::pool::deallocate(p);
+      done.send(1);
+    });
+    (void)done.recv();
+    std::printf("failing_workload: freed twice unnoticed\n");
     return 0;
   }
   if (std::strcmp(mode, "segv") == 0) {

@@ -20,6 +20,9 @@ using gmp::pool::Tier;
 class FakeKernel : public PageSource {
  public:
   bool hugetlb_ok = false;
+  // With hugetlb_ok: how many hugetlb mappings succeed before the pages run
+  // out (-1: never). They are emulated with small pages (nothing reserved).
+  int hugetlb_left = -1;
   bool thp_ok = true;
   std::vector<std::pair<std::uintptr_t, std::size_t>> dontneed;
   std::vector<int> advices;
@@ -28,9 +31,13 @@ class FakeKernel : public PageSource {
 
   void* map(void* addr, std::size_t len, int prot, int flags, int* err) noexcept override {
     map_flags.push_back(flags);
-    if ((flags & MAP_HUGETLB) && !hugetlb_ok) {
+    if ((flags & MAP_HUGETLB) && (!hugetlb_ok || hugetlb_left == 0)) {
       *err = ENOMEM;
       return nullptr;
+    }
+    if ((flags & MAP_HUGETLB) && hugetlb_left > 0) {
+      --hugetlb_left;
+      flags &= ~(MAP_HUGETLB | (0x3f << MAP_HUGE_SHIFT));
     }
     return system_page_source().map(addr, len, prot, flags, err);
   }
@@ -198,6 +205,52 @@ TEST_F(Release, OnlyWhole2MiBUnitsGoBackToTheKernel) {
   void* p = gmp::pool::allocate(2u << 17, Tier::kStable);
   std::memset(p, 1, 2u << 17);
   gmp::pool::deallocate(p);
+}
+
+// Drill: the reserved hugepages run out mid-run (the fake kernel grants two
+// hugetlb chunks, then ENOMEM). In auto mode the next chunks are THP and
+// nothing else changes; in forced hugetlb mode the arena stops growing and
+// the rest is served by jemalloc, counted as fallbacks. Either way every
+// allocation is served, every object keeps what was written to it, and
+// every free balances.
+void churn_through_exhaustion(bool expect_fallbacks) {
+  std::vector<void*> v;
+  for (int i = 0; i < 24 * 1024; ++i) {  // 24 MiB of 1 KiB txn objects: six 4 MiB chunks
+    auto* p = static_cast<std::uint32_t*>(gmp::pool::allocate(1024, Tier::kTxn));
+    ASSERT_NE(p, nullptr) << i;
+    p[0] = static_cast<std::uint32_t>(i);
+    p[255] = ~static_cast<std::uint32_t>(i);
+    v.push_back(p);
+  }
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    auto* p = static_cast<std::uint32_t*>(v[i]);
+    ASSERT_EQ(p[0], i);
+    ASSERT_EQ(p[255], ~static_cast<std::uint32_t>(i));
+  }
+  auto s = st();
+  EXPECT_EQ(s.tiers[1].total.fallbacks > 0, expect_fallbacks) << s.tiers[1].total.fallbacks;
+  for (void* p : v) gmp::pool::deallocate(p, 1024);
+  s = st();
+  EXPECT_EQ(live_objects(s.tiers[1]), 0);
+  EXPECT_EQ(s.large_allocs, s.large_frees);
+}
+
+TEST_F(HugeModes, DrillHugepagesExhaustedMidRunAutoGoesOnWithThp) {
+  k.hugetlb_ok = true;
+  k.hugetlb_left = 2;
+  ASSERT_EQ(reset_for_test(with_mode(HugeMode::kAuto), &k), "");
+  EXPECT_EQ(state().arena.mode(), HugeMode::kHugetlb);
+  churn_through_exhaustion(/*expect_fallbacks=*/false);
+  EXPECT_EQ(k.hugetlb_left, 0);
+  EXPECT_GT(state().arena.committed_bytes(), 8u << 20);  // grew past the two hugetlb chunks
+}
+
+TEST_F(HugeModes, DrillHugepagesExhaustedMidRunForcedHugetlbFallsBackToJemalloc) {
+  k.hugetlb_ok = true;
+  k.hugetlb_left = 2;
+  ASSERT_EQ(reset_for_test(with_mode(HugeMode::kHugetlb), &k), "");
+  churn_through_exhaustion(/*expect_fallbacks=*/true);
+  EXPECT_EQ(state().arena.committed_bytes(), 8u << 20);  // two chunks, no more
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <string>
 
+#include "http_serve.hpp"
 #include "http_parser.hpp"
 #include "tcp_server.hpp"
 #include "workload.hpp"
@@ -23,6 +24,7 @@ namespace {
 using gmp::tools::Args;
 namespace tcp = gmp::tools::tcp;
 namespace http = gmp::tools::http;
+using http::Limits;
 
 void declare(Args& a) {
   tcp::declare(a, "8080");
@@ -36,11 +38,6 @@ std::string help() {
   declare(a);
   return a.help();
 }
-
-struct Limits {
-  std::int64_t header_ns = 10'000'000'000;
-  std::int64_t idle_ns = 60'000'000'000;
-};
 
 // "Date: ..." refreshed at most once a second (per thread: no lock).
 const std::string& date_header() {
@@ -75,7 +72,9 @@ void respond(std::string& out, int code, const char* reason, std::string_view ty
   if (!head_only) out += body;
 }
 
-void serve(gmp::net::Stream& s, tcp::Counters& n, const Limits& lim) {
+}  // namespace
+
+void gmp::tools::http::serve(gmp::net::Stream& s, tcp::Counters& n, const Limits& lim) {
   std::string in;
   std::string out;
   in.reserve(16384);
@@ -167,6 +166,8 @@ void serve(gmp::net::Stream& s, tcp::Counters& n, const Limits& lim) {
   }
 }
 
+namespace {
+
 int http_main(int argc, char** argv, gmp::tools::Summary& out) {
   Args a("http");
   declare(a);
@@ -184,7 +185,7 @@ int http_main(int argc, char** argv, gmp::tools::Summary& out) {
     return 2;
   }
   tcp::Counters n;
-  return tcp::run_server("http", a, n, out, [lim](gmp::net::Stream& s, tcp::Counters& c) { serve(s, c, lim); });
+  return tcp::run_server("http", a, n, out, [lim](gmp::net::Stream& s, tcp::Counters& c) { http::serve(s, c, lim); });
 }
 
 const gmp::tools::WorkloadRegistration reg{

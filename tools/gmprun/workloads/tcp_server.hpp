@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "common/args.hpp"
@@ -27,6 +28,7 @@ struct Counters {
   std::atomic<std::uint64_t> connections{0}, requests{0}, bytes_in{0}, bytes_out{0}, errors{0};
   std::atomic<std::uint64_t> rejected{0};  // accepted over --max-connections and closed at once
   std::atomic<std::uint64_t> timeouts{0};  // closed by the server's own deadlines (http)
+  std::atomic<std::uint64_t> accept_fd_limit{0};  // accepts refused by EMFILE/ENFILE (retried after 10 ms)
   std::atomic<std::int64_t> open{0};       // connections being served now
 };
 
@@ -111,7 +113,14 @@ int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve
     if (!s) {
       if (s.err() == ECANCELED) break;
       n.errors++;
-      if (s.err() == EMFILE || s.err() == ENFILE) (void)gmp::io::sleep_until(gmp::io::after(std::chrono::milliseconds(10)));
+      if (s.err() == EMFILE || s.err() == ENFILE) {
+        // Out of fds: the connection waits in the backlog until one closes.
+        // Said once, counted always.
+        if (n.accept_fd_limit++ == 0)
+          std::fprintf(stderr, "%s: accept: %s; connections wait in the backlog, retrying every 10 ms\n", name,
+                       std::strerror(s.err()));
+        (void)gmp::io::sleep_until(gmp::io::after(std::chrono::milliseconds(10)));
+      }
       continue;
     }
     n.connections++;
@@ -145,6 +154,7 @@ int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve
   out.set("errors", n.errors.load());
   out.set("rejected", n.rejected.load());
   out.set("timeouts", n.timeouts.load());
+  out.set("accept_fd_limit", n.accept_fd_limit.load());
   out.set("requests_per_s", secs > 0 ? static_cast<double>(n.requests.load()) / secs : 0.0);
   gmp::io::IoStats st = gmp::io::io_stats();
   out.set("io_submitted", st.submitted);
