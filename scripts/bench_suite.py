@@ -521,6 +521,7 @@ def page(suite, started, elapsed, cmdline, out_path):
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
     go = subprocess.run(["go", "version"], stdout=subprocess.PIPE, text=True).stdout.split()[2:3]
     load = open("/proc/loadavg").read().split()[:3]
+    busy = max(float(load[0]), getattr(suite, "load_at_start", 0.0))
     svgdir = out_path.parent / "bench"
     svgdir.mkdir(parents=True, exist_ok=True)
     L = ["# Benchmarks", "",
@@ -531,6 +532,10 @@ def page(suite, started, elapsed, cmdline, out_path):
          f"- **Machine**: {cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}; {(go or ['go ?'])[0]}",
          f"- **When**: {started} (UTC), {elapsed / 60:.1f} minutes; load average at the end {' '.join(load)}",
          f"- **Command**: `{cmdline}`",
+         *([f"- **Not a quiet machine**: the load average reached {busy:.1f} on {os.cpu_count()} CPUs during "
+            "this run (other work beside it): ours and the peers shared the CPUs alike, but every figure is slower "
+            "and every range wider than on an idle machine, and multi-P rows are not multi-CPU. Rerun on a quiet "
+            "machine before quoting a figure."] if busy > (os.cpu_count() or 1) else []),
          f"- **How to read**: each cell is the median of {suite.reps} runs and their range; ours and the peers "
          "ran alternately. *× best peer* is how many times better ours is than the best peer (peer time ÷ "
          "ours, or our rate ÷ theirs): above 1 we are ahead. *Goal* is the target for that ratio "
@@ -594,6 +599,7 @@ def main():
         print(f"bench-suite: {s.gmprun} not built (scripts/bench-suite.sh builds it)", file=sys.stderr)
         return 2
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    s.load_at_start = float(open("/proc/loadavg").read().split()[0])
     t0 = time.time()
     try:
         for area in areas:

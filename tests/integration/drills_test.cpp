@@ -31,14 +31,11 @@
 
 #include "free_port.hpp"
 #include "run_gmprun.hpp"
+#include "server_process.hpp"
 
 namespace {
 
-struct Server {
-  pid_t pid = -1;
-  int out_fd = -1;
-  int port = 0;
-};
+using gmp_it::Server;
 
 #if defined(__x86_64__)
 constexpr unsigned kAuditArch = AUDIT_ARCH_X86_64;
@@ -70,43 +67,13 @@ bool deny_io_uring() {
 // in the child before exec; stdout and stderr into out_fd.
 template <class Prepare>
 Server start(Prepare prepare) {
-  Server s;
-  s.port = free_loopback_port();
-  int p[2];
-  if (pipe(p) != 0) return s;
+  const int port = free_loopback_port();
   std::vector<std::string> args = {gmp_it::gmprun_path(), "--procs", "2", "--no-pin", "http",
-                                   "--port", std::to_string(s.port), "--duration", "60s"};
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(p[1], 1);
-    dup2(p[1], 2);
-    close(p[0]);
-    if (!prepare()) _exit(126);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(p[1]);
-  s.pid = pid;
-  s.out_fd = p[0];
-  return s;
+                                   "--port", std::to_string(port), "--duration", "60s"};
+  return gmp_it::spawn_server(std::move(args), port, prepare);
 }
 
-// SIGTERM, wait, and everything it printed.
-std::string stop(Server& s) {
-  kill(s.pid, SIGTERM);
-  int status = 0;
-  waitpid(s.pid, &status, 0);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(s.out_fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  close(s.out_fd);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << out;
-  return out;
-}
+std::string stop(Server& s) { return gmp_it::stop_server(s); }
 
 // One request on fd; true when a whole 200 response with the body came back.
 bool get(int fd, bool close_after) {
