@@ -116,6 +116,8 @@ TEST_P(NetIo, PartialReadsAndLargeWrites) {
 TEST_P(NetIo, HalfCloseThenReply) {
   run([&] {
     net::Listener l = listen_any();
+    gmp::WaitGroup served;  // joined before l goes out of scope
+    served.add(1);
     gmp::go([&] {
       auto s = l.accept();
       char buf[64];
@@ -127,6 +129,7 @@ TEST_P(NetIo, HalfCloseThenReply) {
       }
       std::string reply = "got " + all;
       (void)s->write(reply.data(), reply.size());
+      served.done();
     });
     auto c = net::dial(*l.addr());
     EXPECT_TRUE(c->write("abc", 3).ok());
@@ -140,6 +143,7 @@ TEST_P(NetIo, HalfCloseThenReply) {
       back.append(buf, r.value());
     }
     EXPECT_EQ(back, "got abc");
+    served.wait();
     return 0;
   });
 }
@@ -147,6 +151,8 @@ TEST_P(NetIo, HalfCloseThenReply) {
 TEST_P(NetIo, PeerResetIsAnError) {
   run([&] {
     net::Listener l = listen_any();
+    gmp::WaitGroup served;  // joined before l goes out of scope
+    served.add(1);
     gmp::go([&] {
       auto s = l.accept();
       char one;
@@ -154,6 +160,7 @@ TEST_P(NetIo, PeerResetIsAnError) {
       linger lg{1, 0};  // close with RST
       setsockopt(s->fd(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
       (void)s->close();
+      served.done();
     });
     auto c = net::dial(*l.addr());
     EXPECT_TRUE(c.ok()) << c.error().message();
@@ -163,6 +170,7 @@ TEST_P(NetIo, PeerResetIsAnError) {
     EXPECT_FALSE(r.ok());
     EXPECT_EQ(r.err(), ECONNRESET);
     EXPECT_EQ(r.error().op, gmp::io::Op::kRecv);
+    served.wait();
     return 0;
   });
 }
@@ -170,9 +178,12 @@ TEST_P(NetIo, PeerResetIsAnError) {
 TEST_P(NetIo, ReadDeadlineFiresAndConnectionSurvives) {
   run([&] {
     net::Listener l = listen_any();
+    gmp::WaitGroup served;  // joined before l goes out of scope
+    served.add(1);
     gmp::go([&] {
       auto s = l.accept();
       if (s) echo_conn(std::move(s.value()));
+      served.done();
     });
     auto c = net::dial(*l.addr());
     c->set_read_deadline(gmp::io::after(20ms));
@@ -184,6 +195,8 @@ TEST_P(NetIo, ReadDeadlineFiresAndConnectionSurvives) {
     auto r2 = c->read(buf, 1);
     EXPECT_TRUE(r2.ok());
     EXPECT_EQ(buf[0], 'x');
+    (void)c->close();  // ends the echo
+    served.wait();
     return 0;
   });
 }

@@ -301,8 +301,11 @@ TEST(Scheduler, StacksOfABurstAreScavengedLaterAndAllGoAtStop) {
     EXPECT_GE(gmp::sched_stats().stacks_mapped, static_cast<std::uint64_t>(kBurst));
     gate.close();
     done.wait();
-    // Right after the burst: all cached, none released.
-    EXPECT_GE(gmp::sched_stats().stacks_mapped, static_cast<std::uint64_t>(kBurst));
+    // Right after the burst the exits only cached their stacks: whatever is
+    // no longer mapped was given back by the scavenger (a slow machine, or a
+    // sanitizer build, can take longer than its 1 s period to wake the burst).
+    EXPECT_GE(gmp::sched_stats().stacks_mapped + (gmp::sched_stats().stacks_released - released0),
+              static_cast<std::uint64_t>(kBurst));
     // The scavenger acts after a whole period (1 s) of disuse; wait for it
     // with a deadline far beyond that (this is not a timing check).
     std::uint64_t want = kBurst - 1024 - 64 * 2;
