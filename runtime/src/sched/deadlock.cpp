@@ -13,7 +13,7 @@
 //   - no M is inside gmp::blocking, and no M waits for a P;
 //   - every thread of the process is accounted for as one that cannot wake
 //     a goroutine: the runtime's Ms and sysmon, plain threads blocked in a
-//     runtime wait (PlainWait: a thread's channel operation or join,
+//     runtime wait (plain_wait_begin: a thread's channel operation or join,
 //     gmp::run waiting for main) and threads that declared
 //     gmp::thread_wakes_no_goroutine(). Any other thread (the test's or
 //     application's main thread, a std::thread a goroutine started, a
@@ -25,6 +25,13 @@
 //     fall between two of them).
 // Then it prints the report and every goroutine's stack, and ends the
 // process with the fatal status (exit.hpp).
+//
+// A plain thread stops counting as waiting when it is woken, not when it
+// runs again: its waker ends the count before the wake-up. Counting it until
+// its own wait returned made a false report on a loaded machine: a goroutine
+// wakes the thread (a reply it waits for, or main's return waking gmp::run)
+// and parks; every goroutine then sleeps, and the woken thread, still
+// counted as asleep, waits more than kConfirmNs for a CPU.
 #include "sched/deadlock.hpp"
 
 #include <fcntl.h>
@@ -108,8 +115,9 @@ bool all_asleep() noexcept {
 
 }  // namespace
 
-PlainWait::PlainWait() noexcept { n_plain_waiting.fetch_add(1, std::memory_order_seq_cst); }
-PlainWait::~PlainWait() { n_plain_waiting.fetch_sub(1, std::memory_order_seq_cst); }
+void plain_wait_begin() noexcept { n_plain_waiting.fetch_add(1, std::memory_order_seq_cst); }
+void plain_wait_end() noexcept { n_plain_waiting.fetch_sub(1, std::memory_order_seq_cst); }
+int plain_waits() noexcept { return n_plain_waiting.load(std::memory_order_seq_cst); }
 
 void deadlock_reset() noexcept {
   candidate_since = -1;

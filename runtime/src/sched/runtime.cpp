@@ -320,14 +320,15 @@ int run(const Config& cfg, std::function<int()> main_fn) {
   }
   int rc = 0;
   detail::Note done;
+  // This thread cannot wake a goroutine until main returns; main's
+  // goroutine ends the count as it wakes us (Note [Deadlock]).
+  detail::plain_wait_begin();
   go([&] {
     rc = main_fn();
+    detail::plain_wait_end();
     done.wakeup();
   });
-  {
-    detail::PlainWait pw;  // this thread cannot wake a goroutine meanwhile (deadlock.cpp)
-    done.sleep();
-  }
+  done.sleep();
   // When main returns the program ends (Note [Stopping with goroutines
   // still running]): if the others cannot be stopped in time, exit.
   if (!try_stop(detail::kExitGrace)) {

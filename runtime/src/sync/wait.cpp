@@ -30,12 +30,20 @@ void wait_thread(Waiter& w, bool (*commit)(void*), void* arg) noexcept {
   // A plain thread: block on the waiter's futex word.
   w.g = nullptr;
   w.woken.store(0, std::memory_order_relaxed);
-  if (!commit(arg)) return;
-  PlainWait pw;  // cannot wake a goroutine meanwhile (Note [Deadlock] in sched/deadlock.cpp)
+  // Cannot wake a goroutine meanwhile (Note [Deadlock] in
+  // sched/deadlock.cpp); counted before commit publishes the waiter, ended
+  // by wake_thread (exactly one per committed wait) or here.
+  plain_wait_begin();
+  if (!commit(arg)) {
+    plain_wait_end();
+    return;
+  }
   while (w.woken.load(std::memory_order_acquire) == 0) futex_wait(&w.woken, 0);
 }
 
 void wake_thread(Waiter& w) noexcept {
+  // Not asleep from now on, though not yet running (Note [Deadlock]).
+  plain_wait_end();
   // The waiter may return (and its Waiter die) as soon as woken is 1: the
   // wake syscall only uses the address.
   std::atomic<std::uint32_t>* word = &w.woken;

@@ -5,6 +5,8 @@
 // process), so a hang is bounded by the child's own exit paths and a wrong
 // exit is reported with what the child printed.
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include "gmp/gmp.hpp"
+#include "sched/deadlock.hpp"
 #include "../wait_until.hpp"
 
 namespace {
@@ -252,6 +255,52 @@ TEST_F(Failure, NoDeadlockWhileAPlainThreadWillSend) {
                              return v == 1 ? 0 : 1;
                            }),
               testing::ExitedWithCode(0), "gmp::run returned 0");
+}
+
+// Note [Deadlock]: a woken plain thread stops counting as asleep when it is
+// woken, not when the kernel runs it again. Without that, a goroutine that
+// wakes a thread and waits for its answer could be reported as a deadlock
+// while the thread waits for a CPU. Here the thread is SCHED_IDLE and pinned
+// beside a busy thread, so it runs milliseconds after its wake-up: the
+// count is read long before.
+TEST(Deadlock, AWokenPlainThreadIsNoLongerCountedAsWaiting) {
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
+  int cpu = 0;
+  while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &mine)) cpu++;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  gmp::run(two_p(), [&] {
+    const int base = gmp::detail::plain_waits();  // gmp::run's own thread
+    EXPECT_GE(base, 1);
+    std::atomic<bool> hog_on{true}, hog_ready{false};
+    std::thread hog([&] {
+      pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+      hog_ready.store(true);
+      while (hog_on.load(std::memory_order_relaxed)) {
+      }
+    });
+    gmp::Chan<int> c;
+    std::thread t([&] {
+      pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+      sched_param sp{};
+      (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+      (void)c.recv();
+    });
+    while (!hog_ready.load() || gmp::detail::plain_waits() != base + 1) gmp::sleep_for(1ms);
+    c.send(1);  // wakes t, which needs the hog's CPU
+    EXPECT_EQ(gmp::detail::plain_waits(), base) << "the woken thread still counted as asleep";
+    hog_on.store(false);
+    gmp::blocking([&] {
+      t.join();
+      hog.join();
+      return 0;
+    });
+    return 0;
+  });
+  EXPECT_EQ(gmp::detail::plain_waits(), 0);
 }
 
 // ---- 6. crash reports ------------------------------------------------------------
