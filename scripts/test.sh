@@ -6,6 +6,8 @@
 #      since the merge base with main follow .clang-format (check-format.sh),
 #      clang's thread-safety analysis passes on the runtime library;
 #   1. the normal build and every ctest test (unit, integration, stress),
+#      a 2-minute soak (scripts/soak.sh: everything at once, then exact
+#      accounting and resource levels; docs/SOAK.md),
 #      then the libFuzzer targets (tests/fuzz/): the stored inputs, then a
 #      fixed number of runs from a fixed seed (the same result on every run;
 #      exploring with new seeds is scripts/fuzz.sh SECONDS, by hand);
@@ -34,6 +36,8 @@ echo "== build (RelWithDebInfo)"
 bash scripts/build.sh build
 echo "== tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 300
+echo "== soak: 2 minutes of everything at once (docs/SOAK.md)"
+bash scripts/soak.sh --minutes 2
 
 echo "== fuzz: replay the stored inputs, then 300k runs per target from a fixed seed (clang, ASan + UBSan)"
 bash scripts/fuzz.sh --ci

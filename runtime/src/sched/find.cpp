@@ -69,6 +69,7 @@ bool stw_park_m(M* mp) noexcept {
       boost = stw_boost_claim(mp);  // restarted meanwhile: not stopped, runs on
     } else {
       releasep(mp);
+      m_waking_locked(mp);  // Note [Waking Ms] in idle.cpp
       pp->searching.store(false, std::memory_order_seq_cst);
       stw_stop_p_locked(pp);
       boost = stw_boost_claim(mp);
@@ -248,6 +249,7 @@ top:
     UniqueLock lk(sched.lock);
     if (!sched.stopping.load(std::memory_order_relaxed) && syscall_waiter_can_take_locked()) {
       releasep(mp);
+      m_waking_locked(mp);             // Note [Waking Ms] in idle.cpp
       syscall_waiter_take_locked(pp);  // succeeds: checked under this lock
       lk.unlock();
       if (!park_without_p(mp, pp)) return nullptr;
@@ -313,6 +315,7 @@ top:
       return gp;
     }
     releasep(mp);
+    m_waking_locked(mp);  // until it parks or takes a P (Note [Waking Ms] in idle.cpp)
     // A goroutine back from gmp::blocking without a P gets this one first.
     if (!syscall_waiter_take_locked(pp)) pidle_put_locked(pp);
   }

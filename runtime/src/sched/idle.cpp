@@ -19,6 +19,24 @@
 // lock: until its acquirep the M is on its way to the P's next safe point,
 // and a stop that waits for the P can see (and boost, and explain) which
 // thread it waits for.
+//
+// Note [Waking Ms]
+// An M that has just given its P back (find_runnable found no work, a
+// syscall waiter or a stop-the-world took it), or was woken without one
+// (its timer deadline came, it was poked, its ring got a completion, or a
+// stop-the-world took back the P it was handed) holds no P and is on no
+// idle list until it has run a little further: it then takes a P
+// (acquirep) or parks again (stopm_in_ring). A startm in that window found
+// no idle M and made a new thread, although one was about to look for work:
+// `orders` at 2 Ps made 4 Ms in its first second, and on a loaded machine,
+// where the window lasts as long as the kernel keeps the M off a CPU, a
+// soak went from 20 threads to 70. So such an M is "waking" (M::waking,
+// counted in sched.nwaking, both under sched.lock), and startm with no idle
+// M hands the P to a waking M through nextp instead (the P's own M first),
+// with no wake-up to send: the M is awake. The M takes it at stopm_in_ring's
+// entry, before it would sleep; if it acquires another P first (an idle P
+// with work, its last P back), acquirep hands the one it was given on to
+// startm again. New threads are made only when no M is idle or waking.
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -122,15 +140,33 @@ void handoff_locked(M* mp, P* pp) noexcept GMP_REQUIRES(sched.lock) {
   pp->m.store(mp, std::memory_order_release);
 }
 
+void m_waking_locked(M* mp) noexcept GMP_REQUIRES(sched.lock) {
+  if (!mp->waking) {
+    mp->waking = true;
+    sched.nwaking++;
+  }
+}
+
 void acquirep(M* mp, P* pp) noexcept {
   mp->p = pp;
   run_p_acquire_hooks(mp, pp);  // the pool's inline path follows this M's P (sched/hooks.hpp)
   pp->m.store(mp, std::memory_order_relaxed);
   pp->status.store(PStatus::kRunning, std::memory_order_seq_cst);
+  P* extra = nullptr;
+  bool extra_spinning = false;
   {
     LockGuard lk(sched.lock);
     pp->home_m = mp;
+    if (mp->waking) {  // Note [Waking Ms]
+      mp->waking = false;
+      sched.nwaking--;
+      extra = mp->nextp;  // handed one while we took this one
+      extra_spinning = mp->nextp_spinning;
+      mp->nextp = nullptr;
+      mp->nextp_spinning = false;
+    }
   }
+  if (extra != nullptr) startm(extra, extra_spinning);  // its spinning count goes with it
   if (sched.cfg.pin && pp->cpu >= 0 && mp->pinned_cpu.load(std::memory_order_relaxed) != pp->cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -168,6 +204,36 @@ M* mget_locked(P* pp) noexcept GMP_REQUIRES(sched.lock) {
   return mp;
 }
 
+// Claims the P handed to mp (or null), with the spinning count a hand-off
+// to a waking M carries (Note [Waking Ms]); mp is no longer waking.
+P* claim_nextp_locked(M* mp) noexcept GMP_REQUIRES(sched.lock) {
+  if (mp->waking) {
+    mp->waking = false;
+    sched.nwaking--;
+  }
+  P* pp = mp->nextp;
+  mp->nextp = nullptr;
+  if (mp->nextp_spinning) {
+    mp->nextp_spinning = false;
+    if (mp->spinning) {
+      sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+    } else {
+      mp->spinning = true;  // as startm sets it for a parked M
+    }
+  }
+  return pp;
+}
+
+// A waking M not yet handed a P, pp's own M first (Note [Waking Ms]).
+M* waking_m_locked(P* pp) noexcept GMP_REQUIRES(sched.lock) {
+  if (sched.nwaking == 0) return nullptr;
+  if (M* home = pp->home_m; home != nullptr && home->waking && home->nextp == nullptr) return home;
+  for (M* mp : sched.allm) {
+    if (mp->waking && mp->nextp == nullptr) return mp;
+  }
+  return nullptr;
+}
+
 void* m_main(void* arg) {
   M* mp = static_cast<M*>(arg);
   setm(mp);
@@ -195,8 +261,7 @@ void* m_main(void* arg) {
   P* pp = nullptr;
   {
     LockGuard lk(sched.lock);
-    pp = mp->nextp;
-    mp->nextp = nullptr;
+    pp = claim_nextp_locked(mp);
   }
   // Its P was taken back by a stop-the-world before it ran (Note [P in
   // transit]): park like any idle M until handed one.
@@ -278,6 +343,11 @@ void startm(P* pp, bool spinning) noexcept {
   }
   M* mp = mget_locked(pp);
   if (mp == nullptr) {
+    if (M* wm = waking_m_locked(pp)) {  // Note [Waking Ms]: it is awake already
+      handoff_locked(wm, pp);
+      wm->nextp_spinning = spinning;
+      return;
+    }
     lk.unlock();
     newm(pp, spinning);
     return;
@@ -296,6 +366,12 @@ P* stw_take_handed_p_locked() noexcept GMP_REQUIRES(sched.lock) {
     P* pp = mp->nextp;
     if (pp == nullptr) continue;
     mp->nextp = nullptr;
+    if (mp->waking) {  // handed while awake (Note [Waking Ms]): the count is in nextp_spinning
+      if (mp->nextp_spinning) sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+      mp->nextp_spinning = false;
+      return pp;
+    }
+    m_waking_locked(mp);  // woken, it will find no P
     if (mp->spinning) {
       // Set by the waker and read by the M only after it has claimed nextp
       // under sched.lock, which it now finds empty.
@@ -396,6 +472,7 @@ P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept {
   {
     LockGuard lk(sched.lock);
     if (sched.stopping.load(std::memory_order_relaxed)) return nullptr;
+    if (P* pp = claim_nextp_locked(mp)) return pp;  // handed one on our way here (Note [Waking Ms])
     mp->park.clear();
     mp->idle = true;
     mp->idle_link = sched.midle;
@@ -420,11 +497,7 @@ P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept {
     }
     if (deadline_ns >= 0 && !ring_event) ring_event = timer_lead_spin(mp, sleep_until, timed, deadline_ns, ring_p);
     LockGuard lk(sched.lock);
-    if (mp->nextp != nullptr) {  // the waker took us off the idle list
-      P* pp = mp->nextp;
-      mp->nextp = nullptr;
-      return pp;
-    }
+    if (mp->nextp != nullptr) return claim_nextp_locked(mp);  // the waker took us off the idle list
     bool stopping = sched.stopping.load(std::memory_order_relaxed);
     if (stopping || mp->park.signaled() || deadline_ns >= 0 || ring_event) {
       // Stopping, poked, or the deadline may have passed: leave the idle list.
@@ -446,6 +519,7 @@ P* stopm_in_ring(M* mp, std::int64_t deadline_ns, P* ring_p) noexcept {
         sched.midle = mp;
         continue;
       }
+      if (!stopping) m_waking_locked(mp);  // Note [Waking Ms]
       return nullptr;
     }
   }

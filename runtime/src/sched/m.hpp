@@ -63,6 +63,11 @@ struct alignas(64) M {
   Note park;                // the M sleeps here when it has no P
   M* idle_link = nullptr;   // idle list link. Guarded by Sched::lock.
   bool idle = false;        // on the idle list. Guarded by Sched::lock.
+  // Counted in Sched::nwaking (Note [Waking Ms] in idle.cpp); a P handed to
+  // a waking M says in nextp_spinning whether it comes with a spinning
+  // count (the M owns `spinning` while awake). Guarded by Sched::lock.
+  bool waking = false;
+  bool nextp_spinning = false;
   // Inside a gmp::blocking call (entersyscall..exitsyscall): its P may be
   // handed to another M meanwhile, so the pool treats this M as a foreign
   // thread (mem/current_p.cpp) and channel locks as a non-owner

@@ -128,6 +128,7 @@ std::string start(const Config& cfg_in) {
     sched.pidle = nullptr;
     sched.npidle.store(0);
     sched.midle = nullptr;
+    sched.nwaking = 0;
     sched.gq_head = sched.gq_tail = nullptr;
     sched.gq_size.store(0);
   }

@@ -79,6 +79,9 @@ struct Sched {
   std::atomic<int> npidle{0};         // written under lock, read anywhere
   M* midle GMP_GUARDED_BY(lock) = nullptr;
   std::atomic<int> nmspinning{0};     // see Note [Spinning Ms] in find.cpp
+  // Ms awake without a P on their way to acquirep or the idle list (Note
+  // [Waking Ms] in idle.cpp).
+  int nwaking GMP_GUARDED_BY(lock) = 0;
 
   // The global run queue: a FIFO of Gs linked by sched_link.
   G* gq_head GMP_GUARDED_BY(lock) = nullptr;
@@ -253,6 +256,8 @@ void pidle_put_locked(P* pp) noexcept GMP_REQUIRES(sched.lock);
 // (any thread; idle.cpp).
 std::int64_t p_busy_ns(const P* pp, std::int64_t now) noexcept;
 P* pidle_get_locked(M* to) noexcept GMP_REQUIRES(sched.lock);
+// mp holds no P and will next acquirep or park (Note [Waking Ms] in idle.cpp).
+void m_waking_locked(M* mp) noexcept GMP_REQUIRES(sched.lock);
 bool pidle_remove_locked(P* pp, M* to) noexcept GMP_REQUIRES(sched.lock);
 // Hands pp to the parked or new M mp through mp->nextp and records mp as
 // pp's M. REQUIRES sched.lock.

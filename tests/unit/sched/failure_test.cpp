@@ -22,9 +22,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "../wait_until.hpp"
 #include "gmp/gmp.hpp"
 #include "sched/deadlock.hpp"
-#include "../wait_until.hpp"
 
 namespace {
 
@@ -279,8 +279,7 @@ TEST(Deadlock, AWokenPlainThreadIsNoLongerCountedAsWaiting) {
     std::thread hog([&] {
       pthread_setaffinity_np(pthread_self(), sizeof one, &one);
       hog_ready.store(true);
-      while (hog_on.load(std::memory_order_relaxed)) {
-      }
+      while (hog_on.load(std::memory_order_relaxed)) {}
     });
     gmp::Chan<int> c;
     std::thread t([&] {

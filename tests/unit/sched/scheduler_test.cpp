@@ -327,6 +327,35 @@ TEST(Scheduler, StacksOfABurstAreScavengedLaterAndAllGoAtStop) {
   EXPECT_EQ(gmp::sched_stats().stacks_mapped, 0u);
 }
 
+// Note [Waking Ms]: an M that has just given its P back, or woke for a
+// timer, is about to look for work; a start in that window hands it the P
+// instead of making a thread. A producer that sleeps between sends on one P
+// and a consumer on the other (the `orders` shape) hit that window every few
+// hundred wake-ups: 2 Ps ended with 4 Ms. No goroutine here blocks in the
+// kernel, so 2 Ps need exactly 2 Ms.
+TEST(Scheduler, TwoPsWithoutBlockingCallsKeepTwoMs) {
+  gmp::run({.procs = 2, .pin = false}, [] {
+    gmp::Chan<int> c(16);
+    gmp::WaitGroup wg;
+    wg.add(2);
+    gmp::go([&] {
+      for (int i = 0; i < 20000; i++) {
+        if (i % 4 == 0) gmp::sleep_for(std::chrono::microseconds(20));
+        c.send(i);
+      }
+      c.close();
+      wg.done();
+    });
+    gmp::go([&] {
+      while (c.recv()) {}
+      wg.done();
+    });
+    wg.wait();
+    EXPECT_EQ(gmp::detail::sched.mcount.load(), 2);
+    return 0;
+  });
+}
+
 TEST(Scheduler, PinnedMsRunOnTheirCpus) {
   gmp::run({.procs = 1, .pin = true}, [] {
     cpu_set_t set;
