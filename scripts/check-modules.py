@@ -82,6 +82,21 @@ for module, p in files:
         bad.append(f"{p.relative_to(root)}:{line}: {module} includes {m.group(1)}: {target} is above {module} "
                    f"and {module} -> {target} is not a listed upward edge (docs/MODULES.md; use a hook, or list it with the reason)")
 
+# The library does not know the tools above it: no message names gmprun or a
+# command-line flag (comments may, to explain who calls what).
+lit = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+flag = re.compile(r"gmprun|(?<![\w-])--[a-z][a-z0-9-]+")
+for module, p in files:
+    if p.suffix not in (".cpp", ".hpp", ".h", ".c") or not p.is_file():
+        continue
+    for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1):
+        if line.lstrip().startswith("//") or line.lstrip().startswith("#include"):
+            continue
+        for m in lit.finditer(line):
+            if flag.search(m.group(0)):
+                bad.append(f"{p.relative_to(root)}:{n}: the message {m.group(0)[:60]} names a tool or its flag "
+                           f"(the library uses its own terms: a Config field, a config key, a function)")
+
 for (a, b), seen in up.items():
     if not seen:
         bad.append(f"docs/MODULES.md: the upward edge {a} -> {b} is listed but no include uses it (remove the row)")

@@ -162,34 +162,35 @@ void Server::stop() noexcept {
   }
 }
 
-std::string parse_address(std::string_view in, std::string* host, int* port) {
+Status parse_address(std::string_view in, std::string* host, int* port) {
   std::string s(in);
   std::string h = "127.0.0.1";
   std::string p = s;
   const std::string what = "metrics address '" + s + "'";
-  if (s.empty()) return what + " is empty (use HOST:PORT or PORT, like 127.0.0.1:9464)";
+  if (s.empty()) return Status::error(what + " is empty (use HOST:PORT or PORT, like 127.0.0.1:9464)");
   if (s[0] == '[') {
     auto close = s.find(']');
     if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') {
-      return what + " is not [IPV6]:PORT (like [::1]:9464)";
+      return Status::error(what + " is not [IPV6]:PORT (like [::1]:9464)");
     }
     h = s.substr(1, close - 1);
     p = s.substr(close + 2);
   } else if (auto colon = s.rfind(':'); colon != std::string::npos) {
-    if (s.find(':') != colon) return what + " has several ':' (write an IPv6 host as [::1]:9464)";
+    if (s.find(':') != colon) return Status::error(what + " has several ':' (write an IPv6 host as [::1]:9464)");
     h = colon == 0 ? "127.0.0.1" : s.substr(0, colon);
     p = s.substr(colon + 1);
   }
   if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos || std::stoi(p) > 65535) {
-    return what + ": port '" + p + "' is not a number from 0 to 65535 (use HOST:PORT or PORT, like 127.0.0.1:9464)";
+    return Status::error(what + ": port '" + p +
+                         "' is not a number from 0 to 65535 (use HOST:PORT or PORT, like 127.0.0.1:9464)");
   }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   if (int rc = getaddrinfo(h.c_str(), nullptr, &hints, &res); rc != 0 || res == nullptr) {
-    return what + ": host '" + h + "' is not an address or a known name (" + gai_strerror(rc) +
-           "; use an address like 127.0.0.1 or 0.0.0.0)";
+    return Status::error(what + ": host '" + h + "' is not an address or a known name (" + gai_strerror(rc) +
+                         "; use an address like 127.0.0.1 or 0.0.0.0)");
   }
   char buf[INET6_ADDRSTRLEN] = {};
   if (res->ai_family == AF_INET6) {
@@ -201,7 +202,7 @@ std::string parse_address(std::string_view in, std::string* host, int* port) {
   freeaddrinfo(res);
   *host = v6 ? "[" + std::string(buf) + "]" : std::string(buf);
   *port = std::stoi(p);
-  return "";
+  return {};
 }
 
 namespace {
@@ -244,8 +245,8 @@ std::unique_ptr<Server> detail::start_server(std::string_view addr, std::string*
                                              ServerParts parts) {
   std::string host;
   int port = 0;
-  if (std::string e = parse_address(addr, &host, &port); !e.empty()) {
-    *err = e;
+  if (Status st = parse_address(addr, &host, &port); !st.ok()) {
+    *err = st.message();
     return nullptr;
   }
   const std::string listen = host + ":" + std::to_string(port);

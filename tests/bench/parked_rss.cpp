@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "parked_rss: N must be a positive number of goroutines, got '%s'\n", argv[1]);
     return 2;
   }
-  if (std::string err = gmp::start(cfg); !err.empty()) {
-    std::fprintf(stderr, "parked_rss: gmp::start: %s\n", err.c_str());
+  if (gmp::Status st = gmp::start(cfg); !st.ok()) {
+    std::fprintf(stderr, "parked_rss: gmp::start: %s\n", st.message().c_str());
     return 1;
   }
   const long before = rss_kib();

@@ -2,8 +2,8 @@
 """Tests scripts/check-modules.py on copies of this repository's runtime
 sources and docs/MODULES.md: the tree as it is passes; a forbidden upward
 include, a module missing from the layer table, a listed edge no include
-uses, and an upward edge listed without a reason each fail with the line
-that names them. Standard library only.
+uses, an upward edge listed without a reason, and a library message that
+names a tool's flag each fail with the line that names them. Standard library only.
 
   check_modules_test.py REPO_ROOT
 """
@@ -51,6 +51,19 @@ class CheckModules(unittest.TestCase):
         rc, out = self.run_check()
         self.assertEqual(rc, 1, out)
         self.assertRegex(out, r"runtime/src/base/clock\.hpp:\d+: base includes sched/sched\.hpp: sched is above base")
+
+    def test_library_message_naming_a_tool_flag_fails(self):
+        self.edit("runtime/src/io/ring.cpp", 'return "forced off by io::set_backend(\\"blocking\\")";',
+                  'return "forced off by gmprun --io blocking";')
+        rc, out = self.run_check()
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"runtime/src/io/ring\.cpp:\d+: the message .*gmprun --io blocking.* names a tool or its flag")
+
+    def test_a_flag_in_a_comment_is_fine(self):
+        p = self.root / "runtime/src/io/ring.cpp"
+        p.write_text(p.read_text() + '\n// gmprun --io blocking calls set_backend("blocking").\n')
+        rc, out = self.run_check()
+        self.assertEqual((rc, out), (0, ""))
 
     def test_public_header_including_internals_fails(self):
         p = self.root / "runtime/include/gmp/go.hpp"

@@ -40,8 +40,8 @@ gmp::Config cfg_for(int procs) {
 
 template <class Body>
 void run_batches(benchmark::State& state, int procs, std::int64_t k, Body body) {
-  if (std::string e = gmp::start(cfg_for(procs)); !e.empty()) {
-    state.SkipWithError(e.c_str());
+  if (gmp::Status st = gmp::start(cfg_for(procs)); !st.ok()) {
+    state.SkipWithError(st.message().c_str());
     return;
   }
   std::int64_t total_ns = 0, total_ops = 0;
@@ -153,8 +153,8 @@ BENCHMARK(BM_GmpMutexContended)->UseManualTime();
 void sleep_1ms(benchmark::State& state, std::chrono::nanoseconds lead) {
   gmp::Config cfg = cfg_for(2);
   cfg.timer_lead = lead;
-  if (std::string e = gmp::start(cfg); !e.empty()) {
-    state.SkipWithError(e.c_str());
+  if (gmp::Status st = gmp::start(cfg); !st.ok()) {
+    state.SkipWithError(st.message().c_str());
     return;
   }
   std::vector<std::int64_t> over;

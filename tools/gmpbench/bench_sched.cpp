@@ -85,16 +85,16 @@ constexpr std::int64_t kSkynetExpect = kSkynetSize * (kSkynetSize - 1) / 2;
 class RuntimeScope {
  public:
   RuntimeScope(benchmark::State& state, gmp::Config cfg) {
-    err_ = gmp::start(cfg);
-    if (!err_.empty()) state.SkipWithError(("gmp::start: " + err_).c_str());
+    st_ = gmp::start(cfg);
+    if (!st_.ok()) state.SkipWithError(("gmp::start: " + st_.message()).c_str());
   }
   ~RuntimeScope() {
-    if (err_.empty()) gmp::stop();
+    if (st_.ok()) gmp::stop();
   }
-  bool ok() const { return err_.empty(); }
+  bool ok() const { return st_.ok(); }
 
  private:
-  std::string err_;
+  gmp::Status st_;
 };
 
 gmp::Config bench_config(int procs) {

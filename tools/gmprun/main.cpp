@@ -194,10 +194,10 @@ class SignalThread {
         } else if (sig == SIGHUP) {
           if (path.empty()) {
             std::fprintf(stderr, "gmprun: SIGHUP: no --pool-config file to reload\n");
-          } else if (std::string err = gmp::stw::reload_config(path); err.empty()) {
+          } else if (gmp::Status st = gmp::stw::reload_config(path); st.ok()) {
             std::fprintf(stderr, "gmprun: SIGHUP: reloaded %s\n", path.c_str());
           } else {
-            std::fprintf(stderr, "gmprun: SIGHUP: kept the old config: %s\n", err.c_str());
+            std::fprintf(stderr, "gmprun: SIGHUP: kept the old config: %s\n", st.message().c_str());
           }
         }
       }
@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
       return bad("gmprun: --check-config validates FILE and exits, so it takes no WORKLOAD ('" + args.rest()[0] +
                  "' given); to run with the config use --pool-config FILE");
     }
-    if (std::string err = gmp::pool::check_config(args.str("check-config")); !err.empty()) return bad(err);
+    if (gmp::Status st = gmp::pool::check_config(args.str("check-config")); !st.ok()) return bad(st.message());
     std::printf("%s: ok\n", args.str("check-config").c_str());
     return 0;
   }
@@ -261,34 +261,37 @@ int main(int argc, char** argv) {
   if (args.has("stw-boost")) cfg.stw_boost = std::chrono::nanoseconds(args.duration_ns("stw-boost"));
   if (args.has("stw-slow")) cfg.stw_slow = std::chrono::nanoseconds(args.duration_ns("stw-slow"));
   if (args.has("io")) {
-    if (std::string err = gmp::io::set_backend(args.str("io")); !err.empty()) return bad("gmprun: --io: " + err);
+    if (gmp::Status st = gmp::io::set_backend(args.str("io")); !st.ok()) return bad("gmprun: --io: " + st.message());
   }
   std::string metrics_host;
   int metrics_port = 0;
   if (args.has("metrics-addr")) {
-    if (std::string err = gmp::metrics::parse_address(args.str("metrics-addr"), &metrics_host, &metrics_port);
-        !err.empty()) {
-      return bad("gmprun: --metrics-addr: " + err);
+    if (gmp::Status st = gmp::metrics::parse_address(args.str("metrics-addr"), &metrics_host, &metrics_port);
+        !st.ok()) {
+      return bad("gmprun: --metrics-addr: " + st.message());
     }
   }
   if (!args.error().empty()) return bad(args.error());
-  if (std::string err = gmp::validate(cfg); !err.empty()) return bad("gmprun: " + err);
+  if (gmp::Status st = gmp::validate(cfg); !st.ok()) return bad("gmprun: " + st.message());
   // The pool is configured before anything allocates from it.
   if (args.has("pool-config")) {
-    if (std::string err = gmp::pool::load_config(args.str("pool-config")); !err.empty()) return bad(err);
+    if (gmp::Status st = gmp::pool::load_config(args.str("pool-config")); !st.ok()) return bad(st.message());
   }
   if (args.has("hugepages")) {
-    if (std::string err = gmp::pool::set_hugepages(args.str("hugepages")); !err.empty()) return bad("gmprun: " + err);
+    if (gmp::Status st = gmp::pool::set_hugepages(args.str("hugepages")); !st.ok()) {
+      return bad("gmprun: --hugepages " + args.str("hugepages") + ": " + st.message());
+    }
   }
   if (args.has("pool-checked")) {
     const std::string v = args.str("pool-checked");
     if (v != "on" && v != "off") return bad("gmprun: --pool-checked " + v + ": not a switch; use on or off");
-    if (std::string err = gmp::pool::set_checked(v == "on"); !err.empty()) return bad("gmprun: " + err);
+    if (gmp::Status st = gmp::pool::set_checked(v == "on"); !st.ok())
+      return bad("gmprun: --pool-checked " + v + ": " + st.message());
   }
   // init() returns its error without printing it: one line, from here.
-  if (std::string err = gmp::pool::init(); !err.empty()) {
-    if (args.has("hugepages") || args.has("pool-config")) return bad("gmprun: memory pool: " + err);
-    std::fprintf(stderr, "gmprun: memory pool: %s; every allocation goes to jemalloc\n", err.c_str());
+  if (gmp::Status st = gmp::pool::init(); !st.ok()) {
+    if (args.has("hugepages") || args.has("pool-config")) return bad("gmprun: memory pool: " + st.message());
+    std::fprintf(stderr, "gmprun: memory pool: %s; every allocation goes to jemalloc\n", st.message().c_str());
   }
 
   // Resolve the workload before starting anything.
@@ -319,7 +322,7 @@ int main(int argc, char** argv) {
   if (builtin != nullptr && builtin->check != nullptr) {
     if (std::string err = builtin->check(wargc, wargv.data()); !err.empty()) return bad(err);
   }
-  if (std::string err = gmp::start(cfg); !err.empty()) return bad("gmprun: cannot start the runtime: " + err);
+  if (gmp::Status st = gmp::start(cfg); !st.ok()) return bad("gmprun: cannot start the runtime: " + st.message());
   std::unique_ptr<gmp::metrics::Server> metrics;
   if (args.has("metrics-addr")) {
     std::string err;

@@ -226,7 +226,8 @@ int parse(int argc, char** argv, Cli* c) {
       if (s == nullptr) return bad("--metrics-addr needs HOST:PORT or PORT (like 127.0.0.1:9465)");
       std::string host;
       int port = 0;
-      if (std::string e = gmp::metrics::parse_address(s, &host, &port); !e.empty()) return bad("--metrics-addr: " + e);
+      if (gmp::Status st = gmp::metrics::parse_address(s, &host, &port); !st.ok())
+        return bad("--metrics-addr: " + st.message());
       c->metrics_addr = s;
     } else if (a == "--report") {
       const char* s = value("FILE");

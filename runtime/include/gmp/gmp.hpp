@@ -8,6 +8,7 @@
 #include "gmp/pool.hpp"
 #include "gmp/runtime.hpp"
 #include "gmp/select.hpp"
+#include "gmp/status.hpp"
 #include "gmp/stw.hpp"
 #include "gmp/sync.hpp"
 #include "gmp/time.hpp"

@@ -30,6 +30,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "gmp/status.hpp"
+
 struct statx;
 
 namespace gmp {
@@ -152,9 +154,9 @@ std::string backend_description();
 // True when operations go through io_uring (false: the blocking fallback).
 bool uring_enabled() noexcept;
 // Chooses the backend for the next gmp::start: "io_uring" (the default; falls
-// back when unavailable) or "blocking". Returns "" or what is wrong.
+// back when unavailable) or "blocking". Ok, or what is wrong.
 // The environment variable GMP_IO=blocking does the same.
-std::string set_backend(const std::string& name);
+Status set_backend(const std::string& name);
 
 // Counters since start (relaxed).
 struct IoStats {

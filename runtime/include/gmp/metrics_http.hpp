@@ -35,6 +35,8 @@
 #include <string>
 #include <string_view>
 
+#include "gmp/status.hpp"
+
 namespace prometheus {
 class Collectable;
 }
@@ -42,8 +44,8 @@ class Collectable;
 namespace gmp::metrics {
 
 // Parses HOST:PORT, [V6]:PORT or a bare PORT (host 127.0.0.1). HOST may be
-// an address or a name (resolved once). Returns "" or what is wrong.
-std::string parse_address(std::string_view in, std::string* host, int* port);
+// an address or a name (resolved once). Ok, or what is wrong.
+Status parse_address(std::string_view in, std::string* host, int* port);
 
 struct ServeOptions {
   bool runtime_catalog = true;  // serve gmp/metrics.hpp's catalog

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "gmp/status.hpp"
+
 namespace gmp {
 
 struct Config {
@@ -64,13 +66,13 @@ struct Config {
   bool lock_elision = true;
 };
 
-// Checks a config; returns "" if it is usable, else one line saying what is
-// wrong and what would be right.
-std::string validate(const Config& cfg);
+// Checks a config: ok if it is usable, else one line saying what is wrong
+// and what would be right.
+Status validate(const Config& cfg);
 
-// Starts the runtime. Returns "" on success, else the reason it could not.
+// Starts the runtime: ok, or the reason it could not.
 // REQUIRES: the runtime is not running.
-std::string start(const Config& cfg = {});
+Status start(const Config& cfg = {});
 
 // Stops the runtime: every M finishes the goroutine it is running (at its
 // next safe point: running goroutines are asked to yield), then exits.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "gmp/histogram.hpp"
+#include "gmp/status.hpp"
 
 namespace gmp {
 
@@ -27,9 +28,9 @@ namespace gmp {
 // Growing adds Ps (each with its own run queue, timer heap, pool cache and
 // io ring); shrinking moves the removed Ps' queued goroutines to the global
 // queue, their timers to P 0, and drains their pool caches. Nothing is lost.
-// Returns "" or one line saying why not (out of range, above the io ring
-// capacity fixed at start, a removed P still has io operations in flight).
-std::string set_procs(int n);
+// Ok, or one line saying why not (out of range, above the io ring capacity
+// fixed at start, a removed P still has io operations in flight).
+Status set_procs(int n);
 
 namespace stw {
 
@@ -49,12 +50,12 @@ const char* reason_name(Reason r) noexcept;
 // thread (not from g0, a signal handler or a timer callback).
 void stop_the_world(Reason reason) noexcept;
 // Like stop_the_world, but waits at most `bound` for running Ps to reach a
-// safe point. Returns "" when every P stopped; else one line naming the
+// safe point. Ok when every P stopped; else one line naming the
 // goroutine (P, M, how long it has run) that did not, and the caller holds
 // a partly stopped world: those Ps still run. Either way the caller calls
 // start_the_world(). The dump, reload_config and set_procs use it with a
 // 1 s bound (docs/FAILURES.md, "A goroutine that never yields").
-std::string try_stop_the_world(Reason reason, std::chrono::nanoseconds bound);
+Status try_stop_the_world(Reason reason, std::chrono::nanoseconds bound);
 // The bound of what a user triggers from outside (SIGQUIT, SIGHUP,
 // set_procs).
 inline constexpr std::chrono::seconds kStopBound{1};
@@ -168,10 +169,10 @@ struct SweepResult {
 SweepResult sweep_pools() noexcept;
 
 // Validates the pool config file and applies it under stop-the-world
-// (kConfigReload). Returns "" or the reason it was refused; a refused change
+// (kConfigReload). Ok, or the reason it was refused; a refused change
 // (invalid, growing pool memory by more than 15 %, or a goroutine that does
 // not reach a safe point within kStopBound) keeps the old config.
-std::string reload_config(const std::string& path);
+Status reload_config(const std::string& path);
 
 // Stops the world (kGoroutineDump) and writes every goroutine (id, state,
 // wait reason, time in that state, P/M, creation site, and the stack where

@@ -215,7 +215,7 @@ struct Registrar {
 
 // Why io_uring cannot be used here, or "".
 std::string unavailable_reason() {
-  if (!g_forced.empty() && g_forced == "blocking") return "forced off by gmprun --io blocking";
+  if (!g_forced.empty() && g_forced == "blocking") return "forced off by io::set_backend(\"blocking\")";
   if (const char* e = std::getenv("GMP_IO"); e != nullptr && std::strcmp(e, "blocking") == 0) {
     return "forced off by GMP_IO=blocking";
   }
@@ -585,12 +585,12 @@ namespace gmp::io {
 std::string backend_description() { return detail::g_desc; }
 bool uring_enabled() noexcept { return detail::g_uring; }
 
-std::string set_backend(const std::string& name) {
+Status set_backend(const std::string& name) {
   if (name != "io_uring" && name != "blocking") {
-    return "I/O backend '" + name + "' is unknown (use io_uring or blocking)";
+    return Status::error("I/O backend '" + name + "' is unknown (use io_uring or blocking)");
   }
   detail::g_forced = name;
-  return "";
+  return {};
 }
 
 IoStats io_stats() noexcept {

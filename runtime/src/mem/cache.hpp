@@ -20,10 +20,10 @@
 
 namespace gmp::detail::mem {
 
-// The fast tier's magazines are FastFront::fast (gmp/pool.hpp), shared with
+// The fast tier's magazines are FastFront::fast (gmp/detail/pool_inline.hpp), shared with
 // the inline hit path in that header; a Cache is-a FastFront so that
 // fast_front() and current_cache() convert with a static_cast.
-static_assert(kFrontClasses == kNumClasses, "gmp/pool.hpp's FastFront must have a slot per class");
+static_assert(kFrontClasses == kNumClasses, "gmp/detail/pool_inline.hpp's FastFront must have a slot per class");
 
 // Doubly linked, newest at mru, oldest at lru.
 struct TxnList {

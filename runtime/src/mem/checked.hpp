@@ -7,7 +7,7 @@
 // (GMP_POOL_CHECKED_DEFAULT, set by CMake). Decided once, before the pool's
 // first use: the live bits below must have seen every allocation.
 //
-// When on, the inline paths of gmp/pool.hpp are never published (slot_of all
+// When on, the inline paths of gmp/detail/pool_inline.hpp are never published (slot_of all
 // the miss slot, no slot map), so every allocation and free reaches
 // allocate_slow/deallocate_slow and their in-front forms in pool.cpp, which
 // call the two hooks below; the unchecked fast path is the same code as

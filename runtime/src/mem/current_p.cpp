@@ -1,7 +1,7 @@
 // mem/current_p.cpp — the pool's one seam to the scheduler: whose cache is
 // this thread's right now?
 //
-// Two answers. gmp_pool_t_front, for the inline path (gmp/pool.hpp): one
+// Two answers. gmp_pool_t_front, for the inline path (gmp/detail/pool_inline.hpp): one
 // thread-local slot that always holds the cache of the P this thread's M
 // holds, this foreign thread's cache, or &g_no_front. Ms keep it current
 // through on_acquirep/on_releasep, the P lifecycle hooks (sched/hooks.hpp:

@@ -16,7 +16,7 @@
 // another P or thread costs what a local free costs, and objects that moved
 // through the central lists are local to whoever holds them now.
 //
-// The hit paths of fast_alloc/fast_free are also inline in gmp/pool.hpp
+// The hit paths of fast_alloc/fast_free are also inline in gmp/detail/pool_inline.hpp
 // (allocate/deallocate); both update the same FastSlot fields the same way.
 #include <jemalloc/jemalloc.h>
 

@@ -2,7 +2,7 @@
 // the caches of Ps and of foreign threads, initialisation, live config, the
 // inline path's view (g_inline) and the txn-tier loss detector (fault drill).
 //
-// The fast tier's hit path is inline in gmp/pool.hpp; everything it does not
+// The fast tier's hit path is inline in gmp/detail/pool_inline.hpp; everything it does not
 // take comes here through allocate_slow/deallocate_slow. g_inline is written
 // only under PoolState::cfg_mu (init, apply_config, reset_for_test).
 #include <jemalloc/jemalloc.h>
@@ -38,7 +38,7 @@ PoolState& state() noexcept {
   return *s;
 }
 
-// The layout the inline path in gmp/pool.hpp assumes.
+// The layout the inline path in gmp/detail/pool_inline.hpp assumes.
 static_assert(kPageSize == std::size_t{1} << kInlinePageShift, "inline path: 4 KiB arena pages");
 static_assert(offsetof(FastFront, miss) == 0 && offsetof(FastFront, fast) == kFastSlotsOffset,
               "inline path: slot offsets (fast_slot_offset) are built on this");
@@ -471,12 +471,13 @@ std::string apply_config(const PoolConfig& next) {
   LockGuard g(s.cfg_mu);
   if (s.phase.load(std::memory_order_relaxed) == 1) {
     if (next.hugepages != s.cfg.hugepages)
-      return std::string("arena.hugepages cannot change on a running pool (it is \"") + huge_mode_name(s.cfg.hugepages) +
-             "\"); set it before the pool's first use (gmprun --hugepages / --pool-config)";
+      return std::string("arena.hugepages cannot change on a running pool (it is \"") +
+             huge_mode_name(s.cfg.hugepages) +
+             "\"); set it before the pool's first use (pool::set_hugepages or a config loaded before)";
     if (next.checked != s.cfg.checked)
       return std::string("checks.enabled cannot change on a running pool (checked mode is ") +
              (s.cfg.checked ? "on" : "off") +
-             "); set it before the pool's first use (GMP_POOL_CHECKED, gmprun --pool-checked or --pool-config)";
+             "); set it before the pool's first use (GMP_POOL_CHECKED, pool::set_checked or a config loaded before)";
     if (next.max_bytes != s.cfg.max_bytes)
       return "arena.max_bytes cannot change on a running pool (it is " + std::to_string(s.cfg.max_bytes) +
              "); the address space is reserved at start";
@@ -582,41 +583,42 @@ void sweep() noexcept {
   }
 }
 
-std::string init() {
+Status init() {
   ensure_init(/*report=*/false);
   PoolState& s = state();
   detail::LockGuard g(s.cfg_mu);
-  return s.init_error;
+  return s.init_error.empty() ? Status() : Status::error(s.init_error);
 }
 
-std::string check_config(const std::string& path) {
+Status check_config(const std::string& path) {
   PoolConfig c;
-  return load_config_file(path, &c);
+  std::string err = load_config_file(path, &c);
+  return err.empty() ? Status() : Status::error(err);
 }
 
-std::string load_config(const std::string& path) {
+Status load_config(const std::string& path) {
   PoolConfig c = current_config();
   std::string err = load_config_file(path, &c);
-  if (!err.empty()) return err;
+  if (!err.empty()) return Status::error(err);
   err = apply_config(c);
-  return err.empty() ? "" : path + ": " + err;
+  return err.empty() ? Status() : Status::error(path + ": " + err);
 }
 
-std::string set_checked(bool on) {
+Status set_checked(bool on) {
   PoolConfig c = current_config();
   c.checked = on;
   std::string err = apply_config(c);
-  return err.empty() ? "" : std::string("--pool-checked ") + (on ? "on" : "off") + ": " + err;
+  return err.empty() ? Status() : Status::error(std::string("checked mode ") + (on ? "on" : "off") + ": " + err);
 }
 
-std::string set_hugepages(const std::string& mode) {
+Status set_hugepages(const std::string& mode) {
   HugeMode m;
   if (!parse_huge_mode(mode.c_str(), &m))
-    return "--hugepages " + mode + ": unknown mode; use auto, hugetlb, thp or off";
+    return Status::error("hugepage mode '" + mode + "' is unknown (use auto, hugetlb, thp or off)");
   PoolConfig c = current_config();
   c.hugepages = m;
   std::string err = apply_config(c);
-  return err.empty() ? "" : "--hugepages " + mode + ": " + err;
+  return err.empty() ? Status() : Status::error("hugepage mode " + mode + ": " + err);
 }
 
 }  // namespace gmp::pool

@@ -85,7 +85,7 @@ inline bool ready() noexcept { return state().phase.load(std::memory_order_acqui
 
 // The calling thread's cache: its P's, or a foreign-thread cache; null only
 // during thread exit after the foreign cache was parked. (fast_front() in
-// gmp/pool.hpp is the same without the P-count bookkeeping.)
+// gmp/detail/pool_inline.hpp is the same without the P-count bookkeeping.)
 Cache* current_cache() noexcept;
 // Records that P `id`'s cache is in use (stats' and the leak check's range).
 void note_p_cache(int id) noexcept;

@@ -149,7 +149,7 @@ Stats stats(bool read_smaps) {
 }
 
 std::string banner() {
-  init();
+  (void)init();  // a failure is in stats().init_error, said below
   Stats st = stats(true);
   char buf[256];
   // Checked mode is said first: it changes what every call costs.

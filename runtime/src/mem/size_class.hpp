@@ -50,7 +50,7 @@ consteval bool inline_tables_match() {
     if (kFrontClassSize[i] != kClassSize[i]) return false;
   return true;
 }
-static_assert(inline_tables_match(), "gmp/pool.hpp's inline class tables must match this one");
+static_assert(inline_tables_match(), "gmp/detail/pool_inline.hpp's inline class tables must match this one");
 
 // Span size for a class: at least 64 KiB and at least 8 objects, a power of
 // two (buddy orders), at most 2 MiB.

@@ -1,7 +1,7 @@
 // mem/slot_map.hpp — the inline free's map from any address to a fast slot.
 //
 // Note [The slot map]
-// The inline free (gmp/pool.hpp) finds the FastSlot of a pointer as
+// The inline free (gmp/detail/pool_inline.hpp) finds the FastSlot of a pointer as
 // map[p >> 12]: one u16 for every 4 KiB page of the user address space
 // (x86-64: 2^47 bytes, so 2^35 entries, 64 GiB of address space), holding the
 // byte offset of the page's class slot in a FastFront (fast_slot_offset) on a
@@ -38,7 +38,7 @@
 
 namespace gmp::detail::mem {
 
-// One entry per page below 2^kInlineAddressBits (gmp/pool.hpp: x86-64 user
+// One entry per page below 2^kInlineAddressBits (gmp/detail/pool_inline.hpp: x86-64 user
 // space without a high hint).
 inline constexpr std::size_t kSlotMapBytes =
     (std::size_t{1} << (kInlineAddressBits - kInlinePageShift)) * sizeof(std::uint16_t);

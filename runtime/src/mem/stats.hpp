@@ -15,7 +15,7 @@
 
 namespace gmp::detail::mem {
 
-// The fast tier's hits and frees are derived (FastSlot in gmp/pool.hpp, which
+// The fast tier's hits and frees are derived (FastSlot in gmp/detail/pool_inline.hpp, which
 // the inline path updates: fast_hits = taken - misses, fast_frees = held -
 // mag_in + mag_out + hits); its other counters are here.
 struct ClassCounters {

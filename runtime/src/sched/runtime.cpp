@@ -49,29 +49,28 @@ std::vector<int> affinity_cpus() {
 }
 }  // namespace
 
-std::string validate(const Config& cfg) {
+Status validate(const Config& cfg) {
   if (cfg.procs < 0 || cfg.procs > detail::kMaxProcs) {
-    return "procs " + std::to_string(cfg.procs) + " is out of range (0 for one per CPU, or 1 to " +
-           std::to_string(detail::kMaxProcs) + ")";
+    return Status::error("procs " + std::to_string(cfg.procs) + " is out of range (0 for one per CPU, or 1 to " +
+                         std::to_string(detail::kMaxProcs) + ")");
   }
   if (cfg.stack_size < detail::kMinStackBytes || cfg.stack_size > detail::kMaxStackBytes) {
     // In bytes unless whole KiB: "0 KiB" for 64 bytes would hide the value.
     std::string given = cfg.stack_size % 1024 == 0 ? std::to_string(cfg.stack_size / 1024) + " KiB"
                                                    : std::to_string(cfg.stack_size) + " bytes";
-    return "stack size " + given + " is out of range (" +
-           std::to_string(detail::kMinStackBytes / 1024) + " KiB to " + std::to_string(detail::kMaxStackBytes / 1024) +
-           " KiB)";
+    return Status::error("stack size " + given + " is out of range (" + std::to_string(detail::kMinStackBytes / 1024) +
+                         " KiB to " + std::to_string(detail::kMaxStackBytes / 1024) + " KiB)");
   }
-  if (cfg.hog_threshold.count() < 100'000) return "hog threshold must be at least 100 us";
-  if (cfg.spin.count() < 0 || cfg.spin.count() > 10'000'000) return "spin must be from 0 to 10 ms";
+  if (cfg.hog_threshold.count() < 100'000) return Status::error("hog threshold must be at least 100 us");
+  if (cfg.spin.count() < 0 || cfg.spin.count() > 10'000'000) return Status::error("spin must be from 0 to 10 ms");
   if (cfg.timer_lead.count() < 0 || cfg.timer_lead.count() > 1'000'000) {
-    return "timer lead must be from 0 to 1 ms";
+    return Status::error("timer lead must be from 0 to 1 ms");
   }
   if (cfg.stw_boost.count() != 0 && (cfg.stw_boost.count() < 1'000 || cfg.stw_boost.count() > 10'000'000)) {
-    return "stw boost must be 0 (off) or from 1 us to 10 ms";
+    return Status::error("stw boost must be 0 (off) or from 1 us to 10 ms");
   }
   if (cfg.stw_slow.count() != 0 && (cfg.stw_slow.count() < 1'000 || cfg.stw_slow.count() > 10'000'000'000)) {
-    return "stw slow-stop threshold must be 0 (off) or from 1 us to 10 s";
+    return Status::error("stw slow-stop threshold must be 0 (off) or from 1 us to 10 s");
   }
   if (!cfg.cpus.empty()) {
     auto allowed = affinity_cpus();
@@ -81,18 +80,18 @@ std::string validate(const Config& cfg) {
       if (!ok) {
         std::string list;
         for (int a : allowed) list += (list.empty() ? "" : ",") + std::to_string(a);
-        return "CPU " + std::to_string(c) + " is not available to this process (allowed: " + list + ")";
+        return Status::error("CPU " + std::to_string(c) + " is not available to this process (allowed: " + list + ")");
       }
     }
   }
-  return "";
+  return {};
 }
 
-std::string start(const Config& cfg_in) {
+Status start(const Config& cfg_in) {
   using namespace detail;
   std::lock_guard<std::mutex> lk(lifecycle_mu);
-  if (sched.running.load()) return "the runtime is already running";
-  if (std::string err = validate(cfg_in); !err.empty()) return err;
+  if (sched.running.load()) return Status::error("the runtime is already running");
+  if (Status st = validate(cfg_in); !st.ok()) return st;
   Config cfg = cfg_in;
   if (cfg.cpus.empty()) cfg.cpus = affinity_cpus();
   if (cfg.procs == 0) cfg.procs = static_cast<int>(cfg.cpus.size());
@@ -155,7 +154,7 @@ std::string start(const Config& cfg_in) {
   sched.running.store(true, std::memory_order_release);
   sysmon_start();
   for (int i = 0; i < cfg.procs; i++) newm(sched.allp[i], false);
-  return "";
+  return {};
 }
 
 namespace {
@@ -315,8 +314,8 @@ void stop() { stop_runtime(-1); }
 bool try_stop(std::chrono::nanoseconds grace) { return stop_runtime(grace.count() < 0 ? 0 : grace.count()); }
 
 int run(const Config& cfg, std::function<int()> main_fn) {
-  if (std::string err = start(cfg); !err.empty()) {
-    std::fprintf(stderr, "gmp: cannot start the runtime: %s\n", err.c_str());
+  if (Status st = start(cfg); !st.ok()) {
+    std::fprintf(stderr, "gmp: cannot start the runtime: %s\n", st.message().c_str());
     return 2;
   }
   int rc = 0;

@@ -110,9 +110,10 @@ void g_entry(void* from) noexcept;
     // First run: bind a stack now (g.hpp), preferably the one freed last.
     int err = g_bind_stack(mp->p, next);
     if (err != 0) {
-      fatal("runtime: cannot map a goroutine stack of %zu KiB: %s%s", stack_class_bytes(next->stack_cls) / 1024,
-            std::strerror(-err),
-            err == -ENOMEM ? " (raise vm.max_map_count, or use a smaller --stack-size, for more live goroutines)" : "");
+      fatal(
+          "runtime: cannot map a goroutine stack of %zu KiB: %s%s", stack_class_bytes(next->stack_cls) / 1024,
+          std::strerror(-err),
+          err == -ENOMEM ? " (raise vm.max_map_count, or a smaller Config::stack_size, for more live goroutines)" : "");
     }
     next->sp = ctx_make(next->stack.hi - 64, g_entry);
   }

@@ -114,23 +114,23 @@ std::string resize_stopped(int n) {
 
 namespace gmp {
 
-std::string set_procs(int n) {
+Status set_procs(int n) {
   using namespace detail;
-  if (!running()) return "set_procs: the runtime is not running";
+  if (!running()) return Status::error("set_procs: the runtime is not running");
   if (n < 1 || n > sched.procs_cap) {
-    return "set_procs: " + std::to_string(n) + " Ps is out of range (1 to " + std::to_string(sched.procs_cap) +
-           ", the io rings made at start: max(procs, CPUs, 8))";
+    return Status::error("set_procs: " + std::to_string(n) + " Ps is out of range (1 to " +
+                         std::to_string(sched.procs_cap) + ", the io rings made at start: max(procs, CPUs, 8))");
   }
   std::string err;
   for (int attempt = 0; attempt < 1000; attempt++) {
     // Every P must stop (Note [Bounded stops] in stop.cpp).
-    if (std::string why = stw::try_stop_the_world(stw::Reason::kProcResize, stw::kStopBound); !why.empty()) {
+    if (Status why = stw::try_stop_the_world(stw::Reason::kProcResize, stw::kStopBound); !why.ok()) {
       stw::start_the_world();
-      return "set_procs: " + why;
+      return why.prefixed("set_procs: ");
     }
     err = resize_stopped(n);
     stw::start_the_world();
-    if (err.empty()) return "";
+    if (err.empty()) return {};
     // io in flight on a removed P: let it complete, then try again.
     if (in_goroutine()) {
       gmp::sleep_for(std::chrono::milliseconds(1));
@@ -138,7 +138,7 @@ std::string set_procs(int n) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
-  return "set_procs: cannot remove Ps: " + err + " (still after 1 s)";
+  return Status::error("set_procs: cannot remove Ps: " + err + " (still after 1 s)");
 }
 
 }  // namespace gmp

@@ -544,9 +544,9 @@ bool stop_impl(Reason reason, std::int64_t bound_ns) noexcept {
 
 void stop_the_world(Reason reason) noexcept { stop_impl(reason, detail::kNever); }
 
-std::string try_stop_the_world(Reason reason, std::chrono::nanoseconds bound) {
+Status try_stop_the_world(Reason reason, std::chrono::nanoseconds bound) {
   using namespace detail;
-  if (stop_impl(reason, bound.count() < 0 ? 0 : bound.count())) return "";
+  if (stop_impl(reason, bound.count() < 0 ? 0 : bound.count())) return {};
   std::string why;
   LockGuard lk(sched.lock);
   const std::int64_t now = nanotime();
@@ -567,8 +567,8 @@ std::string try_stop_the_world(Reason reason, std::chrono::nanoseconds bound) {
     why += (why.empty() ? "" : "; ") + std::string(buf);
   }
   if (why.empty()) why = "a P stopped only as the bound passed";
-  return "stop-the-world (" + std::string(reason_name(reason)) + ") gave up after " +
-         std::to_string(bound.count() / 1'000'000) + " ms: " + why;
+  return Status::error("stop-the-world (" + std::string(reason_name(reason)) + ") gave up after " +
+                       std::to_string(bound.count() / 1'000'000) + " ms: " + why);
 }
 
 void start_the_world() noexcept {

@@ -57,30 +57,30 @@ SweepResult sweep_pools() noexcept {
   return r;
 }
 
-std::string reload_config(const std::string& path) {
+Status reload_config(const std::string& path) {
   // Parse and validate first, with the world running: a file that is
   // invalid costs no pause. The growth rule needs the live state: it is
   // checked by load_config while stopped, and a refusal keeps the old config.
-  if (std::string err = pool::check_config(path); !err.empty()) return err;
+  if (Status st = pool::check_config(path); !st.ok()) return st;
   // Every P must stop (Note [Bounded stops] in stop.cpp).
-  if (std::string why = try_stop_the_world(Reason::kConfigReload, kStopBound); !why.empty()) {
+  if (Status why = try_stop_the_world(Reason::kConfigReload, kStopBound); !why.ok()) {
     start_the_world();
     return why;
   }
-  std::string err = pool::load_config(path);
+  Status st = pool::load_config(path);
   start_the_world();
-  return err;
+  return st;
 }
 
 int dump_goroutines(int fd) noexcept {
   using namespace detail;
   // Proceeds without a goroutine that does not stop (Note [Bounded stops]).
-  const std::string why = try_stop_the_world(Reason::kGoroutineDump, kStopBound);
+  const Status why = try_stop_the_world(Reason::kGoroutineDump, kStopBound);
   char head[640];
   int n = std::snprintf(head, sizeof head, "goroutine dump (stop-the-world generation %llu)\n",
                         static_cast<unsigned long long>(generation()));
-  if (!why.empty()) {
-    n += std::snprintf(head + n, sizeof head - n, "runtime: %s; dumping without it\n", why.c_str());
+  if (!why.ok()) {
+    n += std::snprintf(head + n, sizeof head - n, "runtime: %s; dumping without it\n", why.message().c_str());
     if (n > static_cast<int>(sizeof head) - 1) n = sizeof head - 1;
   }
   ssize_t w = ::write(fd, head, static_cast<std::size_t>(n));

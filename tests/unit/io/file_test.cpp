@@ -307,7 +307,7 @@ INSTANTIATE_TEST_SUITE_P(Coop, TaskWork, testing::Values("default", "0"),
 TEST_P(TaskWork, ModeFollowsGmpIoCoopAndIoWorks) {
   const bool off = std::string(GetParam()) == "0";
   if (off) setenv("GMP_IO_COOP", "0", 1); else unsetenv("GMP_IO_COOP");
-  ASSERT_EQ(gmp::io::set_backend("io_uring"), "");
+  ASSERT_EQ(gmp::io::set_backend("io_uring").message(), "");
   gmp::Config c;
   c.procs = 2;
   c.pin = false;

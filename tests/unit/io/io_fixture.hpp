@@ -24,7 +24,7 @@ inline int count_fds() {
 
 class IoBackend : public testing::TestWithParam<std::tuple<std::string, int>> {
  protected:
-  void SetUp() override { ASSERT_EQ(gmp::io::set_backend(std::get<0>(GetParam())), ""); }
+  void SetUp() override { ASSERT_EQ(gmp::io::set_backend(std::get<0>(GetParam())).message(), ""); }
   void TearDown() override { (void)gmp::io::set_backend("io_uring"); }
   bool uring() const { return std::get<0>(GetParam()) == "io_uring"; }
   gmp::Config cfg() const {

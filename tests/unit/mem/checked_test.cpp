@@ -189,9 +189,10 @@ TEST_F(CheckedTest, CannotChangeOnARunningPoolAndSetCheckedSaysSo) {
   c.checked = false;
   EXPECT_EQ(apply_config(c),
             "checks.enabled cannot change on a running pool (checked mode is on); set it before the pool's first use "
-            "(GMP_POOL_CHECKED, gmprun --pool-checked or --pool-config)");
-  EXPECT_NE(gmp::pool::set_checked(false).find("--pool-checked off: checks.enabled cannot change"), std::string::npos);
-  EXPECT_EQ(gmp::pool::set_checked(true), "");  // no change: fine
+            "(GMP_POOL_CHECKED, pool::set_checked or a config loaded before)");
+  EXPECT_NE(gmp::pool::set_checked(false).message().find("checked mode off: checks.enabled cannot change"),
+            std::string::npos);
+  EXPECT_EQ(gmp::pool::set_checked(true).message(), "");  // no change: fine
   EXPECT_TRUE(st().checked);
 }
 

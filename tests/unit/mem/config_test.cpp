@@ -142,23 +142,24 @@ TEST(Config, InputTheTomlLibraryCannotTakeIsRefusedFirst) {
 TEST(Config, SyntaxError) { expect_error("[txn\nttl_ms = 5\n", "pool.toml:1: ", "not valid TOML"); }
 
 TEST(Config, MissingFile) {
-  std::string err = gmp::pool::check_config("/nonexistent/pool.toml");
+  std::string err = gmp::pool::check_config("/nonexistent/pool.toml").message();
   EXPECT_NE(err.find("/nonexistent/pool.toml: cannot open"), std::string::npos) << err;
 }
 
 // A config is a regular file of bounded size: /dev/zero would be read for
 // ever, a directory used to read as an empty (default) config.
 TEST(Config, NotARegularFile) {
-  EXPECT_EQ(gmp::pool::check_config("/tmp"), "/tmp: is a directory, not a pool config file; give a TOML file");
-  EXPECT_EQ(gmp::pool::check_config("/dev/zero"),
+  EXPECT_EQ(gmp::pool::check_config("/tmp").message(),
+            "/tmp: is a directory, not a pool config file; give a TOML file");
+  EXPECT_EQ(gmp::pool::check_config("/dev/zero").message(),
             "/dev/zero: is not a regular file (a device, FIFO or socket); give a TOML file");
 }
 TEST(Config, TooLarge) {
   gmp::testing::TempFile big(std::string(kMaxConfigBytes + 1, '#'), "gmp_pool_cfg");
-  std::string err = gmp::pool::check_config(big.path());
+  std::string err = gmp::pool::check_config(big.path()).message();
   EXPECT_NE(err.find("is too large for a pool config file"), std::string::npos) << err;
   big.write(std::string(kMaxConfigBytes - 1, '#') + "\n");  // a comment at the limit is fine
-  EXPECT_EQ(gmp::pool::check_config(big.path()), "");
+  EXPECT_EQ(gmp::pool::check_config(big.path()).message(), "");
 }
 
 TEST(Config, LiveChangeGrowingMemoryOver15PercentIsRefusedWithPrediction) {
@@ -187,10 +188,10 @@ TEST(Config, LiveChangeGrowingMemoryOver15PercentIsRefusedWithPrediction) {
 TEST(Config, LoadConfigFromAFileAppliesIt) {
   ASSERT_EQ(reset_for_test(small_config(), nullptr), "");
   gmp::testing::TempFile file("[txn]\nttl_ms = 30\n", "gmp_pool_cfg");
-  EXPECT_EQ(gmp::pool::load_config(file.path()), "");
+  EXPECT_EQ(gmp::pool::load_config(file.path()).message(), "");
   EXPECT_EQ(state().tun.txn_ttl_ns.load(), 30'000'000);
   file.write("[txn]\nttl_ms = 300\n");
-  std::string err = gmp::pool::load_config(file.path());
+  std::string err = gmp::pool::load_config(file.path()).message();
   EXPECT_EQ(err.rfind(file.path() + ":2: txn.ttl_ms:", 0), 0u) << err;
 }
 

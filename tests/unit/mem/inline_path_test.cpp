@@ -430,7 +430,7 @@ TEST_F(PoolTest, InlineFrontLeavesAPRemovedUnderTheCaller) {
         void* warm = gmp::pool::allocate(64, Tier::kFast);
         gmp::pool::deallocate(warm);
         if (tls_front() == &state().pcache[1]) front_before_ok = 1;
-        resize_err = gmp::set_procs(1);  // this goroutine is the caller: it moves to P 0
+        resize_err = gmp::set_procs(1).message();  // this goroutine is the caller: it moves to P 0
         done = true;
         if (!resize_err.empty()) return;
         if (current_p_id() == 0) moved_to_p0 = 1;

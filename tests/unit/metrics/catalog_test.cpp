@@ -34,7 +34,7 @@ class Runtime {
     gmp::Config cfg;
     cfg.procs = procs;
     cfg.pin = false;
-    EXPECT_EQ(gmp::start(cfg), "");
+    EXPECT_EQ(gmp::start(cfg).message(), "");
   }
   ~Runtime() { gmp::stop(); }
 };

@@ -118,7 +118,7 @@ struct Runtime {
     gmp::Config cfg;
     cfg.procs = 2;
     cfg.pin = false;
-    EXPECT_EQ(gmp::start(cfg), "");
+    EXPECT_EQ(gmp::start(cfg).message(), "");
   }
   ~Runtime() { gmp::stop(); }
 };
@@ -220,18 +220,18 @@ TEST(Serve, CollectablesOnlyWithAPageOfItsOwn) {
 TEST(Serve, AddressesParseOrSayWhy) {
   std::string host;
   int port = -1;
-  EXPECT_EQ(gmp::metrics::parse_address("9464", &host, &port), "");
+  EXPECT_EQ(gmp::metrics::parse_address("9464", &host, &port).message(), "");
   EXPECT_EQ(host, "127.0.0.1");
   EXPECT_EQ(port, 9464);
-  EXPECT_EQ(gmp::metrics::parse_address(":9464", &host, &port), "");
+  EXPECT_EQ(gmp::metrics::parse_address(":9464", &host, &port).message(), "");
   EXPECT_EQ(host, "127.0.0.1");
-  EXPECT_EQ(gmp::metrics::parse_address("0.0.0.0:1", &host, &port), "");
+  EXPECT_EQ(gmp::metrics::parse_address("0.0.0.0:1", &host, &port).message(), "");
   EXPECT_EQ(host, "0.0.0.0");
-  EXPECT_EQ(gmp::metrics::parse_address("localhost:80", &host, &port), "");
-  EXPECT_EQ(gmp::metrics::parse_address("[::1]:9464", &host, &port), "");
+  EXPECT_EQ(gmp::metrics::parse_address("localhost:80", &host, &port).message(), "");
+  EXPECT_EQ(gmp::metrics::parse_address("[::1]:9464", &host, &port).message(), "");
   EXPECT_EQ(host, "[::1]");
   for (const char* bad : {"", "x", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "1:2:3", "[::1]", "no.such.host.invalid:80"}) {
-    std::string e = gmp::metrics::parse_address(bad, &host, &port);
+    std::string e = gmp::metrics::parse_address(bad, &host, &port).message();
     EXPECT_FALSE(e.empty()) << bad;
     EXPECT_EQ(e.find('\n'), std::string::npos);
     EXPECT_NE(e.find("metrics address"), std::string::npos) << e;

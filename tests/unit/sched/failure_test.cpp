@@ -151,7 +151,7 @@ TEST_F(Failure, ExitFromAGoroutineExitsWithItsStatus) {
 TEST_F(Failure, ExitFromAPlainThreadWhileTheRuntimeRuns) {
   EXPECT_EXIT(
       {
-        ASSERT_EQ(gmp::start(two_p()), "");
+        ASSERT_EQ(gmp::start(two_p()).message(), "");
         gmp::go([] {
           for (;;) gmp::sleep_for(1ms);
         });
@@ -381,7 +381,7 @@ class BoundedStop : public testing::Test {
         std::_Exit(1);
       }
     });
-    ASSERT_EQ(gmp::start({.procs = 2, .pin = false, .report_hogs = false}), "");
+    ASSERT_EQ(gmp::start({.procs = 2, .pin = false, .report_hogs = false}).message(), "");
   }
   void TearDown() override {
     gmp::stop();
@@ -418,7 +418,7 @@ TEST_F(BoundedStop, DumpProceedsPastAGoroutineWithoutASafePoint) {
 
 TEST_F(BoundedStop, SetProcsFailsWithTheGoroutineItWaitedFor) {
   Spinner spin(false);
-  std::string err = gmp::set_procs(1);
+  std::string err = gmp::set_procs(1).message();
   EXPECT_THAT(err, testing::MatchesRegex("set_procs: stop-the-world \\(procresize\\) gave up after 1000 ms: goroutine "
                                          "[0-9]+ on P [0-9] \\(M [0-9]+, running [0-9]+ ms\\) has not reached a safe point"));
   EXPECT_EQ(gmp::procs(), 2);
@@ -426,14 +426,14 @@ TEST_F(BoundedStop, SetProcsFailsWithTheGoroutineItWaitedFor) {
 
 TEST_F(BoundedStop, NonBlockingChannelOpsAreSafePoints) {
   Spinner spin(true);
-  EXPECT_EQ(gmp::set_procs(1), "");
+  EXPECT_EQ(gmp::set_procs(1).message(), "");
   EXPECT_EQ(gmp::procs(), 1);
 }
 
 // ---- 4. a raw blocking system call is reported -----------------------------------
 
 TEST(RawBlockingCall, IsReportedAndItsPsQueueMoved) {
-  ASSERT_EQ(gmp::start({.procs = 2, .pin = false, .hog_threshold = std::chrono::milliseconds(5)}), "");
+  ASSERT_EQ(gmp::start({.procs = 2, .pin = false, .hog_threshold = std::chrono::milliseconds(5)}).message(), "");
   const std::uint64_t hogs0 = gmp::sched_stats().hogs;
   int fd[2];
   ASSERT_EQ(pipe(fd), 0);

@@ -65,7 +65,7 @@ gmp::Config procs(int n) {
 
 TEST(MpHooks, EveryMStartsAndStopsOnceAndPsPairUp) {
   reset();
-  ASSERT_EQ(gmp::start(procs(2)), "");
+  ASSERT_EQ(gmp::start(procs(2)).message(), "");
   std::atomic<int> done{0};
   for (int i = 0; i < 8; i++) {
     gmp::go([&] {
@@ -91,7 +91,7 @@ TEST(MpHooks, EveryMStartsAndStopsOnceAndPsPairUp) {
 // return, takes it back (acquire): one pair on the goroutine's M.
 TEST(MpHooks, BlockingCallReleasesAndReacquiresThePOnItsM) {
   reset();
-  ASSERT_EQ(gmp::start(procs(1)), "");
+  ASSERT_EQ(gmp::start(procs(1)).message(), "");
   std::atomic<int> acq_before{-1}, rel_before{-1}, acq_after{-1}, rel_after{-1};
   std::atomic<bool> done{false};
   gmp::go([&] {
@@ -115,7 +115,7 @@ TEST(MpHooks, BlockingCallReleasesAndReacquiresThePOnItsM) {
 // Work for an idle P starts its parked M: the wake hook runs for it.
 TEST(MpHooks, StartingAParkedMRunsTheWakeHook) {
   reset();
-  ASSERT_EQ(gmp::start(procs(2)), "");
+  ASSERT_EQ(gmp::start(procs(2)).message(), "");
   auto parked = [] {
     gmp::detail::LockGuard lk(gmp::detail::sched.lock);
     return gmp::detail::sched.npidle.load() == 2 && gmp::detail::sched.midle != nullptr;

@@ -120,7 +120,7 @@ TEST_P(WithProcs, SpawnMoveOnlyArgumentsAndJoinResults) {
 }
 
 TEST_P(WithProcs, SpawnFromPlainThreadsGoesThroughGlobalQueue) {
-  ASSERT_EQ(gmp::start(cfg()), "");
+  ASSERT_EQ(gmp::start(cfg()).message(), "");
   constexpr int kThreads = 4, kPer = 2000;
   std::atomic<int> ran{0};
   gmp::WaitGroup wg;
@@ -147,7 +147,7 @@ TEST_P(WithProcs, SpawnFromPlainThreadsGoesThroughGlobalQueue) {
 }
 
 TEST_P(WithProcs, JoinFromPlainThread) {
-  ASSERT_EQ(gmp::start(cfg()), "");
+  ASSERT_EQ(gmp::start(cfg()).message(), "");
   auto h = gmp::spawn([] {
     for (int i = 0; i < 100; i++) gmp::yield();
     return std::string("done");
@@ -216,30 +216,31 @@ TEST_P(WithProcs, GoroutinesSpreadOverPs) {
 }
 
 TEST(Scheduler, StartTwiceIsRefused) {
-  ASSERT_EQ(gmp::start({.procs = 1}), "");
-  EXPECT_EQ(gmp::start({.procs = 1}), "the runtime is already running");
+  ASSERT_EQ(gmp::start({.procs = 1}).message(), "");
+  EXPECT_EQ(gmp::start({.procs = 1}).message(), "the runtime is already running");
   gmp::stop();
 }
 
 TEST(Scheduler, ConfigValidationNamesTheProblem) {
-  EXPECT_NE(gmp::validate({.procs = -1}).find("procs -1 is out of range"), std::string::npos);
-  EXPECT_NE(gmp::validate({.procs = 1, .stack_size = 1024}).find("stack size 1 KiB is out of range"), std::string::npos);
+  EXPECT_NE(gmp::validate({.procs = -1}).message().find("procs -1 is out of range"), std::string::npos);
+  EXPECT_NE(gmp::validate({.procs = 1, .stack_size = 1024}).message().find("stack size 1 KiB is out of range"),
+            std::string::npos);
   gmp::Config c;
   c.cpus = {4095};
-  EXPECT_NE(gmp::validate(c).find("CPU 4095 is not available"), std::string::npos);
+  EXPECT_NE(gmp::validate(c).message().find("CPU 4095 is not available"), std::string::npos);
   gmp::Config lead;
   lead.timer_lead = std::chrono::milliseconds(2);
-  EXPECT_NE(gmp::validate(lead).find("timer lead must be from 0 to 1 ms"), std::string::npos);
+  EXPECT_NE(gmp::validate(lead).message().find("timer lead must be from 0 to 1 ms"), std::string::npos);
   lead.timer_lead = std::chrono::nanoseconds(-1);
-  EXPECT_NE(gmp::validate(lead).find("timer lead must be from 0 to 1 ms"), std::string::npos);
-  EXPECT_EQ(gmp::validate({}), "");
-  EXPECT_NE(gmp::start({.procs = 1000}), "");
+  EXPECT_NE(gmp::validate(lead).message().find("timer lead must be from 0 to 1 ms"), std::string::npos);
+  EXPECT_EQ(gmp::validate({}).message(), "");
+  EXPECT_NE(gmp::start({.procs = 1000}).message(), "");
   EXPECT_FALSE(gmp::running());
 }
 
 TEST(Scheduler, StopDiscardsParkedGoroutinesAndDestroysUnstartedClosures) {
   auto alive = std::make_shared<int>(1);
-  ASSERT_EQ(gmp::start({.procs = 1, .pin = false}), "");
+  ASSERT_EQ(gmp::start({.procs = 1, .pin = false}).message(), "");
   // Never destroyed, on purpose: after stop() its waiter list points at
   // discarded goroutines, and destroying a WaitGroup with waiters is fatal.
   // Kept reachable (a volatile static: no destructor runs before
@@ -259,7 +260,7 @@ TEST(Scheduler, StopDiscardsParkedGoroutinesAndDestroysUnstartedClosures) {
   while (parked.load() < 10) std::this_thread::sleep_for(1ms);
   gmp::stop();
   // Parked goroutines are gone; a closure that never ran was destroyed.
-  ASSERT_EQ(gmp::start({.procs = 1, .pin = false}), "");
+  ASSERT_EQ(gmp::start({.procs = 1, .pin = false}).message(), "");
   EXPECT_EQ(gmp::sched_stats().goroutines_live, 0u);
   gmp::stop();
   (void)alive;

@@ -32,7 +32,7 @@ gmp::Config one_p() {
 // waited for some later safe point, and a stop for the stopper to find the
 // P in the call.
 TEST(Blocking, EnteringACallIsASafePoint) {
-  ASSERT_EQ(gmp::start(one_p()), "");
+  ASSERT_EQ(gmp::start(one_p()).message(), "");
   std::atomic<bool> queued_ran{false}, done{false}, ran_before_call{false};
   gmp::go([&] {
     gmp::go([&] { queued_ran.store(true); });  // behind us on this P (runnext)
@@ -79,7 +79,7 @@ struct CallBehindBusy {
 // P that a busy goroutine holds: the waiter is woken (it no longer polls),
 // runs on once that P is let go, and gmp::stop returns.
 TEST(Blocking, WaiterFinishesWhenTheRuntimeStops) {
-  ASSERT_EQ(gmp::start(one_p()), "");
+  ASSERT_EQ(gmp::start(one_p()).message(), "");
   CallBehindBusy c;
   // The busy goroutine runs until the runtime stops, without a safe point,
   // so its M never looks for another goroutine and never hands the P to the
@@ -101,7 +101,7 @@ TEST(Blocking, WaiterFinishesWhenTheRuntimeStops) {
 // when the busy one ends. Before, the waiter waited for the P to go idle:
 // here, until quit.
 TEST(Blocking, WaiterGetsThePFromABusyGoroutine) {
-  ASSERT_EQ(gmp::start(one_p()), "");
+  ASSERT_EQ(gmp::start(one_p()).message(), "");
   std::atomic<bool> quit{false};
   CallBehindBusy c;
   c.start([&quit] {
@@ -122,7 +122,7 @@ TEST(Blocking, WaiterGetsThePFromABusyGoroutine) {
 // the slice clock restarted whenever sysmon found the P in a call, so the
 // queued goroutine ran only when sysmon happened to retake the P.
 TEST(Blocking, GoroutineLoopingOnCallsSharesItsP) {
-  ASSERT_EQ(gmp::start(one_p()), "");
+  ASSERT_EQ(gmp::start(one_p()).message(), "");
   std::atomic<bool> quit{false}, looping{false}, queued_ran{false};
   std::atomic<std::uint64_t> calls{0};
   gmp::go([&] {

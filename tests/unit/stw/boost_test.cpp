@@ -118,14 +118,14 @@ TEST(StwBoost, ConfigValidation) {
   gmp::Config c;
   for (auto bad : {std::chrono::nanoseconds(-1), std::chrono::nanoseconds(500), std::chrono::nanoseconds(20ms)}) {
     c.stw_boost = bad;
-    EXPECT_EQ(gmp::validate(c), "stw boost must be 0 (off) or from 1 us to 10 ms") << bad.count();
+    EXPECT_EQ(gmp::validate(c).message(), "stw boost must be 0 (off) or from 1 us to 10 ms") << bad.count();
   }
   for (auto ok : {std::chrono::nanoseconds(0), std::chrono::nanoseconds(1us), std::chrono::nanoseconds(10ms)}) {
     c.stw_boost = ok;
-    EXPECT_EQ(gmp::validate(c), "") << ok.count();
+    EXPECT_EQ(gmp::validate(c).message(), "") << ok.count();
   }
   c.stw_boost = 20ms;
-  EXPECT_EQ(gmp::start(c), "stw boost must be 0 (off) or from 1 us to 10 ms");
+  EXPECT_EQ(gmp::start(c).message(), "stw boost must be 0 (off) or from 1 us to 10 ms");
   EXPECT_FALSE(gmp::running());
 }
 
@@ -135,7 +135,7 @@ TEST(StwBoost, LaggingMIsRaisedAndRestored) {
   auto cpus = two_cpus();
   if (cpus.empty()) GTEST_SKIP() << "needs two CPUs";
   if (!fifo_permitted()) GTEST_SKIP() << "SCHED_FIFO not permitted here (EPERM path: NotPermitted* tests)";
-  ASSERT_EQ(gmp::start(pinned(cpus)), "");
+  ASSERT_EQ(gmp::start(pinned(cpus)).message(), "");
   Laggard lag;
   lag.start(5000ms);
   ASSERT_TRUE(wait_until([&] { return lag.tid.load() != 0; }));
@@ -176,7 +176,7 @@ TEST(StwBoost, HogWithoutSafePointLosesTheRaiseAtTheBound) {
   auto cpus = two_cpus();
   if (cpus.empty()) GTEST_SKIP() << "needs two CPUs";
   if (!fifo_permitted()) GTEST_SKIP() << "SCHED_FIFO not permitted here";
-  ASSERT_EQ(gmp::start(pinned(cpus)), "");
+  ASSERT_EQ(gmp::start(pinned(cpus)).message(), "");
   gmp::stw::set_hog_report_threshold(10s);  // not this test's subject
   Laggard lag;
   lag.start(0ms);
@@ -217,7 +217,7 @@ TEST(StwBoost, LockHolderWithoutAPIsRaised) {
   if (!fifo_permitted()) GTEST_SKIP() << "SCHED_FIFO not permitted here";
   gmp::Config c = pinned(cpus);
   c.stw_boost = 10us;
-  ASSERT_EQ(gmp::start(c), "");
+  ASSERT_EQ(gmp::start(c).message(), "");
   std::atomic<bool> go_stop{false}, stopped{false};
   std::atomic<int> stopper_cpu{-1};
   std::atomic<std::uint64_t> stopping_ns{0};
@@ -324,7 +324,7 @@ TEST(StwBoost, StopsCompleteAgainstAPinnedCpuHog) {
   }
   gmp::Config c = pinned(cpus);
   c.stw_boost = 20us;
-  ASSERT_EQ(gmp::start(c), "");
+  ASSERT_EQ(gmp::start(c).message(), "");
   std::atomic<bool> quit{false};
   std::atomic<int> busy_done{0};
   for (int i = 0; i < 2; i++) {
@@ -406,7 +406,7 @@ TEST(StwBoost, NotPermittedIsCountedOnceAndStopsStillWork) {
     if (fifo_permitted()) return 77;  // e.g. no capability to drop: cannot test
     gmp::Config c = pinned(cpus);
     c.report_hogs = false;
-    if (!gmp::start(c).empty()) return 10;
+    if (!gmp::start(c).ok()) return 10;
     gmp::stw::set_hog_report_threshold(10s);
     Laggard lag;
     lag.start(20ms);  // reaches its safe point on its own
@@ -441,7 +441,7 @@ TEST(StwBoost, RtprioLimitWithoutCapabilityRaisesAndRestores) {
   int rc = in_child([&]() -> int {
     if (int r = drop_cap_sys_nice(1); r != 0) return r;
     if (!fifo_permitted()) return 77;  // e.g. a cgroup without RT runtime
-    if (!gmp::start(pinned(cpus)).empty()) return 10;
+    if (!gmp::start(pinned(cpus)).ok()) return 10;
     Laggard lag;
     lag.start(5000ms);
     if (!wait_until([&] { return lag.tid.load() != 0; })) return 11;

@@ -128,7 +128,7 @@ class StwExplain : public ::testing::Test {
 };
 
 TEST_F(StwExplain, GoroutineWithoutSafePointIsNamed) {
-  ASSERT_EQ(gmp::start(config(false)), "");
+  ASSERT_EQ(gmp::start(config(false)).message(), "");
   gmp::stw::set_slow_stop_threshold(200us);
   bool seen = false;
   for (int attempt = 0; attempt < 5 && !seen; attempt++) {
@@ -163,7 +163,7 @@ TEST_F(StwExplain, GoroutineWithoutSafePointIsNamed) {
 int stop_against_fifo_thread(const std::vector<int>& cpus, std::chrono::microseconds hold) {
   const int efd = eventfd(0, EFD_CLOEXEC);
   EXPECT_GE(efd, 0);
-  EXPECT_EQ(gmp::start(config(true, cpus)), "");
+  EXPECT_EQ(gmp::start(config(true, cpus)).message(), "");
   std::atomic<int> lag_cpu{-1}, lag_tid{0};
   std::atomic<bool> lag_done{false};
   gmp::go([&] {
@@ -239,7 +239,7 @@ TEST_F(StwExplain, HogReportNamesTheMHeldOffItsCpu) {
 
 // Another thread holds sched.lock across the stop's first pass.
 TEST_F(StwExplain, SchedLockHolderIsNamed) {
-  ASSERT_EQ(gmp::start(config(false)), "");
+  ASSERT_EQ(gmp::start(config(false)).message(), "");
   gmp::stw::set_slow_stop_threshold(200us);
   std::atomic<int> holder_tid{0};
   std::atomic<bool> holding{false}, stopping{false};
@@ -271,7 +271,7 @@ TEST_F(StwExplain, SchedLockHolderIsNamed) {
 
 // The stopper keeps the world stopped: held, not a late P.
 TEST_F(StwExplain, StopperHoldingTheWorldIsHeld) {
-  ASSERT_EQ(gmp::start(config(false)), "");
+  ASSERT_EQ(gmp::start(config(false)).message(), "");
   gmp::stw::set_slow_stop_threshold(200us);
   std::atomic<bool> done{false};
   gmp::go([&] {
@@ -293,7 +293,7 @@ TEST_F(StwExplain, StopperHoldingTheWorldIsHeld) {
 
 // Threshold 0: nothing recorded, however slow; a fast stop never is.
 TEST_F(StwExplain, ThresholdOffAndFastStops) {
-  ASSERT_EQ(gmp::start(config(false)), "");
+  ASSERT_EQ(gmp::start(config(false)).message(), "");
   gmp::stw::set_slow_stop_threshold(0ns);
   (void)stop_against_spinner(1ms);
   EXPECT_EQ(all_slow(), 0u);
@@ -309,7 +309,7 @@ TEST_F(StwExplain, ThresholdOffAndFastStops) {
 // Without readable accounting the stop is still recorded, as unknown, and
 // says why it cannot say more.
 TEST_F(StwExplain, UnreadableAccountingIsUnknown) {
-  ASSERT_EQ(gmp::start(config(false)), "");
+  ASSERT_EQ(gmp::start(config(false)).message(), "");
   gmp::stw::set_slow_stop_threshold(200us);
   gmp::detail::stw_explain_set_proc_root("/nonexistent-proc");
   // Under load the restart may take longer than stopping ("held" comes
@@ -331,7 +331,7 @@ TEST_F(StwExplain, UnreadableAccountingIsUnknown) {
 
 // Counts and the recent list are per run; the list keeps the last 16.
 TEST_F(StwExplain, RecentKeepsTheLastSixteenAndResetsAtStart) {
-  ASSERT_EQ(gmp::start(config(false)), "");
+  ASSERT_EQ(gmp::start(config(false)).message(), "");
   gmp::stw::set_slow_stop_threshold(1us);  // every stop counts
   for (int i = 0; i < 20; i++) {
     gmp::stw::stop_the_world(Reason::kUser);
@@ -345,7 +345,7 @@ TEST_F(StwExplain, RecentKeepsTheLastSixteenAndResetsAtStart) {
   EXPECT_EQ(recent.back().generation, gmp::stw::generation());
   gmp::stop();
   gmp::stw::set_slow_stop_threshold(200us);
-  ASSERT_EQ(gmp::start(config(false)), "");
+  ASSERT_EQ(gmp::start(config(false)).message(), "");
   EXPECT_EQ(all_slow(), 0u);
   EXPECT_TRUE(gmp::stw::recent_slow_stops().empty());
   gmp::stop();
@@ -356,11 +356,12 @@ TEST(StwExplainNames, ConfigValidation) {
   EXPECT_EQ(c.stw_slow, std::chrono::nanoseconds(200us));
   for (auto bad : {std::chrono::nanoseconds(-1), std::chrono::nanoseconds(999), std::chrono::nanoseconds(11s)}) {
     c.stw_slow = bad;
-    EXPECT_EQ(gmp::validate(c), "stw slow-stop threshold must be 0 (off) or from 1 us to 10 s") << bad.count();
+    EXPECT_EQ(gmp::validate(c).message(), "stw slow-stop threshold must be 0 (off) or from 1 us to 10 s")
+        << bad.count();
   }
   for (auto ok : {std::chrono::nanoseconds(0), std::chrono::nanoseconds(1us), std::chrono::nanoseconds(10s)}) {
     c.stw_slow = ok;
-    EXPECT_EQ(gmp::validate(c), "") << ok.count();
+    EXPECT_EQ(gmp::validate(c).message(), "") << ok.count();
   }
 }
 
@@ -368,7 +369,7 @@ TEST(StwExplainNames, ConfigValidation) {
 TEST_F(StwExplain, ConfigThresholdAppliesAtStart) {
   gmp::Config c = config(false);
   c.stw_slow = 1us;
-  ASSERT_EQ(gmp::start(c), "");
+  ASSERT_EQ(gmp::start(c).message(), "");
   gmp::stw::stop_the_world(Reason::kUser);
   spin_for(5us);
   gmp::stw::start_the_world();

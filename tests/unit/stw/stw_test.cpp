@@ -40,7 +40,7 @@ gmp::Config cfg(int procs) {
 }
 
 struct Runtime {
-  explicit Runtime(int procs) { EXPECT_EQ(gmp::start(cfg(procs)), ""); }
+  explicit Runtime(int procs) { EXPECT_EQ(gmp::start(cfg(procs)).message(), ""); }
   ~Runtime() { gmp::stop(); }
 };
 
@@ -202,7 +202,7 @@ TEST(Stw, StoppedMsSpinForAGoroutineStopper) {
   for (auto spin : {std::chrono::nanoseconds(10ms), std::chrono::nanoseconds(0)}) {
     gmp::Config c = cfg(2);
     c.spin = spin;
-    ASSERT_EQ(gmp::start(c), "");
+    ASSERT_EQ(gmp::start(c).message(), "");
     Busy b;
     b.spawn(2);
     ASSERT_TRUE(wait_until([&] { return b.running.load() == 2; }));
@@ -553,7 +553,7 @@ TEST(SetProcs, UpAndDownUnderLoadLosesNothing) {
   const int sizes[] = {4, 1, 3, 2, 5, 1, 2};
   for (int round = 0; round < 3; round++) {
     for (int n : sizes) {
-      EXPECT_EQ(gmp::set_procs(n), "");
+      EXPECT_EQ(gmp::set_procs(n).message(), "");
       EXPECT_EQ(gmp::procs(), n);
       std::this_thread::sleep_for(2ms);
     }
@@ -566,8 +566,8 @@ TEST(SetProcs, UpAndDownUnderLoadLosesNothing) {
   b.finish(3);
   EXPECT_TRUE(wait_until([&] { return gmp::sched_stats().goroutines_live == live0; }));
   EXPECT_GE(gmp::stw::pause_stats(Reason::kProcResize).total.count(), 21u);
-  EXPECT_NE(gmp::set_procs(0), "");
-  EXPECT_NE(gmp::set_procs(100000), "");
+  EXPECT_NE(gmp::set_procs(0).message(), "");
+  EXPECT_NE(gmp::set_procs(100000).message(), "");
 }
 
 TEST(SetProcs, FromAGoroutineOnARemovedP) {
@@ -575,9 +575,9 @@ TEST(SetProcs, FromAGoroutineOnARemovedP) {
   std::atomic<int> result{-1};
   gmp::go([&] {
     // Whatever P this runs on, shrinking to 1 must leave it on P 0.
-    std::string err = gmp::set_procs(1);
+    std::string err = gmp::set_procs(1).message();
     int on = gmp::detail::getp()->id;
-    std::string err2 = gmp::set_procs(4);
+    std::string err2 = gmp::set_procs(4).message();
     result.store(err.empty() && err2.empty() && on == 0 ? 1 : 0);
   });
   EXPECT_TRUE(wait_until([&] { return result.load() >= 0; }));
@@ -624,31 +624,31 @@ TEST(Dump, ListsEveryGoroutineWithStateAndWaitReason) {
 
 TEST(Reload, AcceptedAndRefused) {
   Runtime rt(2);
-  ASSERT_EQ(gmp::pool::init(), "");
+  ASSERT_EQ(gmp::pool::init().message(), "");
   void* p = gmp::pool::allocate(64, gmp::pool::Tier::kTxn);
   gmp::pool::deallocate(p);
   using gmp::testing::TempFile;
   TempFile ok_file("[txn]\nttl_ms = 40\n", "gmp_stw_cfg");
   const std::string& ok = ok_file.path();
-  EXPECT_EQ(gmp::stw::reload_config(ok), "");
+  EXPECT_EQ(gmp::stw::reload_config(ok).message(), "");
   EXPECT_EQ(gmp::stw::pause_stats(Reason::kConfigReload).total.count(), 1u);
   // Invalid: refused before stopping anything.
   TempFile bad("[txn]\nttl_ms = 300\n", "gmp_stw_cfg");
-  std::string err = gmp::stw::reload_config(bad.path());
+  std::string err = gmp::stw::reload_config(bad.path()).message();
   EXPECT_NE(err.find("txn.ttl_ms"), std::string::npos) << err;
   EXPECT_EQ(gmp::stw::pause_stats(Reason::kConfigReload).total.count(), 1u);
   // Growing pool memory by more than 15 %: refused under the stop, old config kept.
   TempFile big(
       "[txn]\ncapacity = 200000\nmax_class_bytes = 4000000000\n[fast]\ncapacity = 100000\nmax_class_bytes = 4000000000\n",
       "gmp_stw_cfg");
-  err = gmp::stw::reload_config(big.path());
+  err = gmp::stw::reload_config(big.path()).message();
   EXPECT_NE(err.find("change refused"), std::string::npos) << "[" << err << "]";
-  EXPECT_EQ(gmp::stw::reload_config(ok), "");
+  EXPECT_EQ(gmp::stw::reload_config(ok).message(), "");
 }
 
 TEST(Sweep, ReclaimsExpiredTxnObjects) {
   Runtime rt(2);
-  ASSERT_EQ(gmp::pool::init(), "");
+  ASSERT_EQ(gmp::pool::init().message(), "");
   std::atomic<bool> done{false};
   gmp::go([&] {
     std::vector<void*> v;

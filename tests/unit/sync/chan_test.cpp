@@ -138,7 +138,7 @@ TEST_P(ChanP, BlockedSendersOnBufferedChannelKeepFifo) {
 
 TEST_P(ChanP, PlainThreadAndGoroutine) {
   gmp::Config c = cfg();
-  ASSERT_EQ(gmp::start(c), "");
+  ASSERT_EQ(gmp::start(c).message(), "");
   {
     gmp::Chan<int> ch;
     gmp::Chan<int> back;

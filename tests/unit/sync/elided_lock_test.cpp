@@ -35,7 +35,7 @@ bool elision_possible() { return gmp::detail::short_lock_asymmetric; }
 
 TEST(LockElision, OnlyWithOnePAndOnlyForTheOwnersLocks) {
   if (!elision_possible()) GTEST_SKIP() << "no membarrier(PRIVATE_EXPEDITED): elision is off (tested below)";
-  ASSERT_EQ(gmp::start(one_p()), "");
+  ASSERT_EQ(gmp::start(one_p()).message(), "");
   EXPECT_TRUE(gmp::sched_stats().lock_elision);
   ElidedLock made_outside;  // by a plain thread: never elided
   EXPECT_FALSE(made_outside.elided());
@@ -56,7 +56,7 @@ TEST(LockElision, OnlyWithOnePAndOnlyForTheOwnersLocks) {
 
   gmp::Config two = one_p();
   two.procs = 2;
-  ASSERT_EQ(gmp::start(two), "");
+  ASSERT_EQ(gmp::start(two).message(), "");
   EXPECT_FALSE(gmp::sched_stats().lock_elision);
   gmp::go([done] {
     ElidedLock l;
@@ -66,7 +66,7 @@ TEST(LockElision, OnlyWithOnePAndOnlyForTheOwnersLocks) {
   EXPECT_EQ(done.recv(), 2);
   gmp::stop();
 
-  ASSERT_EQ(gmp::start(one_p(false)), "");
+  ASSERT_EQ(gmp::start(one_p(false)).message(), "");
   EXPECT_FALSE(gmp::sched_stats().lock_elision);
   gmp::go([done] {
     ElidedLock l;
@@ -80,7 +80,7 @@ TEST(LockElision, OnlyWithOnePAndOnlyForTheOwnersLocks) {
 TEST(LockElision, WithoutTheBarrierItStaysOff) {
   bool saved = gmp::detail::short_lock_asymmetric;
   gmp::detail::short_lock_asymmetric = false;  // no lock is held by anyone now
-  ASSERT_EQ(gmp::start(one_p()), "");
+  ASSERT_EQ(gmp::start(one_p()).message(), "");
   EXPECT_FALSE(gmp::sched_stats().lock_elision);
   gmp::Chan<int> ch(1);
   gmp::go([ch] {
@@ -100,7 +100,7 @@ TEST(LockElision, WithoutTheBarrierItStaysOff) {
 TEST(LockElision, ForeignLockerRevokesAndStillExcludes) {
   if (!elision_possible()) GTEST_SKIP() << "elision is off on this kernel";
   const std::uint64_t before = gmp::detail::elision_revocations();
-  ASSERT_EQ(gmp::start(one_p()), "");
+  ASSERT_EQ(gmp::start(one_p()).message(), "");
   constexpr int kGoroutines = 4, kForeign = 20000;
   std::unique_ptr<ElidedLock> lock;
   long counter = 0;
@@ -176,7 +176,7 @@ TEST(LockElision, BlockingBodyIsNotTheOwner) {
 // Ping-pong between goroutines keeps the owner in elided sections meanwhile.
 TEST(LockElision, PlainThreadSelectOverElidedChannels) {
   if (!elision_possible()) GTEST_SKIP() << "elision is off on this kernel";
-  ASSERT_EQ(gmp::start(one_p()), "");
+  ASSERT_EQ(gmp::start(one_p()).message(), "");
   constexpr int kValues = 500;
   const std::uint64_t before = gmp::detail::elision_revocations();
   gmp::Chan<gmp::Chan<int>> handoff(2);
@@ -233,7 +233,7 @@ TEST(LockElision, EpochsAcrossSetProcsAndRestarts) {
     auto first = std::make_unique<ElidedLock>();
     EXPECT_TRUE(first->elided());
     old_run = std::make_unique<ElidedLock>();
-    EXPECT_EQ(gmp::set_procs(2), "");
+    EXPECT_EQ(gmp::set_procs(2).message(), "");
     EXPECT_FALSE(gmp::sched_stats().lock_elision);
     EXPECT_FALSE(first->elided());
     long counter = 0;
@@ -251,7 +251,7 @@ TEST(LockElision, EpochsAcrossSetProcsAndRestarts) {
     }
     wg.wait();
     EXPECT_EQ(counter, 20000);
-    EXPECT_EQ(gmp::set_procs(1), "");
+    EXPECT_EQ(gmp::set_procs(1).message(), "");
     EXPECT_TRUE(gmp::sched_stats().lock_elision);
     ElidedLock second;
     EXPECT_TRUE(second.elided());

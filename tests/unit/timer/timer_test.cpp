@@ -251,7 +251,7 @@ TEST_P(TimerP, CancelBeforeFire) {
 }
 
 TEST_P(TimerP, PlainThreadTimerWakesIdleRuntime) {
-  ASSERT_EQ(gmp::start(cfg()), "");
+  ASSERT_EQ(gmp::start(cfg()).message(), "");
   {
     auto t0 = gmp::Clock::now();
     gmp::Timer t(5ms);  // armed from a non-runtime thread: P 0's heap
@@ -274,7 +274,7 @@ TEST(TimerRestart, TimersOfDiscardedGoroutinesDoNotFireInTheNextRun) {
   gmp::Config c;
   c.procs = 1;
   c.pin = false;
-  ASSERT_EQ(gmp::start(c), "");
+  ASSERT_EQ(gmp::start(c).message(), "");
   // Nothing the discarded goroutines hold may need freeing (a discarded
   // goroutine's frames never unwind): they report through an atomic.
   static std::atomic<int> asleep{0};
@@ -290,7 +290,7 @@ TEST(TimerRestart, TimersOfDiscardedGoroutinesDoNotFireInTheNextRun) {
   while (asleep.load() < 2) std::this_thread::sleep_for(1ms);
   std::this_thread::sleep_for(2ms);  // both parked
   gmp::stop();
-  ASSERT_EQ(gmp::start(c), "");
+  ASSERT_EQ(gmp::start(c).message(), "");
   gmp::Chan<int> done;
   gmp::go([done] {
     for (int i = 0; i < 8; i++) gmp::sleep_for(10ms);  // polls P 0's heap past the old deadlines

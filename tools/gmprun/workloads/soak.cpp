@@ -147,13 +147,13 @@ int soak_main(int argc, char** argv, gmp::tools::Summary& out) {
       gmp::sleep_for(std::chrono::nanoseconds(procs_ns));
       int n = gmp::procs();
       if (n + step < min_procs || n + step > max_procs) step = -step;
-      if (std::string err = gmp::set_procs(n + step); err.empty()) {
+      if (gmp::Status st = gmp::set_procs(n + step); st.ok()) {
         (step > 0 ? procs_up : procs_down).fetch_add(1, std::memory_order_relaxed);
       } else {
         // Legitimate and counted (a removed P with io in flight, a stop
         // that timed out); the next period tries again.
         if (procs_refused.fetch_add(1, std::memory_order_relaxed) < 3)
-          std::fprintf(stderr, "soak: set_procs(%d) refused: %s\n", n + step, err.c_str());
+          std::fprintf(stderr, "soak: set_procs(%d) refused: %s\n", n + step, st.message().c_str());
       }
     }
     chaos.done();
