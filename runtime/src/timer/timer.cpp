@@ -13,8 +13,21 @@
 // goroutine that does not switch gets an idle P woken to steal them.
 //
 // Invariants (under PTimers::lock): a node is in at most one heap; node->pid
-// is that heap's P id (else -1) and node->index its position; when0 equals
-// the heap top's when (or -1 when empty).
+// is that heap's P id (else -1) and node->index its position (-1 for a
+// ticker whose fn is running: armed, but out of the heap); when0 equals the
+// heap top's when (or -1 when empty).
+//
+// Note [Ticker re-arm]
+// A ticker is pushed back into its heap after its fn returns, not before fn
+// runs. Pushed back before, it could fall due again (a period of 2 ms, an M
+// preempted between unlock and fn on a loaded machine) and run on another M
+// while the first fn still ran: two sends of one ticker racing, the earlier
+// time arriving second (a tick older than the one before it), and `running`
+// cleared by the first fn while the second still used the node, so a
+// timer_cancel could return and the node be freed under a running fn. Out
+// of the heap while fn runs, a ticker runs once at a time, as Go runs a
+// timer's function once at a time. A cancel meanwhile clears pid: run_due
+// then does not push it back, and clears `running` last, under the lock.
 #include "timer/timer.hpp"
 
 #include "base/check.hpp"
@@ -57,13 +70,10 @@ int run_due(int pid, std::int64_t now, bool stolen) noexcept {
     pt.heap.pop();
     std::int64_t late = now - t->when;
     pt.lateness.record(static_cast<std::uint64_t>(late));
-    if (t->period > 0) {
-      t->when += t->period;
-      if (t->when <= now) t->when = now + t->period;
-      pt.heap.push(t);
-    } else {
-      t->pid.store(-1, std::memory_order_relaxed);
-    }
+    // A ticker stays armed (pid kept) but out of the heap while fn runs, and
+    // is pushed back after it returns (Note [Ticker re-arm]).
+    const bool periodic = t->period > 0;
+    if (!periodic) t->pid.store(-1, std::memory_order_relaxed);
     bool detached = t->detached;
     if (!detached) t->running.store(true, std::memory_order_relaxed);  // cleared below; seen by timer_cancel under lock
     auto fn = t->fn;
@@ -72,8 +82,20 @@ int run_due(int pid, std::int64_t now, bool stolen) noexcept {
     pt.lock.unlock();
     GMP_PROBE_TIMER_FIRE(pid, late, stolen ? 1 : 0);
     fn(arg, now);
-    if (!detached) t->running.store(false, std::memory_order_release);  // pairs with timer_cancel's acquire
     n++;
+    if (periodic) {
+      pt.lock.lock();
+      if (t->pid.load(std::memory_order_relaxed) == pid) {  // not cancelled while fn ran
+        t->when += t->period;
+        if (t->when <= now) t->when = now + t->period;
+        pt.heap.push(t);
+      }
+      // Under the lock, last: a cancel that saw the ticker out of the heap
+      // waits for this store, then may free the node.
+      t->running.store(false, std::memory_order_release);
+      continue;
+    }
+    if (!detached) t->running.store(false, std::memory_order_release);  // pairs with timer_cancel's acquire
     pt.lock.lock();
   }
   publish_when0(pt);
@@ -158,15 +180,15 @@ bool timer_cancel(TimerNode* t) noexcept {
       pt.lock.unlock();
       continue;
     }
-    pt.heap.remove(t);
+    if (t->index >= 0) pt.heap.remove(t);  // a ticker whose fn runs is out of the heap
     t->pid.store(-1, std::memory_order_relaxed);
     publish_when0(pt);
     pt.lock.unlock();
     removed = true;
     break;
   }
-  // A callback in flight still uses the node (and, for a ticker, it was
-  // re-armed before fn: removed above). Wait for it to return.
+  // A callback in flight still uses the node (a ticker's is not pushed back:
+  // its pid is gone). Wait for it to return.
   while (t->running.load(std::memory_order_acquire)) cpu_relax();
   return removed;
 }

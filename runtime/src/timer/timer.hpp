@@ -23,8 +23,9 @@
 //   - timer_cancel waits for a running fn to return, so after it returns the
 //     node may be freed. REQUIRES: not called from t's own fn, and no
 //     concurrent timer_arm/timer_cancel of the same node.
-//   - period > 0 makes a ticker: before fn runs the node is re-armed at
-//     when + period (or now + period if it fell a whole period behind).
+//   - period > 0 makes a ticker: after fn returns the node is re-armed at
+//     when + period (or now + period if it fell a whole period behind); it
+//     never runs twice at once (Note [Ticker re-arm] in timer.cpp).
 //   - detached nodes free themselves in fn: nobody touches them after fn is
 //     called, and they cannot be cancelled.
 // Monotonic clock (CLOCK_MONOTONIC ns, base/clock.hpp) throughout.

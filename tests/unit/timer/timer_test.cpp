@@ -234,6 +234,41 @@ TEST_P(TimerP, TimersOfAHoggedPAreStolen) {
   });
 }
 
+// A ticker whose fn outlasts its period is not fired again until fn
+// returns (Note [Ticker re-arm]): with two Ps the overdue ticker would
+// otherwise be stolen and run beside itself, and a cancel could return
+// while one of the two still ran.
+TEST_P(TimerP, ATickerNeverRunsBesideItself) {
+  if (GetParam() < 2) GTEST_SKIP() << "needs a second P to steal the overdue ticker";
+  struct Probe {
+    std::atomic<int> inflight{0}, most{0}, runs{0};
+  } probe;
+  gmp::run(cfg(), [&] {
+    TimerNode t;
+    t.period = 1'000'000;  // 1 ms; fn runs 10 ms
+    t.fn = [](void* arg, std::int64_t) noexcept {
+      auto* pr = static_cast<Probe*>(arg);
+      int now = pr->inflight.fetch_add(1) + 1;
+      int most = pr->most.load();
+      while (now > most && !pr->most.compare_exchange_weak(most, now)) {
+      }
+      auto end = std::chrono::steady_clock::now() + 10ms;  // fn must not park: spin
+      while (std::chrono::steady_clock::now() < end) {
+      }
+      pr->runs.fetch_add(1);
+      pr->inflight.fetch_sub(1);
+    };
+    t.arg = &probe;
+    gmp::detail::timer_arm(&t, gmp::detail::nanotime() + 1'000'000);
+    for (int i = 0; i < 3000 && probe.runs.load() < 8; i++) gmp::sleep_for(1ms);
+    EXPECT_TRUE(gmp::detail::timer_cancel(&t));
+    EXPECT_EQ(probe.inflight.load(), 0) << "a fn still ran after timer_cancel returned";
+    return 0;
+  });
+  EXPECT_GE(probe.runs.load(), 8);
+  EXPECT_EQ(probe.most.load(), 1) << "the ticker's fn ran beside itself";
+}
+
 TEST_P(TimerP, CancelBeforeFire) {
   gmp::run(cfg(), [] {
     std::atomic<int> fired{0};
