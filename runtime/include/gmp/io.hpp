@@ -167,6 +167,7 @@ struct IoStats {
   std::uint64_t blocking_calls = 0;
   std::uint64_t handoffs = 0;      // Ps handed off by sysmon during gmp::blocking
   std::uint64_t fallbacks = 0;     // I/O operations run as blocking system calls (no ring)
+  std::uint64_t migrated = 0;      // operations moved off a P that set_procs removed (run again on another)
   std::uint64_t in_flight = 0;     // operations submitted to a ring and not completed (now)
 };
 IoStats io_stats() noexcept;

@@ -28,8 +28,11 @@ namespace gmp {
 // Growing adds Ps (each with its own run queue, timer heap, pool cache and
 // io ring); shrinking moves the removed Ps' queued goroutines to the global
 // queue, their timers to P 0, and drains their pool caches. Nothing is lost.
+// io operations waiting on a removed P's ring are cancelled there and run
+// again on the Ps that remain (their goroutines see nothing but the move).
 // Ok, or one line saying why not (out of range, above the io ring capacity
-// fixed at start, a removed P still has io operations in flight).
+// fixed at start, a stop that timed out, a removed P's operation the kernel
+// could not cancel within ~1 s).
 Status set_procs(int n);
 
 namespace stw {

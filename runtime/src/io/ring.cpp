@@ -42,6 +42,7 @@
 
 #include "base/check.hpp"
 #include "base/clock.hpp"
+#include "gmp/go.hpp"
 #include "io/ops.hpp"
 #include "sched/hooks.hpp"
 #include "sched/sched.hpp"
@@ -331,7 +332,13 @@ void token_unlock(io::CancelToken* t) noexcept { t->lock_.store(0, std::memory_o
 
 }  // namespace
 
-int ring_run(Ring* r, io::Op kind, const io::OpOptions& o, void (*prep)(io_uring_sqe*, void*), void* ctx) noexcept {
+namespace {
+
+// One submission of an operation on r. *migrated: it was cancelled because
+// r's P is being removed (Note [Draining a removed P's ring]); the result is
+// then meaningless and the caller runs it again.
+int ring_run_once(Ring* r, io::Op kind, const io::OpOptions& o, void (*prep)(io_uring_sqe*, void*), void* ctx,
+                  bool* migrated) noexcept {
   if (o.cancel != nullptr && o.cancel->cancelled()) return -ECANCELED;
   const bool has_deadline = o.deadline != io::kNoDeadline;
   std::int64_t dl = 0;
@@ -386,7 +393,28 @@ int ring_run(Ring* r, io::Op kind, const io::OpOptions& o, void (*prep)(io_uring
     token_unlock(o.cancel);
   }
   if (op.res == -ECANCELED && op.timed_out) return -ETIMEDOUT;
+  if (op.res == -ECANCELED && op.migrate && !(o.cancel != nullptr && o.cancel->cancelled())) {
+    *migrated = true;
+  }
   return op.res;
+}
+
+}  // namespace
+
+int ring_run(Ring* r, io::Op kind, const io::OpOptions& o, void (*prep)(io_uring_sqe*, void*), void* ctx) noexcept {
+  for (;;) {
+    // A ring whose P set_procs is removing takes no new operation: wait
+    // (a safe point) until the P is gone, and this goroutine on another one,
+    // or the removal given up.
+    while (r->draining.load(std::memory_order_acquire)) {
+      gmp::yield();
+      r = current_ring();
+    }
+    bool migrated = false;
+    int res = ring_run_once(r, kind, o, prep, ctx, &migrated);
+    if (!migrated) return res;
+    io_counters.migrated.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void ring_cancel(io::CancelToken* t) noexcept {
@@ -490,11 +518,61 @@ std::uint32_t io_inflight(P* pp) noexcept {
   return rings[pp->id].n_inflight.load(std::memory_order_relaxed);
 }
 
+// Note [Draining a removed P's ring]
+// A P's ring is reaped only by the M that owns the P, so set_procs cannot
+// remove a P whose ring still has operations in flight: nobody would reap
+// their completions. A server's accept (or a connection's recv) waits there
+// for as long as no client comes, so waiting for it to finish is no answer:
+// set_procs refused, and a listener's P could never be removed. Instead,
+// under the stop, the stopper marks the ring draining and queues a cancel
+// of every operation in flight with the op marked `migrate`; after the
+// restart the P's M (still owning it) sends the cancels and reaps them. A
+// cancelled operation whose kernel work had not started completes with
+// -ECANCELED; its goroutine, seeing `migrate`, does not return that:
+// ring_run waits (yielding) until the ring is no longer draining and runs
+// the same operation again on its current P's ring. Any operation started
+// on a draining ring waits the same way before it is submitted, so the ring
+// empties, and set_procs's next stop removes the P; its goroutines move to
+// the global queue and resubmit on the Ps that remain. An operation that
+// completed before its cancel took effect keeps its real result (a cancel
+// never undoes work done: io_uring answers such a cancel with -EALREADY or
+// -ENOENT). A user's own cancel or deadline still wins over a migration.
+int io_drain_begin(P* pp) noexcept {
+  if (!g_uring) return 0;
+  Ring* r = &rings[pp->id];
+  if (!r->ok) return 0;
+  r->draining.store(true, std::memory_order_relaxed);  // published by start_the_world
+  int n = 0;
+  for (IoOp* op = r->inflight; op != nullptr; op = op->next) {  // the world is stopped: no owner runs
+    op->migrate = true;
+    auto* c = new CancelReq{op, op->seq, nullptr};
+    c->next = r->cancel_head.load(std::memory_order_relaxed);
+    r->cancel_head.store(c, std::memory_order_relaxed);
+    n++;
+  }
+  return n;
+}
+
+void io_drain_poke(P* pp) noexcept {
+  if (!g_uring) return;
+  Ring* r = &rings[pp->id];
+  if (!r->ok || r->cancel_head.load(std::memory_order_acquire) == nullptr) return;
+  std::uint64_t one = 1;
+  ssize_t w = ::write(r->wake_fd, &one, sizeof one);
+  (void)w;
+  poke_idle_p(pp);
+}
+
+void io_drain_end(P* pp) noexcept {
+  if (!g_uring) return;
+  rings[pp->id].draining.store(false, std::memory_order_release);
+}
+
 // ---- start / stop ------------------------------------------------------------
 
 void io_start(int nprocs) noexcept {
   for (auto& c : {&io_counters.submitted, &io_counters.completed, &io_counters.enters, &io_counters.ring_waits,
-                  &io_counters.blocking_calls, &io_counters.handoffs, &io_counters.fallbacks}) {
+                  &io_counters.blocking_calls, &io_counters.handoffs, &io_counters.fallbacks, &io_counters.migrated}) {
     c->store(0, std::memory_order_relaxed);
   }
   g_uring = false;
@@ -603,6 +681,7 @@ IoStats io_stats() noexcept {
   s.blocking_calls = io_counters.blocking_calls.load(std::memory_order_relaxed);
   s.handoffs = io_counters.handoffs.load(std::memory_order_relaxed);
   s.fallbacks = io_counters.fallbacks.load(std::memory_order_relaxed);
+  s.migrated = io_counters.migrated.load(std::memory_order_relaxed);
   for (int i = 0; i < detail::n_rings; i++) {
     const detail::Ring& r = detail::rings[i];
     if (r.ok) s.in_flight += r.n_inflight.load(std::memory_order_relaxed);

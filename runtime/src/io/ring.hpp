@@ -43,6 +43,10 @@ struct alignas(8) IoOp {
   int pending = 0;            // CQEs still expected. Owner P only.
   bool timed_out = false;     // the linked timeout fired. Owner P only.
   bool cancel_sent = false;   // an async cancel is in flight. Owner P only.
+  // Cancelled because its P is being removed (io_drain_begin, under
+  // stop-the-world): ring_run runs it again on the goroutine's next P.
+  // Written by the stopper, read by the goroutine after its wake-up.
+  bool migrate = false;
   io::Op op = io::Op::kCount;
   std::uint64_t seq = 0;      // unique per ring, for cross-P cancels
   Ring* ring = nullptr;
@@ -82,6 +86,10 @@ struct alignas(64) Ring {
   // CQE) woke the other, which reaped it, and the first slept on with a P
   // handed to it (a stall seen in gmpbench).
   std::atomic<M*> idle_waiter{nullptr};
+  // set_procs is removing this ring's P (Note [Draining a removed P's
+  // ring] in ring.cpp): new operations wait for the removal, cancelled
+  // ones run again elsewhere. Written by the stopper; read by goroutines.
+  std::atomic<bool> draining{false};
 };
 
 // The calling goroutine's ring, or null (plain thread, or blocking backend).
@@ -122,6 +130,15 @@ bool io_ring_waitable(P* pp) noexcept;
 bool io_ring_has_events(P* pp) noexcept;
 // For sysmon's retake: operations in flight on pp's ring.
 std::uint32_t io_inflight(P* pp) noexcept;
+// set_procs removing pp (Note [Draining a removed P's ring]): begin marks
+// its ring draining and asks the kernel to cancel every operation in
+// flight there, each to be run again on its goroutine's next P; returns how
+// many. REQUIRES: the world is stopped. poke makes pp's M (or the idle M in
+// its ring) send the cancels, after the world restarts. end clears the
+// mark (pp removed, or the removal given up).
+int io_drain_begin(P* pp) noexcept;
+void io_drain_poke(P* pp) noexcept;
+void io_drain_end(P* pp) noexcept;
 
 // Counters (relaxed).
 struct IoCounters {
@@ -129,6 +146,9 @@ struct IoCounters {
   // I/O operations a goroutine ran as a blocking system call (no ring: the
   // blocking backend, or io_uring unavailable).
   std::atomic<std::uint64_t> fallbacks{0};
+  // Operations cancelled on a P that set_procs removed and run again on
+  // another (Note [Draining a removed P's ring]).
+  std::atomic<std::uint64_t> migrated{0};
 };
 extern IoCounters io_counters;
 

@@ -165,6 +165,9 @@ const std::vector<Metric>& catalog() {
   using K = Kind;
   using U = Unit;
   using F = SummaryFormat;
+  // A table: one metric a row, laid out by hand (clang-format would put each
+  // field on its own line).
+  // clang-format off
   static const std::vector<Metric> m = {
       // ---- runtime ----------------------------------------------------------
       {"gmp_info", "gmprt build and run-time facts (value 1): version, I/O backend, pool page mode.", K::kGauge,
@@ -308,6 +311,9 @@ const std::vector<Metric>& catalog() {
       {"gmp_io_fallbacks_total",
        "I/O operations a goroutine ran as a blocking system call instead of through its ring.", K::kCounter, U::kNone,
        {}, 1, "", F::kNone, 1, [](ReadContext& c, Out& o) { one(o, static_cast<double>(c.io().fallbacks)); }},
+      {"gmp_io_migrated_total",
+       "io_uring operations cancelled on a P that set_procs removed and run again on another.", K::kCounter,
+       U::kNone, {}, 1, "", F::kNone, 1, [](ReadContext& c, Out& o) { one(o, static_cast<double>(c.io().migrated)); }},
       {"gmp_io_ring_waits_total", "Times an idle M waited in its P's ring.", K::kCounter, U::kNone, {}, 1, "",
        F::kNone, 1, [](ReadContext& c, Out& o) { one(o, static_cast<double>(c.io().ring_waits)); }},
       {"gmp_blocking_calls_total", "gmp::blocking calls (system calls io_uring cannot do, and the fallback's).",
@@ -382,6 +388,7 @@ const std::vector<Metric>& catalog() {
       {"gmp_pool_txn_degraded", "1 while the txn tier is degraded to jemalloc (memory pressure), else 0.", K::kGauge,
        U::kNone, {}, 1, "", F::kNone, 1, [](ReadContext& c, Out& o) { one(o, c.pool().txn_degraded ? 1 : 0); }},
   };
+  // clang-format on
   return m;
 }
 

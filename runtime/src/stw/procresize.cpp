@@ -10,10 +10,14 @@
 //
 // Shrinking: for every removed P, its runnext, ring and inbox go to the
 // global queue (in order), its timers move to P 0, its pool cache is
-// drained to the central lists. A removed P with io operations in flight
-// cannot be removed (their completions arrive on its ring): the world is
-// restarted and the resize retried for up to ~1 s, then refused with the
-// count. A goroutine that called set_procs from a removed P continues on P 0.
+// drained to the central lists. A P with io operations in flight cannot be
+// removed at once (their completions arrive on its ring, which only its M
+// reaps): the stopper marks its ring draining and cancels them there, the
+// world restarts, and the resize is retried; the cancelled operations run
+// again on their goroutines' next Ps (Note [Draining a removed P's ring] in
+// io/ring.cpp). After ~1 s of retries (an operation the kernel cannot
+// cancel, like a file read already running) it is refused with the count.
+// A goroutine that called set_procs from a removed P continues on P 0.
 // Nothing is lost: the goroutine count does not change across a resize.
 #include <atomic>
 #include <chrono>
@@ -122,22 +126,40 @@ Status set_procs(int n) {
                          std::to_string(sched.procs_cap) + ", the io rings made at start: max(procs, CPUs, 8))");
   }
   std::string err;
+  // Ps whose rings were marked draining; cleared whatever the outcome.
+  int drain_lo = 0, drain_hi = 0;
+  auto end_drain = [&] {
+    for (int i = drain_lo; i < drain_hi; i++) io_drain_end(sched.allp[i]);
+  };
   for (int attempt = 0; attempt < 1000; attempt++) {
     // Every P must stop (Note [Bounded stops] in stop.cpp).
     if (Status why = stw::try_stop_the_world(stw::Reason::kProcResize, stw::kStopBound); !why.ok()) {
       stw::start_the_world();
+      end_drain();
       return why.prefixed("set_procs: ");
     }
     err = resize_stopped(n);
+    if (!err.empty()) {
+      // io in flight on a removed P: cancel it there, to run again on the
+      // goroutine's next P (Note [Draining a removed P's ring] in io/ring.cpp).
+      drain_lo = n;
+      drain_hi = sched.nprocs;
+      for (int i = drain_lo; i < drain_hi; i++) io_drain_begin(sched.allp[i]);
+    }
     stw::start_the_world();
-    if (err.empty()) return {};
-    // io in flight on a removed P: let it complete, then try again.
+    if (err.empty()) {
+      end_drain();
+      return {};
+    }
+    for (int i = drain_lo; i < drain_hi; i++) io_drain_poke(sched.allp[i]);
+    // Let the cancels complete, then try again.
     if (in_goroutine()) {
       gmp::sleep_for(std::chrono::milliseconds(1));
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
+  end_drain();
   return Status::error("set_procs: cannot remove Ps: " + err + " (still after 1 s)");
 }
 

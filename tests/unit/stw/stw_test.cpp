@@ -585,6 +585,72 @@ TEST(SetProcs, FromAGoroutineOnARemovedP) {
   EXPECT_EQ(gmp::procs(), 4);
 }
 
+// A P whose ring has operations waiting (a read on an empty pipe, as a
+// server's accept waits) is removed all the same: the operations are
+// cancelled there and run again on the Ps that remain, and each still gets
+// its data (Note [Draining a removed P's ring] in io/ring.cpp). set_procs
+// used to refuse after 1 s ("P 2 has 3 io operations in flight").
+TEST(SetProcs, RemovesAPWhoseRingHasOperationsWaiting) {
+  Runtime rt(4);
+  if (!gmp::io::uring_enabled()) GTEST_SKIP() << "io_uring is not used here: no ring to drain";
+  constexpr int kMax = 64;
+  int pipes[kMax][2];
+  std::atomic<int> got[kMax];
+  int started = 0;
+  auto waiting_off_p0 = [] {
+    std::uint32_t n = 0;
+    for (int i = 1; i < gmp::procs(); i++) n += gmp::detail::io_inflight(gmp::detail::sched.allp[i]);
+    return n;
+  };
+  // Readers until some wait on a P other than 0 (a goroutine started from
+  // this thread runs on whichever P takes it first).
+  while (started < kMax && (started < 8 || waiting_off_p0() == 0)) {
+    int i = started++;
+    ASSERT_EQ(pipe2(pipes[i], O_CLOEXEC), 0);
+    got[i].store(-1);
+    gmp::go([&, i] {
+      char c = 0;
+      auto r = gmp::io::read(pipes[i][0], &c, 1);
+      got[i].store(r.ok() && r.value() == 1 ? c : -2);
+    });
+    ASSERT_TRUE(wait_until([&] {
+      std::uint32_t n = 0;
+      for (int p = 0; p < gmp::procs(); p++) n += gmp::detail::io_inflight(gmp::detail::sched.allp[p]);
+      return n == static_cast<std::uint32_t>(started);
+    }));
+  }
+  const std::uint32_t off_p0 = waiting_off_p0();
+  ASSERT_GT(off_p0, 0u) << "no reader waited off P 0 in " << started << " tries";
+  const std::uint64_t migrated0 = gmp::io::io_stats().migrated;
+
+  EXPECT_EQ(gmp::set_procs(1).message(), "");
+  EXPECT_EQ(gmp::procs(), 1);
+  EXPECT_GE(gmp::io::io_stats().migrated - migrated0, off_p0);
+  // Every reader waits again, now on P 0, and none has returned.
+  EXPECT_TRUE(wait_until(
+      [&] { return gmp::detail::io_inflight(gmp::detail::sched.allp[0]) == static_cast<std::uint32_t>(started); }));
+  for (int i = 0; i < started; i++) EXPECT_EQ(got[i].load(), -1) << "reader " << i << " returned early";
+
+  for (int i = 0; i < started; i++) {
+    char c = static_cast<char>('a' + i % 26);
+    ASSERT_EQ(::write(pipes[i][1], &c, 1), 1);
+  }
+  EXPECT_TRUE(wait_until([&] {
+    for (int i = 0; i < started; i++) {
+      if (got[i].load() == -1) return false;
+    }
+    return true;
+  }));
+  for (int i = 0; i < started; i++) EXPECT_EQ(got[i].load(), 'a' + i % 26) << "reader " << i;
+  EXPECT_EQ(gmp::set_procs(4).message(), "");
+  for (auto& p : pipes) {
+    if (&p - pipes < started) {
+      ::close(p[0]);
+      ::close(p[1]);
+    }
+  }
+}
+
 TEST(Dump, ListsEveryGoroutineWithStateAndWaitReason) {
   Runtime rt(2);
   gmp::Chan<int> ch;
