@@ -36,7 +36,7 @@ declare -A srcs=(
   [http_parser]="tests/fuzz/http_parser_fuzz.cpp tools/gmprun/workloads/http_parser.cpp"
   [pool_config]="tests/fuzz/pool_config_fuzz.cpp runtime/src/mem/config.cpp runtime/src/mem/arena.cpp
                  runtime/src/mem/page_source.cpp runtime/src/mem/slot_map.cpp runtime/src/base/check.cpp"
-  [args]="tests/fuzz/args_fuzz.cpp tools/common/args.cpp"
+  [args]="tests/fuzz/args_fuzz.cpp tools/common/cli.cpp"  # CLI11: header-only
 )
 targets=(http_parser pool_config args)
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"

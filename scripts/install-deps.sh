@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
   # build
   build-essential cmake ninja-build pkg-config git
+  libcli11-dev  # the tools' command lines (header-only)
   # runtime
   liburing-dev libjemalloc-dev systemtap-sdt-dev libtomlplusplus-dev
   libdw-dev  # symbolized stacks in crash reports and goroutine dumps

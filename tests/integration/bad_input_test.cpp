@@ -59,6 +59,16 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"--quiet http --port 0 --duration 0s", "http: --duration '0s' must be more than 0"},
         // One prefix, not two.
         Case{"--quiet alloc-storm --bogus", "alloc-storm: unknown option '--bogus'"},
+        // The parser's own errors (CLI11's, in these words).
+        Case{"--procs", "gmprun: option '--procs' needs a value (N)"},
+        Case{"--quiet=1 skynet", "gmprun: option '--quiet' takes no value"},
+        Case{"--bogus=1 skynet", "gmprun: unknown option '--bogus' (see --help for the options)"},
+        Case{"skynet --size", "skynet: option '--size' needs a value (N)"},
+        Case{"skynet extra", "skynet: unexpected argument 'extra' (options are --name value; see --help)"},
+        Case{"skynet --size=0", "skynet: --size '0' is out of range; use 1 to 100000000"},
+        Case{"skynet --size \"$(printf 'a\nb')\"", "skynet: --size 'a\\x0ab' is not a whole number"},
+        Case{"--quiet orders --cancel 101", "orders: --cancel '101' is out of range; use 0 to 100"},
+        Case{"--quiet http --port 0 --idle-timeout 0", "http: --idle-timeout '0' must be more than 0, like 10s"},
         // --check-config validates only.
         Case{"--check-config /dev/null skynet", "--check-config validates FILE and exits, so it takes no WORKLOAD"}));
 
@@ -79,10 +89,26 @@ TEST(GmprunBadInput, SizesTakeLowerCaseUnits) {
   EXPECT_NE(r.out.find("stack        1024 KiB per goroutine"), std::string::npos) << r.out;
 }
 
+TEST(GmprunBadInput, NameEqualsValueWorksForGmprunAndWorkloads) {
+  Result r = gmprun("--procs=1 --stack-size=64K --spin=20us skynet --size=1000 --div=10");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("stack        64 KiB per goroutine"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("spin 20 us"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("result=499500 "), std::string::npos) << r.out;
+}
+
 TEST(GmprunBadInput, ShortHelpAndVersion) {
   Result h = gmprun("-h");
   EXPECT_EQ(h.status, 0) << h.out;
   EXPECT_NE(h.out.find("usage: gmprun"), std::string::npos) << h.out;
+  EXPECT_NE(h.out.find("  -h, --help              show this help and exit\n"), std::string::npos) << h.out;
+  // A built-in's -h, also after its options; the rest of the line is not run.
+  for (const char* args : {"skynet -h", "skynet --size 7 -h", "--quiet http --port 0 --help"}) {
+    Result w = gmprun(args);
+    EXPECT_EQ(w.status, 0) << args << "\n" << w.out;
+    EXPECT_NE(w.out.find("usage: gmprun [options] "), std::string::npos) << w.out;
+    EXPECT_EQ(w.out.find("summary"), std::string::npos) << w.out;
+  }
   Result v = gmprun("--version");
   EXPECT_EQ(v.status, 0) << v.out;
   EXPECT_EQ(v.out.rfind("gmprun 0.", 0), 0u) << v.out;

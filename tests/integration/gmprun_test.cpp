@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "common/cli.hpp"
+#include "gmp/gmp.hpp"
 #include "run_gmprun.hpp"
 
 namespace {
@@ -80,6 +82,31 @@ TEST(Gmprun, HelpListsBuiltinsAndOptions) {
   EXPECT_NE(w.out.find("--size"), std::string::npos) << w.out;
 }
 
+// The defaults --help shows are gmp::Config's (written once, there).
+TEST(Gmprun, HelpShowsTheRuntimeDefaults) {
+  Result r = run("--help");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const gmp::Config cfg;
+  using gmp::tools::format_duration;
+  struct {
+    const char* option;
+    std::string shown;
+  } cases[] = {{"--stack-size SIZE", gmp::tools::format_size(cfg.stack_size)},
+               {"--hog-threshold DUR", format_duration(cfg.hog_threshold.count())},
+               {"--spin DUR", format_duration(cfg.spin.count())},
+               {"--timer-lead DUR", format_duration(cfg.timer_lead.count())},
+               {"--stw-boost DUR", format_duration(cfg.stw_boost.count())},
+               {"--stw-slow DUR", format_duration(cfg.stw_slow.count())},
+               {"--procs N", "one per CPU"}};
+  for (const auto& c : cases) {
+    auto at = r.out.find(std::string("  ") + c.option + " ");
+    ASSERT_NE(at, std::string::npos) << c.option << "\n" << r.out;
+    std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+    EXPECT_NE(line.find("(default " + c.shown + ")"), std::string::npos) << line;
+  }
+  EXPECT_NE(r.out.find("(default 256K)"), std::string::npos) << r.out;  // as the docs say
+}
+
 struct BadInput {
   const char* args;
   const char* says;
@@ -96,20 +123,22 @@ TEST_P(GmprunBadInput, OneLineAndExit2) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, GmprunBadInput,
-    testing::Values(BadInput{"", "no WORKLOAD given"}, BadInput{"--procs 0 skynet", "--procs '0' is not a whole number"},
-                    BadInput{"--procs lots skynet", "--procs 'lots'"}, BadInput{"--bogus skynet", "unknown option '--bogus'"},
-                    BadInput{"--cpus 9-3 skynet", "is not a CPU list"}, BadInput{"--cpus 4000 skynet", "CPU 4000 is not available"},
-                    BadInput{"--stack-size 1K skynet", "--stack-size '1K' (1 KiB) is out of range"},
-                    BadInput{"--stack-size 12Q skynet", "is not a size"}, BadInput{"--spin fast skynet", "is not a duration"},
-                    BadInput{"--timer-lead 5ms skynet", "timer lead must be from 0 to 1 ms"},
-                    BadInput{"--stw-boost 20ms skynet", "stw boost must be 0 (off) or from 1 us to 10 ms"},
-                    BadInput{"--stw-slow 20s skynet", "stw slow-stop threshold must be 0 (off) or from 1 us to 10 s"},
-                    BadInput{"nosuchworkload", "unknown workload 'nosuchworkload'"},
-                    BadInput{"./missing.so", "cannot open workload './missing.so'"},
-                    BadInput{"skynet --size 1000 --div 7", "is not a power of --div"},
-                    BadInput{"skynet --sise 10", "unknown option '--sise'"},
-                    BadInput{"spawn --count -5", "--count '-5' is not a whole number"},
-                    BadInput{"--io epoll skynet", "--io"}));
+    testing::Values(
+        BadInput{"", "no WORKLOAD given"}, BadInput{"--procs 0 skynet", "--procs '0' is out of range; use 1 to 256"},
+        BadInput{"--procs lots skynet", "--procs 'lots' is not a whole number from 1 to 256"},
+        BadInput{"--bogus skynet", "unknown option '--bogus'"}, BadInput{"--cpus 9-3 skynet", "is not a CPU list"},
+        BadInput{"--cpus 4000 skynet", "CPU 4000 is not available"},
+        BadInput{"--stack-size 1K skynet", "--stack-size '1K' (1 KiB) is out of range"},
+        BadInput{"--stack-size 12Q skynet", "is not a size"}, BadInput{"--spin fast skynet", "is not a duration"},
+        BadInput{"--timer-lead 5ms skynet", "timer lead must be from 0 to 1 ms"},
+        BadInput{"--stw-boost 20ms skynet", "stw boost must be 0 (off) or from 1 us to 10 ms"},
+        BadInput{"--stw-slow 20s skynet", "stw slow-stop threshold must be 0 (off) or from 1 us to 10 s"},
+        BadInput{"nosuchworkload", "unknown workload 'nosuchworkload'"},
+        BadInput{"./missing.so", "cannot open workload './missing.so'"},
+        BadInput{"skynet --size 1000 --div 7", "is not a power of --div"},
+        BadInput{"skynet --sise 10", "unknown option '--sise'"},
+        BadInput{"spawn --count -5", "spawn: --count '-5' is out of range; use 1 to 1000000000"},
+        BadInput{"--io epoll skynet", "--io"}));
 
 TEST(Gmprun, RefusesASharedObjectWithoutGmpMain) {
   Result r = run(lib("gmp_test_no_main.so"));

@@ -23,7 +23,7 @@
 #include <string>
 #include <thread>
 
-#include "common/args.hpp"
+#include "common/cli.hpp"
 #include "common/summary.hpp"
 #include "gmp/gmp.hpp"
 #include "gmp/metrics.hpp"
@@ -34,40 +34,55 @@
 
 namespace {
 
-using gmp::tools::Args;
+using gmp::tools::Cli;
 using gmp::tools::Summary;
 
-void declare_options(Args& a) {
-  a.flag("help", "show this help and exit (also -h)");
-  a.flag("version", "print gmprun's version and exit");
-  a.option("procs", "N", "number of Ps (logical processors)", "one per CPU");
-  a.flag("no-pin", "do not pin Ms to CPUs");
-  a.option("cpus", "LIST", "CPUs to run on, like 0-3,6 (P i runs on the i-th)", "the process's CPUs");
-  a.option("stack-size", "SIZE", "goroutine stack size, like 64K or 1M (16K to 8M)", "256K");
-  a.option("hog-threshold", "DUR", "flag goroutines running longer than this without a safe point", "10ms");
-  a.option("spin", "DUR", "how long an idle M looks for work before parking", "50us");
-  a.option("timer-lead", "DUR", "at most how early an idle M wakes before a timer and spins for it (0: off)", "200us");
-  a.flag("no-lock-elision", "with one P, take channel locks with locked instructions anyway (docs/SYNC.md)");
-  a.option("stw-boost", "DUR",
-           "raise an M a stop-the-world has waited this long for to SCHED_FIFO until it stops (0s: off)", "20us");
-  a.option("stw-slow", "DUR", "explain every stop-the-world whose pause reaches this (0s: off; docs/STW.md)", "200us");
-  a.option("io", "MODE", "how goroutines do I/O: io_uring (falls back when unavailable) or blocking", "io_uring");
-  a.flag("quiet", "no start banner");
-  a.option("pool-config", "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
-  a.option("check-config", "FILE",
-           "validate a pool config file and exit (0 valid, 2 invalid); takes no WORKLOAD (to run with it: --pool-config)");
-  a.option("hugepages", "MODE", "pool arena pages: auto, hugetlb, thp or off (a forced mode that fails is an error)", "auto");
-  a.option("pool-checked", "on|off",
-           "pool checked mode: double, invalid and foreign frees are fatal, freed objects poisoned and verified; every "
-           "call takes the slow path (docs/POOL.md; also GMP_POOL_CHECKED=1)",
-           gmp::detail::mem::kCheckedByDefault ? "on (a Debug or sanitizer build)" : "off");
-  a.option("metrics-addr", "ADDR",
-           "serve Prometheus /metrics, /healthz, /readyz and a live page at / on HOST:PORT (a bare PORT: 127.0.0.1; "
-           "docs/METRICS.md)",
-           "off");
+// gmprun's own options: each sets a field of gmp::Config (whose initializers
+// are the defaults --help shows) or of Options.
+struct Options {
+  bool version = false, no_pin = false, no_lock_elision = false, quiet = false;
+  std::string io = "io_uring";
+  std::string pool_config, check_config;
+  std::string hugepages = "auto";
+  std::string pool_checked;  // "": as built (kCheckedByDefault)
+  std::string metrics_addr;  // "": off
+};
+
+void declare_options(Cli& c, gmp::Config& cfg, Options& o) {
+  c.flag("--version", o.version, "print gmprun's version and exit");
+  c.integer("--procs", cfg.procs, 1, 256, "N", "number of Ps (logical processors)").default_str("one per CPU");
+  c.flag("--no-pin", o.no_pin, "do not pin Ms to CPUs");
+  c.cpu_list("--cpus", cfg.cpus, "CPUs to run on, like 0-3,6 (P i runs on the i-th)").default_str("the process's CPUs");
+  c.size("--stack-size", cfg.stack_size, 16 << 10, 8 << 20, "goroutine stack size, like 64K or 1M (16K to 8M)");
+  c.duration("--hog-threshold", cfg.hog_threshold, "flag goroutines running longer than this without a safe point");
+  c.duration("--spin", cfg.spin, "how long an idle M looks for work before parking");
+  c.duration("--timer-lead", cfg.timer_lead,
+             "at most how early an idle M wakes before a timer and spins for it (0: off)");
+  c.flag("--no-lock-elision", o.no_lock_elision,
+         "with one P, take channel locks with locked instructions anyway (docs/SYNC.md)");
+  c.duration("--stw-boost", cfg.stw_boost,
+             "raise an M a stop-the-world has waited this long for to SCHED_FIFO until it stops (0s: off)");
+  c.duration("--stw-slow", cfg.stw_slow,
+             "explain every stop-the-world whose pause reaches this (0s: off; docs/STW.md)");
+  c.text("--io", o.io, "MODE", "how goroutines do I/O: io_uring (falls back when unavailable) or blocking");
+  c.flag("--quiet", o.quiet, "no start banner");
+  c.text("--pool-config", o.pool_config, "FILE", "memory pool config (TOML, strictly validated; docs/POOL.md)");
+  c.text(
+      "--check-config", o.check_config, "FILE",
+      "validate a pool config file and exit (0 valid, 2 invalid); takes no WORKLOAD (to run with it: --pool-config)");
+  c.text("--hugepages", o.hugepages, "MODE",
+         "pool arena pages: auto, hugetlb, thp or off (a forced mode that fails is an error)");
+  c.text("--pool-checked", o.pool_checked, "on|off",
+         "pool checked mode: double, invalid and foreign frees are fatal, freed objects poisoned and verified; every "
+         "call takes the slow path (docs/POOL.md; also GMP_POOL_CHECKED=1)")
+      .default_str(gmp::detail::mem::kCheckedByDefault ? "on (a Debug or sanitizer build)" : "off");
+  c.text("--metrics-addr", o.metrics_addr, "ADDR",
+         "serve Prometheus /metrics, /healthz, /readyz and a live page at / on HOST:PORT (a bare PORT: 127.0.0.1; "
+         "docs/METRICS.md)")
+      .default_str("off");
 }
 
-std::string usage(const Args& a) {
+std::string usage(const Cli& c) {
   std::string s =
       "usage: gmprun [options] WORKLOAD [workload options...]\n"
       "\n"
@@ -77,7 +92,7 @@ std::string usage(const Args& a) {
       "logfmt summary line to stdout at exit. 'gmprun WORKLOAD --help' shows a\n"
       "built-in's own options.\n"
       "\noptions:\n";
-  s += a.help();
+  s += c.help();
   s += "\nbuilt-in workloads:\n";
   for (const auto& w : gmp::tools::workloads()) {
     std::string name = "  " + std::string(w.name);
@@ -88,6 +103,15 @@ std::string usage(const Args& a) {
        "(deadlock, stack overflow); 128+N killed by signal N (a crash report precedes it). A workload\n"
        "status of 2 or 70, or outside 1-255, exits 1 (the summary's exit_code keeps it).\n";
   return s;
+}
+
+// A built-in's -h or --help, anywhere before a "--": its usage, which gmprun
+// writes (the workload's own parser never sees it).
+bool asks_for_help(const std::vector<std::string>& wargs) {
+  for (size_t i = 1; i < wargs.size() && wargs[i] != "--"; i++) {
+    if (wargs[i] == "--help" || wargs[i] == "-h") return true;
+  }
+  return false;
 }
 
 int bad(const std::string& msg) {
@@ -220,82 +244,75 @@ int main(int argc, char** argv) {
   // process with the default action.
   SignalThread signals;
   signals.block();
-  Args args("gmprun");
-  declare_options(args);
-  if (std::string err = args.parse(argc, argv, 1, /*stop_at_positional=*/true); !err.empty()) return bad(err);
-  if (args.has("help")) {
-    std::fputs(usage(args).c_str(), stdout);
-    return 0;
+  gmp::Config cfg;
+  Options opt;
+  Cli cli("gmprun");
+  declare_options(cli, cfg, opt);
+  cli.stop_at_positional();
+  switch (cli.parse(argc, argv)) {
+    case Cli::Parsed::help:
+      std::fputs(usage(cli).c_str(), stdout);
+      return 0;
+    case Cli::Parsed::error:
+      return bad(cli.error());
+    case Cli::Parsed::ok:
+      break;
   }
-  if (args.has("version")) {
+  if (opt.version) {
     std::printf("gmprun %s\n", kVersion);
     return 0;
   }
-  if (args.has("check-config")) {
+  if (cli.given("--check-config")) {
     // Validating and then running would hide which of the two the exit
     // status is about: --check-config only validates.
-    if (!args.rest().empty()) {
-      return bad("gmprun: --check-config validates FILE and exits, so it takes no WORKLOAD ('" + args.rest()[0] +
+    if (!cli.rest().empty()) {
+      return bad("gmprun: --check-config validates FILE and exits, so it takes no WORKLOAD ('" + cli.rest()[0] +
                  "' given); to run with the config use --pool-config FILE");
     }
-    if (gmp::Status st = gmp::pool::check_config(args.str("check-config")); !st.ok()) return bad(st.message());
-    std::printf("%s: ok\n", args.str("check-config").c_str());
+    if (gmp::Status st = gmp::pool::check_config(opt.check_config); !st.ok()) return bad(st.message());
+    std::printf("%s: ok\n", opt.check_config.c_str());
     return 0;
   }
-  if (args.rest().empty()) return bad("gmprun: no WORKLOAD given (a built-in name or a path to a .so; see gmprun --help)");
+  if (cli.rest().empty())
+    return bad("gmprun: no WORKLOAD given (a built-in name or a path to a .so; see gmprun --help)");
 
-  gmp::Config cfg;
-  if (args.has("procs")) cfg.procs = static_cast<int>(args.i64("procs", 1, 256));
-  cfg.pin = !args.has("no-pin");
-  if (args.has("cpus")) {
-    if (std::string err = gmp::tools::parse_cpu_list(args.str("cpus"), &cfg.cpus); !err.empty()) {
-      return bad("gmprun: " + err);
-    }
-    if (!cfg.pin) return bad("gmprun: --cpus and --no-pin contradict each other (drop one)");
-  }
-  if (args.has("stack-size")) cfg.stack_size = args.bytes("stack-size", 16 << 10, 8 << 20);
-  if (args.has("hog-threshold")) cfg.hog_threshold = std::chrono::nanoseconds(args.duration_ns("hog-threshold"));
-  if (args.has("spin")) cfg.spin = std::chrono::nanoseconds(args.duration_ns("spin"));
-  if (args.has("timer-lead")) cfg.timer_lead = std::chrono::nanoseconds(args.duration_ns("timer-lead"));
-  cfg.lock_elision = !args.has("no-lock-elision");
-  if (args.has("stw-boost")) cfg.stw_boost = std::chrono::nanoseconds(args.duration_ns("stw-boost"));
-  if (args.has("stw-slow")) cfg.stw_slow = std::chrono::nanoseconds(args.duration_ns("stw-slow"));
-  if (args.has("io")) {
-    if (gmp::Status st = gmp::io::set_backend(args.str("io")); !st.ok()) return bad("gmprun: --io: " + st.message());
+  cfg.pin = !opt.no_pin;
+  if (cli.given("--cpus") && !cfg.pin) return bad("gmprun: --cpus and --no-pin contradict each other (drop one)");
+  cfg.lock_elision = !opt.no_lock_elision;
+  if (cli.given("--io")) {
+    if (gmp::Status st = gmp::io::set_backend(opt.io); !st.ok()) return bad("gmprun: --io: " + st.message());
   }
   std::string metrics_host;
   int metrics_port = 0;
-  if (args.has("metrics-addr")) {
-    if (gmp::Status st = gmp::metrics::parse_address(args.str("metrics-addr"), &metrics_host, &metrics_port);
-        !st.ok()) {
+  if (cli.given("--metrics-addr")) {
+    if (gmp::Status st = gmp::metrics::parse_address(opt.metrics_addr, &metrics_host, &metrics_port); !st.ok()) {
       return bad("gmprun: --metrics-addr: " + st.message());
     }
   }
-  if (!args.error().empty()) return bad(args.error());
   if (gmp::Status st = gmp::validate(cfg); !st.ok()) return bad("gmprun: " + st.message());
   // The pool is configured before anything allocates from it.
-  if (args.has("pool-config")) {
-    if (gmp::Status st = gmp::pool::load_config(args.str("pool-config")); !st.ok()) return bad(st.message());
+  if (cli.given("--pool-config")) {
+    if (gmp::Status st = gmp::pool::load_config(opt.pool_config); !st.ok()) return bad(st.message());
   }
-  if (args.has("hugepages")) {
-    if (gmp::Status st = gmp::pool::set_hugepages(args.str("hugepages")); !st.ok()) {
-      return bad("gmprun: --hugepages " + args.str("hugepages") + ": " + st.message());
+  if (cli.given("--hugepages")) {
+    if (gmp::Status st = gmp::pool::set_hugepages(opt.hugepages); !st.ok()) {
+      return bad("gmprun: --hugepages " + opt.hugepages + ": " + st.message());
     }
   }
-  if (args.has("pool-checked")) {
-    const std::string v = args.str("pool-checked");
+  if (cli.given("--pool-checked")) {
+    const std::string& v = opt.pool_checked;
     if (v != "on" && v != "off") return bad("gmprun: --pool-checked " + v + ": not a switch; use on or off");
     if (gmp::Status st = gmp::pool::set_checked(v == "on"); !st.ok())
       return bad("gmprun: --pool-checked " + v + ": " + st.message());
   }
   // init() returns its error without printing it: one line, from here.
   if (gmp::Status st = gmp::pool::init(); !st.ok()) {
-    if (args.has("hugepages") || args.has("pool-config")) return bad("gmprun: memory pool: " + st.message());
+    if (cli.given("--hugepages") || cli.given("--pool-config")) return bad("gmprun: memory pool: " + st.message());
     std::fprintf(stderr, "gmprun: memory pool: %s; every allocation goes to jemalloc\n", st.message().c_str());
   }
 
   // Resolve the workload before starting anything.
-  std::vector<std::string> wargs = args.rest();
+  std::vector<std::string> wargs = cli.rest();
   const std::string& name = wargs[0];
   const gmp::tools::Workload* builtin = gmp::tools::find_workload(name);
   GmpMain so_main = nullptr;
@@ -308,7 +325,7 @@ int main(int argc, char** argv) {
       return bad("gmprun: unknown workload '" + name + "' (built-ins: " + names + "; or a path to a .so)");
     }
     if (std::string err = load_workload(name, &so_main); !err.empty()) return bad(err);
-  } else if (wargs.size() > 1 && (wargs[1] == "--help" || wargs[1] == "-h")) {
+  } else if (asks_for_help(wargs)) {
     std::printf("usage: gmprun [options] %s [options]\n\n%s\n\noptions:\n%s", builtin->name, builtin->summary,
                 builtin->help().c_str());
     return 0;
@@ -324,17 +341,18 @@ int main(int argc, char** argv) {
   }
   if (gmp::Status st = gmp::start(cfg); !st.ok()) return bad("gmprun: cannot start the runtime: " + st.message());
   std::unique_ptr<gmp::metrics::Server> metrics;
-  if (args.has("metrics-addr")) {
+  if (cli.given("--metrics-addr")) {
     std::string err;
-    metrics = gmp::metrics::serve(args.str("metrics-addr"), &err,
-                                  {.runtime_catalog = true, .title = "gmprun " + (builtin ? std::string(builtin->name) : name)});
+    metrics = gmp::metrics::serve(
+        opt.metrics_addr, &err,
+        {.runtime_catalog = true, .title = "gmprun " + (builtin ? std::string(builtin->name) : name)});
     if (!metrics) {
       gmp::stop();
       return bad("gmprun: --metrics-addr: " + err);
     }
   }
-  signals.start(args.has("pool-config") ? args.str("pool-config") : std::string());
-  if (!args.has("quiet")) {
+  signals.start(opt.pool_config);
+  if (!opt.quiet) {
     print_banner(gmp::config(), builtin ? builtin->name : name);
     std::fprintf(stderr, "  %s\n", gmp::pool::banner().c_str());
     std::fprintf(stderr, "  io           %s\n", gmp::io::backend_description().c_str());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.hpp"
 #include "common/summary.hpp"
 
 namespace gmp::tools {
@@ -29,6 +30,22 @@ struct Workload {
 struct WorkloadRegistration {
   explicit WorkloadRegistration(Workload w);
 };
+
+// Parses a built-in's argv (argv[0] its name) into the fields its options
+// are bound to: "" or the one-line error. gmprun answers -h and --help
+// before a workload parses (with `help`), so here they are an error too.
+inline std::string parse_workload_options(Cli& c, int argc, char** argv) {
+  switch (c.parse(argc, argv)) {
+    case Cli::Parsed::ok:
+      return "";
+    case Cli::Parsed::help:
+      return c.fail("--help comes before the workload runs: gmprun " + std::string(argc > 0 ? argv[0] : "WORKLOAD") +
+                    " --help");
+    case Cli::Parsed::error:
+      break;
+  }
+  return c.error();
+}
 
 const std::vector<Workload>& workloads();
 const Workload* find_workload(const std::string& name);

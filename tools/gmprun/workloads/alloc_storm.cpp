@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "base/clock.hpp"
-#include "common/args.hpp"
 #include "gmp/gmp.hpp"
 #include "workload.hpp"
 
@@ -47,33 +46,35 @@ double hit_rate(const gmp::pool::TierStats& t) {
   return all > 0 ? static_cast<double>(t.total.hits) / all : 0;
 }
 
+struct Options {
+  std::int64_t duration_ns = 2'000'000'000;
+  int gs = 4, ring = 512, cross = 10;
+};
+
+void declare(Cli& c, Options& o) {
+  c.duration("--duration", o.duration_ns, "how long to run");
+  c.integer("--gs", o.gs, 1, 1024, "N", "goroutines per P");
+  c.integer("--ring", o.ring, 1, 1 << 20, "N", "txn objects each goroutine keeps alive");
+  c.integer("--cross", o.cross, 0, 100, "PCT", "percent of objects freed by another goroutine");
+}
+
 std::string help() {
-  Args a("alloc-storm");
-  a.option("duration", "DUR", "how long to run", "2s");
-  a.option("gs", "N", "goroutines per P", "4");
-  a.option("ring", "N", "txn objects each goroutine keeps alive", "512");
-  a.option("cross", "PCT", "percent of objects freed by another goroutine", "10");
-  return a.help();
+  Options o;
+  Cli c("alloc-storm");
+  declare(c, o);
+  return c.help();
 }
 
 int run(int argc, char** argv, Summary& out) {
-  Args a("alloc-storm");
-  a.option("duration", "DUR", "how long to run", "2s");
-  a.option("gs", "N", "goroutines per P", "4");
-  a.option("ring", "N", "txn objects each goroutine keeps alive", "512");
-  a.option("cross", "PCT", "percent of objects freed by another goroutine", "10");
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) {
-    std::fprintf(stderr, "%s\n", err.c_str());  // Args' errors carry the "alloc-storm: " prefix
+  Options o;
+  Cli c("alloc-storm");
+  declare(c, o);
+  if (std::string err = gmp::tools::parse_workload_options(c, argc, argv); !err.empty()) {
+    std::fprintf(stderr, "%s\n", err.c_str());  // the errors carry the "alloc-storm: " prefix
     return 2;
   }
-  std::int64_t dur_ns = a.has("duration") ? a.duration_ns("duration") : 2'000'000'000;
-  int gs = static_cast<int>(a.has("gs") ? a.i64("gs", 1, 1024) : 4);
-  int ring = static_cast<int>(a.has("ring") ? a.i64("ring", 1, 1 << 20) : 512);
-  int cross = static_cast<int>(a.has("cross") ? a.i64("cross", 0, 100) : 10);
-  if (!a.error().empty()) {
-    std::fprintf(stderr, "%s\n", a.error().c_str());
-    return 2;
-  }
+  const std::int64_t dur_ns = o.duration_ns;
+  const int gs = o.gs, ring = o.ring, cross = o.cross;
   const int n = gmp::procs() * gs;
   Mailbox box;
   std::atomic<std::uint64_t> ops{0};

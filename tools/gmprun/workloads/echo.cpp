@@ -4,13 +4,16 @@
 
 namespace {
 
-using gmp::tools::Args;
+using gmp::tools::Cli;
 namespace tcp = gmp::tools::tcp;
 
+constexpr std::int64_t kPort = 7007;
+
 std::string help() {
-  Args a("echo");
-  tcp::declare(a, "7007");
-  return a.help();
+  tcp::Options o(kPort);
+  Cli c("echo");
+  tcp::declare(c, o);
+  return c.help();
 }
 
 void serve(gmp::net::Stream& s, tcp::Counters& n) {
@@ -33,14 +36,17 @@ void serve(gmp::net::Stream& s, tcp::Counters& n) {
 }
 
 int echo_main(int argc, char** argv, gmp::tools::Summary& out) {
-  Args a("echo");
-  tcp::declare(a, "7007");
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) {
+  tcp::Options o(kPort);
+  Cli c("echo");
+  tcp::declare(c, o);
+  std::string err = gmp::tools::parse_workload_options(c, argc, argv);
+  if (err.empty()) err = tcp::check(c, o);
+  if (!err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 2;
   }
   tcp::Counters n;
-  return tcp::run_server("echo", a, n, out, serve);
+  return tcp::run_server("echo", o, n, out, serve);
 }
 
 const gmp::tools::WorkloadRegistration reg{{"echo", "TCP echo server (until SIGINT/SIGTERM or --duration)", help, echo_main}};

@@ -21,22 +21,28 @@
 
 namespace {
 
-using gmp::tools::Args;
+using gmp::tools::Cli;
 namespace tcp = gmp::tools::tcp;
 namespace http = gmp::tools::http;
 using http::Limits;
 
-void declare(Args& a) {
-  tcp::declare(a, "8080");
-  a.option("header-timeout", "DUR", "close a connection whose request head is not complete this long after its first byte",
-           "10s");
-  a.option("idle-timeout", "DUR", "close a keep-alive connection idle this long between requests", "60s");
+struct Options {
+  tcp::Options server{8080};
+  Limits lim;
+};
+
+void declare(Cli& c, Options& o) {
+  tcp::declare(c, o.server);
+  c.duration("--header-timeout", o.lim.header_ns,
+             "close a connection whose request head is not complete this long after its first byte");
+  c.duration("--idle-timeout", o.lim.idle_ns, "close a keep-alive connection idle this long between requests");
 }
 
 std::string help() {
-  Args a("http");
-  declare(a);
-  return a.help();
+  Options o;
+  Cli c("http");
+  declare(c, o);
+  return c.help();
 }
 
 // "Date: ..." refreshed at most once a second (per thread: no lock).
@@ -169,23 +175,23 @@ void gmp::tools::http::serve(gmp::net::Stream& s, tcp::Counters& n, const Limits
 namespace {
 
 int http_main(int argc, char** argv, gmp::tools::Summary& out) {
-  Args a("http");
-  declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) {
+  Options o;
+  Cli c("http");
+  declare(c, o);
+  std::string err = gmp::tools::parse_workload_options(c, argc, argv);
+  if (err.empty() && (o.lim.header_ns <= 0 || o.lim.idle_ns <= 0)) {
+    const std::string opt = o.lim.header_ns <= 0 ? "--header-timeout" : "--idle-timeout";
+    err = c.fail(opt + " '" + c.value(opt) + "' must be more than 0, like 10s");
+  }
+  if (err.empty()) err = tcp::check(c, o.server);
+  if (!err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 2;
   }
-  Limits lim;
-  if (a.has("header-timeout")) lim.header_ns = a.duration_ns("header-timeout");
-  if (a.has("idle-timeout")) lim.idle_ns = a.duration_ns("idle-timeout");
-  if (a.error().empty() && (lim.header_ns <= 0 || lim.idle_ns <= 0)) {
-    std::fprintf(stderr, "http: --%s '%s' must be more than 0, like 10s\n",
-                 lim.header_ns <= 0 ? "header-timeout" : "idle-timeout",
-                 a.str(lim.header_ns <= 0 ? "header-timeout" : "idle-timeout").c_str());
-    return 2;
-  }
   tcp::Counters n;
-  return tcp::run_server("http", a, n, out, [lim](gmp::net::Stream& s, tcp::Counters& c) { http::serve(s, c, lim); });
+  const Limits lim = o.lim;
+  return tcp::run_server("http", o.server, n, out,
+                         [lim](gmp::net::Stream& s, tcp::Counters& cn) { http::serve(s, cn, lim); });
 }
 
 const gmp::tools::WorkloadRegistration reg{

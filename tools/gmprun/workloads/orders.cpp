@@ -17,7 +17,6 @@
 #include <cstdio>
 #include <string>
 
-#include "common/args.hpp"
 #include "orders_gen.hpp"
 #include "orders_pipeline.hpp"
 #include "orders_report.hpp"
@@ -99,69 +98,58 @@ void ticker(Pipeline& p, Shard& s, std::int64_t period_ns, std::int64_t base, co
   p.risk_sender_done(s.id);
 }
 
-void declare(Args& a) {
-  a.option("rate", "N", "orders per second, Poisson arrivals (open loop)", "127000");
-  a.option("duration", "DUR", "how long to generate orders (with --listen: serve; default until a signal)", "2s");
-  a.option("warmup", "DUR", "orders intended in this first part are processed but not in the latency figures", "100ms");
-  a.option("symbols", "N", "symbols (one book each), sharded across the shards", "64");
-  a.option("accounts", "N", "accounts (risk limits and positions per account and symbol)", "1024");
-  a.option("shards", "N", "pipelines, each owning symbols s % N (0: one per P)", "0");
-  a.option("subscribers", "N", "fill subscriber goroutines per shard", "1");
-  a.option("cancel", "PCT", "percent of messages that cancel one of the 256 newest orders (besides the oldest, at 2048 live)", "10");
-  a.option("market", "PCT", "percent of messages that are market orders", "5");
-  a.option("malformed", "PCT", "percent of messages with a corrupted field (rejected at parse)", "0.1");
-  a.option("over-limit", "PCT", "percent of orders that break a risk limit (qty or price band)", "0.5");
-  a.option("tick-every", "DUR", "market-data tick period per shard (moves reference prices)", "1ms");
-  a.option("spin", "DUR", "yield in a loop when the next order is due within this, else sleep on a timer (0: always sleep)", "0s");
-  a.option("seed", "N", "random seed (same seed, same order flow)", "1");
-  a.option("listen", "ADDR", "serve the pipeline over TCP at HOST:PORT instead of generating (orders-client sends)", "");
-}
-
-std::string help() {
-  Args a("orders");
-  declare(a);
-  return a.help();
-}
-
 struct Options {
-  double rate = 0;
-  std::int64_t duration = 0, warmup = 0, tick = 0, spin = 0;
-  std::uint32_t symbols = 0, accounts = 0, shards = 0, subscribers = 0;
-  double cancel = 0, market = 0, malformed = 0, over_limit = 0;
+  double rate = 127000;
+  std::int64_t duration = 2'000'000'000, warmup = 100'000'000, tick = 1'000'000, spin = 0;
+  std::uint32_t symbols = 64, accounts = 1024, shards = 0, subscribers = 1;
+  double cancel = 10.0 / 100, market = 5.0 / 100, malformed = 0.1 / 100, over_limit = 0.5 / 100;
   std::uint64_t seed = 1;
   std::string listen;
 };
 
+void declare(Cli& c, Options& o) {
+  c.number("--rate", o.rate, 1, 1e9, "N", "orders per second, Poisson arrivals (open loop)");
+  c.duration("--duration", o.duration, "how long to generate orders (with --listen: serve; default until a signal)");
+  c.duration("--warmup", o.warmup, "orders intended in this first part are processed but not in the latency figures");
+  c.integer("--symbols", o.symbols, 1, 1 << 16, "N", "symbols (one book each), sharded across the shards");
+  c.integer("--accounts", o.accounts, 1, 1 << 20, "N", "accounts (risk limits and positions per account and symbol)");
+  c.integer("--shards", o.shards, 0, 256, "N", "pipelines, each owning symbols s % N (0: one per P)");
+  c.integer("--subscribers", o.subscribers, 1, 64, "N", "fill subscriber goroutines per shard");
+  c.percent("--cancel", o.cancel,
+            "percent of messages that cancel one of the 256 newest orders (besides the oldest, at 2048 live)");
+  c.percent("--market", o.market, "percent of messages that are market orders");
+  c.percent("--malformed", o.malformed, "percent of messages with a corrupted field (rejected at parse)");
+  c.percent("--over-limit", o.over_limit, "percent of orders that break a risk limit (qty or price band)");
+  c.duration("--tick-every", o.tick, "market-data tick period per shard (moves reference prices)");
+  c.duration("--spin", o.spin,
+             "yield in a loop when the next order is due within this, else sleep on a timer (0: always sleep)");
+  c.integer("--seed", o.seed, 0, INT64_MAX, "N", "random seed (same seed, same order flow)");
+  c.text("--listen", o.listen, "ADDR",
+         "serve the pipeline over TCP at HOST:PORT instead of generating (orders-client sends)");
+}
+
+std::string help() {
+  Options o;
+  Cli c("orders");
+  declare(c, o);
+  return c.help();
+}
+
 // "" or the one-line error.
 std::string parse(int argc, char** argv, Options* o) {
-  Args a("orders");
-  declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
-  o->rate = a.f64("rate", 1, 1e9);
-  o->listen = a.str("listen");
-  o->duration = (o->listen.empty() || a.has("duration")) ? a.duration_ns("duration") : 0;
-  o->warmup = a.duration_ns("warmup");
-  o->tick = a.duration_ns("tick-every");
-  o->spin = a.duration_ns("spin");
-  o->symbols = static_cast<std::uint32_t>(a.i64("symbols", 1, 1 << 16));
-  o->accounts = static_cast<std::uint32_t>(a.i64("accounts", 1, 1 << 20));
-  o->shards = static_cast<std::uint32_t>(a.i64("shards", 0, 256));
-  o->subscribers = static_cast<std::uint32_t>(a.i64("subscribers", 1, 64));
-  o->cancel = a.f64("cancel", 0, 100) / 100;
-  o->market = a.f64("market", 0, 100) / 100;
-  o->malformed = a.f64("malformed", 0, 100) / 100;
-  o->over_limit = a.f64("over-limit", 0, 100) / 100;
-  o->seed = static_cast<std::uint64_t>(a.i64("seed", 0, INT64_MAX));
-  if (!a.error().empty()) return a.error();
-  if (o->listen.empty() && o->duration <= 0) return "orders: --duration must be more than 0 (like 2s)";
-  if (o->tick <= 0) return "orders: --tick-every must be more than 0 (like 1ms)";
-  if (o->cancel + o->market > 1) return "orders: --cancel plus --market is over 100 percent";
+  Cli c("orders");
+  declare(c, *o);
+  if (std::string err = parse_workload_options(c, argc, argv); !err.empty()) return err;
+  if (!o->listen.empty() && !c.given("--duration")) o->duration = 0;  // serve until a signal
+  if (o->listen.empty() && o->duration <= 0) return c.fail("--duration must be more than 0 (like 2s)");
+  if (o->tick <= 0) return c.fail("--tick-every must be more than 0 (like 1ms)");
+  if (o->cancel + o->market > 1) return c.fail("--cancel plus --market is over 100 percent");
   if (static_cast<std::uint64_t>(o->accounts) * o->symbols > (1u << 24))
-    return "orders: --accounts x --symbols is over 16777216 (the risk table holds a position for each pair)";
+    return c.fail("--accounts x --symbols is over 16777216 (the risk table holds a position for each pair)");
   if (!o->listen.empty()) {
     std::string host;
     std::uint16_t port = 0;
-    if (std::string err = split_host_port(o->listen, &host, &port); !err.empty()) return "orders: --listen " + err;
+    if (std::string err = split_host_port(o->listen, &host, &port); !err.empty()) return c.fail("--listen " + err);
   }
   return "";
 }

@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "common/args.hpp"
 #include "orders_gen.hpp"
 #include "orders_report.hpp"
 #include "workload.hpp"
@@ -24,64 +23,54 @@
 namespace gmp::tools::orders_wl {
 namespace {
 
-void declare(Args& a) {
-  a.option("connect", "ADDR", "the server, HOST:PORT (gmprun orders --listen)", "");
-  a.option("rate", "N", "orders per second over all connections, Poisson arrivals (open loop)", "50000");
-  a.option("duration", "DUR", "how long to send", "2s");
-  a.option("warmup", "DUR", "orders intended in this first part are not in the latency figures", "100ms");
-  a.option("conns", "N", "connections (one sender and one reader goroutine each)", "1");
-  a.option("symbols", "N", "symbols to trade (as the server's --symbols)", "64");
-  a.option("accounts", "N", "accounts to trade from (as the server's --accounts)", "1024");
-  a.option("cancel", "PCT", "percent of messages that cancel one of the 256 newest orders (besides the oldest, at 2048 live)", "10");
-  a.option("market", "PCT", "percent of messages that are market orders", "5");
-  a.option("malformed", "PCT", "percent of messages with a corrupted field (the server rejects them)", "0.1");
-  a.option("over-limit", "PCT", "percent of orders that break a risk limit", "0.5");
-  a.option("spin", "DUR", "yield in a loop when the next order is due within this, else sleep on a timer (0: always sleep)", "0s");
-  a.option("drain", "DUR", "after the last send, wait at most this long for the reports", "5s");
-  a.option("bad-frame-after", "N", "send a frame with a bad length after N orders (tests the server's close)", "0");
-  a.option("seed", "N", "random seed", "1");
+struct Options {
+  std::string connect;
+  std::string host;  // from --connect
+  std::uint16_t port = 0;
+  double rate = 50000;
+  std::int64_t duration = 2'000'000'000, warmup = 100'000'000, spin = 0, drain = 5'000'000'000;
+  std::uint32_t conns = 1, symbols = 64, accounts = 1024;
+  std::uint64_t bad_after = 0, seed = 1;
+  GenConfig g{.malformed = 0.1 / 100, .cancel = 10.0 / 100, .market = 5.0 / 100, .over_limit = 0.5 / 100};
+};
+
+void declare(Cli& c, Options& o) {
+  c.text("--connect", o.connect, "ADDR", "the server, HOST:PORT (gmprun orders --listen)");
+  c.number("--rate", o.rate, 1, 1e9, "N", "orders per second over all connections, Poisson arrivals (open loop)");
+  c.duration("--duration", o.duration, "how long to send");
+  c.duration("--warmup", o.warmup, "orders intended in this first part are not in the latency figures");
+  c.integer("--conns", o.conns, 1, 1023, "N", "connections (one sender and one reader goroutine each)");
+  c.integer("--symbols", o.symbols, 1, 1 << 16, "N", "symbols to trade (as the server's --symbols)");
+  c.integer("--accounts", o.accounts, 1, 1 << 20, "N", "accounts to trade from (as the server's --accounts)");
+  c.percent("--cancel", o.g.cancel,
+            "percent of messages that cancel one of the 256 newest orders (besides the oldest, at 2048 live)");
+  c.percent("--market", o.g.market, "percent of messages that are market orders");
+  c.percent("--malformed", o.g.malformed, "percent of messages with a corrupted field (the server rejects them)");
+  c.percent("--over-limit", o.g.over_limit, "percent of orders that break a risk limit");
+  c.duration("--spin", o.spin,
+             "yield in a loop when the next order is due within this, else sleep on a timer (0: always sleep)");
+  c.duration("--drain", o.drain, "after the last send, wait at most this long for the reports");
+  c.integer("--bad-frame-after", o.bad_after, 0, INT64_MAX, "N",
+            "send a frame with a bad length after N orders (tests the server's close)");
+  c.integer("--seed", o.seed, 0, INT64_MAX, "N", "random seed");
 }
 
 std::string help() {
-  Args a("orders-client");
-  declare(a);
-  return a.help();
+  Options o;
+  Cli c("orders-client");
+  declare(c, o);
+  return c.help();
 }
 
-struct Options {
-  std::string host;
-  std::uint16_t port = 0;
-  double rate = 0;
-  std::int64_t duration = 0, warmup = 0, spin = 0, drain = 0;
-  std::uint32_t conns = 1, symbols = 0, accounts = 0;
-  std::uint64_t bad_after = 0, seed = 1;
-  GenConfig g;
-};
-
 std::string parse(int argc, char** argv, Options* o) {
-  Args a("orders-client");
-  declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
-  if (!a.has("connect")) return "orders-client: --connect HOST:PORT is required (the address of gmprun orders --listen)";
-  if (std::string err = split_host_port(a.str("connect"), &o->host, &o->port); !err.empty())
-    return "orders-client: --connect " + err;
-  o->rate = a.f64("rate", 1, 1e9);
-  o->duration = a.duration_ns("duration");
-  o->warmup = a.duration_ns("warmup");
-  o->spin = a.duration_ns("spin");
-  o->drain = a.duration_ns("drain");
-  o->conns = static_cast<std::uint32_t>(a.i64("conns", 1, 1023));
-  o->symbols = static_cast<std::uint32_t>(a.i64("symbols", 1, 1 << 16));
-  o->accounts = static_cast<std::uint32_t>(a.i64("accounts", 1, 1 << 20));
-  o->g.cancel = a.f64("cancel", 0, 100) / 100;
-  o->g.market = a.f64("market", 0, 100) / 100;
-  o->g.malformed = a.f64("malformed", 0, 100) / 100;
-  o->g.over_limit = a.f64("over-limit", 0, 100) / 100;
-  o->bad_after = static_cast<std::uint64_t>(a.i64("bad-frame-after", 0, INT64_MAX));
-  o->seed = static_cast<std::uint64_t>(a.i64("seed", 0, INT64_MAX));
-  if (!a.error().empty()) return a.error();
-  if (o->duration <= 0) return "orders-client: --duration must be more than 0 (like 2s)";
-  if (o->g.cancel + o->g.market > 1) return "orders-client: --cancel plus --market is over 100 percent";
+  Cli c("orders-client");
+  declare(c, *o);
+  if (std::string err = parse_workload_options(c, argc, argv); !err.empty()) return err;
+  if (!c.given("--connect")) return c.fail("--connect HOST:PORT is required (the address of gmprun orders --listen)");
+  if (std::string err = split_host_port(o->connect, &o->host, &o->port); !err.empty())
+    return c.fail("--connect " + err);
+  if (o->duration <= 0) return c.fail("--duration must be more than 0 (like 2s)");
+  if (o->g.cancel + o->g.market > 1) return c.fail("--cancel plus --market is over 100 percent");
   return "";
 }
 

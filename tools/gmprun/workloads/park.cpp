@@ -16,42 +16,39 @@
 #include <fstream>
 #include <string>
 
-#include "common/args.hpp"
 #include "gmp/gmp.hpp"
 #include "workload.hpp"
 
 namespace {
 
-using gmp::tools::Args;
+using gmp::tools::Cli;
 
-void declare(Args& a) {
-  a.option("count", "N", "goroutines to park", "1000000");
-  a.option("on", "WHAT", "what they block on: chan (a receive on one channel, then close) or wg (WaitGroup::wait)",
-           "chan");
-  a.option("repeat", "N", "rounds (figures are from the fastest; RSS from the first)", "1");
+struct Options {
+  std::int64_t count = 1'000'000, repeat = 1;
+  std::string on = "chan";
+  bool on_chan = true;  // from --on
+};
+
+void declare(Cli& c, Options& o) {
+  c.integer("--count", o.count, 1, 100'000'000, "N", "goroutines to park");
+  c.text("--on", o.on, "WHAT",
+         "what they block on: chan (a receive on one channel, then close) or wg (WaitGroup::wait)");
+  c.integer("--repeat", o.repeat, 1, 1000, "N", "rounds (figures are from the fastest; RSS from the first)");
 }
 
 std::string help() {
-  Args a("park");
-  declare(a);
-  return a.help();
+  Options o;
+  Cli c("park");
+  declare(c, o);
+  return c.help();
 }
 
-struct Options {
-  std::int64_t count = 0, repeat = 0;
-  bool on_chan = true;
-};
-
 std::string parse(int argc, char** argv, Options* o) {
-  Args a("park");
-  declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
-  o->count = a.i64("count", 1, 100'000'000);
-  o->repeat = a.i64("repeat", 1, 1000);
-  if (!a.error().empty()) return a.error();
-  std::string on = a.str("on");
-  if (on != "chan" && on != "wg") return "park: --on '" + on + "' is not a blocking kind; use chan or wg";
-  o->on_chan = on == "chan";
+  Cli c("park");
+  declare(c, *o);
+  if (std::string err = gmp::tools::parse_workload_options(c, argc, argv); !err.empty()) return err;
+  if (o->on != "chan" && o->on != "wg") return c.fail("--on '" + o->on + "' is not a blocking kind; use chan or wg");
+  o->on_chan = o->on == "chan";
   return "";
 }
 

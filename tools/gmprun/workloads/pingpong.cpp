@@ -4,37 +4,34 @@
 #include <chrono>
 #include <cstdio>
 
-#include "common/args.hpp"
 #include "gmp/gmp.hpp"
 #include "sched/latency.hpp"
 #include "workload.hpp"
 
 namespace {
 
-using gmp::tools::Args;
+using gmp::tools::Cli;
 
-void declare(Args& a) {
-  a.option("count", "N", "round trips per run", "1000000");
-  a.option("repeat", "N", "runs (figures are from the fastest)", "1");
+struct Options {
+  std::int64_t count = 1'000'000, repeat = 1;
+};
+
+void declare(Cli& c, Options& o) {
+  c.integer("--count", o.count, 1, 10'000'000'000, "N", "round trips per run");
+  c.integer("--repeat", o.repeat, 1, 1000, "N", "runs (figures are from the fastest)");
 }
 
 std::string help() {
-  Args a("pingpong");
-  declare(a);
-  return a.help();
+  Options o;
+  Cli c("pingpong");
+  declare(c, o);
+  return c.help();
 }
 
-struct Options {
-  std::int64_t count = 0, repeat = 0;
-};
-
 std::string parse(int argc, char** argv, Options* o) {
-  Args a("pingpong");
-  declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
-  o->count = a.i64("count", 1, 10'000'000'000);
-  o->repeat = a.i64("repeat", 1, 1000);
-  return a.error();
+  Cli c("pingpong");
+  declare(c, *o);
+  return gmp::tools::parse_workload_options(c, argc, argv);
 }
 
 std::string check(int argc, char** argv) {

@@ -4,24 +4,28 @@
 #include <chrono>
 #include <cstdio>
 
-#include "common/args.hpp"
 #include "gmp/gmp.hpp"
 #include "workload.hpp"
 
 namespace {
 
-using gmp::tools::Args;
+using gmp::tools::Cli;
 
-void declare(Args& a) {
-  a.option("size", "N", "number of leaves (a power of --div)", "1000000");
-  a.option("div", "N", "children per node", "10");
-  a.option("repeat", "N", "runs (figures are from the fastest)", "1");
+struct Options {
+  std::int64_t size = 1'000'000, div = 10, repeat = 1;
+};
+
+void declare(Cli& c, Options& o) {
+  c.integer("--size", o.size, 1, 100'000'000, "N", "number of leaves (a power of --div)");
+  c.integer("--div", o.div, 2, 64, "N", "children per node");
+  c.integer("--repeat", o.repeat, 1, 1000, "N", "runs (figures are from the fastest)");
 }
 
 std::string help() {
-  Args a("skynet");
-  declare(a);
-  return a.help();
+  Options o;
+  Cli c("skynet");
+  declare(c, o);
+  return c.help();
 }
 
 void node(std::int64_t* out, gmp::WaitGroup* parent, std::int64_t num, std::int64_t size, std::int64_t div) {
@@ -42,23 +46,15 @@ void node(std::int64_t* out, gmp::WaitGroup* parent, std::int64_t num, std::int6
   parent->done();
 }
 
-struct Options {
-  std::int64_t size = 0, div = 0, repeat = 0;
-};
-
 std::string parse(int argc, char** argv, Options* o) {
-  Args a("skynet");
-  declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
-  o->size = a.i64("size", 1, 100'000'000);
-  o->div = a.i64("div", 2, 64);
-  o->repeat = a.i64("repeat", 1, 1000);
-  if (!a.error().empty()) return a.error();
+  Cli c("skynet");
+  declare(c, *o);
+  if (std::string err = gmp::tools::parse_workload_options(c, argc, argv); !err.empty()) return err;
   std::int64_t s = o->size;
   while (s > 1 && s % o->div == 0) s /= o->div;
   if (s != 1) {
-    return "skynet: --size " + std::to_string(o->size) + " is not a power of --div " + std::to_string(o->div) +
-           " (like 1000000 with --div 10)";
+    return c.fail("--size " + std::to_string(o->size) + " is not a power of --div " + std::to_string(o->div) +
+                  " (like 1000000 with --div 10)");
   }
   return "";
 }

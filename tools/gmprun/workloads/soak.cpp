@@ -28,23 +28,33 @@
 
 namespace {
 
-using gmp::tools::Args;
+using gmp::tools::Cli;
 namespace tcp = gmp::tools::tcp;
 using namespace std::chrono_literals;
 
-void declare(Args& a) {
-  tcp::declare(a, "8080");
-  a.option("pairs", "N", "producer/consumer goroutine pairs on one buffered channel", "4");
-  a.option("stw-every", "DUR", "stop the world this often (every 10th stop is a pool sweep)", "20ms");
-  a.option("procs-every", "DUR", "change the P count by one this often, between --min-procs and --max-procs", "500ms");
-  a.option("min-procs", "N", "the fewest Ps set_procs goes down to", "the starting P count");
-  a.option("max-procs", "N", "the most Ps set_procs goes up to", "the starting P count + 2");
+struct Options {
+  tcp::Options server{8080};
+  int pairs = 4;
+  std::int64_t stw_ns = 20'000'000, procs_ns = 500'000'000;
+  int min_procs = 0, max_procs = 0;  // not given: from the starting P count
+};
+
+void declare(Cli& c, Options& o) {
+  tcp::declare(c, o.server);
+  c.integer("--pairs", o.pairs, 1, 1024, "N", "producer/consumer goroutine pairs on one buffered channel");
+  c.duration("--stw-every", o.stw_ns, "stop the world this often (every 10th stop is a pool sweep)");
+  c.duration("--procs-every", o.procs_ns, "change the P count by one this often, between --min-procs and --max-procs");
+  c.integer("--min-procs", o.min_procs, 1, 256, "N", "the fewest Ps set_procs goes down to")
+      .default_str("the starting P count");
+  c.integer("--max-procs", o.max_procs, 1, 256, "N", "the most Ps set_procs goes up to")
+      .default_str("the starting P count + 2");
 }
 
 std::string help() {
-  Args a("soak");
-  declare(a);
-  return a.help();
+  Options o;
+  Cli c("soak");
+  declare(c, o);
+  return c.help();
 }
 
 // One message: a pool object (tiers rotate), checked and freed by its receiver.
@@ -61,29 +71,27 @@ struct alignas(64) PerProducer {
 };
 
 int soak_main(int argc, char** argv, gmp::tools::Summary& out) {
-  Args a("soak");
-  declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) {
+  Options o;
+  Cli c("soak");
+  declare(c, o);
+  std::string err = gmp::tools::parse_workload_options(c, argc, argv);
+  if (err.empty()) err = tcp::check(c, o.server);
+  if (!err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 2;
   }
-  int pairs = static_cast<int>(a.has("pairs") ? a.i64("pairs", 1, 1024) : 4);
-  std::int64_t stw_ns = a.has("stw-every") ? a.duration_ns("stw-every") : 20'000'000;
-  std::int64_t procs_ns = a.has("procs-every") ? a.duration_ns("procs-every") : 500'000'000;
-  int start_procs = gmp::procs();
-  int min_procs = static_cast<int>(a.has("min-procs") ? a.i64("min-procs", 1, 256) : start_procs);
-  int max_procs = static_cast<int>(a.has("max-procs") ? a.i64("max-procs", 1, 256) : start_procs + 2);
-  if (!a.error().empty()) {
-    std::fprintf(stderr, "%s\n", a.error().c_str());
-    return 2;
-  }
-  if (a.error().empty() && min_procs >= max_procs) {
+  const int pairs = o.pairs;
+  const std::int64_t stw_ns = o.stw_ns, procs_ns = o.procs_ns;
+  const int start_procs = gmp::procs();
+  const int min_procs = c.given("--min-procs") ? o.min_procs : start_procs;
+  const int max_procs = c.given("--max-procs") ? o.max_procs : start_procs + 2;
+  if (min_procs >= max_procs) {
     std::fprintf(stderr, "soak: --min-procs %d must be below --max-procs %d\n", min_procs, max_procs);
     return 2;
   }
   if (stw_ns <= 0 || procs_ns <= 0) {
-    const char* opt = stw_ns <= 0 ? "stw-every" : "procs-every";
-    std::fprintf(stderr, "soak: --%s '%s' must be more than 0, like 20ms\n", opt, a.str(opt).c_str());
+    const std::string opt = stw_ns <= 0 ? "--stw-every" : "--procs-every";
+    std::fprintf(stderr, "%s\n", c.fail(opt + " '" + c.value(opt) + "' must be more than 0, like 20ms").c_str());
     return 2;
   }
 
@@ -161,9 +169,8 @@ int soak_main(int argc, char** argv, gmp::tools::Summary& out) {
 
   tcp::Counters n;
   gmp::tools::http::Limits lim;
-  int rc = tcp::run_server("soak", a, n, out, [lim](gmp::net::Stream& s, tcp::Counters& c) {
-    gmp::tools::http::serve(s, c, lim);
-  });
+  int rc = tcp::run_server("soak", o.server, n, out,
+                           [lim](gmp::net::Stream& s, tcp::Counters& cn) { gmp::tools::http::serve(s, cn, lim); });
   stop.store(true);
   producers.wait();
   ch.close();  // consumers drain what is buffered, then see the close

@@ -3,45 +3,47 @@
 #include <chrono>
 #include <cstdio>
 
-#include "common/args.hpp"
 #include "gmp/gmp.hpp"
 #include "workload.hpp"
 
 namespace {
 
-using gmp::tools::Args;
+using gmp::tools::Cli;
 
-void declare(Args& a) {
-  a.option("count", "N", "goroutines to spawn and join", "1000000");
-  a.option("spawners", "N", "goroutines spawning in parallel (count is split among them)", "1");
+struct Options {
+  std::int64_t count = 1'000'000, spawners = 1;
+};
+
+void declare(Cli& c, Options& o) {
+  c.integer("--count", o.count, 1, 1'000'000'000, "N", "goroutines to spawn and join");
+  c.integer("--spawners", o.spawners, 1, 4096, "N", "goroutines spawning in parallel (count is split among them)");
 }
 
 std::string help() {
-  Args a("spawn");
-  declare(a);
-  return a.help();
+  Options o;
+  Cli c("spawn");
+  declare(c, o);
+  return c.help();
 }
 
-std::string parse(int argc, char** argv, std::int64_t* count, std::int64_t* spawners) {
-  Args a("spawn");
-  declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
-  *count = a.i64("count", 1, 1'000'000'000);
-  *spawners = a.i64("spawners", 1, 4096);
-  return a.error();
+std::string parse(int argc, char** argv, Options* o) {
+  Cli c("spawn");
+  declare(c, *o);
+  return gmp::tools::parse_workload_options(c, argc, argv);
 }
 
 std::string check(int argc, char** argv) {
-  std::int64_t c, s;
-  return parse(argc, argv, &c, &s);
+  Options o;
+  return parse(argc, argv, &o);
 }
 
 int spawn_main(int argc, char** argv, gmp::tools::Summary& out) {
-  std::int64_t count = 0, spawners = 0;
-  if (std::string err = parse(argc, argv, &count, &spawners); !err.empty()) {
+  Options o;
+  if (std::string err = parse(argc, argv, &o); !err.empty()) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 2;
   }
+  const std::int64_t count = o.count, spawners = o.spawners;
   std::atomic<std::int64_t> ran{0};
   auto t0 = std::chrono::steady_clock::now();
   gmp::WaitGroup all;

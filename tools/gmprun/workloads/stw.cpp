@@ -24,53 +24,46 @@
 #include <thread>
 #include <vector>
 
-#include "common/args.hpp"
 #include "gmp/gmp.hpp"
 #include "workload.hpp"
 
 namespace {
 
-using gmp::tools::Args;
+using gmp::tools::Cli;
 
-void declare(Args& a) {
-  a.option("rate", "N", "stops per second", "100");
-  a.option("duration", "DUR", "how long to run", "5s");
-  a.option("busy", "N", "busy goroutines (compute + pool churn)", "one per P");
-  a.option("io", "N", "goroutine pairs ping-ponging a byte over a pipe with gmp::io", "1");
-  a.option("blocking", "N", "goroutines looping on gmp::blocking(200 us sleep)", "1");
-  a.option("sweep-every", "N", "every Nth stop is a pool sweep (0: never)", "10");
-  a.option("driver", "KIND", "who stops the world: goroutine (timer-driven) or thread", "goroutine");
+struct Options {
+  std::int64_t rate = 100, duration_ns = 5'000'000'000, busy = -1, io = 1, blocking = 1, sweep_every = 10;
+  std::string driver = "goroutine";
+  bool thread_driver = false;  // from --driver
+};
+
+void declare(Cli& c, Options& o) {
+  c.integer("--rate", o.rate, 1, 100000, "N", "stops per second");
+  c.duration("--duration", o.duration_ns, "how long to run");
+  c.integer("--busy", o.busy, 0, 100000, "N", "busy goroutines (compute + pool churn)").default_str("one per P");
+  c.integer("--io", o.io, 0, 10000, "N", "goroutine pairs ping-ponging a byte over a pipe with gmp::io");
+  c.integer("--blocking", o.blocking, 0, 10000, "N", "goroutines looping on gmp::blocking(200 us sleep)");
+  c.integer("--sweep-every", o.sweep_every, 0, 1'000'000, "N", "every Nth stop is a pool sweep (0: never)");
+  c.text("--driver", o.driver, "KIND", "who stops the world: goroutine (timer-driven) or thread");
 }
 
 std::string help() {
-  Args a("stw");
-  declare(a);
-  return a.help();
+  Options o;
+  Cli c("stw");
+  declare(c, o);
+  return c.help();
 }
 
-struct Options {
-  std::int64_t rate = 0, duration_ns = 0, busy = -1, io = 0, blocking = 0, sweep_every = 0;
-  bool thread_driver = false;
-};
-
 std::string parse(int argc, char** argv, Options* o) {
-  Args a("stw");
-  declare(a);
-  if (std::string err = a.parse(argc, argv, 1, false); !err.empty()) return err;
-  o->rate = a.has("rate") ? a.i64("rate", 1, 100000) : 100;
-  o->duration_ns = a.has("duration") ? a.duration_ns("duration") : 5'000'000'000;
-  o->busy = a.has("busy") ? a.i64("busy", 0, 100000) : -1;
-  o->io = a.has("io") ? a.i64("io", 0, 10000) : 1;
-  o->blocking = a.has("blocking") ? a.i64("blocking", 0, 10000) : 1;
-  o->sweep_every = a.has("sweep-every") ? a.i64("sweep-every", 0, 1'000'000) : 10;
-  if (!a.error().empty()) return a.error();
-  if (a.has("driver")) {
-    std::string d = a.str("driver");
-    if (d != "goroutine" && d != "thread") return "stw: --driver must be goroutine or thread, not '" + d + "'";
-    o->thread_driver = d == "thread";
+  Cli c("stw");
+  declare(c, *o);
+  if (std::string err = gmp::tools::parse_workload_options(c, argc, argv); !err.empty()) return err;
+  if (o->driver != "goroutine" && o->driver != "thread") {
+    return c.fail("--driver must be goroutine or thread, not '" + o->driver + "'");
   }
+  o->thread_driver = o->driver == "thread";
   if (o->duration_ns <= 0 || o->duration_ns > 3'600'000'000'000) {
-    return "stw: --duration must be from 1ns to 1h (like 5s)";
+    return c.fail("--duration must be from 1ns to 1h (like 5s)");
   }
   return "";
 }

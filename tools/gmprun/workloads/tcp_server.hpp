@@ -18,7 +18,7 @@
 #include <cstring>
 #include <string>
 
-#include "common/args.hpp"
+#include "common/cli.hpp"
 #include "common/summary.hpp"
 #include "gmp/gmp.hpp"
 
@@ -32,13 +32,32 @@ struct Counters {
   std::atomic<std::int64_t> open{0};       // connections being served now
 };
 
-inline void declare(Args& a, const char* port) {
-  a.option("addr", "HOST", "address to listen on (IPv4 or IPv6)", "127.0.0.1");
-  a.option("port", "N", "TCP port (0: any free port, printed)", port);
-  a.option("duration", "DUR", "stop after this long (default: until SIGINT/SIGTERM)", "");
-  a.flag("reuseport", "set SO_REUSEPORT on the listener");
-  a.option("max-connections", "N", "connections served at once; more are accepted and closed at once (counted as rejected)",
-           "10000");
+// The options every server takes; `port` is the built-in's default.
+struct Options {
+  explicit Options(std::int64_t default_port) : port(default_port) {}
+  std::string addr = "127.0.0.1";
+  std::int64_t port;
+  std::int64_t duration_ns = 0;  // 0: until SIGINT/SIGTERM
+  bool reuseport = false;
+  std::int64_t max_connections = 10000;
+};
+
+inline void declare(Cli& c, Options& o) {
+  c.text("--addr", o.addr, "HOST", "address to listen on (IPv4 or IPv6)");
+  c.integer("--port", o.port, 0, 65535, "N", "TCP port (0: any free port, printed)");
+  c.duration("--duration", o.duration_ns, "stop after this long").default_str("until SIGINT/SIGTERM");
+  c.flag("--reuseport", o.reuseport, "set SO_REUSEPORT on the listener");
+  c.integer("--max-connections", o.max_connections, 1, 1'000'000, "N",
+            "connections served at once; more are accepted and closed at once (counted as rejected)");
+}
+
+// The checks after parsing: "" or the one-line error.
+inline std::string check(Cli& c, const Options& o) {
+  if (c.given("--duration") && o.duration_ns <= 0) {
+    return c.fail("--duration '" + c.value("--duration") +
+                  "' must be more than 0, like 10s (leave it out to run until SIGINT/SIGTERM)");
+  }
+  return "";
 }
 
 inline int stop_pipe[2] = {-1, -1};
@@ -51,28 +70,17 @@ inline void on_stop_signal(int) {
 // Runs `serve(stream)` on its own goroutine per accepted connection until a
 // signal or the duration. Returns 0, or 2 after printing a usage error.
 template <class Serve>
-int run_server(const char* name, Args& a, Counters& n, Summary& out, Serve serve) {
-  std::string host = a.str("addr");
-  std::int64_t port = a.i64("port", 0, 65535);
-  std::int64_t dur_ns = a.has("duration") ? a.duration_ns("duration") : 0;
-  std::int64_t max_conns = a.has("max-connections") ? a.i64("max-connections", 1, 1'000'000) : 10000;
-  if (!a.error().empty()) {
-    std::fprintf(stderr, "%s\n", a.error().c_str());
-    return 2;
-  }
-  if (a.has("duration") && dur_ns <= 0) {
-    std::fprintf(stderr, "%s: --duration '%s' must be more than 0, like 10s (leave it out to run until SIGINT/SIGTERM)\n",
-                 name, a.str("duration").c_str());
-    return 2;
-  }
+int run_server(const char* name, const Options& o, Counters& n, Summary& out, Serve serve) {
+  const std::string& host = o.addr;
+  const std::int64_t port = o.port, dur_ns = o.duration_ns, max_conns = o.max_connections;
   auto addr = gmp::net::Addr::parse(host, static_cast<std::uint16_t>(port));
   if (!addr) {
     std::fprintf(stderr, "%s: --addr '%s' is not an IPv4 or IPv6 address (like 127.0.0.1 or ::1)\n", name,
-                 host.c_str());
+                 one_line(host).c_str());
     return 2;
   }
   gmp::net::ListenOptions lo;
-  lo.reuseport = a.has("reuseport");
+  lo.reuseport = o.reuseport;
   auto l = gmp::net::Listener::listen(*addr, lo);
   if (!l) {
     std::fprintf(stderr, "%s: cannot listen on %s: %s\n", name, addr->to_string().c_str(), l.error().message().c_str());
