@@ -20,7 +20,8 @@ bound=(-max_total_time="$secs")
 work=corpus
 if [[ "$secs" == --ci ]]; then
   work=ci-corpus  # started empty each time: the same inputs, the same path
-  # 300k runs: about 2 s (http_parser) to 12 s (pool_config) each here.
+  # 300k runs: about 2 s (http_parser) to 12 s (pool_config) each here;
+  # args about 45 s (a CLI11 parse per run, under ASan).
   bound=(-seed=1 -runs=300000)
 elif ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz.sh: '$secs' is not a number of seconds; use e.g. scripts/fuzz.sh 60, or --ci" >&2

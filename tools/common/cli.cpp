@@ -311,7 +311,9 @@ void Cli::translate(const std::exception& e) {
 }
 
 Cli::Parsed Cli::parse(int argc, char** argv) {
+  app_->clear();  // a parse after another starts afresh (the fields keep what the first set)
   rest_.clear();
+  error_.clear();
   try {
     app_->parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -117,7 +117,8 @@ class Cli {
 
   enum class Parsed { ok, help, error };
   // Parses argv[1, argc) and sets the fields of the options given. help:
-  // --help or -h was given (print help()); error: see error().
+  // --help or -h was given (print help()); error: see error(). May be
+  // called again (error(), rest() and given() then tell of the new one).
   Parsed parse(int argc, char** argv);
 
   bool given(const std::string& name) const;

@@ -329,6 +329,24 @@ TEST(Cli, FailKeepsTheFirstErrorAndMakesItOneLine) {
   EXPECT_EQ(r.c.fail("second"), "prog: --mode 'a\\x0ab' is not a mode");
 }
 
+TEST(Cli, ParsesAgainAfresh) {
+  Opts o;
+  Cli c("prog");
+  declare(c, o);
+  std::vector<std::string> bad{"prog", "--count", "0", "x"}, good{"prog", "--dur=1s"};
+  std::vector<char*> argv;
+  for (auto& a : bad) argv.push_back(a.data());
+  EXPECT_EQ(c.parse(static_cast<int>(argv.size()), argv.data()), Cli::Parsed::error);
+  EXPECT_NE(c.error(), "");
+  argv.clear();
+  for (auto& a : good) argv.push_back(a.data());
+  EXPECT_EQ(c.parse(static_cast<int>(argv.size()), argv.data()), Cli::Parsed::ok) << c.error();
+  EXPECT_EQ(c.error(), "");
+  EXPECT_FALSE(c.given("--count"));
+  EXPECT_TRUE(c.given("--dur"));
+  EXPECT_EQ(o.dur_ns, 1'000'000'000);
+}
+
 TEST(Cli, StopAtPositionalLeavesTheRest) {
   Parse r({"--count", "5", "skynet", "--size", "10", "--count", "9"}, true);
   ASSERT_EQ(r.parsed, Cli::Parsed::ok) << r.c.error();
