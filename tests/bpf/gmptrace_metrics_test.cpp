@@ -171,6 +171,35 @@ TEST(GmptraceReport, ChartsFromPlainDataEscapedAndSelfContained) {
   EXPECT_EQ(empty.find("data-chart"), std::string::npos);
 }
 
+// The command line (tools/common/cli.hpp): -h and --help, each error one
+// line and exit 2, -p and -i values checked with their ranges.
+TEST(GmptraceCli, HelpAndBadOptionsBeforeAnythingIsLoaded) {
+  for (const char* h : {" -h", " --help", " -p 1 stw --help"}) {
+    auto r = capture(kTrace + h);
+    EXPECT_EQ(r.status, 0) << h << "\n" << r.out;
+    EXPECT_NE(r.out.find("Usage: gmptrace"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  --min-us N              slow-event threshold"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(default 1000)"), std::string::npos) << r.out;
+  }
+  struct {
+    const char* args;
+    const char* says;
+  } cases[] = {{" -p 1 --bogus", "gmptrace: unknown option '--bogus' (see --help for the options)"},
+               {" -p", "gmptrace: option '-p' needs a value (PID)"},
+               {" -p 0", "gmptrace: -p '0' is out of range; use 1 to 4194304"},
+               {" -p x", "gmptrace: -p 'x' is not a whole number from 1 to 4194304"},
+               {" -p 1 -i 0", "gmptrace: -i '0' is out of range; use 0.01 to 1e+06"},
+               {" -p 1 --ring-bytes 5000", "--ring-bytes needs a power of two from 4096 to 2^30, got '5000'"},
+               {" -p 1 nosuch", "unknown WHAT 'nosuch'"},
+               {" -p 1 -- true", "give -p PID or -- CMD, not both"}};
+  for (const auto& c : cases) {
+    auto r = capture(kTrace + c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    EXPECT_NE(r.out.find(c.says), std::string::npos) << r.out;
+  }
+}
+
 TEST(GmptraceCli, MetricsAndReportFailuresAreOneLineAndExit2) {
   auto badaddr = capture(kTrace + " --metrics-addr 127.0.0.1:http -p 1");
   EXPECT_EQ(badaddr.status, 2) << badaddr.out;

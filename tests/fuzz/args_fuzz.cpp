@@ -1,7 +1,8 @@
 // libFuzzer target: the tools' command line (tools/common/cli.cpp, over
 // CLI11). The input is split at NUL bytes into argv and parsed against a few
 // declared options of every kind, as gmprun and the built-ins declare them
-// (the first byte's low bit: stop at the first positional, as gmprun does).
+// (the first byte's low bits: refuse positional arguments, stop at the
+// first, as gmprun does, or keep them, as gmptrace does).
 // Every word also goes through each unit parser on its own. UBSan catches
 // the double -> int64 and size overflows the old parser once had; the checks
 // below catch an error that is not one line or not prefixed, a value out of
@@ -96,10 +97,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // fields reset before each parse.
   const Fields def;
   static Fields v;
-  static Cli* clis[2] = {nullptr, nullptr};
+  static Cli* clis[3] = {nullptr, nullptr, nullptr};
   if (clis[0] == nullptr) {
-    for (int stop = 0; stop < 2; stop++) {
-      Cli* c = clis[stop] = new Cli("prog");
+    for (int mode = 0; mode < 3; mode++) {
+      Cli* c = clis[mode] = new Cli("prog");
       c->flag("--quiet", v.quiet, "a flag");
       c->integer("--n", v.n, -5, 1000, "N", "a number");
       c->integer("--small", v.small, 1, 64, "N", "a narrow number");
@@ -110,11 +111,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       c->duration("--spin", v.spin, "a chrono duration");
       c->cpu_list("--cpus", v.cpus, "cpus");
       c->text("--name", v.name, "NAME", "a text");
-      if (stop) c->stop_at_positional();
+      if (mode == 1) c->stop_at_positional();
+      if (mode == 2) c->keep_positionals();
     }
   }
   v = def;
-  Cli& c = *clis[size > 0 && (data[0] & 1) ? 1 : 0];
+  const int mode = size > 0 ? data[0] % 3 : 0;
+  Cli& c = *clis[mode];
   switch (c.parse(static_cast<int>(argv.size() - 1), argv.data())) {
     case Cli::Parsed::error:
       check_one_line(c.error(), "prog: ");
@@ -136,6 +139,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (!c.given("--quiet") && v.quiet) || (c.given("--quiet") && !v.quiet) ||
       (!c.given("--name") && v.name != def.name) || (c.given("--name") && v.name != c.value("--name"))) {
     std::abort();
+  }
+  // Kept positional arguments: no option among them before a "--".
+  if (mode == 0 && !c.rest().empty()) std::abort();
+  if (mode == 2) {
+    for (const std::string& a : c.rest()) {
+      if (a == "--") break;
+      if (a.size() > 1 && a[0] == '-') std::abort();
+    }
   }
   for (int cpu : v.cpus) {
     if (cpu < 0 || cpu > 4095) std::abort();

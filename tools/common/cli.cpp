@@ -271,7 +271,12 @@ OptionRef Cli::cpu_list(const std::string& name, std::vector<int>& field, std::s
   return bind(name, "LIST", std::move(help), def, [&field](std::string_view s) { return parse_cpu_list(s, &field); });
 }
 
-void Cli::stop_at_positional() { app_->prefix_command(); }
+void Cli::stop_at_positional() {
+  app_->prefix_command();
+  positionals_ = Positionals::stop;
+}
+
+void Cli::keep_positionals() { positionals_ = Positionals::keep; }
 
 const std::string& Cli::fail(std::string_view msg) {
   if (error_.empty()) error_ = one_line(prog_ + ": " + std::string(msg));
@@ -324,20 +329,32 @@ Cli::Parsed Cli::parse(int argc, char** argv) {
     translate(e);
     return Parsed::error;
   }
+  // CLI11 leaves what it did not take in remaining(): unknown options,
+  // positional arguments, and "--" with everything after it.
   std::vector<std::string> extra = app_->remaining();
-  bool after_dashes = !extra.empty() && extra[0] == "--";
-  if (after_dashes) extra.erase(extra.begin());
-  if (!extra.empty() && !after_dashes && extra[0].size() > 1 && extra[0][0] == '-') {
+  auto unknown = [this](const std::string& a) {
+    fail("unknown option '" + a.substr(0, a.find('=')) + "' (see --help for the options)");
+    return Parsed::error;
+  };
+  auto is_option = [](const std::string& a) { return a.size() > 1 && a[0] == '-' && a != "--"; };
+  if (positionals_ == Positionals::keep) {
+    for (const std::string& a : extra) {
+      if (a == "--") break;
+      if (is_option(a)) return unknown(a);
+    }
+    rest_ = std::move(extra);
+  } else {
+    bool after_dashes = !extra.empty() && extra[0] == "--";
+    if (after_dashes) extra.erase(extra.begin());
     // With stop_at_positional too: CLI11 stops at an unknown option as at a
     // positional argument.
-    fail("unknown option '" + extra[0].substr(0, extra[0].find('=')) + "' (see --help for the options)");
-    return Parsed::error;
-  }
-  if (app_->get_prefix_command()) {
-    rest_ = std::move(extra);
-  } else if (!extra.empty()) {
-    fail("unexpected argument '" + extra[0] + "' (options are --name value; see --help)");
-    return Parsed::error;
+    if (!extra.empty() && !after_dashes && is_option(extra[0])) return unknown(extra[0]);
+    if (positionals_ == Positionals::stop) {
+      rest_ = std::move(extra);
+    } else if (!extra.empty()) {
+      fail("unexpected argument '" + extra[0] + "' (options are --name value; see --help)");
+      return Parsed::error;
+    }
   }
   // Values, in the order the options were declared: the first bad one is
   // the error.
@@ -365,9 +382,12 @@ std::string Cli::help() const {
       left.resize(26, ' ');
     else
       left += "\n" + std::string(26, ' ');
-    out += left + o->get_description();
-    if (!o->get_default_str().empty()) out += " (default " + o->get_default_str() + ")";
-    out += '\n';
+    std::string text = o->get_description();
+    if (!o->get_default_str().empty()) text += " (default " + o->get_default_str() + ")";
+    for (size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', nl + 1)) {
+      text.insert(nl + 1, 26, ' ');
+    }
+    out += left + text + '\n';
   }
   return out;
 }

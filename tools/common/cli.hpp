@@ -110,10 +110,15 @@ class Cli {
   OptionRef duration(const std::string& name, std::chrono::nanoseconds& field, std::string help);
   OptionRef cpu_list(const std::string& name, std::vector<int>& field, std::string help);
 
-  // Parsing stops at the first argument that is not an option: it and all
-  // after it are rest() (gmprun: the workload and its options). A "--"
-  // before it is dropped.
+  // What an argument that is not an option means. By default it is an
+  // error ("unexpected argument").
+  // Parsing stops at the first one: it and all after it are rest()
+  // (gmprun: the workload and its options). A "--" before it is dropped.
   void stop_at_positional();
+  // They are rest(), in order, with the options parsed around them; a "--"
+  // stays in rest(), and every argument after it is rest() too (gmptrace:
+  // WHAT... -- CMD ARGS...).
+  void keep_positionals();
 
   enum class Parsed { ok, help, error };
   // Parses argv[1, argc) and sets the fields of the options given. help:
@@ -131,7 +136,8 @@ class Cli {
   // returns error(): for the checks a workload makes after parse().
   const std::string& fail(std::string_view msg);
 
-  // The options block of --help: "  --name METAVAR   help (default X)".
+  // The options block of --help: "  --name METAVAR   help (default X)"; a
+  // help text with newlines goes on over several lines, indented.
   std::string help() const;
   CLI::App& app() { return *app_; }
 
@@ -146,6 +152,7 @@ class Cli {
   };
   std::string prog_;
   std::unique_ptr<CLI::App> app_;  // behind a pointer: CLI11's header stays out of every user
+  enum class Positionals { refuse, stop, keep } positionals_ = Positionals::refuse;
   std::vector<Binding> bindings_;
   std::vector<std::string> rest_;
   std::string error_;

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.hpp"
 #include "gmp/metrics_http.hpp"
 #include "gmp/probes_abi.h"
 #include "gmptrace/output.hpp"
@@ -41,7 +42,10 @@ struct Cli {
   std::vector<std::string> cmd;
   double interval_s = 0;  // 0: totals only at the end
   double duration_s = 0;  // 0: until Ctrl-C or the target exits
-  bool json = false;
+  std::string format = "text";
+  bool json = false;                          // from format
+  double min_us = Options{}.min_ns / 1000.0;  // --min-us, into opt.min_ns
+  int runq_every = 0;                         // 0: the runtime's period
   bool list = false;
   std::string list_target;
   std::vector<std::string> units;
@@ -51,7 +55,49 @@ struct Cli {
   Options opt;
 };
 
-std::string usage() {
+// The options, bound to the fields of Cli they set (the defaults --help
+// shows are the fields' initial values).
+void declare(tools::Cli& t, Cli& c) {
+  t.integer("-p", c.pid, 1, 4194304, "PID",
+            "trace a running process (the probes are found in /proc/PID/exe or a mapped library)")
+      .default_str("");
+  t.number("-i", c.interval_s, 0.01, 1e6, "SECONDS", "print an interval view every SECONDS")
+      .default_str("totals at the end only");
+  t.number("-d", c.duration_s, 0.01, 1e6, "SECONDS", "stop after SECONDS").default_str("");
+  t.text("-f", c.format, "text|json", "output format (json: one object per line, docs/TRACING.md)");
+  t.number("--min-us", c.min_us, 0, 1e9, "N", "slow-event threshold for alloc, runq, io, blocking (0: every sample)");
+  t.flag("--stacks", c.opt.stacks, "alloc: count the user stacks of slow allocations (symbolized, demangled)");
+  t.flag("--malloc", c.opt.malloc_probes,
+         "alloc: also time libc malloc and jemalloc mallocx (uprobe + uretprobe per call)");
+  t.integer("--malloc-every", c.opt.malloc_every, 1, 1'000'000, "N",
+            "... time one call in N per CPU (every call still traps)");
+  t.integer("--runq-every", c.runq_every, 1, 65536, "N",
+            "-- CMD only: one run-queue sample in N per P reaches the tracer (the runtime\n"
+            "samples one transition in 8 of each G: 1 in 1024 by default)")
+      .default_str("128");
+  t.integer("--ring-bytes", c.opt.ring_bytes, 4096, 1 << 30, "N", "size of each event ring (a power of two)")
+      .default_str("per ring");
+  t.text("--metrics-addr", c.metrics_addr, "HOST:PORT",
+         "serve Prometheus /metrics (every histogram and counter below, read from the\n"
+         "BPF maps at each scrape, plus gmptrace's health: programs attached or why not, events\n"
+         "lost per ring, program run time with --bpf-stats), /healthz, /readyz (200 once\n"
+         "attached) and the report of what it has seen so far at /; a bare PORT means\n"
+         "127.0.0.1:PORT, 0 any free port (the address is printed on stderr); a bad or busy\n"
+         "address exits 2");
+  t.flag("--bpf-stats", c.bpf_stats,
+         "have the kernel count every BPF program's run time while gmptrace runs\n"
+         "(BPF_ENABLE_STATS; it costs every BPF program on the machine a clock read per run):\n"
+         "gmptrace_program_run_seconds_total / _runs_total on /metrics. Without it they are\n"
+         "served only when kernel.bpf_stats_enabled is already 1 (gmptrace_bpf_stats_enabled)");
+  t.text("--report", c.report_path, "FILE",
+         "when tracing ends, write one self-contained HTML file (no external assets) with\n"
+         "SVG charts: latency histograms, the stop-the-world pause timeline, per-M off-CPU and\n"
+         "system-call bars (add syscalls to WHAT), per-P io_uring bars (add io), pool tiers;\n"
+         "FILE is created at start (a bad path exits 2) and removed if nothing is written");
+  t.flag("-v", c.opt.verbose, "libbpf's own messages on stderr");
+}
+
+std::string usage(const std::string& options) {
   std::string u =
       "Usage: gmptrace [-p PID | -- CMD ARGS...] [-i SECONDS] [-d SECONDS] [-f text|json] [--min-us N]\n"
       "                [--stacks] [--malloc] [--malloc-every N] [--runq-every N] [--ring-bytes N]\n"
@@ -63,36 +109,9 @@ std::string usage() {
       ")\nand on kernel tracepoints. Histograms are kept in the kernel; slow events stream through ring\n"
       "buffers whose lost events are counted and reported. Detaching leaves the target as fast as before.\n"
       "\n"
-      "Options:\n"
-      "  -p PID            trace a running process (the probes are found in /proc/PID/exe or a mapped library)\n"
-      "  -- CMD ARGS...    start CMD, attach before it runs, trace it until it exits\n"
-      "  -i SECONDS        print an interval view every SECONDS (default: totals at the end only)\n"
-      "  -d SECONDS        stop after SECONDS\n"
-      "  -f text|json      output format (default text; json: one object per line, docs/TRACING.md)\n"
-      "  --min-us N        slow-event threshold for alloc, runq, io, blocking (default 1000; 0: every sample)\n"
-      "  --stacks          alloc: count the user stacks of slow allocations (symbolized, demangled)\n"
-      "  --malloc          alloc: also time libc malloc and jemalloc mallocx (uprobe + uretprobe per call)\n"
-      "  --malloc-every N  ... time one call in N per CPU (default 64; every call still traps)\n"
-      "  --runq-every N    -- CMD only: one run-queue sample in N per P reaches the tracer (default 128;\n"
-      "                    the runtime samples one transition in 8 of each G: 1 in 1024 by default)\n"
-      "  --ring-bytes N    size of each event ring (power of two, >= 4096; default per ring)\n"
-      "  --metrics-addr HOST:PORT\n"
-      "                    serve Prometheus /metrics (every histogram and counter below, read from the BPF maps\n"
-      "                    at each scrape, plus gmptrace's health: programs attached or why not, events lost per\n"
-      "                    ring, program run time with --bpf-stats), /healthz, /readyz (200 once attached) and the\n"
-      "                    report of what it has seen so far at /; a bare PORT means 127.0.0.1:PORT, 0 any free\n"
-      "                    port (the address is printed on stderr); a bad or busy address exits 2\n"
-      "  --bpf-stats       have the kernel count every BPF program's run time while gmptrace runs\n"
-      "                    (BPF_ENABLE_STATS; it costs every BPF program on the machine a clock read per run):\n"
-      "                    gmptrace_program_run_seconds_total / _runs_total on /metrics. Without it they are\n"
-      "                    served only when kernel.bpf_stats_enabled is already 1 (gmptrace_bpf_stats_enabled)\n"
-      "  --report FILE     when tracing ends, write one self-contained HTML file (no external assets) with SVG\n"
-      "                    charts: latency histograms, the stop-the-world pause timeline, per-M off-CPU and\n"
-      "                    system-call bars (add syscalls to WHAT), per-P io_uring bars (add io), pool tiers;\n"
-      "                    FILE is created at start (a bad path exits 2) and removed if nothing is written\n"
-      "  -v                libbpf's own messages on stderr\n"
-      "  -h, --help        this text\n"
-      "\n"
+      "Options:\n" +
+      options +
+      "  -- CMD ARGS...            start CMD, attach before it runs, trace it until it exits\n\n"
       "WHAT (default: the ones marked *, cheap enough to leave on):\n";
   for (const auto& u2 : unit_catalog())
     u += std::string("  ") + (u2.default_on ? "*" : " ") + " " + u2.name + std::string(9 - std::strlen(u2.name), ' ') +
@@ -150,99 +169,38 @@ std::string usage() {
 }
 
 int bad(const std::string& msg) {
-  std::fprintf(stderr, "gmptrace: %s (see gmptrace --help)\n", msg.c_str());
+  std::fprintf(stderr, "gmptrace: %s (see gmptrace --help)\n", tools::one_line(msg).c_str());
   return kExitUsage;
 }
 
-bool parse_num(const std::string& s, double lo, double hi, double* out) {
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0' || errno != 0 || v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
-
+// Returns -1 to go on, else the exit status (0 after --help).
 int parse(int argc, char** argv, Cli* c) {
-  int i = 1;
   if (argc > 1 && std::strcmp(argv[1], "list") == 0) {
     c->list = true;
     if (argc > 3) return bad("list takes at most one PID or BINARY, got " + std::to_string(argc - 2));
     if (argc == 3) c->list_target = argv[2];
     return -1;
   }
-  int runq_every = -1;
-  for (; i < argc; i++) {
-    std::string a = argv[i];
-    auto value = [&](const char* what) -> const char* {
-      if (i + 1 >= argc) return nullptr;
-      (void)what;
-      return argv[++i];
-    };
-    double v = 0;
-    if (a == "-h" || a == "--help") {
-      std::fputs(usage().c_str(), stdout);
-      std::exit(0);
-    } else if (a == "--") {
-      for (i++; i < argc; i++) c->cmd.push_back(argv[i]);
+  tools::Cli t("gmptrace");
+  declare(t, *c);
+  t.keep_positionals();
+  switch (t.parse(argc, argv)) {
+    case tools::Cli::Parsed::help:
+      std::fputs(usage(t.help()).c_str(), stdout);
+      return 0;
+    case tools::Cli::Parsed::error:
+      std::fprintf(stderr, "%s\n", t.error().c_str());
+      return kExitUsage;
+    case tools::Cli::Parsed::ok:
       break;
-    } else if (a == "-p") {
-      const char* s = value("PID");
-      if (s == nullptr || !parse_num(s, 1, 4194304, &v) || v != static_cast<pid_t>(v))
-        return bad("-p needs a process id (a positive integer), got '" + std::string(s ? s : "") + "'");
-      c->pid = static_cast<pid_t>(v);
-    } else if (a == "-i" || a == "-d") {
-      const char* s = value("SECONDS");
-      if (s == nullptr || !parse_num(s, 0.01, 1e6, &v))
-        return bad(a + " needs seconds between 0.01 and 1e6, got '" + std::string(s ? s : "") + "'");
-      (a == "-i" ? c->interval_s : c->duration_s) = v;
-    } else if (a == "-f") {
-      const char* s = value("FORMAT");
-      std::string f = s ? s : "";
-      if (f != "text" && f != "json") return bad("-f takes text or json, got '" + f + "'");
-      c->json = f == "json";
-    } else if (a == "--min-us") {
-      const char* s = value("N");
-      if (s == nullptr || !parse_num(s, 0, 1e9, &v))
-        return bad("--min-us needs microseconds (0..1e9), got '" + std::string(s ? s : "") + "'");
-      c->opt.min_ns = v == 0 ? 1 : static_cast<std::uint64_t>(v * 1000);
-    } else if (a == "--malloc-every") {
-      const char* s = value("N");
-      if (s == nullptr || !parse_num(s, 1, 1e6, &v))
-        return bad("--malloc-every needs a count 1..1000000, got '" + std::string(s ? s : "") + "'");
-      c->opt.malloc_every = static_cast<std::uint32_t>(v);
-    } else if (a == "--runq-every") {
-      const char* s = value("N");
-      if (s == nullptr || !parse_num(s, 1, 65536, &v))
-        return bad("--runq-every needs a count 1..65536, got '" + std::string(s ? s : "") + "'");
-      runq_every = static_cast<int>(v);
-    } else if (a == "--ring-bytes") {
-      const char* s = value("N");
-      if (s == nullptr || !parse_num(s, 4096, 1 << 30, &v) || (static_cast<std::uint64_t>(v) & (static_cast<std::uint64_t>(v) - 1)) != 0)
-        return bad("--ring-bytes needs a power of two from 4096 to 2^30, got '" + std::string(s ? s : "") + "'");
-      c->opt.ring_bytes = static_cast<std::uint32_t>(v);
-    } else if (a == "--metrics-addr") {
-      const char* s = value("HOST:PORT");
-      if (s == nullptr) return bad("--metrics-addr needs HOST:PORT or PORT (like 127.0.0.1:9465)");
-      std::string host;
-      int port = 0;
-      if (gmp::Status st = gmp::metrics::parse_address(s, &host, &port); !st.ok())
-        return bad("--metrics-addr: " + st.message());
-      c->metrics_addr = s;
-    } else if (a == "--report") {
-      const char* s = value("FILE");
-      if (s == nullptr || *s == '\0') return bad("--report needs a file name (like trace.html)");
-      c->report_path = s;
-    } else if (a == "--bpf-stats") {
-      c->bpf_stats = true;
-    } else if (a == "--stacks") {
-      c->opt.stacks = true;
-    } else if (a == "--malloc") {
-      c->opt.malloc_probes = true;
-    } else if (a == "-v") {
-      c->opt.verbose = true;
-    } else if (!a.empty() && a[0] == '-') {
-      return bad("unknown option '" + a + "'");
+  }
+  // WHAT... -- CMD ARGS...
+  bool cmd = false;
+  for (const std::string& a : t.rest()) {
+    if (cmd) {
+      c->cmd.push_back(a);
+    } else if (a == "--") {
+      cmd = true;
     } else {
       bool known = false;
       for (const auto& u : unit_catalog()) known |= a == u.name;
@@ -250,11 +208,24 @@ int parse(int argc, char** argv, Cli* c) {
       c->units.push_back(a);
     }
   }
+  if (c->format != "text" && c->format != "json") return bad("-f takes text or json, got '" + c->format + "'");
+  c->json = c->format == "json";
+  if (t.given("--min-us")) c->opt.min_ns = c->min_us == 0 ? 1 : static_cast<std::uint64_t>(c->min_us * 1000);
+  if ((c->opt.ring_bytes & (c->opt.ring_bytes - 1)) != 0) {
+    return bad("--ring-bytes needs a power of two from 4096 to 2^30, got '" + t.value("--ring-bytes") + "'");
+  }
+  if (t.given("--metrics-addr")) {
+    std::string host;
+    int port = 0;
+    if (gmp::Status st = gmp::metrics::parse_address(c->metrics_addr, &host, &port); !st.ok())
+      return bad("--metrics-addr: " + st.message());
+  }
+  if (t.given("--report") && c->report_path.empty()) return bad("--report needs a file name (like trace.html)");
   if ((c->pid > 0) == !c->cmd.empty())
     return bad(c->cmd.empty() ? "give a target: -p PID or -- CMD ARGS..." : "give -p PID or -- CMD, not both");
-  if (runq_every > 0) {
+  if (c->runq_every > 0) {
     if (c->cmd.empty()) return bad("--runq-every applies to -- CMD (a running process keeps its own period)");
-    setenv("GMP_SCHED_LATENCY_PROBE_EVERY", std::to_string(runq_every).c_str(), 1);
+    setenv("GMP_SCHED_LATENCY_PROBE_EVERY", std::to_string(c->runq_every).c_str(), 1);
   }
   if ((c->opt.stacks || c->opt.malloc_probes) && !c->units.empty()) {
     bool alloc = false;

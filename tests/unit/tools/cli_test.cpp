@@ -363,6 +363,48 @@ TEST(Cli, StopAtPositionalLeavesTheRest) {
   EXPECT_EQ(h.parsed, Cli::Parsed::ok);
 }
 
+TEST(Cli, KeepPositionalsAroundOptionsAndAfterDashes) {
+  Opts o;
+  Cli c("prog");
+  declare(c, o);
+  c.keep_positionals();
+  std::vector<std::string> args{"prog", "stw", "--count", "5", "alloc", "--", "gmprun", "--count", "9", "-h"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  ASSERT_EQ(c.parse(static_cast<int>(argv.size()), argv.data()), Cli::Parsed::ok) << c.error();
+  EXPECT_EQ(o.count, 5);
+  EXPECT_EQ(c.rest(), (std::vector<std::string>{"stw", "alloc", "--", "gmprun", "--count", "9", "-h"}));
+  std::vector<std::string> bad{"prog", "stw", "--bogus", "--", "x"};
+  argv.clear();
+  for (auto& a : bad) argv.push_back(a.data());
+  EXPECT_EQ(c.parse(static_cast<int>(argv.size()), argv.data()), Cli::Parsed::error);
+  EXPECT_EQ(c.error(), "prog: unknown option '--bogus' (see --help for the options)");
+}
+
+TEST(Cli, ShortOptionsAndMultiLineHelp) {
+  int pid = -1;
+  double secs = 0;
+  Cli c("prog");
+  c.integer("-p", pid, 1, 4194304, "PID", "a process").default_str("");
+  c.number("-i", secs, 0.01, 1e6, "SECONDS", "first line\nsecond line").default_str("none");
+  EXPECT_NE(c.help().find("  -p PID                  a process\n"), std::string::npos) << c.help();
+  EXPECT_NE(
+      c.help().find("  -i SECONDS              first line\n                          second line (default none)\n"),
+      std::string::npos)
+      << c.help();
+  std::vector<std::string> args{"prog", "-p", "42", "-i0.5"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  ASSERT_EQ(c.parse(static_cast<int>(argv.size()), argv.data()), Cli::Parsed::ok) << c.error();
+  EXPECT_EQ(pid, 42);
+  EXPECT_EQ(secs, 0.5);
+  args = {"prog", "-p", "0"};
+  argv.clear();
+  for (auto& a : args) argv.push_back(a.data());
+  EXPECT_EQ(c.parse(static_cast<int>(argv.size()), argv.data()), Cli::Parsed::error);
+  EXPECT_EQ(c.error(), "prog: -p '0' is out of range; use 1 to 4194304");
+}
+
 // The help: usage-style lines, and each default shown parses (with the
 // option's own parser) to the value used when the option is not given.
 TEST(Cli, DefaultsShownInHelpAreTheDefaultsUsed) {
