@@ -12,7 +12,8 @@
 #      fixed number of runs from a fixed seed (the same result on every run;
 #      exploring with new seeds is scripts/fuzz.sh SECONDS, by hand);
 #   2. an AddressSanitizer + UBSan build running every unit test binary
-#      (scheduler, pool, sync, timer, I/O, stop-the-world);
+#      (scheduler, pool, sync, timer, I/O, stop-the-world, the tools'
+#      command line);
 #   3. a ThreadSanitizer build running the same (GMP_TSAN=0 skips it);
 #   4. the orders wire decoder under libFuzzer, the same way.
 set -euo pipefail
@@ -49,7 +50,8 @@ bash scripts/build.sh build-asan -DGMP_SANITIZE=address,undefined -DGMP_BUILD_BE
 # state by design (docs/SCHEDULER.md); LeakSanitizer would flag those.
 export ASAN_OPTIONS="detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-for t in unit_base unit_sched unit_mem unit_sync unit_timer unit_io unit_stw unit_orders unit_metrics; do
+# unit_tools (the command line's unit parsers) here only: single-threaded.
+for t in unit_base unit_sched unit_mem unit_sync unit_timer unit_io unit_stw unit_orders unit_metrics unit_tools; do
   echo "-- $t (asan+ubsan)"
   build-asan/bin/$t --gtest_brief=1
 done
