@@ -81,6 +81,11 @@ struct Stats {
   std::string hugepage_mode;        // effective mode of the arena
   std::uint64_t arena_reserved = 0, arena_committed = 0, arena_released = 0;
   std::uint64_t arena_release_calls = 0;
+  // Chunks the kernel refused to commit mid-run (ENOMEM; the allocations
+  // that needed them went to jemalloc as fallbacks) and the last refusal's
+  // strerror ("" when none).
+  std::uint64_t arena_grow_refusals = 0;
+  std::string arena_grow_error;
   std::uint64_t arena_rss = 0, arena_huge = 0;  // /proc/self/smaps over the arena
   double hugepage_coverage = 0;     // arena_huge / (committed - released)
   std::uint64_t span_bytes = 0;     // taken by the central lists from the buddy

@@ -100,6 +100,8 @@ void Arena::destroy() noexcept {
   committed_.store(0);
   released_.store(0);
   release_calls_.store(0);
+  grow_refusals_.store(0);
+  grow_errno_.store(0);
 }
 
 int Arena::prefault(std::uintptr_t addr, std::size_t len) noexcept {
@@ -135,11 +137,15 @@ int Arena::commit(std::uintptr_t addr, std::size_t len, HugeMode* used) noexcept
       }
     } else {
       rc = src_->protect(p, len, PROT_READ | PROT_WRITE);
-      if (rc == 0 && m == HugeMode::kThp) {
+      // A refused commit (ENOMEM: the kernel's commit charge, a cgroup's
+      // limit) is about memory, not hugepages: auto keeps its mode, and the
+      // next grow asks again in it (Note [A refused chunk]).
+      if (rc != 0) return rc;
+      if (m == HugeMode::kThp) {
         rc = src_->advise(p, len, MADV_HUGEPAGE);
         if (rc == 0) rc = prefault(addr, len);
         if (rc != 0) src_->protect(p, len, PROT_NONE);
-      } else if (rc == 0) {
+      } else {
         src_->advise(p, len, MADV_NOHUGEPAGE);  // "off" means off even with THP=always
       }
     }
@@ -154,12 +160,34 @@ int Arena::commit(std::uintptr_t addr, std::size_t len, HugeMode* used) noexcept
   }
 }
 
+// Note [A refused chunk]
+// The kernel can refuse a chunk mid-run: ENOMEM from the mprotect that
+// commits small pages or THP (vm.overcommit_memory=2 past CommitLimit, a
+// cgroup at its limit, too many mappings), or from MAP_HUGETLB once the
+// reserved pages are gone. grow returns -1 as at max_bytes; the caller's
+// refill finds no span and the allocation is served by jemalloc, counted as
+// a fallback (kFallbackExhausted). Nothing already handed out changes. The
+// first refusal is said in one line, each is counted (grow_refusals, with
+// the last errno), and the next refill that needs a span asks again (one
+// mprotect under the buddy lock), so the arena grows again as soon as the
+// kernel grants memory. In auto mode a refused hugetlb chunk moves to THP
+// for good (the reserved pages are gone); a refused small-page commit
+// changes no mode.
 std::int64_t Arena::grow(std::size_t* npages) noexcept {
   std::size_t len = chunk_bytes_.load(std::memory_order_relaxed);
   if (frontier_ + len > reserved_) len = reserved_ - frontier_;
   if (len < kHugePageSize) return -1;
   HugeMode used = HugeMode::kOff;
-  if (commit(base_ + frontier_, len, &used) != 0) return -1;
+  if (int rc = commit(base_ + frontier_, len, &used); rc != 0) {
+    grow_errno_.store(-rc, std::memory_order_relaxed);
+    if (grow_refusals_.fetch_add(1, std::memory_order_relaxed) == 0)
+      errorf(
+          "gmp pool: the kernel refused to commit arena chunk %zu (%zu MiB at +%zu MiB, mode %s): %s; "
+          "allocations that need a new span go to jemalloc, counted as fallbacks, and the arena asks again "
+          "on the next refill",
+          frontier_ / len, len >> 20, frontier_ >> 20, huge_mode_name(next_mode_), std::strerror(-rc));
+    return -1;
+  }
   std::int64_t first = static_cast<std::int64_t>(frontier_ / kPageSize);
   frontier_ += len;
   committed_.fetch_add(len, std::memory_order_relaxed);

@@ -125,6 +125,10 @@ class Arena {
   std::size_t released_bytes() const noexcept { return released_.load(std::memory_order_relaxed); }
   std::size_t reserved_bytes() const noexcept { return reserved_; }
   std::uint64_t release_calls() const noexcept { return release_calls_.load(std::memory_order_relaxed); }
+  // Chunks the kernel refused to commit (Note [A refused chunk], arena.cpp)
+  // and the errno of the last refusal (0: none).
+  std::uint64_t grow_refusals() const noexcept { return grow_refusals_.load(std::memory_order_relaxed); }
+  int grow_errno() const noexcept { return grow_errno_.load(std::memory_order_relaxed); }
   // Kernel view of the committed range (reads /proc/self/smaps).
   SmapsTotals smaps() const noexcept;
 
@@ -148,6 +152,8 @@ class Arena {
   std::atomic<std::size_t> committed_{0};  // written under the buddy lock, read anywhere
   std::atomic<std::size_t> released_{0};
   std::atomic<std::uint64_t> release_calls_{0};
+  std::atomic<std::uint64_t> grow_refusals_{0};  // written under the buddy lock, read anywhere
+  std::atomic<int> grow_errno_{0};
 };
 
 }  // namespace gmp::detail::mem

@@ -3,6 +3,7 @@
 // Sums every cache's owner-written counters (stats.hpp): exact when the
 // owners are quiescent, per-field exact otherwise.
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 
 #include "gmp/pool.hpp"
@@ -131,6 +132,8 @@ Stats stats(bool read_smaps) {
     out.arena_committed = s.arena.committed_bytes();
     out.arena_released = s.arena.released_bytes();
     out.arena_release_calls = s.arena.release_calls();
+    out.arena_grow_refusals = s.arena.grow_refusals();
+    if (int e = s.arena.grow_errno(); e != 0) out.arena_grow_error = std::strerror(e);
     out.buddy_free_bytes = s.buddy.free_bytes();
     for (int t = 0; t < kNumListTiers; ++t)
       for (int cls = 0; cls < kNumClasses; ++cls)

@@ -24,6 +24,11 @@ class FakeKernel : public PageSource {
   // out (-1: never). They are emulated with small pages (nothing reserved).
   int hugetlb_left = -1;
   bool thp_ok = true;
+  // How many commits of small pages (mprotect of the reservation to
+  // read-write, the kernel's commit charge) succeed before the kernel
+  // refuses them with ENOMEM (-1: never).
+  int small_left = -1;
+  int small_refused = 0;
   std::vector<std::pair<std::uintptr_t, std::size_t>> dontneed;
   std::vector<int> advices;
 
@@ -43,7 +48,14 @@ class FakeKernel : public PageSource {
   }
   int unmap(void* a, std::size_t l) noexcept override { return system_page_source().unmap(a, l); }
   int move(void* o, std::size_t l, void* to) noexcept override { return system_page_source().move(o, l, to); }
-  int protect(void* a, std::size_t l, int p) noexcept override { return system_page_source().protect(a, l, p); }
+  int protect(void* a, std::size_t l, int p) noexcept override {
+    if (p != PROT_NONE && small_left == 0) {
+      ++small_refused;
+      return -ENOMEM;
+    }
+    if (p != PROT_NONE && small_left > 0) --small_left;
+    return system_page_source().protect(a, l, p);
+  }
   int advise(void* a, std::size_t l, int adv) noexcept override {
     advices.push_back(adv);
     if (adv == MADV_HUGEPAGE && !thp_ok) return -EINVAL;
@@ -251,6 +263,53 @@ TEST_F(HugeModes, DrillHugepagesExhaustedMidRunForcedHugetlbFallsBackToJemalloc)
   ASSERT_EQ(reset_for_test(with_mode(HugeMode::kHugetlb), &k), "");
   churn_through_exhaustion(/*expect_fallbacks=*/true);
   EXPECT_EQ(state().arena.committed_bytes(), 8u << 20);  // two chunks, no more
+}
+
+// Drill: the kernel refuses the arena's small-page commits mid-run (what
+// vm.overcommit_memory=2 past CommitLimit, or a cgroup at its limit, does to
+// the mprotect that commits a chunk): three chunks, then ENOMEM. The pool
+// keeps serving from jemalloc as counted fallbacks, every object keeps its
+// contents, every free balances, the stats and one line say why, and when
+// the kernel grants memory again the arena grows again.
+void drill_small_pages_refused(FakeKernel& k, HugeMode mode) {
+  k.small_left = 3;
+  ASSERT_EQ(reset_for_test(with_mode(mode), &k), "");
+  testing::internal::CaptureStderr();
+  churn_through_exhaustion(/*expect_fallbacks=*/true);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(state().arena.committed_bytes(), 12u << 20);  // three chunks, no more
+  EXPECT_GT(k.small_refused, 0);
+  auto s = st();
+  EXPECT_EQ(s.arena_grow_refusals, static_cast<std::uint64_t>(k.small_refused));
+  EXPECT_NE(s.arena_grow_error.find("Cannot allocate memory"), std::string::npos) << s.arena_grow_error;
+  // One line, however many refusals.
+  std::size_t at = err.find("gmp pool: the kernel refused to commit");
+  ASSERT_NE(at, std::string::npos) << err;
+  EXPECT_EQ(err.find("gmp pool: the kernel refused to commit", at + 1), std::string::npos) << err;
+  EXPECT_NE(err.find("jemalloc"), std::string::npos) << err;
+  // Memory comes back: the arena grows again, in the mode it had.
+  HugeMode before = state().arena.mode();
+  k.small_left = -1;
+  void* p = gmp::pool::allocate(1024, Tier::kTxn);
+  std::vector<void*> v;
+  for (int i = 0; i < 16 * 1024; ++i) v.push_back(gmp::pool::allocate(1024, Tier::kTxn));
+  EXPECT_GT(state().arena.committed_bytes(), 12u << 20);
+  EXPECT_EQ(state().arena.mode(), before);
+  for (void* q : v) gmp::pool::deallocate(q, 1024);
+  gmp::pool::deallocate(p, 1024);
+  EXPECT_EQ(live_objects(st().tiers[1]), 0);
+}
+
+TEST_F(HugeModes, DrillSmallPagesRefusedMidRunOffFallsBackToJemalloc) { drill_small_pages_refused(k, HugeMode::kOff); }
+
+// In auto mode (THP here) a refused commit is not a reason to give up on
+// THP: the refusal is the kernel's memory, not its hugepages.
+TEST_F(HugeModes, DrillSmallPagesRefusedMidRunAutoKeepsThpForLaterChunks) {
+  if (!k.thp_ok) GTEST_SKIP();
+  drill_small_pages_refused(k, HugeMode::kAuto);
+  std::size_t n = 0;
+  for (int a : k.advices) n += a == MADV_HUGEPAGE;
+  EXPECT_GT(n, 3u) << "chunks after the refusals are THP again";
 }
 
 }  // namespace
