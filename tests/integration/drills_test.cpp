@@ -8,25 +8,36 @@
 //   - EMFILE under accept load: RLIMIT_NOFILE far below the connections
 //     offered: accept's error is said once and counted, the connections wait
 //     in the backlog, and every one of them is answered as others close.
-// (Hugepages exhausted mid-run: tests/unit/mem/arena_test.cpp, Drill*; txn
-// leak injection: tests/unit/mem/fault_test.cpp.)
+//   - an M's thread stopped for 50 ms (a host preemption): ptrace stops one
+//     thread of the soak at a time; the stop-the-world that waits for it
+//     says why, every request is answered, and the soak loses nothing.
+// (Hugepages exhausted and small pages refused mid-run:
+// tests/unit/mem/arena_test.cpp, Drill*; txn leak injection:
+// tests/unit/mem/fault_test.cpp.)
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "free_port.hpp"
@@ -169,6 +180,131 @@ TEST(Drill, EmfileUnderAcceptLoadIsSaidOnceAndEveryConnectionIsServed) {
   EXPECT_EQ(out.find("http: accept: Too many open files", first_say + 1), std::string::npos) << "said once\n" << out;
   EXPECT_EQ(out.find(" accept_fd_limit=0 "), std::string::npos) << out;
   EXPECT_NE(out.find(" requests=" + std::to_string(kConns + 2) + " "), std::string::npos) << out;
+}
+
+// The threads of process `pid` named gmp-m* (the runtime's Ms), with the
+// state letter of /proc/PID/task/TID/stat.
+std::vector<std::pair<pid_t, char>> m_threads(pid_t pid) {
+  std::vector<std::pair<pid_t, char>> out;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream f(dir + "/" + e->d_name + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) continue;
+    if (stat.compare(open + 1, 5, "gmp-m") != 0) continue;
+    out.emplace_back(std::stoi(e->d_name), stat[close + 2]);
+  }
+  closedir(d);
+  return out;
+}
+
+// Stops one thread (not its process) for `ms`, as a host preemption or a
+// debugger does: PTRACE_SEIZE, PTRACE_INTERRUPT, wait for the stop, sleep,
+// PTRACE_DETACH (which resumes it). A signal that reaches the thread first
+// is passed on (PTRACE_CONT with it) and the interrupt asked again. Returns
+// 0 or the errno of the step that failed.
+int stop_thread_for(pid_t tid, int ms) {
+  if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) return errno;
+  int err = 0;
+  for (;;) {
+    if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0) {
+      err = errno;
+      break;
+    }
+    int st = 0;
+    if (waitpid(tid, &st, __WALL) != tid || !WIFSTOPPED(st)) return ESRCH;  // the thread is gone
+    if ((st >> 16) == PTRACE_EVENT_STOP) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      break;
+    }
+    if (ptrace(PTRACE_CONT, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(WSTOPSIG(st)))) != 0) {
+      err = errno;
+      break;
+    }
+  }
+  if (ptrace(PTRACE_DETACH, tid, nullptr, nullptr) != 0 && err == 0) err = errno;
+  return err;
+}
+
+TEST(Drill, AnMStoppedFor50msIsSaidAndTheSoakLosesNothing) {
+  const int port = free_loopback_port();
+  Server s = gmp_it::spawn_server(
+      {gmp_it::gmprun_path(), "--procs", "2", "--no-pin", "soak", "--port", std::to_string(port), "--duration", "60s",
+       "--pairs", "2", "--stw-every", "20ms", "--procs-every", "1s", "--max-procs", "3"},
+      port);
+  ASSERT_GT(s.pid, 0);
+  int fd = dial_loopback(s.port);
+  if (fd < 0) FAIL() << "no server\n" << stop(s);
+  // A client on one keep-alive connection for the whole drill.
+  std::atomic<bool> done{false};
+  int sent = 0, answered = 0;
+  std::thread client([&] {
+    while (!done.load() || sent < 20) {
+      ++sent;
+      if (!get(fd, false)) break;
+      ++answered;
+    }
+  });
+  // Stops of 50 ms, 100 ms apart, each of an M that is on a CPU
+  // (alternating between them) where one is, else of any M: at least eight,
+  // and until a stop-the-world has waited for one (it says so) or 20 s.
+  const std::string said = "has been neither on a CPU nor runnable for most of the last";
+  std::string early;  // what the server printed so far
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int stops = 0, tries = 0, refused = 0;
+  std::size_t turn = 0;
+  while ((stops < 8 || early.find(said) == std::string::npos) && std::chrono::steady_clock::now() < deadline &&
+         tries++ < 400) {
+    auto ms = m_threads(s.pid);
+    if (ms.empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
+    pid_t tid = ms[turn++ % ms.size()].first;
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+      auto [t, state] = ms[(turn + i) % ms.size()];
+      if (state == 'R') {
+        tid = t;
+        turn += i;
+        break;
+      }
+    }
+    int err = stop_thread_for(tid, 50);
+    if (err == EPERM) {
+      refused = err;
+      break;
+    }
+    if (err == 0) ++stops;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    pollfd p{s.out_fd, POLLIN, 0};
+    char buf[4096];
+    while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+      ssize_t n = read(s.out_fd, buf, sizeof buf);
+      if (n <= 0) break;
+      early.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  done.store(true);
+  client.join();
+  close(fd);
+  std::string out = early + stop(s);
+  if (refused != 0)
+    GTEST_SKIP() << "ptrace is not permitted here (PTRACE_SEIZE: EPERM; a seccomp profile, Yama or no CAP_SYS_PTRACE)";
+  EXPECT_GE(stops, 8) << out;
+  // Said: a stop that waited for the stopped M names it and its state (t:
+  // stopped by a tracer).
+  EXPECT_NE(out.find(said), std::string::npos) << out;
+  EXPECT_NE(out.find(", state t) has been neither"), std::string::npos) << out;
+  // Served and nothing lost.
+  EXPECT_EQ(answered, sent) << out;
+  EXPECT_NE(out.find(" requests=" + std::to_string(sent) + " "), std::string::npos) << out;
+  EXPECT_NE(out.find(" chan_lost=0 chan_duplicated=0 chan_sum_mismatches=0 chan_bad_messages=0 "), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(" check=true"), std::string::npos) << out;
 }
 
 }  // namespace
