@@ -11,6 +11,10 @@
 //   - an M's thread stopped for 50 ms (a host preemption): ptrace stops one
 //     thread of the soak at a time; the stop-the-world that waits for it
 //     says why, every request is answered, and the soak loses nothing.
+//   - network loss on the orders pipeline: a relay cuts one client
+//     connection inside a frame and stalls another; the client says what it
+//     lost, the server counts the cut frame, and every whole frame that
+//     reached the server is answered.
 // (Hugepages exhausted and small pages refused mid-run:
 // tests/unit/mem/arena_test.cpp, Drill*; txn leak injection:
 // tests/unit/mem/fault_test.cpp.)
@@ -35,6 +39,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -305,6 +311,203 @@ TEST(Drill, AnMStoppedFor50msIsSaidAndTheSoakLosesNothing) {
   EXPECT_NE(out.find(" chan_lost=0 chan_duplicated=0 chan_sum_mismatches=0 chan_bad_messages=0 "), std::string::npos)
       << out;
   EXPECT_NE(out.find(" check=true"), std::string::npos) << out;
+}
+
+// A relay on loopback between orders-client and `gmprun orders --listen`,
+// one thread per connection, forwarding both ways and keeping what it
+// forwarded. Connection `cut` is cut once `cut_after` bytes have gone to the
+// server (inside a frame): the client's end is reset, the server's sees the
+// end of the stream, and what either sent after the cut is lost. Connection `stall` forwards nothing either way for
+// `stall_ms` once `stall_after` bytes have gone to the server.
+class Relay {
+ public:
+  struct Conn {
+    std::string c2s, s2c;  // bytes forwarded
+  };
+  Relay(int server_port, int cut, std::size_t cut_after, int stall, std::size_t stall_after, int stall_ms)
+      : server_port_(server_port),
+        cut_(cut),
+        cut_after_(cut_after),
+        stall_(stall),
+        stall_after_(stall_after),
+        stall_ms_(stall_ms) {
+    lfd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(lfd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(lfd_, 16) != 0 ||
+        getsockname(lfd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return;
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] {
+      for (int i = 0;; ++i) {
+        int c = accept4(lfd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) return;
+        conns_.emplace_back();
+        pumps_.emplace_back([this, c, i, k = conns_.size() - 1] { pump(c, i, k); });
+      }
+    });
+  }
+  ~Relay() { (void)conns(); }
+  int port() const { return port_; }
+  // Stops accepting and waits for every pump (call once the client has exited).
+  const std::deque<Conn>& conns() {
+    if (lfd_ >= 0) {
+      shutdown(lfd_, SHUT_RDWR);
+      close(lfd_);
+      lfd_ = -1;
+    }
+    if (acceptor_.joinable()) acceptor_.join();
+    for (auto& t : pumps_) t.join();
+    pumps_.clear();
+    return conns_;
+  }
+
+ private:
+  static void reset(int fd) {
+    linger l{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close(fd);
+  }
+  void pump(int c, int index, std::size_t k) {
+    Conn& rec = conns_[k];
+    int s = connect_to(server_port_);
+    if (s < 0) {
+      close(c);
+      return;
+    }
+    pollfd p[2] = {{c, POLLIN, 0}, {s, POLLIN, 0}};
+    bool c_open = true, s_open = true, stalled = false;
+    char buf[16384];
+    while (c_open || s_open) {
+      if (poll(p, 2, 10000) <= 0) break;
+      for (int side = 0; side < 2; ++side) {
+        if (!(p[side].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        int from = side == 0 ? c : s, to = side == 0 ? s : c;
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n <= 0) {  // end of stream (or reset): pass the end on
+          shutdown(to, SHUT_WR);
+          p[side].fd = -1;
+          (side == 0 ? c_open : s_open) = false;
+          continue;
+        }
+        std::size_t m = static_cast<std::size_t>(n);
+        if (side == 0 && index == cut_ && rec.c2s.size() + m >= cut_after_) {
+          m = cut_after_ - rec.c2s.size();
+          if (write(s, buf, m) != static_cast<ssize_t>(m)) return;
+          rec.c2s.append(buf, m);
+          // The client's end is reset; the server's gets the bytes up to the
+          // cut and then the end of the stream (a reset there could discard
+          // bytes still queued to it, and the count would not be exact), and
+          // its answers are read and lost here.
+          reset(c);
+          shutdown(s, SHUT_WR);
+          while (read(s, buf, sizeof buf) > 0) {}
+          close(s);
+          return;
+        }
+        if (write(to, buf, m) != static_cast<ssize_t>(m)) return;
+        (side == 0 ? rec.c2s : rec.s2c).append(buf, m);
+        if (side == 0 && index == stall_ && !stalled && rec.c2s.size() >= stall_after_) {
+          stalled = true;
+          std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms_));
+        }
+      }
+    }
+    close(c);
+    close(s);
+  }
+
+  int server_port_, cut_;
+  std::size_t cut_after_;
+  int stall_;
+  std::size_t stall_after_;
+  int stall_ms_;
+  int lfd_ = -1, port_ = 0;
+  std::thread acceptor_;
+  std::deque<Conn> conns_;  // grown by the acceptor only, before its pump starts
+  std::vector<std::thread> pumps_;
+};
+
+// Whole frames in a client-to-server stream (u16 length, then that many
+// bytes), and the bytes of whole frames.
+std::pair<std::uint64_t, std::size_t> whole_frames(const std::string& b) {
+  std::uint64_t n = 0;
+  std::size_t off = 0;
+  while (off + 2 <= b.size()) {
+    std::size_t len =
+        static_cast<unsigned char>(b[off]) | static_cast<std::size_t>(static_cast<unsigned char>(b[off + 1])) << 8;
+    if (off + 2 + len > b.size()) break;
+    off += 2 + len;
+    ++n;
+  }
+  return {n, off};
+}
+
+// The value of `key=` in the summary line of `workload` in out.
+std::uint64_t summary_num(const std::string& out, const std::string& workload, const std::string& key) {
+  std::size_t line = out.rfind("summary workload=" + workload + " ");
+  if (line == std::string::npos) return ~0ull;
+  std::size_t end = out.find('\n', line);
+  std::size_t k = out.find(" " + key + "=", line);
+  if (k == std::string::npos || k > end) return ~0ull;
+  return std::strtoull(out.c_str() + k + key.size() + 2, nullptr, 10);
+}
+
+TEST(Drill, OrdersConnectionCutMidFrameAndStalledLosesOnlyWhatTheNetworkLost) {
+  const int port = free_loopback_port();
+  Server s = gmp_it::spawn_server({gmp_it::gmprun_path(), "--quiet", "--procs", "2", "orders", "--listen",
+                                   "127.0.0.1:" + std::to_string(port), "--duration", "60s"},
+                                  port);
+  ASSERT_GT(s.pid, 0);
+  std::string early;
+  for (int i = 0; i < 1000 && early.find("listening") == std::string::npos; ++i) {
+    pollfd p{s.out_fd, POLLIN, 0};
+    if (poll(&p, 1, 10) == 1) {
+      char buf[4096];
+      ssize_t n = read(s.out_fd, buf, sizeof buf);
+      if (n <= 0) break;
+      early.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ASSERT_NE(early.find("listening"), std::string::npos) << early;
+  // Two connections: the first reset 30001 bytes in (inside a frame: order
+  // frames are 42 and 34 bytes), the second stalled for 300 ms 20000 bytes in.
+  constexpr std::size_t kCutAfter = 30001;
+  Relay relay(port, /*cut=*/0, kCutAfter, /*stall=*/1, 20000, 300);
+  ASSERT_GT(relay.port(), 0);
+  gmp_it::Result client = gmp_it::gmprun("--quiet orders-client --connect 127.0.0.1:" + std::to_string(relay.port()) +
+                                         " --conns 2 --rate 8000 --duration 1s --drain 3s");
+  const auto& conns = relay.conns();
+  std::string out = early + stop(s);
+  ASSERT_EQ(conns.size(), 2u) << client.out << out;
+  const auto [cut_frames, cut_whole] = whole_frames(conns[0].c2s);
+  const auto [stall_frames, stall_whole] = whole_frames(conns[1].c2s);
+  constexpr std::size_t kReport = 42;  // u16 length + a 40-byte report
+  // The client says what it lost, in one line, and fails.
+  EXPECT_EQ(client.status, 1) << client.out;
+  EXPECT_NE(client.out.find("orders answered ("), std::string::npos) << client.out;
+  EXPECT_NE(client.out.find("the connection did not end cleanly"), std::string::npos) << client.out;
+  // The stalled connection lost nothing: every frame answered, whole.
+  EXPECT_EQ(stall_whole, conns[1].c2s.size());
+  EXPECT_GT(stall_frames, 0u);
+  EXPECT_EQ(conns[1].s2c.size(), stall_frames * kReport) << client.out;
+  // The cut one: what reached the client is what the client counted.
+  EXPECT_EQ(conns[0].c2s.size(), kCutAfter);
+  EXPECT_EQ(summary_num(client.out, "orders-client", "reports"), conns[0].s2c.size() / kReport + stall_frames)
+      << client.out;
+  // The server read every whole frame that reached it, counted the cut
+  // frame's bytes, and answered or counted as dropped every frame it read.
+  EXPECT_NE(out.find(" check=true"), std::string::npos) << out;
+  EXPECT_EQ(summary_num(out, "orders", "connections"), 2u) << out;
+  EXPECT_EQ(summary_num(out, "orders", "messages"), cut_frames + stall_frames) << out;
+  EXPECT_EQ(summary_num(out, "orders", "closed_mid_frame"), 1u) << out;
+  EXPECT_EQ(summary_num(out, "orders", "mid_frame_bytes"), kCutAfter - cut_whole) << out;
+  EXPECT_EQ(summary_num(out, "orders", "bytes_out") / kReport + summary_num(out, "orders", "reports_dropped"),
+            cut_frames + stall_frames)
+      << out;
+  EXPECT_EQ(summary_num(out, "orders", "bytes_in"), kCutAfter + conns[1].c2s.size()) << out;
 }
 
 }  // namespace

@@ -256,7 +256,9 @@ int client_main(int argc, char** argv, Summary& out) {
     for (int k = 0; k < 5; k++) status[k] += c->status[k];
     for (int k = 0; k <= static_cast<int>(Reject::kCount); k++) reasons[k] += c->reasons[k];
     last = std::max(last, c->last_ns);
-    all_eof = all_eof && c->eof;
+    // A failed write ended the connection too: its reader may then see an
+    // end of stream (the reset's error goes to the first call that asks).
+    all_eof = all_eof && c->eof && c->write_errors == 0;
     (void)c->stream.close();
   }
   double window_s = static_cast<double>(o.duration) / 1e9;

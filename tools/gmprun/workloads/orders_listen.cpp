@@ -15,6 +15,13 @@
 // Backpressure: a client that stops reading blocks its writer, then its
 // shards' subscribers; writes have a 5 s deadline, after which that session's
 // reports are dropped (counted as write_errors) so no one else waits longer.
+//
+// A connection cut mid-stream (a reset, a relay that closes, a client that
+// dies) ends only its session, and what it drops is counted: a read error
+// (closed_read_error), the bytes of a frame cut short (closed_mid_frame,
+// mid_frame_bytes), and every report that could not be written once a write
+// failed (reports_dropped). Every whole frame read is still answered or
+// counted as dropped: frames = reports written + reports_dropped.
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -39,7 +46,7 @@ struct Session {
   std::uint64_t frames = 0, bytes_in = 0;
   orders::proto::FrameError error = orders::proto::FrameError::kNone;
   // Writer-owned until the session ends.
-  std::uint64_t bytes_out = 0, write_errors = 0;
+  std::uint64_t bytes_out = 0, write_errors = 0, reports_dropped = 0;
 };
 
 // The session lives until its writer has written this batch (in_flight), so
@@ -85,6 +92,7 @@ void writer(Session* s) {
         s->bytes_out += len;
       }
     }
+    if (failed) s->reports_dropped += b->n;
     free_batch(b);
     s->in_flight.fetch_sub(1, std::memory_order_release);
   }
@@ -109,9 +117,13 @@ class Server {
       s->in_flight.fetch_add(1, std::memory_order_relaxed);
       p_.shard(shard).risk_in.send(Item{b, nullptr});
     };
+    bool read_error = false;
     for (;;) {
       auto r = s->stream.read(buf.data() + have, buf.size() - have);
-      if (!r || r.value() == 0) break;
+      if (!r || r.value() == 0) {
+        read_error = !r;
+        break;
+      }
       std::int64_t arrival = now_ns();
       s->bytes_in += r.value();
       have += r.value();
@@ -164,6 +176,12 @@ class Server {
       t_.bytes_in += s->bytes_in;
       t_.bytes_out += s->bytes_out;
       t_.write_errors += s->write_errors;
+      t_.reports_dropped += s->reports_dropped;
+      t_.closed_read_error += read_error;
+      if (have != 0 && s->error == orders::proto::FrameError::kNone) {
+        t_.closed_mid_frame++;
+        t_.mid_frame_bytes += have;
+      }
       if (s->error != orders::proto::FrameError::kNone) t_.frame_errors[static_cast<int>(s->error)]++;
       for (auto it = live_.begin(); it != live_.end(); ++it) {
         if (*it == s) {

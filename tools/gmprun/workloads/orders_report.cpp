@@ -158,6 +158,10 @@ bool report(Pipeline& p, const RunTotals& t, Summary& out) {
     out.set("bytes_in", t.bytes_in);
     out.set("bytes_out", t.bytes_out);
     out.set("write_errors", t.write_errors);
+    out.set("reports_dropped", t.reports_dropped);
+    out.set("closed_read_error", t.closed_read_error);
+    out.set("closed_mid_frame", t.closed_mid_frame);
+    out.set("mid_frame_bytes", t.mid_frame_bytes);
     for (int k = 2; k < static_cast<int>(orders::proto::FrameError::kCount); k++) {
       auto e = static_cast<orders::proto::FrameError>(k);
       out.set(std::string("closed_") + orders::proto::frame_error_name(e), t.frame_errors[k]);

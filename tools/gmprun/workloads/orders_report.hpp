@@ -17,6 +17,10 @@ struct RunTotals {
   // TCP front.
   bool tcp = false;
   std::uint64_t connections = 0, frames = 0, bytes_in = 0, bytes_out = 0, write_errors = 0;
+  // Reports of sessions whose writes failed, freed unwritten; sessions whose
+  // read failed (a reset); sessions that ended inside a frame, and those
+  // frames' bytes (a connection cut mid-stream).
+  std::uint64_t reports_dropped = 0, closed_read_error = 0, closed_mid_frame = 0, mid_frame_bytes = 0;
   std::uint64_t frame_errors[static_cast<int>(orders::proto::FrameError::kCount)] = {};
 };
 
