@@ -169,6 +169,10 @@ struct IoStats {
   std::uint64_t fallbacks = 0;     // I/O operations run as blocking system calls (no ring)
   std::uint64_t migrated = 0;      // operations moved off a P that set_procs removed (run again on another)
   std::uint64_t in_flight = 0;     // operations submitted to a ring and not completed (now)
+  // Reaps that found more completions than a ring's CQ holds (8192): the
+  // kernel kept the rest on its overflow list (IORING_FEAT_NODROP), and they
+  // were delivered from there. Back-pressure, not loss.
+  std::uint64_t cq_overflows = 0;
 };
 IoStats io_stats() noexcept;
 

@@ -124,6 +124,12 @@ void drain_cancels(Ring* r) noexcept {
 int reap(Ring* r, bool* rearm) noexcept {
   int readied = 0;
   io_uring_cqe* cqes[64];
+  // More completions than the CQ holds: with IORING_FEAT_NODROP the kernel
+  // keeps the rest on its overflow list and says so here; liburing's peek
+  // flushes them into the CQ (io_uring_enter with GETEVENTS) once it is
+  // empty, so the loop below takes them all. Counted, nothing is lost.
+  if (__atomic_load_n(r->ring.sq.kflags, __ATOMIC_RELAXED) & IORING_SQ_CQ_OVERFLOW)
+    io_counters.cq_overflows.fetch_add(1, std::memory_order_relaxed);
   for (;;) {
     unsigned n = io_uring_peek_batch_cqe(&r->ring, cqes, 64);
     if (n == 0) break;
@@ -572,7 +578,8 @@ void io_drain_end(P* pp) noexcept {
 
 void io_start(int nprocs) noexcept {
   for (auto& c : {&io_counters.submitted, &io_counters.completed, &io_counters.enters, &io_counters.ring_waits,
-                  &io_counters.blocking_calls, &io_counters.handoffs, &io_counters.fallbacks, &io_counters.migrated}) {
+                  &io_counters.blocking_calls, &io_counters.handoffs, &io_counters.fallbacks, &io_counters.migrated,
+                  &io_counters.cq_overflows}) {
     c->store(0, std::memory_order_relaxed);
   }
   g_uring = false;
@@ -682,6 +689,7 @@ IoStats io_stats() noexcept {
   s.handoffs = io_counters.handoffs.load(std::memory_order_relaxed);
   s.fallbacks = io_counters.fallbacks.load(std::memory_order_relaxed);
   s.migrated = io_counters.migrated.load(std::memory_order_relaxed);
+  s.cq_overflows = io_counters.cq_overflows.load(std::memory_order_relaxed);
   for (int i = 0; i < detail::n_rings; i++) {
     const detail::Ring& r = detail::rings[i];
     if (r.ok) s.in_flight += r.n_inflight.load(std::memory_order_relaxed);

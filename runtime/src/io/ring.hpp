@@ -149,6 +149,8 @@ struct IoCounters {
   // Operations cancelled on a P that set_procs removed and run again on
   // another (Note [Draining a removed P's ring]).
   std::atomic<std::uint64_t> migrated{0};
+  // Reaps that found completions waiting on the kernel's overflow list.
+  std::atomic<std::uint64_t> cq_overflows{0};
 };
 extern IoCounters io_counters;
 
