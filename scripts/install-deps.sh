@@ -18,6 +18,8 @@ pkgs=(
   golang-go libboost-fiber-dev libboost-context-dev libgoogle-perftools-dev libmimalloc-dev wrk
   # tools used by tests (prometheus: server + promtool; chromium: the live page)
   procps strace curl prometheus chromium
+  # scripts/soak.sh --stress-vm (memory pressure beside the soak)
+  stress-ng
   # fuzzing (scripts/fuzz.sh): libFuzzer and the sanitizer runtimes for clang
   libclang-rt-14-dev
   # scripts/check-format.sh (git clang-format)

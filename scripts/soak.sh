@@ -10,7 +10,9 @@
 #   - a SIGHUP config reload every 5 s, alternating two valid pool configs;
 #   - a SIGQUIT goroutine dump every 20 s;
 #   - a /metrics scrape every 2 s (each must succeed);
-#   - as root with gmptrace built: gmptrace attached for 3 s every 30 s.
+#   - as root with gmptrace built: gmptrace attached for 3 s every 30 s;
+#   - with --stress-vm SIZE: memory pressure, `stress-ng --vm 1 --vm-bytes
+#     SIZE` (a worker that keeps SIZE mapped and dirties it) for the whole run.
 # The first half (warm-up) brings every part to its steady level; after it
 # and at the end, with wrk stopped, the script samples the process's RSS, open
 # fds and threads. It fails (exit 1, one line per finding) when:
@@ -26,28 +28,37 @@
 #     climbing beyond that in the second half is a finding); RSS grew by more
 #     than 20 % + 16 MiB over the steady level.
 #
-# usage: scripts/soak.sh [--minutes N] [--build DIR] [--procs N]
-#   --minutes N   how long (default 10; fractions allowed, e.g. 0.5)
-#   --build DIR   the build directory with bin/gmprun (default build)
-#   --procs N     starting Ps (default 2; set_procs walks N .. N+2)
+# usage: scripts/soak.sh [--minutes N] [--build DIR] [--procs N] [--stress-vm SIZE]
+#   --minutes N       how long (default 10; fractions allowed, e.g. 0.5)
+#   --build DIR       the build directory with bin/gmprun (default build)
+#   --procs N         starting Ps (default 2; set_procs walks 1 .. N+2)
+#   --stress-vm SIZE  memory pressure beside the soak: stress-ng's --vm-bytes,
+#                     like 4g or 50% (of the machine's memory); off by default
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MINUTES=10
 BUILD=build
 PROCS=2
+STRESS_VM=""
 die() { echo "soak: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) [ $# -ge 2 ] || die "--minutes needs a value, like --minutes 10"; MINUTES=$2; shift 2 ;;
     --build) [ $# -ge 2 ] || die "--build needs a directory"; BUILD=$2; shift 2 ;;
     --procs) [ $# -ge 2 ] || die "--procs needs a count"; PROCS=$2; shift 2 ;;
+    --stress-vm) [ $# -ge 2 ] || die "--stress-vm needs a size, like 4g or 50%"; STRESS_VM=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$1'; usage: scripts/soak.sh [--minutes N] [--build DIR] [--procs N]" ;;
+    *) die "unknown argument '$1'; usage: scripts/soak.sh [--minutes N] [--build DIR] [--procs N] [--stress-vm SIZE]" ;;
   esac
 done
 [[ "$MINUTES" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v m="$MINUTES" 'BEGIN{exit !(m > 0)}' ||
   die "--minutes '$MINUTES' is not a positive number of minutes, like 10 or 0.5"
 [[ "$PROCS" =~ ^[1-9][0-9]*$ ]] || die "--procs '$PROCS' is not a count of Ps, like 2"
+if [ -n "$STRESS_VM" ]; then
+  [[ "$STRESS_VM" =~ ^[1-9][0-9]*[bkmgBKMG]?$|^[1-9][0-9]?%$ ]] ||
+    die "--stress-vm '$STRESS_VM' is not a size; use bytes with k, m or g (like 4g) or a percentage below 100 (like 50%)"
+  command -v stress-ng >/dev/null || die "stress-ng not installed (scripts/install-deps.sh installs it)"
+fi
 GMPRUN="$ROOT/$BUILD/bin/gmprun"
 GMPTRACE="$ROOT/$BUILD/bin/gmptrace"
 [ -x "$GMPRUN" ] || die "$GMPRUN not found (build first: scripts/build.sh $BUILD)"
@@ -80,6 +91,11 @@ PID=$!
 wait_port "$HP" || { cat "$TMP/err" >&2; die "gmprun soak did not start listening"; }
 wait_port "$MP" || die "the metrics endpoint did not start"
 echo "soak: gmprun pid $PID, http :$HP, metrics :$MP, $TOTAL s (warm-up $WARM s), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "$STRESS_VM" ]; then
+  stress-ng --vm 1 --vm-bytes "$STRESS_VM" --vm-keep --timeout "$(( TOTAL * 3 + 60 ))s" --metrics-brief >"$TMP/stress" 2>&1 &
+  STRESS_PID=$!
+  echo "soak: stress-ng --vm 1 --vm-bytes $STRESS_VM beside it (pid $STRESS_PID)"
+fi
 
 fails=()
 fail() { fails+=("$*"); echo "soak: FAIL: $*" >&2; }
@@ -161,6 +177,7 @@ settle; RSS0=$RSS FDS0=$FDS THR0=$THR MS0=$MS
 [ "$THR0" -gt "$THRMAX" ] && THRMAX=$THR0
 phase=run
 echo "soak: steady after warm-up: rss ${RSS0} KiB, fds $FDS0, threads $THR0 ($MS0 Ms; at most $THRMAX threads during the warm-up)"
+[ -z "$STRESS_VM" ] || echo "soak: memory available to the machine after the warm-up: $(awk '/^MemAvailable:/ {printf "%d MiB", $2 / 1024}' /proc/meminfo) of $(awk '/^MemTotal:/ {printf "%d MiB", $2 / 1024}' /proc/meminfo)"
 load_for $(( TOTAL - WARM ))
 settle; RSS1=$RSS FDS1=$FDS THR1=$THR MS1=$MS
 echo "soak: at the end:           rss ${RSS1} KiB, fds $FDS1, threads $THR1 ($MS1 Ms)"
@@ -169,6 +186,12 @@ echo "soak: at the end:           rss ${RSS1} KiB, fds $FDS1, threads $THR1 ($MS
   fail "threads grew to $THR1 ($MS1 Ms; $MS0 after the warm-up), over the warm-up's most of $THRMAX + $(( PROCS + 2 ))"
 [ "$RSS1" -le $(( RSS0 * 12 / 10 + 16384 )) ] || fail "RSS grew from $RSS0 KiB to $RSS1 KiB (over 20 % + 16 MiB)"
 
+if [ -n "$STRESS_VM" ]; then
+  # The pressure must have lasted the whole run (the OOM killer picks the
+  # biggest process: stress-ng's worker, or the soak).
+  kill -0 "$STRESS_PID" 2>/dev/null || fail "stress-ng --vm ended before the soak: $(tail -2 "$TMP/stress" | tr '\n' ' ')"
+  kill -INT "$STRESS_PID" 2>/dev/null || true
+fi
 kill -TERM "$PID"
 rc=0; wait "$PID" || rc=$?
 PID=""
@@ -188,7 +211,7 @@ got_dumps=$(grep -c 'SIGQUIT: goroutine dump' "$TMP/err" || true)
 [ "$got_reloads" = "$reloads" ] || fail "$reloads SIGHUPs sent, $got_reloads reloads reported ($(grep -m1 'SIGHUP: kept' "$TMP/err" || true))"
 [ "$got_dumps" = "$dumps" ] || fail "$dumps SIGQUITs sent, $got_dumps dumps reported"
 
-echo "soak: wrk requests $wrk_requests (server answered $server_requests), channel messages $(kv chan_sent) sent / $(kv chan_received) received, stw stops $(kv stw_stops), pool sweeps $(kv pool_sweeps), set_procs up $(kv procs_up) down $(kv procs_down) refused $(kv procs_refused), reloads $got_reloads, dumps $got_dumps, scrapes $scrapes, gmptrace attaches $traces"
+echo "soak: wrk requests $wrk_requests (server answered $server_requests), channel messages $(kv chan_sent) sent / $(kv chan_received) received, stw stops $(kv stw_stops), pool sweeps $(kv pool_sweeps), set_procs up $(kv procs_up) down $(kv procs_down) refused $(kv procs_refused) (io moved off removed Ps $(kv io_migrated)), reloads $got_reloads, dumps $got_dumps, scrapes $scrapes, gmptrace attaches $traces"
 if [ ${#fails[@]} -ne 0 ]; then
   echo "soak: ${#fails[@]} finding(s)" >&2
   exit 1

@@ -36,7 +36,7 @@ struct Options {
   tcp::Options server{8080};
   int pairs = 4;
   std::int64_t stw_ns = 20'000'000, procs_ns = 500'000'000;
-  int min_procs = 0, max_procs = 0;  // not given: from the starting P count
+  int min_procs = 1, max_procs = 0;  // max not given: from the starting P count
 };
 
 void declare(Cli& c, Options& o) {
@@ -44,8 +44,7 @@ void declare(Cli& c, Options& o) {
   c.integer("--pairs", o.pairs, 1, 1024, "N", "producer/consumer goroutine pairs on one buffered channel");
   c.duration("--stw-every", o.stw_ns, "stop the world this often (every 10th stop is a pool sweep)");
   c.duration("--procs-every", o.procs_ns, "change the P count by one this often, between --min-procs and --max-procs");
-  c.integer("--min-procs", o.min_procs, 1, 256, "N", "the fewest Ps set_procs goes down to")
-      .default_str("the starting P count");
+  c.integer("--min-procs", o.min_procs, 1, 256, "N", "the fewest Ps set_procs goes down to");
   c.integer("--max-procs", o.max_procs, 1, 256, "N", "the most Ps set_procs goes up to")
       .default_str("the starting P count + 2");
 }
@@ -83,7 +82,7 @@ int soak_main(int argc, char** argv, gmp::tools::Summary& out) {
   const int pairs = o.pairs;
   const std::int64_t stw_ns = o.stw_ns, procs_ns = o.procs_ns;
   const int start_procs = gmp::procs();
-  const int min_procs = c.given("--min-procs") ? o.min_procs : start_procs;
+  const int min_procs = o.min_procs;
   const int max_procs = c.given("--max-procs") ? o.max_procs : start_procs + 2;
   if (min_procs >= max_procs) {
     std::fprintf(stderr, "soak: --min-procs %d must be below --max-procs %d\n", min_procs, max_procs);
@@ -200,6 +199,9 @@ int soak_main(int argc, char** argv, gmp::tools::Summary& out) {
   out.set("procs_up", procs_up.load());
   out.set("procs_down", procs_down.load());
   out.set("procs_refused", procs_refused.load());
+  // io operations that waited on a removed P (the listener's accept, the
+  // stop pipe's read) and ran again on another.
+  out.set("io_migrated", gmp::io::io_stats().migrated);
   out.set("procs_max", static_cast<std::uint64_t>(max_procs));
   out.set("check", ok);
   if (!ok) {
