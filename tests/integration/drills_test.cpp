@@ -12,9 +12,11 @@
 //     thread of the soak at a time; the stop-the-world that waits for it
 //     says why, every request is answered, and the soak loses nothing.
 //   - network loss on the orders pipeline: a relay cuts one client
-//     connection inside a frame and stalls another; the client says what it
-//     lost, the server counts the cut frame, and every whole frame that
-//     reached the server is answered.
+//     connection inside a frame and stalls another; the client reconnects
+//     and sends the rest, counts what was in flight on the cut connection,
+//     the server counts the cut frame, and every whole frame that reached
+//     the server is answered. With the relay gone after the cut, the client
+//     gives up after --reconnect-for and says so in one line.
 // (Hugepages exhausted and small pages refused mid-run:
 // tests/unit/mem/arena_test.cpp, Drill*; txn leak injection:
 // tests/unit/mem/fault_test.cpp.)
@@ -317,20 +319,26 @@ TEST(Drill, AnMStoppedFor50msIsSaidAndTheSoakLosesNothing) {
 // one thread per connection, forwarding both ways and keeping what it
 // forwarded. Connection `cut` is cut once `cut_after` bytes have gone to the
 // server (inside a frame): the client's end is reset, the server's sees the
-// end of the stream, and what either sent after the cut is lost. Connection `stall` forwards nothing either way for
-// `stall_ms` once `stall_after` bytes have gone to the server.
+// end of the stream, and what either sent after the cut is lost; with
+// `refuse_after_cut` the relay stops listening before it cuts, so the client
+// cannot connect again. Connection `stall` forwards nothing either way for
+// `stall_ms` once `stall_after` bytes have gone to the server. Connections
+// are numbered in the order they are accepted; a reconnection is a new one,
+// forwarded normally.
 class Relay {
  public:
   struct Conn {
     std::string c2s, s2c;  // bytes forwarded
   };
-  Relay(int server_port, int cut, std::size_t cut_after, int stall, std::size_t stall_after, int stall_ms)
+  Relay(int server_port, int cut, std::size_t cut_after, int stall, std::size_t stall_after, int stall_ms,
+        bool refuse_after_cut = false)
       : server_port_(server_port),
         cut_(cut),
         cut_after_(cut_after),
         stall_(stall),
         stall_after_(stall_after),
-        stall_ms_(stall_ms) {
+        stall_ms_(stall_ms),
+        refuse_after_cut_(refuse_after_cut) {
     lfd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -397,6 +405,9 @@ class Relay {
           m = cut_after_ - rec.c2s.size();
           if (write(s, buf, m) != static_cast<ssize_t>(m)) return;
           rec.c2s.append(buf, m);
+          // Stop listening first (the acceptor's accept fails, connecting
+          // is refused); the client cannot exit before its end is reset.
+          if (refuse_after_cut_) shutdown(lfd_, SHUT_RDWR);
           // The client's end is reset; the server's gets the bytes up to the
           // cut and then the end of the stream (a reset there could discard
           // bytes still queued to it, and the count would not be exact), and
@@ -424,6 +435,7 @@ class Relay {
   int stall_;
   std::size_t stall_after_;
   int stall_ms_;
+  bool refuse_after_cut_;
   int lfd_ = -1, port_ = 0;
   std::thread acceptor_;
   std::deque<Conn> conns_;  // grown by the acceptor only, before its pump starts
@@ -455,25 +467,32 @@ std::uint64_t summary_num(const std::string& out, const std::string& workload, c
   return std::strtoull(out.c_str() + k + key.size() + 2, nullptr, 10);
 }
 
-TEST(Drill, OrdersConnectionCutMidFrameAndStalledLosesOnlyWhatTheNetworkLost) {
-  const int port = free_loopback_port();
+// `gmprun orders --listen` on port, up to its "listening" line (in *early).
+Server start_orders_server(int port, std::string* early) {
   Server s = gmp_it::spawn_server({gmp_it::gmprun_path(), "--quiet", "--procs", "2", "orders", "--listen",
                                    "127.0.0.1:" + std::to_string(port), "--duration", "60s"},
                                   port);
-  ASSERT_GT(s.pid, 0);
-  std::string early;
-  for (int i = 0; i < 1000 && early.find("listening") == std::string::npos; ++i) {
+  for (int i = 0; s.pid > 0 && i < 1000 && early->find("listening") == std::string::npos; ++i) {
     pollfd p{s.out_fd, POLLIN, 0};
     if (poll(&p, 1, 10) == 1) {
       char buf[4096];
       ssize_t n = read(s.out_fd, buf, sizeof buf);
       if (n <= 0) break;
-      early.append(buf, static_cast<std::size_t>(n));
+      early->append(buf, static_cast<std::size_t>(n));
     }
   }
+  return s;
+}
+
+TEST(Drill, OrdersConnectionCutMidFrameAndStalledLosesOnlyWhatTheNetworkLost) {
+  const int port = free_loopback_port();
+  std::string early;
+  Server s = start_orders_server(port, &early);
+  ASSERT_GT(s.pid, 0);
   ASSERT_NE(early.find("listening"), std::string::npos) << early;
   // Two connections: the first reset 30001 bytes in (inside a frame: order
   // frames are 42 and 34 bytes), the second stalled for 300 ms 20000 bytes in.
+  // The client connects again for the first: the relay's third connection.
   constexpr std::size_t kCutAfter = 30001;
   Relay relay(port, /*cut=*/0, kCutAfter, /*stall=*/1, 20000, 300);
   ASSERT_GT(relay.port(), 0);
@@ -481,33 +500,92 @@ TEST(Drill, OrdersConnectionCutMidFrameAndStalledLosesOnlyWhatTheNetworkLost) {
                                          " --conns 2 --rate 8000 --duration 1s --drain 3s");
   const auto& conns = relay.conns();
   std::string out = early + stop(s);
-  ASSERT_EQ(conns.size(), 2u) << client.out << out;
+  ASSERT_EQ(conns.size(), 3u) << client.out << out;
   const auto [cut_frames, cut_whole] = whole_frames(conns[0].c2s);
   const auto [stall_frames, stall_whole] = whole_frames(conns[1].c2s);
+  const auto [again_frames, again_whole] = whole_frames(conns[2].c2s);
   constexpr std::size_t kReport = 42;  // u16 length + a 40-byte report
-  // The client says what it lost, in one line, and fails.
-  EXPECT_EQ(client.status, 1) << client.out;
-  EXPECT_NE(client.out.find("orders answered ("), std::string::npos) << client.out;
-  EXPECT_NE(client.out.find("the connection did not end cleanly"), std::string::npos) << client.out;
-  // The stalled connection lost nothing: every frame answered, whole.
+  // The client recovered: it succeeds, says it reconnected once, and every
+  // order it sent was answered or lost in flight on the cut connection (at
+  // least the cut frame, which the server never read whole).
+  EXPECT_EQ(client.status, 0) << client.out;
+  EXPECT_EQ(summary_num(client.out, "orders-client", "reconnects"), 1u) << client.out;
+  EXPECT_EQ(summary_num(client.out, "orders-client", "unsent"), 0u) << client.out;
+  const std::uint64_t sent = summary_num(client.out, "orders-client", "sent");
+  const std::uint64_t reports = summary_num(client.out, "orders-client", "reports");
+  const std::uint64_t in_flight = summary_num(client.out, "orders-client", "lost_in_flight");
+  EXPECT_GE(in_flight, 1u) << client.out;
+  EXPECT_EQ(reports + in_flight, sent) << client.out;
+  EXPECT_EQ(summary_num(client.out, "orders-client", "lost"), in_flight) << client.out;
+  // Nothing was sent twice: the cut connection's unanswered orders are not
+  // sent again, so the client sent at least every frame the relay saw (and
+  // on the cut connection at least the cut frame more).
+  EXPECT_GE(sent, cut_frames + 1 + stall_frames + again_frames) << client.out;
+  // The stalled connection and the new one lost nothing: every frame
+  // answered, whole.
   EXPECT_EQ(stall_whole, conns[1].c2s.size());
   EXPECT_GT(stall_frames, 0u);
   EXPECT_EQ(conns[1].s2c.size(), stall_frames * kReport) << client.out;
-  // The cut one: what reached the client is what the client counted.
+  EXPECT_EQ(again_whole, conns[2].c2s.size());
+  EXPECT_GT(again_frames, 0u) << client.out;
+  EXPECT_EQ(conns[2].s2c.size(), again_frames * kReport) << client.out;
+  // The cut one: what reached the client is what the client counted; the
+  // rest of what it sent there is what it counts as lost in flight.
   EXPECT_EQ(conns[0].c2s.size(), kCutAfter);
-  EXPECT_EQ(summary_num(client.out, "orders-client", "reports"), conns[0].s2c.size() / kReport + stall_frames)
-      << client.out;
+  EXPECT_EQ(reports, conns[0].s2c.size() / kReport + stall_frames + again_frames) << client.out;
   // The server read every whole frame that reached it, counted the cut
   // frame's bytes, and answered or counted as dropped every frame it read.
   EXPECT_NE(out.find(" check=true"), std::string::npos) << out;
-  EXPECT_EQ(summary_num(out, "orders", "connections"), 2u) << out;
-  EXPECT_EQ(summary_num(out, "orders", "messages"), cut_frames + stall_frames) << out;
+  EXPECT_EQ(summary_num(out, "orders", "connections"), 3u) << out;
+  EXPECT_EQ(summary_num(out, "orders", "messages"), cut_frames + stall_frames + again_frames) << out;
   EXPECT_EQ(summary_num(out, "orders", "closed_mid_frame"), 1u) << out;
   EXPECT_EQ(summary_num(out, "orders", "mid_frame_bytes"), kCutAfter - cut_whole) << out;
   EXPECT_EQ(summary_num(out, "orders", "bytes_out") / kReport + summary_num(out, "orders", "reports_dropped"),
-            cut_frames + stall_frames)
+            cut_frames + stall_frames + again_frames)
       << out;
-  EXPECT_EQ(summary_num(out, "orders", "bytes_in"), kCutAfter + conns[1].c2s.size()) << out;
+  EXPECT_EQ(summary_num(out, "orders", "bytes_in"), kCutAfter + conns[1].c2s.size() + conns[2].c2s.size()) << out;
+}
+
+TEST(Drill, OrdersClientGivesUpInOneLineWhenItCannotReconnect) {
+  const int port = free_loopback_port();
+  std::string early;
+  Server s = start_orders_server(port, &early);
+  ASSERT_GT(s.pid, 0);
+  ASSERT_NE(early.find("listening"), std::string::npos) << early;
+  // One connection, cut 3001 bytes in; the relay stops listening first, so
+  // every try to connect again is refused.
+  constexpr std::size_t kCutAfter = 3001;
+  Relay relay(port, /*cut=*/0, kCutAfter, /*stall=*/-1, 0, 0, /*refuse_after_cut=*/true);
+  ASSERT_GT(relay.port(), 0);
+  const std::string addr = "127.0.0.1:" + std::to_string(relay.port());
+  gmp_it::Result client = gmp_it::gmprun("--quiet orders-client --connect " + addr +
+                                         " --rate 4000 --duration 1s --drain 3s --reconnect-for 300ms");
+  const auto& conns = relay.conns();
+  std::string out = early + stop(s);
+  ASSERT_EQ(conns.size(), 1u) << client.out << out;
+  const auto [cut_frames, cut_whole] = whole_frames(conns[0].c2s);
+  // One line that names the address and how long it tried, and a failure.
+  EXPECT_EQ(client.status, 1) << client.out;
+  std::size_t said = client.out.find("orders-client: gave up reconnecting to " + addr + " after ");
+  EXPECT_NE(said, std::string::npos) << client.out;
+  EXPECT_EQ(client.out.find("orders-client:", said + 1), std::string::npos) << client.out;
+  EXPECT_NE(client.out.find(" s (", said), std::string::npos) << client.out;
+  // Its counts: no reconnection, the orders after the cut never sent, those
+  // sent either answered or lost in flight.
+  EXPECT_EQ(summary_num(client.out, "orders-client", "reconnects"), 0u) << client.out;
+  EXPECT_GT(summary_num(client.out, "orders-client", "unsent"), 0u) << client.out;
+  const std::uint64_t sent = summary_num(client.out, "orders-client", "sent");
+  const std::uint64_t reports = summary_num(client.out, "orders-client", "reports");
+  const std::uint64_t in_flight = summary_num(client.out, "orders-client", "lost_in_flight");
+  EXPECT_GE(in_flight, 1u) << client.out;
+  EXPECT_EQ(reports + in_flight, sent) << client.out;
+  EXPECT_EQ(reports, conns[0].s2c.size() / 42) << client.out;
+  // The server counted the cut frame and every whole one it read.
+  EXPECT_NE(out.find(" check=true"), std::string::npos) << out;
+  EXPECT_EQ(summary_num(out, "orders", "connections"), 1u) << out;
+  EXPECT_EQ(summary_num(out, "orders", "messages"), cut_frames) << out;
+  EXPECT_EQ(summary_num(out, "orders", "closed_mid_frame"), 1u) << out;
+  EXPECT_EQ(summary_num(out, "orders", "mid_frame_bytes"), kCutAfter - cut_whole) << out;
 }
 
 }  // namespace

@@ -78,9 +78,12 @@ TEST(Orders, OneShardAndManySubscribersToo) {
 }
 
 TEST(Orders, BadUsageIsOneLineAndExitTwo) {
-  for (const char* args : {"orders --rate 0", "orders --duration 0s", "orders --bogus 1", "orders --cancel 80 --market 30",
-                           "orders --listen nope", "orders --accounts 1048576 --symbols 1000",
-                           "orders-client --rate 100", "orders-client --connect 127.0.0.1"}) {
+  for (const char* args :
+       {"orders --rate 0", "orders --duration 0s", "orders --bogus 1", "orders --cancel 80 --market 30",
+        "orders --listen nope", "orders --accounts 1048576 --symbols 1000", "orders-client --rate 100",
+        "orders-client --connect 127.0.0.1", "orders-client --connect 127.0.0.1:1 --reconnect-for soon",
+        "orders-client --connect 127.0.0.1:1 --reconnect-for -1s",
+        "orders-client --connect 127.0.0.1:1 --reconnect-for 61m"}) {
     auto r = gmprun(std::string("--quiet ") + args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.out;
     EXPECT_EQ(r.out.find("summary"), std::string::npos) << args;
