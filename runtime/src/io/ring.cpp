@@ -420,6 +420,10 @@ int ring_run(Ring* r, io::Op kind, const io::OpOptions& o, void (*prep)(io_uring
     int res = ring_run_once(r, kind, o, prep, ctx, &migrated);
     if (!migrated) return res;
     io_counters.migrated.fetch_add(1, std::memory_order_relaxed);
+    // The wake-up may have come after the removal (the P gone, the mark
+    // already cleared): run again on the ring of the P this goroutine is
+    // on now, never on the one it left.
+    r = current_ring();
   }
 }
 
@@ -552,8 +556,12 @@ int io_drain_begin(P* pp) noexcept {
   for (IoOp* op = r->inflight; op != nullptr; op = op->next) {  // the world is stopped: no owner runs
     op->migrate = true;
     auto* c = new CancelReq{op, op->seq, nullptr};
-    c->next = r->cancel_head.load(std::memory_order_relaxed);
-    r->cancel_head.store(c, std::memory_order_relaxed);
+    // A plain thread's ring_cancel may push at the same time (a stop
+    // does not stop plain threads): push as it does.
+    CancelReq* head = r->cancel_head.load(std::memory_order_relaxed);
+    do {
+      c->next = head;
+    } while (!r->cancel_head.compare_exchange_weak(head, c, std::memory_order_release, std::memory_order_relaxed));
     n++;
   }
   return n;

@@ -593,7 +593,7 @@ TEST(SetProcs, FromAGoroutineOnARemovedP) {
 TEST(SetProcs, RemovesAPWhoseRingHasOperationsWaiting) {
   Runtime rt(4);
   if (!gmp::io::uring_enabled()) GTEST_SKIP() << "io_uring is not used here: no ring to drain";
-  constexpr int kMax = 64;
+  constexpr int kMax = 256;
   int pipes[kMax][2];
   std::atomic<int> got[kMax];
   int started = 0;
@@ -602,9 +602,11 @@ TEST(SetProcs, RemovesAPWhoseRingHasOperationsWaiting) {
     for (int i = 1; i < gmp::procs(); i++) n += gmp::detail::io_inflight(gmp::detail::sched.allp[i]);
     return n;
   };
-  // Readers until some wait on a P other than 0 (a goroutine started from
-  // this thread runs on whichever P takes it first).
-  while (started < kMax && (started < 8 || waiting_off_p0() == 0)) {
+  // Readers until 32 wait on Ps other than 0 (a goroutine started from this
+  // thread runs on whichever P takes it first). Many on one removed P: the
+  // cancels wake them together, and those still queued when the P goes
+  // resume on P 0 after the removal (the ring they left no longer marked).
+  while (started < kMax && waiting_off_p0() < 32) {
     int i = started++;
     ASSERT_EQ(pipe2(pipes[i], O_CLOEXEC), 0);
     got[i].store(-1);
@@ -622,8 +624,29 @@ TEST(SetProcs, RemovesAPWhoseRingHasOperationsWaiting) {
   const std::uint32_t off_p0 = waiting_off_p0();
   ASSERT_GT(off_p0, 0u) << "no reader waited off P 0 in " << started << " tries";
   const std::uint64_t migrated0 = gmp::io::io_stats().migrated;
+  // Busy goroutines that reach a safe point only every 2 ms: a removed P's
+  // M then reaps the cancelled reads at a switch and stops for the next
+  // attempt before it runs their readers, which wake only after the
+  // removal, on P 0.
+  std::atomic<bool> stop_spinning{false};
+  std::atomic<int> spinning{0};
+  for (int i = 0; i < 3; i++) {
+    gmp::go([&] {
+      spinning.fetch_add(1);
+      while (!stop_spinning.load()) {
+        auto end = std::chrono::steady_clock::now() + 2ms;
+        while (std::chrono::steady_clock::now() < end) {
+        }
+        gmp::yield();
+      }
+      spinning.fetch_sub(1);
+    });
+  }
+  ASSERT_TRUE(wait_until([&] { return spinning.load() == 3; }));
 
   EXPECT_EQ(gmp::set_procs(1).message(), "");
+  stop_spinning.store(true);
+  ASSERT_TRUE(wait_until([&] { return spinning.load() == 0; }));
   EXPECT_EQ(gmp::procs(), 1);
   EXPECT_GE(gmp::io::io_stats().migrated - migrated0, off_p0);
   // Every reader waits again, now on P 0, and none has returned.
