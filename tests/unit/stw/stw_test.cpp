@@ -635,8 +635,7 @@ TEST(SetProcs, RemovesAPWhoseRingHasOperationsWaiting) {
       spinning.fetch_add(1);
       while (!stop_spinning.load()) {
         auto end = std::chrono::steady_clock::now() + 2ms;
-        while (std::chrono::steady_clock::now() < end) {
-        }
+        while (std::chrono::steady_clock::now() < end) {}
         gmp::yield();
       }
       spinning.fetch_sub(1);
