@@ -427,6 +427,28 @@ int ring_run(Ring* r, io::Op kind, const io::OpOptions& o, void (*prep)(io_uring
   }
 }
 
+namespace {
+
+// Queues a cancel of op for r's owner (any thread: MPSC push).
+void push_cancel(Ring* r, IoOp* op, std::uint64_t seq) {
+  auto* c = new CancelReq{op, seq, nullptr};
+  CancelReq* head = r->cancel_head.load(std::memory_order_relaxed);
+  do {
+    c->next = head;
+  } while (!r->cancel_head.compare_exchange_weak(head, c, std::memory_order_release, std::memory_order_relaxed));
+}
+
+// Makes r's owner (or the idle M waiting in r) poll, which sends the
+// queued cancels.
+void wake_ring_owner(Ring* r) noexcept {
+  std::uint64_t one = 1;
+  ssize_t w = ::write(r->wake_fd, &one, sizeof one);
+  (void)w;
+  poke_idle_p(sched.allp[r->id]);
+}
+
+}  // namespace
+
 void ring_cancel(io::CancelToken* t) noexcept {
   token_lock(t);
   IoOp* op = static_cast<IoOp*>(t->op_);
@@ -435,16 +457,8 @@ void ring_cancel(io::CancelToken* t) noexcept {
   token_unlock(t);
   if (op == nullptr || rid < 0) return;
   Ring* r = &rings[rid];
-  auto* c = new CancelReq{op, seq, nullptr};
-  CancelReq* head = r->cancel_head.load(std::memory_order_relaxed);
-  do {
-    c->next = head;
-  } while (!r->cancel_head.compare_exchange_weak(head, c, std::memory_order_release, std::memory_order_relaxed));
-  // Make the owner (or the idle M waiting in this ring) poll.
-  std::uint64_t one = 1;
-  ssize_t w = ::write(r->wake_fd, &one, sizeof one);
-  (void)w;
-  poke_idle_p(sched.allp[rid]);
+  push_cancel(r, op, seq);
+  wake_ring_owner(r);
 }
 
 // ---- idle Ms ------------------------------------------------------------------
@@ -547,34 +561,21 @@ std::uint32_t io_inflight(P* pp) noexcept {
 // completed before its cancel took effect keeps its real result (a cancel
 // never undoes work done: io_uring answers such a cancel with -EALREADY or
 // -ENOENT). A user's own cancel or deadline still wins over a migration.
-int io_drain_begin(P* pp) noexcept {
-  if (!g_uring) return 0;
+void io_drain_begin(P* pp) noexcept {
+  if (!g_uring) return;
   Ring* r = &rings[pp->id];
-  if (!r->ok) return 0;
-  r->draining.store(true, std::memory_order_relaxed);  // published by start_the_world
-  int n = 0;
+  if (!r->ok) return;
+  r->draining.store(true, std::memory_order_relaxed);           // published by start_the_world
   for (IoOp* op = r->inflight; op != nullptr; op = op->next) {  // the world is stopped: no owner runs
     op->migrate = true;
-    auto* c = new CancelReq{op, op->seq, nullptr};
-    // A plain thread's ring_cancel may push at the same time (a stop
-    // does not stop plain threads): push as it does.
-    CancelReq* head = r->cancel_head.load(std::memory_order_relaxed);
-    do {
-      c->next = head;
-    } while (!r->cancel_head.compare_exchange_weak(head, c, std::memory_order_release, std::memory_order_relaxed));
-    n++;
+    push_cancel(r, op, op->seq);  // a plain thread's ring_cancel may push at the same time
   }
-  return n;
 }
 
 void io_drain_poke(P* pp) noexcept {
   if (!g_uring) return;
   Ring* r = &rings[pp->id];
-  if (!r->ok || r->cancel_head.load(std::memory_order_acquire) == nullptr) return;
-  std::uint64_t one = 1;
-  ssize_t w = ::write(r->wake_fd, &one, sizeof one);
-  (void)w;
-  poke_idle_p(pp);
+  if (r->ok && r->cancel_head.load(std::memory_order_acquire) != nullptr) wake_ring_owner(r);
 }
 
 void io_drain_end(P* pp) noexcept {

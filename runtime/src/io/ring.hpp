@@ -132,11 +132,11 @@ bool io_ring_has_events(P* pp) noexcept;
 std::uint32_t io_inflight(P* pp) noexcept;
 // set_procs removing pp (Note [Draining a removed P's ring]): begin marks
 // its ring draining and asks the kernel to cancel every operation in
-// flight there, each to be run again on its goroutine's next P; returns how
-// many. REQUIRES: the world is stopped. poke makes pp's M (or the idle M in
+// flight there, each to be run again on its goroutine's next P.
+// REQUIRES: the world is stopped. poke makes pp's M (or the idle M in
 // its ring) send the cancels, after the world restarts. end clears the
 // mark (pp removed, or the removal given up).
-int io_drain_begin(P* pp) noexcept;
+void io_drain_begin(P* pp) noexcept;
 void io_drain_poke(P* pp) noexcept;
 void io_drain_end(P* pp) noexcept;
 
