@@ -47,6 +47,15 @@ inline std::string parse_workload_options(Cli& c, int argc, char** argv) {
   return c.error();
 }
 
+// A built-in's --help block: its options declared on default Options.
+template <class Options>
+std::string workload_help(const char* name, void (*declare)(Cli&, Options&)) {
+  Options o;
+  Cli c(name);
+  declare(c, o);
+  return c.help();
+}
+
 const std::vector<Workload>& workloads();
 const Workload* find_workload(const std::string& name);
 

@@ -58,12 +58,7 @@ void declare(Cli& c, Options& o) {
   c.integer("--cross", o.cross, 0, 100, "PCT", "percent of objects freed by another goroutine");
 }
 
-std::string help() {
-  Options o;
-  Cli c("alloc-storm");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("alloc-storm", declare); }
 
 int run(int argc, char** argv, Summary& out) {
   Options o;

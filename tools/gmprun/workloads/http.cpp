@@ -38,12 +38,7 @@ void declare(Cli& c, Options& o) {
   c.duration("--idle-timeout", o.lim.idle_ns, "close a keep-alive connection idle this long between requests");
 }
 
-std::string help() {
-  Options o;
-  Cli c("http");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("http", declare); }
 
 // "Date: ..." refreshed at most once a second (per thread: no lock).
 const std::string& date_header() {

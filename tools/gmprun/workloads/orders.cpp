@@ -128,12 +128,7 @@ void declare(Cli& c, Options& o) {
          "serve the pipeline over TCP at HOST:PORT instead of generating (orders-client sends)");
 }
 
-std::string help() {
-  Options o;
-  Cli c("orders");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("orders", declare); }
 
 // "" or the one-line error.
 std::string parse(int argc, char** argv, Options* o) {

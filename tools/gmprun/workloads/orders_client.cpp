@@ -63,12 +63,7 @@ void declare(Cli& c, Options& o) {
   c.integer("--seed", o.seed, 0, INT64_MAX, "N", "random seed");
 }
 
-std::string help() {
-  Options o;
-  Cli c("orders-client");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("orders-client", declare); }
 
 std::string parse(int argc, char** argv, Options* o) {
   Cli c("orders-client");

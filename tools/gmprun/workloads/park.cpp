@@ -36,12 +36,7 @@ void declare(Cli& c, Options& o) {
   c.integer("--repeat", o.repeat, 1, 1000, "N", "rounds (figures are from the fastest; RSS from the first)");
 }
 
-std::string help() {
-  Options o;
-  Cli c("park");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("park", declare); }
 
 std::string parse(int argc, char** argv, Options* o) {
   Cli c("park");

@@ -21,12 +21,7 @@ void declare(Cli& c, Options& o) {
   c.integer("--repeat", o.repeat, 1, 1000, "N", "runs (figures are from the fastest)");
 }
 
-std::string help() {
-  Options o;
-  Cli c("pingpong");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("pingpong", declare); }
 
 std::string parse(int argc, char** argv, Options* o) {
   Cli c("pingpong");

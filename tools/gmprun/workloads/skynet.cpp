@@ -21,12 +21,7 @@ void declare(Cli& c, Options& o) {
   c.integer("--repeat", o.repeat, 1, 1000, "N", "runs (figures are from the fastest)");
 }
 
-std::string help() {
-  Options o;
-  Cli c("skynet");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("skynet", declare); }
 
 void node(std::int64_t* out, gmp::WaitGroup* parent, std::int64_t num, std::int64_t size, std::int64_t div) {
   if (size == 1) {

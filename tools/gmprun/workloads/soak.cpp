@@ -49,12 +49,7 @@ void declare(Cli& c, Options& o) {
       .default_str("the starting P count + 2");
 }
 
-std::string help() {
-  Options o;
-  Cli c("soak");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("soak", declare); }
 
 // One message: a pool object (tiers rotate), checked and freed by its receiver.
 struct Msg {

@@ -19,12 +19,7 @@ void declare(Cli& c, Options& o) {
   c.integer("--spawners", o.spawners, 1, 4096, "N", "goroutines spawning in parallel (count is split among them)");
 }
 
-std::string help() {
-  Options o;
-  Cli c("spawn");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("spawn", declare); }
 
 std::string parse(int argc, char** argv, Options* o) {
   Cli c("spawn");

@@ -47,12 +47,7 @@ void declare(Cli& c, Options& o) {
   c.text("--driver", o.driver, "KIND", "who stops the world: goroutine (timer-driven) or thread");
 }
 
-std::string help() {
-  Options o;
-  Cli c("stw");
-  declare(c, o);
-  return c.help();
-}
+std::string help() { return gmp::tools::workload_help<Options>("stw", declare); }
 
 std::string parse(int argc, char** argv, Options* o) {
   Cli c("stw");
