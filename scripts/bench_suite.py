@@ -418,29 +418,76 @@ class Suite:
                     (lat.ours if who == "ours" else lat.peer(who)).append(p99)
 
     # -- observation costs
+    def observe_scrapes(self):
+        """What a /metrics scrape every second costs, as paired runs (the
+        order alternating): the scraper (scripts/scrape-every.py, one
+        long-lived process on CPU 1, as Prometheus is) runs through the
+        scraped runs and is paused (SIGSTOP) through the others."""
+        scraper = None
+
+        def scraper_on(port):
+            nonlocal scraper
+            if scraper is not None:
+                stop(scraper, 9)
+            scraper = subprocess.Popen(["taskset", "-c", "1", sys.executable, str(ROOT / "scripts/scrape-every.py"),
+                                        str(port)], stdout=subprocess.DEVNULL)
+            time.sleep(0.3)
+            scraper.send_signal(19)  # SIGSTOP until a scraped run
+
+        count = "24000000" if not self.a.quick else "6000000"  # ~2 s (0.5 s) at ~80 ns a round trip
+        pp = self.case("observe", "ping-pong, /metrics scraped every second", "ns/round trip", goal=0.99,
+                       note="peer: the same count without an endpoint, runs paired; goal: within 1 %")
+        port = free_port()
+        try:
+            scraper_on(port)
+            for i in range(self.reps):
+                for mode in (("off", "scraped") if i % 2 == 0 else ("scraped", "off")):
+                    extra = ["--metrics-addr", str(port)] if mode == "scraped" else []
+                    cmd = ["taskset", "-c", "0", self.gmprun, "--quiet", "--procs", "1", "--cpus", "0"] + extra + \
+                        ["pingpong", "--count", count]
+                    if mode == "scraped":
+                        scraper.send_signal(18)  # SIGCONT
+                    try:
+                        v = num(summary(run(cmd)), "ns_per_roundtrip")
+                    finally:
+                        if mode == "scraped":
+                            scraper.send_signal(19)
+                    (pp.ours if mode == "scraped" else pp.peer("unscraped")).append(v)
+            if not shutil.which("wrk"):
+                self.case("observe", "http hello, /metrics scraped every second", "requests/s").skipped = \
+                    "wrk not installed"
+                return
+            secs = 3 if not self.a.quick else 1
+            h = self.case("observe", "http hello, /metrics scraped every second", "requests/s", lower_better=False,
+                          goal=0.98, note="peer: the same server between scrapes, runs paired; goal: within 2 %")
+            hp, mp = free_port(), free_port()
+            srv = subprocess.Popen(["taskset", "-c", "0", self.gmprun, "--quiet", "--procs", "1", "--cpus", "0",
+                                    "--metrics-addr", str(mp), "http", "--port", str(hp)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_port(hp, srv)
+                wait_port(mp, srv)
+                scraper_on(mp)
+                for i in range(self.reps):
+                    for mode in (("off", "scraped") if i % 2 == 0 else ("scraped", "off")):
+                        if mode == "scraped":
+                            scraper.send_signal(18)
+                        try:
+                            r, _ = wrk(hp, secs)
+                        finally:
+                            if mode == "scraped":
+                                scraper.send_signal(19)
+                        (h.ours if mode == "scraped" else h.peer("unscraped")).append(r)
+            finally:
+                stop(srv)
+        finally:
+            if scraper is not None:
+                scraper.send_signal(18)
+                stop(scraper, 9)
+
     def observe(self):
         pp_cmd = ["--procs", "1", "--quiet", "pingpong", "--count", "500000", "--repeat", "3"]
-        scr = self.case("observe", "ping-pong, /metrics scraped every second", "ns/round trip", goal=0.99,
-                        note="peer: the same run unscraped; goal: within 1 %")
-        for _ in range(self.reps):
-            scr.peer("unscraped").append(num(summary(run([self.gmprun] + pp_cmd)), "ns_per_roundtrip"))
-            port = free_port()
-            proc = subprocess.Popen([self.gmprun, "--metrics-addr", str(port)] + pp_cmd[:-4] +
-                                    ["--count", "3000000", "--repeat", "3"],
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            try:
-                wait_port(port, proc)
-                while proc.poll() is None:
-                    try:
-                        socket.create_connection(("127.0.0.1", port), timeout=0.5).sendall(
-                            b"GET /metrics HTTP/1.0\r\n\r\n")
-                    except OSError:
-                        pass
-                    time.sleep(1.0)
-                out = proc.stdout.read()
-            finally:
-                stop(proc)
-            scr.ours.append(num(summary(out), "ns_per_roundtrip"))
+        self.observe_scrapes()
         tr = self.case("observe", "ping-pong under gmptrace (default programs)", "ns/round trip", goal=0.5,
                        note="peer: untraced; the ratio is untraced ÷ traced")
         if os.geteuid() != 0:
