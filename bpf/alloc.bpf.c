@@ -19,6 +19,41 @@ const volatile __u32 malloc_sample_every = 64;
 struct alloc_data alloc;
 GMP_RING(alloc_events, 1024 * 1024);
 
+/* The last hits and misses seen per (cache, tier, class): key cache << 8 |
+ * tier << 6 | class. A key's first sample only records them, so what the
+ * program adds up is what happened while it was attached (between a class's
+ * first and last sample in each cache). */
+struct hm {
+	__u64 hits, misses;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct hm);
+} alloc_last SEC(".maps");
+
+static __always_inline void count_hits(long tier, long cls, long cache, __u64 hits, __u64 misses)
+{
+	if (tier > 2 || cls < 0 || cls >= 64)
+		return;
+	__u32 key = ((__u32)cache & 0xffff) << 8 | (__u32)tier << 6 | (__u32)cls;
+	struct hm *last = bpf_map_lookup_elem(&alloc_last, &key);
+	if (!last) {
+		struct hm first = {hits, misses};
+		bpf_map_update_elem(&alloc_last, &key, &first, BPF_NOEXIST);
+		return;
+	}
+	/* Counters only grow; a smaller value is another cache reusing an id
+	 * (a foreign thread's slot): start again from it. */
+	if (hits >= last->hits && misses >= last->misses) {
+		__sync_fetch_and_add(&alloc.hits[tier], hits - last->hits);
+		__sync_fetch_and_add(&alloc.misses[tier], misses - last->misses);
+	}
+	last->hits = hits;
+	last->misses = misses;
+}
+
 static __always_inline __u32 class_group(__u64 bytes)
 {
 	__u32 s = gmp_slot(bytes); /* 16 B -> 4 */
@@ -27,10 +62,11 @@ static __always_inline __u32 class_group(__u64 bytes)
 }
 
 SEC("usdt")
-int BPF_USDT(alloc_sample, long tier, long cls, long ns, long bytes)
+int BPF_USDT(alloc_sample, long tier, long cls, long ns, long bytes, long cache, long hits, long misses)
 {
 	if (tier < 0 || tier >= GMP_TIER_COUNT)
 		return 0;
+	count_hits(tier, cls, cache, hits, misses);
 	gmp_hist_add(&alloc.lat[tier], ns);
 	gmp_hist_add(&alloc.lat_group[tier][class_group(bytes)], ns);
 	gmp_hist_add(&alloc.size[tier], bytes);

@@ -13,6 +13,9 @@ struct alloc_data {
 	unsigned long long flushes[GMP_TIER_COUNT], flush_objects[GMP_TIER_COUNT];
 	unsigned long long fallbacks[GMP_TIER_COUNT];
 	unsigned long long fallback_reason[GMP_FALLBACK_REASON_END];
+	/* hits and misses of the pooled tiers while traced: the growth of each
+	 * (cache, tier, class)'s counters between its samples (alloc_sample v3) */
+	unsigned long long hits[GMP_TIER_COUNT], misses[GMP_TIER_COUNT];
 	unsigned long long slow;                                      /* samples over min_ns */
 	struct gmp_hist malloc_lat[2];                                /* 0 libc malloc, 1 jemalloc mallocx (sampled) */
 };

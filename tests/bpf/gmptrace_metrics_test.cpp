@@ -147,10 +147,9 @@ TEST(GmptraceReport, ChartsFromPlainDataEscapedAndSelfContained) {
   r.totals.push_back(th);
   Section al;
   al.unit = "alloc";
-  al.counters = {{"alloc_samples", {{"tier", "fast"}}, 100},
-                 {"pool_refills", {{"tier", "fast"}}, 2},
-                 {"pool_refill_objects", {{"tier", "fast"}}, 64},
-                 {"pool_fallbacks", {{"tier", "fast"}}, 0}};
+  al.counters = {{"alloc_samples", {{"tier", "fast"}}, 100},      {"pool_refills", {{"tier", "fast"}}, 2},
+                 {"pool_refill_objects", {{"tier", "fast"}}, 64}, {"pool_hits", {{"tier", "fast"}}, 9690},
+                 {"pool_misses", {{"tier", "fast"}}, 300},        {"pool_fallbacks", {{"tier", "fast"}}, 10}};
   r.totals.push_back(al);
   for (int i = 0; i < 5; i++) r.pauses.push_back({0.1 * i, "user", 1000, 50000});
   r.attach.push_back({"cache", "on_sample", "perf_event cache-misses", "no PMU", false});
@@ -162,7 +161,7 @@ TEST(GmptraceReport, ChartsFromPlainDataEscapedAndSelfContained) {
   EXPECT_NE(html.find(R"(data-chart="offcpu_per_m" data-points="2")"), std::string::npos) << "Ms only, not other";
   EXPECT_NE(html.find(R"(data-chart="hist" data-points="8")"), std::string::npos) << "slots 10..17";
   EXPECT_NE(html.find(R"(data-chart="pool_hit_rate" data-points="1")"), std::string::npos);
-  EXPECT_NE(html.find("96.9 %"), std::string::npos) << "1 - 2/64";
+  EXPECT_NE(html.find("96.9 %"), std::string::npos) << "hits / (hits + misses + fallbacks) = 9690 / 10000";
   EXPECT_NE(html.find("not attached: no PMU"), std::string::npos);
   // Nothing traced: said in words, no empty chart.
   std::string empty = render_html(Recording{});

@@ -114,6 +114,29 @@ TEST(Gmptrace, AllocSamplesEqualThePoolsAndSlowStacksAreSymbolized) {
   EXPECT_NE(r.out.find("gmp::pool::"), std::string::npos) << r.out;
 }
 
+// The report's pool hit rates come from the hits and misses alloc_sample
+// carries; over a steady run they are the runtime's own figures.
+TEST(Gmptrace, PoolHitRatesAgreeWithTheRuntimes) {
+  REQUIRE_BPF();
+  auto r = capture(kTrace + " alloc -- " + kRun + " --procs 2 alloc-storm --duration 1s");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto rt = summary(r.out, "workload=alloc-storm");
+  ASSERT_FALSE(rt.empty()) << r.out;
+  for (std::string tier : {"fast", "txn"}) {
+    auto count = [&](const std::string& name) {
+      std::smatch m;
+      std::regex re("  " + name + "\\{tier=" + tier + "\\} (\\d+)");
+      EXPECT_TRUE(std::regex_search(r.out, m, re)) << name << " " << tier << "\n" << r.out;
+      return m.empty() ? 0.0 : std::stod(m[1]);
+    };
+    double hits = count("pool_hits"), misses = count("pool_misses"), fb = count("pool_fallbacks");
+    ASSERT_GT(hits, 1000.0) << tier;
+    double traced = hits / (hits + misses + fb);
+    double own = std::stod(rt["hit_" + tier]);  // three decimals
+    EXPECT_NEAR(traced, own, 0.01) << tier << ": traced " << hits << " hits, " << misses << " misses";
+  }
+}
+
 TEST(Gmptrace, ASmallRingLosesEventsCountsThemAndGoesOn) {
   REQUIRE_BPF();
   auto r = capture(kTrace + " -f json --ring-bytes 4096 --min-us 0 alloc -- " + kRun +

@@ -19,12 +19,13 @@ using gmp::trace::usdt_operand_problem;
 const std::string kGmprun = std::string(GMP_BIN_DIR) + "/gmprun";
 
 // Argument counts of the probes whose arity a tracer depends on (v2 added
-// alloc_sample's bytes, io_complete's seq and sched_latency).
+// alloc_sample's bytes, io_complete's seq and sched_latency; v3
+// alloc_sample's cache, hits and misses).
 const std::map<std::string, std::size_t> kArity = {
-    {"alloc_sample", 4}, {"io_complete", 4}, {"io_submit", 3},   {"sched_latency", 4}, {"stw_begin", 3},
-    {"stw_stopped", 3},  {"stw_end", 3},     {"stw_slow", 4},    {"pool_refill", 3},   {"pool_flush", 3},
-    {"pool_fallback", 3}, {"syscall_block_enter", 2}, {"syscall_block_exit", 3}, {"g_park", 3}, {"p_steal", 3},
-    {"preempt_request", 3}};
+    {"alloc_sample", 7},       {"io_complete", 4}, {"io_submit", 3},     {"sched_latency", 4},
+    {"stw_begin", 3},          {"stw_stopped", 3}, {"stw_end", 3},       {"stw_slow", 4},
+    {"pool_refill", 3},        {"pool_flush", 3},  {"pool_fallback", 3}, {"syscall_block_enter", 2},
+    {"syscall_block_exit", 3}, {"g_park", 3},      {"p_steal", 3},       {"preempt_request", 3}};
 
 TEST(ProbeNotes, EveryProbeIsInTheBinaryWithItsSemaphoreAndParsableOperands) {
 #ifdef GMP_PROBES_OFF

@@ -92,6 +92,10 @@ class AllocUnit final : public Unit {
       s.counters.push_back({"pool_flushes", l, d.flushes[t]});
       s.counters.push_back({"pool_flush_objects", l, d.flush_objects[t]});
       s.counters.push_back({"pool_fallbacks", l, d.fallbacks[t]});
+      if (t < GMP_TIER_LARGE) {
+        s.counters.push_back({"pool_hits", l, d.hits[t]});
+        s.counters.push_back({"pool_misses", l, d.misses[t]});
+      }
       if (d.lat[t].count == 0) continue;
       s.hists.push_back(to_hist(d.lat[t], "alloc_latency", "ns", l));
       s.hists.push_back(to_hist(d.size[t], "alloc_object_size", "bytes", l));

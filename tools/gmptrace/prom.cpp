@@ -31,6 +31,8 @@ const std::map<std::string, std::string>& help_texts() {
       {"pool_flushes", "Pool magazine flushes, by tier."},
       {"pool_flush_objects", "Objects given back by pool flushes, by tier."},
       {"pool_fallbacks", "Allocations the pool handed to the fallback allocator, by tier."},
+      {"pool_hits", "Pool allocations served from the caches while traced (sampled caches' counters), by tier."},
+      {"pool_misses", "Pool allocations that refilled, carved or took a block while traced, by tier."},
       {"pool_fallback_reason", "Pool fallbacks by reason."},
       {"malloc_latency", "libc malloc / jemalloc mallocx latency (--malloc; one call in sampled_every)."},
       {"runq_delay", "Run-queue delay (runnable -> running) of the sampled transitions."},
@@ -52,7 +54,9 @@ const std::map<std::string, std::string>& help_texts() {
       {"io_errors", "io_uring operations completed with an error, by op."},
       {"io_latency", "io_uring submit -> complete latency, by op."},
       {"p_io_submits", "io_uring operations submitted on each P's ring."},
-      {"p_io_completions", "io_uring completions of operations submitted since attach, on each P's ring (in flight: submits - completions)."},
+      {"p_io_completions",
+       "io_uring completions of operations submitted since attach, on each P's ring (in flight: submits - "
+       "completions)."},
       {"io_unpaired", "io_uring completions without a seen submit (attached mid-flight)."},
       {"cache_events_supported",
        "1 when hardware cache events can be counted here, 0 when not (no PMU): gmptrace_program_attached "

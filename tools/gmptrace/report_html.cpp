@@ -336,26 +336,26 @@ std::string render_html(const Recording& r) {
          "\n";
   }
 
-  // Pool tiers: from refills and fallbacks. A refill of k objects serves k
-  // allocations of which one missed, so 1 - (refills + fallbacks) /
-  // (refilled objects + fallbacks) is a lower bound of the hit rate
-  // (objects freed and reused locally are hits it does not count).
+  // Pool tiers: hits ÷ (hits + misses + fallbacks), as the runtime's own
+  // figures are, from the hits and misses each cache's sampled allocations
+  // carried (alloc_sample v3: their growth while traced).
   for (const auto& s : r.totals) {
     if (s.unit != "alloc") continue;
     std::vector<Bar> rate, events;
     for (const auto& c : s.counters) {
       if (c.name != "alloc_samples" || c.labels.empty()) continue;
       const std::string& tier = c.labels[0].second;
-      double refills = static_cast<double>(counter(s, "pool_refills", tier));
-      double objs = static_cast<double>(counter(s, "pool_refill_objects", tier));
+      double hits = static_cast<double>(counter(s, "pool_hits", tier));
+      double misses = static_cast<double>(counter(s, "pool_misses", tier));
       double fb = static_cast<double>(counter(s, "pool_fallbacks", tier));
+      double refills = static_cast<double>(counter(s, "pool_refills", tier));
       double samples = static_cast<double>(counter(s, "alloc_samples", tier));
-      if (objs + fb > 0) rate.push_back({tier, 100.0 * (1 - (refills + fb) / (objs + fb)), 0, ""});
+      if (hits + misses + fb > 0) rate.push_back({tier, 100.0 * hits / (hits + misses + fb), 0, ""});
       events.push_back({tier, samples, refills, ""});
     }
     o += "<h2>Pool tiers</h2>\n<div class=\"grid-charts\">\n";
     if (!rate.empty())
-      o += bar_chart("pool_hit_rate", "hit rate per tier (at least: 1 − misses ÷ objects refilled)", rate, "hits", nullptr,
+      o += bar_chart("pool_hit_rate", "hit rate per tier (hits ÷ allocations, while traced)", rate, "hits", nullptr,
                      100, pct_value) +
            "\n";
     o += bar_chart("pool_tiers", "sampled allocations and refills per tier", events, "sampled allocations", "refills", 0,

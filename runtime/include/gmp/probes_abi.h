@@ -17,9 +17,10 @@
 #define GMP_PROBES_ABI_H
 
 /* Version 1: the first probe set. Version 2: alloc_sample gains `bytes`,
- * io_complete gains `seq`, sched_latency is added. A binary carries its
- * version in the symbol gmp_probes_version (a const unsigned int). */
-#define GMP_PROBES_VERSION 2
+ * io_complete gains `seq`, sched_latency is added. Version 3: alloc_sample
+ * gains `cache`, `hits` and `misses`. A binary carries its version in the
+ * symbol gmp_probes_version (a const unsigned int). */
+#define GMP_PROBES_VERSION 3
 
 /* ---- wait reasons (g_park's `reason`; gmp::detail::WaitReason) ---- */
 enum gmp_wait_reason {

@@ -229,10 +229,23 @@ std::uint32_t next_sample_period() noexcept {
   return every == 0 ? UINT32_MAX : every;
 }
 
+// The cache's hits and misses so far of a pooled tier's class, for the
+// alloc_sample probe (a tracer takes differences between a cache's samples
+// of a class: exact hit rates over what it saw). 0, 0 for what is not pooled.
+std::uint64_t sample_hits(const Cache& c, int tier, int cls) noexcept {
+  if (cls < 0 || tier > static_cast<int>(TierId::kStable)) return 0;
+  if (tier == static_cast<int>(TierId::kFast)) return fast_hits(c, cls);
+  return c.ctr[tier][tier == static_cast<int>(TierId::kTxn) && cls == 0 ? 1 : cls].hits.get();
+}
+std::uint64_t sample_misses(const Cache& c, int tier, int cls) noexcept {
+  if (cls < 0 || tier > static_cast<int>(TierId::kStable)) return 0;
+  return c.ctr[tier][tier == static_cast<int>(TierId::kTxn) && cls == 0 ? 1 : cls].misses.get();
+}
+
 void record_sample(Cache* c, int tier, int cls, std::size_t bytes, std::int64_t t0) noexcept {
   std::uint64_t ns = static_cast<std::uint64_t>(nanotime() - t0);
   c->latency[tier].record(ns);
-  GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns, bytes);
+  GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns, bytes, c->home, sample_hits(*c, tier, cls), sample_misses(*c, tier, cls));
 }
 
 void* alloc_in(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {

@@ -97,10 +97,14 @@ GMP_PROBE_LIST(GMP_PROBE_DECLARE_SEMAPHORE)
 #define GMP_PROBE_STACK_OVERFLOW(goid, stack, addr) \
   do { if (GMP_PROBE_ENABLED(stack_overflow)) STAP_PROBE3(gmp, stack_overflow, goid, stack, addr); } while (0)
 // Memory pool (docs/PROBES.md, "Memory pool"). tier: 0 fast, 1 txn, 2 stable.
-// alloc_sample(tier, size_class, ns, bytes): every Nth allocation
-// (stats.sample_every), timed; bytes = the class's object size (v2).
-#define GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns, bytes) \
-  do { if (GMP_PROBE_ENABLED(alloc_sample)) STAP_PROBE4(gmp, alloc_sample, tier, cls, ns, bytes); } while (0)
+// alloc_sample(tier, size_class, ns, bytes, cache, hits, misses): every Nth
+// allocation (stats.sample_every), timed; bytes = the class's object size
+// (v2); the sampling cache's id and its cumulative hits and misses of this
+// tier and class (v3). Arguments are evaluated only while a tracer attaches.
+#define GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns, bytes, cache, hits, misses)                                           \
+  do {                                                                                                              \
+    if (GMP_PROBE_ENABLED(alloc_sample)) STAP_PROBE7(gmp, alloc_sample, tier, cls, ns, bytes, cache, hits, misses); \
+  } while (0)
 // pool_refill(tier, size_class, count): a per-P cache took a batch from a central list.
 #define GMP_PROBE_POOL_REFILL(tier, cls, n) \
   do { if (GMP_PROBE_ENABLED(pool_refill)) STAP_PROBE3(gmp, pool_refill, tier, cls, n); } while (0)
