@@ -39,13 +39,20 @@ P* take_idle_p_with_work(M* mp, std::int64_t now) noexcept {
   bool global = sched.gq_size.load(std::memory_order_seq_cst) > 0;
   for (int i = 0; i < sched.nprocs; i++) {
     P* p2 = sched.allp[i];
-    bool work = !p2->runq.empty() || !p2->inbox.empty();
+    bool queued = !p2->runq.empty() || !p2->inbox.empty();
+    bool work = queued;
     if (!work) {
       std::int64_t d = poll_sources_deadline(p2);
       work = d >= 0 && d <= now;
     }
     if (!work && !global) continue;
     LockGuard lk(sched.lock);
+    // Only due timers or completions, and the P's own M idles waiting for
+    // exactly those (its deadline, its ring): leave the P to it rather than
+    // swap Ps between Ms (Note [P affinity] in idle.cpp).
+    if (work && !queued && p2->home_m != nullptr && p2->home_m != mp && p2->home_m->idle &&
+        p2->home_m->waits_for.load(std::memory_order_relaxed) == p2)
+      work = false;
     if (work && pidle_remove_locked(p2, mp)) return p2;
     return pidle_get_locked(mp);  // null: every P is busy, their Ms will get to it
   }
@@ -188,7 +195,9 @@ bool park_without_p(M* mp, P* last) noexcept {
     const bool last_idle = last->status.load(std::memory_order_seq_cst) == PStatus::kIdle;
     if (!last_idle) ring_p = nullptr;
     std::int64_t deadline = last_idle && n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
+    mp->waits_for.store(last_idle ? last : nullptr, std::memory_order_relaxed);
     P* np = stopm_in_ring(mp, deadline, ring_p);
+    mp->waits_for.store(nullptr, std::memory_order_relaxed);
     if (np != nullptr) {
       acquirep(mp, np);
       return true;

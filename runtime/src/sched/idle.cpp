@@ -37,6 +37,26 @@
 // entry, before it would sleep; if it acquires another P first (an idle P
 // with work, its last P back), acquirep hands the one it was given on to
 // startm again. New threads are made only when no M is idle or waking.
+//
+// Note [P affinity]
+// With pinning on, an M re-pins itself (sched_setaffinity) whenever it
+// acquires a P whose CPU is not the one it is pinned to. A P that moves from
+// one M to another therefore moves the Ms between CPUs, and until both have
+// re-pinned, two busy Ms can share one CPU while the other idles: the
+// waiting one loses a whole kernel time slice (milliseconds). `orders` at
+// 2 Ps swapped its two Ps ~400 times a second (1 169 sched_setaffinity
+// calls per M in 3 s) and its p99 was 2-3 ms, from exactly these waits
+// (perf sched timehist: an M migrated onto its sibling's CPU, the sibling
+// runnable there for 5.4 ms). The swaps came from Ms taking whichever idle
+// P came first: an M without a P took the first idle P with a due timer
+// (take_idle_p_with_work), though that P's own M was idle and spinning for
+// that very deadline (Note [Timer lead]); the two then crossed over. So an
+// M without a P leaves alone an idle P whose only work is due timers or
+// completions while the P's own M idles waiting on it (M::waits_for: its
+// deadline and its ring are that P's), and pidle_get_locked gives an M its
+// own P when it is idle. Queued goroutines are still taken by any M, and
+// sysmon's catch-all still wakes a P whose due work nobody takes. After:
+// 170-250 calls per M in 3 s, p99 49-83 us (docs/ORDERS.md).
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -106,9 +126,21 @@ void pidle_put_locked(P* pp) noexcept GMP_REQUIRES(sched.lock) {
 }
 
 P* pidle_get_locked(M* to) noexcept GMP_REQUIRES(sched.lock) {
-  P* pp = sched.pidle;
-  if (pp == nullptr) return nullptr;
-  sched.pidle = pp->idle_link;
+  P** link = &sched.pidle;
+  if (*link == nullptr) return nullptr;
+  // The M's own P if it is idle (Note [P affinity]); the list is at most
+  // the Ps, and the first few are enough to find it in the common case.
+  if (to != nullptr) {
+    int n = 0;
+    for (P** l = &sched.pidle; *l != nullptr && n < 16; l = &(*l)->idle_link, n++) {
+      if ((*l)->home_m == to) {
+        link = l;
+        break;
+      }
+    }
+  }
+  P* pp = *link;
+  *link = pp->idle_link;
   pp->idle_link = nullptr;
   account_idle_locked(pp, false);
   pp->m.store(to, std::memory_order_release);  // as in handoff_locked
