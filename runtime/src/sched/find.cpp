@@ -195,7 +195,9 @@ bool park_without_p(M* mp, P* last) noexcept {
     const bool last_idle = last->status.load(std::memory_order_seq_cst) == PStatus::kIdle;
     if (!last_idle) ring_p = nullptr;
     std::int64_t deadline = last_idle && n_poll_srcs > 0 ? poll_sources_deadline(last) : -1;
-    mp->waits_for.store(last_idle ? last : nullptr, std::memory_order_relaxed);
+    // Waiting in last's ring (its completions wake us) until its deadline
+    // (its timers): other Ms leave last's due work to us (Note [P affinity]).
+    mp->waits_for.store(ring_p != nullptr ? last : nullptr, std::memory_order_relaxed);
     P* np = stopm_in_ring(mp, deadline, ring_p);
     mp->waits_for.store(nullptr, std::memory_order_relaxed);
     if (np != nullptr) {

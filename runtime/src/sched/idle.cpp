@@ -52,8 +52,10 @@
 // (take_idle_p_with_work), though that P's own M was idle and spinning for
 // that very deadline (Note [Timer lead]); the two then crossed over. So an
 // M without a P leaves alone an idle P whose only work is due timers or
-// completions while the P's own M idles waiting on it (M::waits_for: its
-// deadline and its ring are that P's). Queued goroutines are still taken by
+// completions while the P's own M idles waiting on it (M::waits_for: it
+// waits in that P's ring until that P's next deadline; an M that cannot
+// wait in the ring sleeps on its futex and is not counted as waiting).
+// Queued goroutines are still taken by
 // any M, and sysmon's catch-all still wakes a P whose due work nobody takes.
 // After: 170-250 calls per M in 3 s, p99 49-90 us (docs/ORDERS.md). Having
 // pidle_get_locked prefer an M's own P as well was tried and dropped: it

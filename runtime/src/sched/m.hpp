@@ -63,9 +63,9 @@ struct alignas(64) M {
   Note park;                // the M sleeps here when it has no P
   M* idle_link = nullptr;   // idle list link. Guarded by Sched::lock.
   bool idle = false;        // on the idle list. Guarded by Sched::lock.
-  // The idle P whose deadline and ring this M waits on in park_without_p,
-  // else null (Note [P affinity] in idle.cpp). Written by the M, read by
-  // other Ms under Sched::lock while `idle`.
+  // The idle P in whose ring, and until whose next deadline, this M waits in
+  // park_without_p, else null (Note [P affinity] in idle.cpp). Written by the
+  // M, read by other Ms under Sched::lock while `idle`.
   std::atomic<P*> waits_for{nullptr};
   // Counted in Sched::nwaking (Note [Waking Ms] in idle.cpp); a P handed to
   // a waking M says in nextp_spinning whether it comes with a spinning
