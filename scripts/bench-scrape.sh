@@ -38,7 +38,7 @@ stats() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1]
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 # cpu_ns PID PATTERN: CPU time (ns, schedstat) of PID's threads whose name matches.
 cpu_ns() { local t n=0; for t in /proc/$1/task/*; do grep -qE "$2" "$t/comm" 2>/dev/null && n=$((n + $(cut -d' ' -f1 "$t/schedstat"))); done; echo $n; }
-# Free loopback ports, chosen per round (other servers may hold fixed ones).
+# Free loopback ports, chosen when needed (other servers may hold fixed ones).
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # The scraper, started once on CPU 1 and paused between scraped runs.
 SCR=""
@@ -47,6 +47,8 @@ scraper_port() {  # restart it on port $1 (paused)
   taskset -c 1 python3 "$SCRAPER" "$1" & SCR=$!
   sleep 0.5; kill -STOP "$SCR"
 }
+# The modes of round $1 in the order they run (alternating between rounds).
+round_order() { if [ $(($1 % 2)) -eq 0 ]; then echo "scraped off"; else echo "off scraped"; fi; }
 # One wrk run against port $1 (on CPU 1): requests/s.
 wrk_rps() { taskset -c 1 wrk -t1 -c64 -d"${DUR}s" "http://127.0.0.1:$1/" | awk '/Requests\/sec/ {print $2}'; }
 
@@ -56,8 +58,7 @@ taskset -c 0 "$GMPRUN" --quiet --procs 1 --cpus 0 --metrics-addr "$MP" http --po
 wait_port "$HP" && wait_port "$MP" || { echo "bench-scrape: gmprun http did not come up" >&2; exit 1; }
 scraper_port "$MP"
 for r in $(seq "$RUNS"); do
-  order="off scraped"; [ $((r % 2)) -eq 0 ] && order="scraped off"
-  for mode in $order; do
+  for mode in $(round_order "$r"); do
     if [ "$mode" = scraped ]; then
       c0=$(cpu_ns "$SRV" '^civetweb'); kill -CONT "$SCR"
       wrk_rps "$HP" > "$TMP/h_scraped"
@@ -74,8 +75,7 @@ kill -INT "$SRV" 2>/dev/null || { echo "bench-scrape: gmprun http exited early" 
 wait "$SRV" || true
 MP=$(free_port); scraper_port "$MP"
 for r in $(seq "$RUNS"); do
-  order="off scraped"; [ $((r % 2)) -eq 0 ] && order="scraped off"
-  for mode in $order; do
+  for mode in $(round_order "$r"); do
     extra=(); [ "$mode" = scraped ] && { extra=(--metrics-addr "$MP"); kill -CONT "$SCR"; }
     taskset -c 0 "$GMPRUN" --quiet --procs 1 --cpus 0 "${extra[@]}" pingpong --count "$n" > "$TMP/pp.out" 2>&1 ||
       { echo "bench-scrape: gmprun pingpong failed: $(tail -1 "$TMP/pp.out")" >&2; exit 1; }

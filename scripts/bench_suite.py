@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -428,11 +429,24 @@ class Suite:
         def scraper_on(port):
             nonlocal scraper
             if scraper is not None:
-                stop(scraper, 9)
+                stop(scraper, signal.SIGKILL)
             scraper = subprocess.Popen(["taskset", "-c", "1", sys.executable, str(ROOT / "scripts/scrape-every.py"),
                                         str(port)], stdout=subprocess.DEVNULL)
             time.sleep(0.3)
-            scraper.send_signal(19)  # SIGSTOP until a scraped run
+            scraper.send_signal(signal.SIGSTOP)  # until a scraped run
+
+        def paired(case, measure):
+            """measure(scraped) per run; the scraper runs only through the scraped ones."""
+            for i in range(self.reps):
+                for scraped in ((False, True) if i % 2 == 0 else (True, False)):
+                    if scraped:
+                        scraper.send_signal(signal.SIGCONT)
+                    try:
+                        v = measure(scraped)
+                    finally:
+                        if scraped:
+                            scraper.send_signal(signal.SIGSTOP)
+                    (case.ours if scraped else case.peer("unscraped")).append(v)
 
         count = "24000000" if not self.a.quick else "6000000"  # ~2 s (0.5 s) at ~80 ns a round trip
         pp = self.case("observe", "ping-pong, /metrics scraped every second", "ns/round trip", goal=0.99,
@@ -440,19 +454,10 @@ class Suite:
         port = free_port()
         try:
             scraper_on(port)
-            for i in range(self.reps):
-                for mode in (("off", "scraped") if i % 2 == 0 else ("scraped", "off")):
-                    extra = ["--metrics-addr", str(port)] if mode == "scraped" else []
-                    cmd = ["taskset", "-c", "0", self.gmprun, "--quiet", "--procs", "1", "--cpus", "0"] + extra + \
-                        ["pingpong", "--count", count]
-                    if mode == "scraped":
-                        scraper.send_signal(18)  # SIGCONT
-                    try:
-                        v = num(summary(run(cmd)), "ns_per_roundtrip")
-                    finally:
-                        if mode == "scraped":
-                            scraper.send_signal(19)
-                    (pp.ours if mode == "scraped" else pp.peer("unscraped")).append(v)
+            paired(pp, lambda scraped: num(summary(run(
+                ["taskset", "-c", "0", self.gmprun, "--quiet", "--procs", "1", "--cpus", "0"] +
+                (["--metrics-addr", str(port)] if scraped else []) + ["pingpong", "--count", count])),
+                "ns_per_roundtrip"))
             if not shutil.which("wrk"):
                 self.case("observe", "http hello, /metrics scraped every second", "requests/s").skipped = \
                     "wrk not installed"
@@ -468,22 +473,13 @@ class Suite:
                 wait_port(hp, srv)
                 wait_port(mp, srv)
                 scraper_on(mp)
-                for i in range(self.reps):
-                    for mode in (("off", "scraped") if i % 2 == 0 else ("scraped", "off")):
-                        if mode == "scraped":
-                            scraper.send_signal(18)
-                        try:
-                            r, _ = wrk(hp, secs)
-                        finally:
-                            if mode == "scraped":
-                                scraper.send_signal(19)
-                        (h.ours if mode == "scraped" else h.peer("unscraped")).append(r)
+                paired(h, lambda scraped: wrk(hp, secs)[0])
             finally:
                 stop(srv)
         finally:
             if scraper is not None:
-                scraper.send_signal(18)
-                stop(scraper, 9)
+                scraper.send_signal(signal.SIGCONT)
+                stop(scraper, signal.SIGKILL)
 
     def observe(self):
         pp_cmd = ["--procs", "1", "--quiet", "pingpong", "--count", "500000", "--repeat", "3"]
