@@ -229,23 +229,25 @@ std::uint32_t next_sample_period() noexcept {
   return every == 0 ? UINT32_MAX : every;
 }
 
-// The cache's hits and misses so far of a pooled tier's class, for the
-// alloc_sample probe (a tracer takes differences between a cache's samples
-// of a class: exact hit rates over what it saw). 0, 0 for what is not pooled.
-std::uint64_t sample_hits(const Cache& c, int tier, int cls) noexcept {
-  if (cls < 0 || tier > static_cast<int>(TierId::kStable)) return 0;
-  if (tier == static_cast<int>(TierId::kFast)) return fast_hits(c, cls);
-  return c.ctr[tier][tier == static_cast<int>(TierId::kTxn) && cls == 0 ? 1 : cls].hits.get();
-}
-std::uint64_t sample_misses(const Cache& c, int tier, int cls) noexcept {
-  if (cls < 0 || tier > static_cast<int>(TierId::kStable)) return 0;
-  return c.ctr[tier][tier == static_cast<int>(TierId::kTxn) && cls == 0 ? 1 : cls].misses.get();
+// The cache's counters of the class a sampled allocation came from (txn
+// serves class 0 from class 1, as alloc_in does), or null for what is not
+// pooled. Their hits and misses go to the alloc_sample probe: a tracer takes
+// differences between a cache's samples of a class, exact hit rates over
+// what it saw.
+const ClassCounters* sampled_class(const Cache& c, int tier, int cls) noexcept {
+  if (cls < 0 || tier > static_cast<int>(TierId::kStable)) return nullptr;
+  return &c.ctr[tier][tier == static_cast<int>(TierId::kTxn) && cls == 0 ? 1 : cls];
 }
 
 void record_sample(Cache* c, int tier, int cls, std::size_t bytes, std::int64_t t0) noexcept {
   std::uint64_t ns = static_cast<std::uint64_t>(nanotime() - t0);
   c->latency[tier].record(ns);
-  GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns, bytes, c->home, sample_hits(*c, tier, cls), sample_misses(*c, tier, cls));
+  const ClassCounters* k = sampled_class(*c, tier, cls);
+  GMP_PROBE_ALLOC_SAMPLE(tier, cls, ns, bytes, c->home,
+                         k == nullptr                              ? 0
+                         : tier == static_cast<int>(TierId::kFast) ? fast_hits(*c, cls)
+                                                                   : k->hits.get(),
+                         k == nullptr ? 0 : k->misses.get());
 }
 
 void* alloc_in(Cache* c, std::size_t size, std::size_t align, gmp::pool::Tier tier) noexcept {
